@@ -1,0 +1,96 @@
+package router
+
+import (
+	"errors"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/cloudflix/cloudflix/internal/blob"
+)
+
+// mediaPrefix is the only part of the object store the edge serves: the
+// encoded outputs. Sources ("sources/…") are private to the services.
+const mediaPrefix = "videos/"
+
+// mediaKey reports whether key may be served: under videos/, with no empty,
+// "." or ".." segment, so that no spelling of a key reaches outside the
+// prefix whatever the store does with it.
+func mediaKey(key string) bool {
+	if !strings.HasPrefix(key, mediaPrefix) {
+		return false
+	}
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." || strings.ContainsAny(seg, "\\\x00") {
+			return false
+		}
+	}
+	return true
+}
+
+// mediaTypes are the Content-Types of what the encoder writes.
+var mediaTypes = map[string]string{
+	".m3u8": "application/vnd.apple.mpegurl",
+	".m4s":  "video/iso.segment",
+	".mp4":  "video/mp4",
+	".jpg":  "image/jpeg",
+	".vtt":  "text/vtt",
+}
+
+// cacheControl says how long a response may be reused. Segments, init
+// segments and images are written once under their name; playlists and
+// WebVTT are text that a re-encode rewrites in place, so they get a short
+// life.
+func cacheControl(key string) string {
+	switch path.Ext(key) {
+	case ".m3u8", ".vtt":
+		return "public, max-age=60"
+	}
+	return "public, max-age=31536000, immutable"
+}
+
+func (a *api) serveMedia(w http.ResponseWriter, r *http.Request) error {
+	key := r.PathValue("key")
+	if !mediaKey(key) {
+		return &edgeError{status: http.StatusNotFound, code: "not_found", msg: "no such media object"}
+	}
+	if a.media == nil {
+		return notConfigured("media storage")
+	}
+	obj, err := a.media.Open(r.Context(), key)
+	if errors.Is(err, blob.ErrNotFound) {
+		return &edgeError{status: http.StatusNotFound, code: "not_found", msg: "no such media object"}
+	}
+	if err != nil {
+		return err
+	}
+	defer obj.Close()
+	info := obj.Info()
+
+	h := w.Header()
+	ct := mediaTypes[path.Ext(key)]
+	if ct == "" {
+		ct = info.ContentType
+	}
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	h.Set("Content-Type", ct)
+	h.Set("Cache-Control", cacheControl(key))
+	if info.ETag != "" {
+		h.Set("ETag", quoteETag(info.ETag))
+	}
+	// ServeContent answers Range, If-None-Match, If-Modified-Since and
+	// HEAD from the headers above and the object's seekable body.
+	http.ServeContent(w, r, key, info.LastModified, obj)
+	return nil
+}
+
+// quoteETag makes a store's ETag (S3 hands them out bare or quoted) the
+// quoted entity-tag HTTP requires.
+func quoteETag(etag string) string {
+	if strings.HasPrefix(etag, `"`) || strings.HasPrefix(etag, `W/"`) {
+		return etag
+	}
+	return `"` + etag + `"`
+}

@@ -1,0 +1,168 @@
+// Package router is CloudFlix's only HTTP edge: it translates the REST/JSON
+// API under /api/v1 into calls on the gRPC services, serves encoded media
+// under /media/ and publishes the OpenAPI document that describes both.
+//
+// It decides nothing about videos (the services do) and must never talk to a
+// database, cache or queue, never hold state between requests, and never
+// serve an upload's source object: only keys under "videos/" leave through
+// /media/.
+package router
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+
+	"github.com/cloudflix/cloudflix/internal/blob"
+	cloudflixv1 "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+// OpenAPI is the OpenAPI document of the API, served at /api/openapi.json.
+// It is written by hand; the tests hold it and the routes to each other.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// MediaStore opens stored objects for /media/. Only keys under "videos/"
+// are ever asked for.
+type MediaStore interface {
+	// Open returns blob.ErrNotFound when there is no object under key.
+	Open(ctx context.Context, key string) (blob.Object, error)
+}
+
+// Clients are the gRPC services the edge calls. A nil client makes the
+// routes that need it answer 503.
+type Clients struct {
+	Upload cloudflixv1.UploadServiceClient
+	Host   cloudflixv1.HostServiceClient
+	Search cloudflixv1.SearchServiceClient
+	Encode cloudflixv1.EncodeServiceClient
+}
+
+// Options configure the edge.
+type Options struct {
+	Clients Clients
+	Media   MediaStore
+	// PublicBaseURL prefixes the media URLs in video JSON (hls_url, …);
+	// "" gives URLs relative to this server.
+	PublicBaseURL string
+	// Metrics is where the RED metrics are registered; nil registers none.
+	Metrics prometheus.Registerer
+	// Logger receives server-side failures (the 5xx a client sees only as a
+	// generic message); nil uses slog.Default().
+	Logger *slog.Logger
+}
+
+// route is one endpoint of the edge. The table below is the single list of
+// them: New registers it and the tests compare it with the OpenAPI document.
+type route struct {
+	method string
+	path   string // http.ServeMux path pattern
+	handle func(a *api, w http.ResponseWriter, r *http.Request) error
+}
+
+var routes = []route{
+	{http.MethodPost, "/api/v1/uploads", (*api).createUpload},
+	{http.MethodGet, "/api/v1/uploads/{id}", (*api).getUpload},
+	{http.MethodPost, "/api/v1/uploads/{id}/parts/sign", (*api).signParts},
+	{http.MethodGet, "/api/v1/uploads/{id}/parts", (*api).listParts},
+	{http.MethodPost, "/api/v1/uploads/{id}/complete", (*api).completeUpload},
+	{http.MethodDelete, "/api/v1/uploads/{id}", (*api).abortUpload},
+	{http.MethodGet, "/api/v1/videos", (*api).listVideos},
+	{http.MethodGet, "/api/v1/videos/{id}", (*api).getVideo},
+	{http.MethodPost, "/api/v1/videos/{id}/views", (*api).recordView},
+	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
+	{http.MethodGet, "/api/v1/search", (*api).search},
+	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
+	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
+	{http.MethodGet, "/media/{key...}", (*api).serveMedia},
+}
+
+// catchAll patterns answer, in JSON, the requests under /api/ and /media/
+// that no route takes: 405 when another method would match, else 404.
+var catchAll = []string{"/api/", "/media/"}
+
+type api struct {
+	clients Clients
+	media   MediaStore
+	base    string
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routed  map[string]bool // "METHOD /pattern" of every route
+}
+
+// New returns the edge's http.Handler.
+func New(o Options) http.Handler {
+	a := &api{
+		clients: o.Clients,
+		media:   o.Media,
+		base:    strings.TrimRight(o.PublicBaseURL, "/"),
+		log:     o.Logger,
+		mux:     http.NewServeMux(),
+		routed:  make(map[string]bool, len(routes)),
+	}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	for _, rt := range routes {
+		pattern := rt.method + " " + rt.path
+		a.routed[pattern] = true
+		a.mux.Handle(pattern, a.endpoint(rt.handle))
+	}
+	for _, p := range catchAll {
+		a.mux.Handle(p, a.endpoint((*api).unmatched))
+	}
+	m := newMetrics(o.Metrics)
+	return otelhttp.NewHandler(m.instrument(a.mux), "http.server",
+		otelhttp.WithSpanNameFormatter(spanName))
+}
+
+// endpoint adapts a handler that returns its failure to an http.Handler
+// that writes the failure as the JSON error body.
+func (a *api) endpoint(h func(a *api, w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(a, w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// unmatched answers a request under /api/ or /media/ that no route takes.
+func (a *api) unmatched(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := &http.Request{Method: m, URL: r.URL, Host: r.Host}
+		if _, pattern := a.mux.Handler(probe); a.routed[pattern] {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return &edgeError{status: http.StatusMethodNotAllowed, code: "method_not_allowed",
+			msg: "method " + r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")}
+	}
+	return &edgeError{status: http.StatusNotFound, code: "not_found", msg: "no route for " + r.URL.Path}
+}
+
+// routeOf is the path part of a ServeMux pattern ("GET /a/{id}" -> "/a/{id}").
+func routeOf(pattern string) string {
+	if i := strings.IndexByte(pattern, '/'); i >= 0 {
+		return pattern[i:]
+	}
+	return pattern
+}
+
+// spanName names a server span by method and route, never by the raw path,
+// so that one endpoint is one span name. otelhttp calls it again after the
+// mux has set r.Pattern.
+func spanName(_ string, r *http.Request) string {
+	if r.Pattern == "" {
+		return r.Method
+	}
+	return r.Method + " " + routeOf(r.Pattern)
+}

@@ -1,0 +1,67 @@
+package router
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/ops"
+	"github.com/cloudflix/cloudflix/internal/platform"
+	"github.com/cloudflix/cloudflix/internal/rpc"
+	cloudflixv1 "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+// Run serves the HTTP edge until ctx ends. It is ready when the four
+// services and object storage answer.
+func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
+	media, err := platform.OpenS3(ctx, cfg.S3, p)
+	if err != nil {
+		return err
+	}
+	conns := map[string]*grpc.ClientConn{}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for name, target := range map[string]string{
+		"upload": cfg.GRPC.UploadTarget, "host": cfg.GRPC.HostTarget,
+		"search": cfg.GRPC.SearchTarget, "encode": cfg.GRPC.EncodeTarget,
+	} {
+		conn, err := rpc.Dial(target)
+		if err != nil {
+			return err
+		}
+		conns[name] = conn
+		health := healthpb.NewHealthClient(conn)
+		p.Ready.Add(name+"-service", func(ctx context.Context) error {
+			resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{})
+			if err != nil {
+				return err
+			}
+			if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				return fmt.Errorf("%s service is %s", name, resp.GetStatus())
+			}
+			return nil
+		})
+	}
+
+	mux := http.NewServeMux()
+	ops.Register(mux, p.Ready, p.Metrics)
+	mux.Handle("/", New(Options{
+		Clients: Clients{
+			Upload: cloudflixv1.NewUploadServiceClient(conns["upload"]),
+			Host:   cloudflixv1.NewHostServiceClient(conns["host"]),
+			Search: cloudflixv1.NewSearchServiceClient(conns["search"]),
+			Encode: cloudflixv1.NewEncodeServiceClient(conns["encode"]),
+		},
+		Media:         media,
+		PublicBaseURL: cfg.PublicURL,
+		Metrics:       p.Registerer("router"),
+	}))
+	return ops.ServeHTTP(ctx, cfg.HTTPAddr, mux, p.ShutdownWait)
+}

@@ -1,0 +1,106 @@
+// Package cli is the cloudflix command line: serve, migrate, upload, env and
+// version. It parses flags, loads configuration and hands over to the
+// services; it holds no platform logic of its own.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/cloudflix/cloudflix"
+	"github.com/cloudflix/cloudflix/internal/config"
+)
+
+// usageError is a mistake in the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// ExitCode is the process exit code for an error Run returned.
+func ExitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage: cloudflix <command> [flags]
+
+commands:
+  serve    run platform targets: --target=all|router|upload|host|search|encode (comma lists allowed)
+  migrate  create or update the PostgreSQL schema
+  upload   upload a video: cloudflix upload --server URL --title TITLE FILE
+  env      list the CLOUDFLIX_* configuration variables with their defaults
+  version  print the version
+`
+
+// Run runs the command in args.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return serve(ctx, rest, stderr)
+	case "migrate":
+		return migrate(ctx, rest, stderr)
+	case "upload":
+		return upload(ctx, rest, stdout, stderr)
+	case "env":
+		return env(stdout)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "cloudflix", cloudflix.Version)
+		return nil
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+}
+
+func env(stdout io.Writer) error {
+	vars := config.Variables(&config.Process{}, &config.Router{}, &config.Upload{}, &config.Host{}, &config.Search{}, &config.Encode{})
+	for _, v := range vars {
+		def := v.Default
+		if v.Secret && def != "" {
+			def = "(set a secret)"
+		}
+		fmt.Fprintf(stdout, "%s=%s\n\t%s\n", v.Name, def, v.Help)
+	}
+	return nil
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("cloudflix "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses flags and turns flag errors into usage errors.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	return nil
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cloudflix/cloudflix"
+	router "github.com/cloudflix/cloudflix/api-router"
+	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/ops"
+	"github.com/cloudflix/cloudflix/internal/platform"
+	"github.com/cloudflix/cloudflix/internal/telemetry"
+	encodesvc "github.com/cloudflix/cloudflix/video-encode-svc"
+	hostsvc "github.com/cloudflix/cloudflix/video-host-svc"
+	searchsvc "github.com/cloudflix/cloudflix/video-search-svc"
+	uploadsvc "github.com/cloudflix/cloudflix/video-upload-svc"
+)
+
+// Targets are the roles `serve` can run, in start order.
+var Targets = []string{"router", "upload", "host", "search", "encode"}
+
+// ParseTargets reads a --target value: "all", one target or a comma list.
+func ParseTargets(s string) ([]string, error) {
+	if s == "all" {
+		return Targets, nil
+	}
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		t = strings.TrimSpace(t)
+		if !slices.Contains(Targets, t) {
+			return nil, usageError{fmt.Sprintf("unknown target %q: choose all or some of %s", t, strings.Join(Targets, ", "))}
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	target := fs.String("target", "all", "what to run: all, or a comma list of "+strings.Join(Targets, ", "))
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	targets, err := ParseTargets(*target)
+	if err != nil {
+		return err
+	}
+
+	var proc config.Process
+	if err := config.Load(&proc); err != nil {
+		return err
+	}
+	name := "cloudflix"
+	if len(targets) == 1 {
+		name += "-" + targets[0]
+	}
+	tel, err := telemetry.Setup(ctx, telemetry.Options{Service: name, Version: cloudflix.Version, OTLPEndpoint: proc.OTLPEndpoint, LogLevel: proc.LogLevel, LogOutput: stderr})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), proc.ShutdownWait)
+		defer cancel()
+		if err := tel.Shutdown(sctx); err != nil {
+			slog.Warn("telemetry shutdown", "err", err)
+		}
+	}()
+	p := platform.NewProcess(tel.Registry, proc.ShutdownWait)
+	slog.Info("starting", append([]any{"version", cloudflix.Version, "targets", targets}, config.LogAttrs(&proc)...)...)
+
+	g, gctx := errgroup.WithContext(ctx)
+	for _, t := range targets {
+		run, cfg, err := targetRunner(t, p)
+		if err != nil {
+			return err
+		}
+		slog.Info("target config", append([]any{"target", t}, config.LogAttrs(cfg)...)...)
+		g.Go(func() error {
+			if err := run(gctx); err != nil {
+				return fmt.Errorf("%s: %w", t, err)
+			}
+			return nil
+		})
+	}
+	admin := http.NewServeMux()
+	ops.Register(admin, p.Ready, p.Metrics)
+	g.Go(func() error { return ops.ServeHTTP(gctx, proc.AdminAddr, admin, proc.ShutdownWait) })
+
+	err = g.Wait()
+	if err != nil {
+		slog.Error("stopped", "err", err)
+		return err
+	}
+	slog.Info("stopped")
+	return nil
+}
+
+// targetRunner returns the run function of one target with its loaded config.
+func targetRunner(name string, p *platform.Process) (func(context.Context) error, any, error) {
+	switch name {
+	case "router":
+		var c config.Router
+		return func(ctx context.Context) error { return router.Run(ctx, c, p) }, &c, config.Load(&c)
+	case "upload":
+		var c config.Upload
+		return func(ctx context.Context) error { return uploadsvc.Run(ctx, c, p) }, &c, config.Load(&c)
+	case "host":
+		var c config.Host
+		return func(ctx context.Context) error { return hostsvc.Run(ctx, c, p) }, &c, config.Load(&c)
+	case "search":
+		var c config.Search
+		return func(ctx context.Context) error { return searchsvc.Run(ctx, c, p) }, &c, config.Load(&c)
+	case "encode":
+		var c config.Encode
+		return func(ctx context.Context) error { return encodesvc.Run(ctx, c, p) }, &c, config.Load(&c)
+	}
+	return nil, nil, usageError{"unknown target " + name}
+}

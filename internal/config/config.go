@@ -1,0 +1,273 @@
+// Package config reads CloudFlix's configuration from CLOUDFLIX_* environment
+// variables into one typed struct per target. Defaults live in the struct tags
+// and work for `serve --target=all` on one machine; secrets are masked
+// whenever a config is logged. It never reads files or flags: the CLI owns
+// flags.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Secret is a string that never shows its value in logs.
+type Secret string
+
+// LogValue masks the secret for log/slog.
+func (s Secret) LogValue() slog.Value {
+	if s == "" {
+		return slog.StringValue("")
+	}
+	return slog.StringValue("***")
+}
+
+// String masks the secret for fmt.
+func (s Secret) String() string { return s.LogValue().String() }
+
+// Process is what every process has, whatever its targets.
+type Process struct {
+	LogLevel string `env:"CLOUDFLIX_LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
+	// AdminAddr serves /healthz, /readyz and /metrics.
+	AdminAddr string `env:"CLOUDFLIX_ADMIN_ADDR" default:":9100" help:"listen address of /healthz, /readyz and /metrics"`
+	// OTLPEndpoint is an OTLP/gRPC collector (Jaeger v2 takes it); empty
+	// keeps tracing inside the process (trace ids still reach the logs).
+	OTLPEndpoint string        `env:"CLOUDFLIX_OTLP_ENDPOINT" help:"OTLP/gRPC trace collector, host:port; empty: no export"`
+	ShutdownWait time.Duration `env:"CLOUDFLIX_SHUTDOWN_TIMEOUT" default:"20s" help:"how long a graceful shutdown may take"`
+}
+
+// Postgres is the metadata database.
+type Postgres struct {
+	URL      Secret `env:"CLOUDFLIX_POSTGRES_URL" default:"postgres://postgres@127.0.0.1:5432/cloudflix?sslmode=disable" help:"PostgreSQL connection URL"`
+	MaxConns int32  `env:"CLOUDFLIX_POSTGRES_MAX_CONNS" default:"10" help:"connection pool size per service"`
+}
+
+// Redis is the cache.
+type Redis struct {
+	Addr     string `env:"CLOUDFLIX_REDIS_ADDR" default:"127.0.0.1:6379" help:"Redis host:port"`
+	Password Secret `env:"CLOUDFLIX_REDIS_PASSWORD" help:"Redis password"`
+	DB       int    `env:"CLOUDFLIX_REDIS_DB" default:"0" help:"Redis database number"`
+	Prefix   string `env:"CLOUDFLIX_REDIS_PREFIX" default:"cloudflix:" help:"prefix of every key"`
+}
+
+// AMQP is the job queue.
+type AMQP struct {
+	URL           Secret `env:"CLOUDFLIX_AMQP_URL" default:"amqp://guest:guest@127.0.0.1:5672/" help:"RabbitMQ URL"`
+	Queue         string `env:"CLOUDFLIX_AMQP_QUEUE" default:"cloudflix.encode" help:"encode job queue; its dead-letter queue is QUEUE.dlq"`
+	MaxDeliveries int    `env:"CLOUDFLIX_AMQP_MAX_DELIVERIES" default:"5" help:"deliveries of a message before it is dead-lettered"`
+}
+
+// S3 is the object storage.
+type S3 struct {
+	Endpoint       string `env:"CLOUDFLIX_S3_ENDPOINT" default:"127.0.0.1:9000" help:"S3 API host:port"`
+	PublicEndpoint string `env:"CLOUDFLIX_S3_PUBLIC_ENDPOINT" help:"host:port clients use for presigned upload URLs; empty: the endpoint"`
+	AccessKey      string `env:"CLOUDFLIX_S3_ACCESS_KEY" default:"cloudflix" help:"S3 access key"`
+	SecretKey      Secret `env:"CLOUDFLIX_S3_SECRET_KEY" default:"cloudflix-secret" help:"S3 secret key"`
+	Bucket         string `env:"CLOUDFLIX_S3_BUCKET" default:"cloudflix" help:"bucket of sources and renditions"`
+	Region         string `env:"CLOUDFLIX_S3_REGION" default:"us-east-1" help:"S3 region"`
+	TLS            bool   `env:"CLOUDFLIX_S3_TLS" default:"false" help:"use HTTPS to reach S3"`
+}
+
+// GRPCAddrs are where the four gRPC services listen and where the router
+// dials them (Kubernetes: dns:///cloudflix-upload:9090 and the like).
+type GRPCAddrs struct {
+	UploadListen string `env:"CLOUDFLIX_UPLOAD_GRPC_ADDR" default:"127.0.0.1:9101" help:"upload service gRPC listen address"`
+	HostListen   string `env:"CLOUDFLIX_HOST_GRPC_ADDR" default:"127.0.0.1:9102" help:"host service gRPC listen address"`
+	SearchListen string `env:"CLOUDFLIX_SEARCH_GRPC_ADDR" default:"127.0.0.1:9103" help:"search service gRPC listen address"`
+	EncodeListen string `env:"CLOUDFLIX_ENCODE_GRPC_ADDR" default:"127.0.0.1:9104" help:"encode service gRPC listen address"`
+	UploadTarget string `env:"CLOUDFLIX_UPLOAD_TARGET" default:"127.0.0.1:9101" help:"gRPC target the router dials for uploads"`
+	HostTarget   string `env:"CLOUDFLIX_HOST_TARGET" default:"127.0.0.1:9102" help:"gRPC target the router dials for video info"`
+	SearchTarget string `env:"CLOUDFLIX_SEARCH_TARGET" default:"127.0.0.1:9103" help:"gRPC target the router dials for search"`
+	EncodeTarget string `env:"CLOUDFLIX_ENCODE_TARGET" default:"127.0.0.1:9104" help:"gRPC target the router dials for encode control"`
+}
+
+// Router is the HTTP edge.
+type Router struct {
+	HTTPAddr  string `env:"CLOUDFLIX_HTTP_ADDR" default:":8080" help:"HTTP listen address of the API, media and UI"`
+	PublicURL string `env:"CLOUDFLIX_PUBLIC_URL" help:"base URL put in front of media links; empty: relative links"`
+	GRPC      GRPCAddrs
+	S3        S3
+}
+
+// Upload is the upload service.
+type Upload struct {
+	GRPC         GRPCAddrs
+	MaxBytes     int64         `env:"CLOUDFLIX_UPLOAD_MAX_BYTES" default:"10737418240" help:"largest upload accepted, in bytes"`
+	PartSize     int64         `env:"CLOUDFLIX_UPLOAD_PART_SIZE" default:"16777216" help:"multipart part size in bytes (at least 5 MiB)"`
+	SessionTTL   time.Duration `env:"CLOUDFLIX_UPLOAD_SESSION_TTL" default:"24h" help:"how long an upload may stay open"`
+	PresignTTL   time.Duration `env:"CLOUDFLIX_UPLOAD_PRESIGN_TTL" default:"15m" help:"lifetime of a presigned part URL"`
+	AllowedTypes []string      `env:"CLOUDFLIX_UPLOAD_ALLOWED_TYPES" default:"video/mp4,video/quicktime,video/webm,video/x-matroska,video/x-msvideo,video/mpeg,video/mp2t,video/ogg,video/3gpp,video/x-flv" help:"media types accepted, comma separated"`
+	Postgres     Postgres
+	Redis        Redis
+	AMQP         AMQP
+	S3           S3
+}
+
+// Host is the read side.
+type Host struct {
+	GRPC          GRPCAddrs
+	CacheTTL      time.Duration `env:"CLOUDFLIX_CACHE_TTL" default:"5m" help:"cache lifetime of a ready or failed video's info"`
+	ViewFlushEach time.Duration `env:"CLOUDFLIX_VIEW_FLUSH_INTERVAL" default:"5s" help:"how often counted views are written to PostgreSQL"`
+	Postgres      Postgres
+	Redis         Redis
+}
+
+// Search is the search service.
+type Search struct {
+	GRPC     GRPCAddrs
+	CacheTTL time.Duration `env:"CLOUDFLIX_SEARCH_CACHE_TTL" default:"15s" help:"cache lifetime of a search result page"`
+	Postgres Postgres
+	Redis    Redis
+}
+
+// Encode is the encode worker.
+type Encode struct {
+	GRPC        GRPCAddrs
+	WorkDir     string        `env:"CLOUDFLIX_ENCODE_WORKDIR" help:"scratch folder for sources and renditions; empty: the system temp folder"`
+	Preset      string        `env:"CLOUDFLIX_ENCODE_PRESET" default:"veryfast" help:"x264 preset"`
+	Workers     int           `env:"CLOUDFLIX_ENCODE_WORKERS" default:"1" help:"encodes run at once by this process"`
+	Lease       time.Duration `env:"CLOUDFLIX_ENCODE_LEASE" default:"2m" help:"encode lease, renewed while the encode runs"`
+	MaxAttempts int           `env:"CLOUDFLIX_ENCODE_MAX_ATTEMPTS" default:"3" help:"encode attempts before a video fails"`
+	MaxDuration time.Duration `env:"CLOUDFLIX_ENCODE_MAX_DURATION" default:"4h" help:"longest video accepted"`
+	StuckAfter  time.Duration `env:"CLOUDFLIX_ENCODE_STUCK_AFTER" default:"2m" help:"an uploaded video not picked up after this is enqueued again"`
+	Postgres    Postgres
+	Redis       Redis
+	AMQP        AMQP
+	S3          S3
+}
+
+// Load fills cfg (a pointer to one of the structs above) from the
+// environment, starting from the defaults in its tags.
+func Load(cfg any) error { return load(cfg, os.LookupEnv) }
+
+func load(cfg any, lookup func(string) (string, bool)) error {
+	v := reflect.ValueOf(cfg)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("config: Load needs a pointer to a struct, got %T", cfg)
+	}
+	return walk(v.Elem(), func(f reflect.StructField, fv reflect.Value) error {
+		raw, ok := lookup(f.Tag.Get("env"))
+		if !ok || raw == "" {
+			raw = f.Tag.Get("default")
+		}
+		if err := set(fv, raw); err != nil {
+			return fmt.Errorf("config: %s=%q: %w", f.Tag.Get("env"), raw, err)
+		}
+		return nil
+	})
+}
+
+// walk calls fn for every field with an env tag, descending into nested
+// structs.
+func walk(v reflect.Value, fn func(reflect.StructField, reflect.Value) error) error {
+	t := v.Type()
+	for i := range t.NumField() {
+		f, fv := t.Field(i), v.Field(i)
+		if f.Tag.Get("env") == "" {
+			if fv.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Duration]() {
+				if err := walk(fv, fn); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := fn(f, fv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func set(fv reflect.Value, raw string) error {
+	switch fv.Interface().(type) {
+	case time.Duration:
+		if raw == "" {
+			fv.SetInt(0)
+			return nil
+		}
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return err
+		}
+		fv.SetInt(int64(d))
+		return nil
+	case []string:
+		var out []string
+		for _, s := range strings.Split(raw, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+		fv.Set(reflect.ValueOf(out))
+		return nil
+	}
+	switch fv.Kind() {
+	case reflect.String:
+		fv.SetString(raw)
+	case reflect.Bool:
+		if raw == "" {
+			fv.SetBool(false)
+			return nil
+		}
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return err
+		}
+		fv.SetBool(b)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		if raw == "" {
+			fv.SetInt(0)
+			return nil
+		}
+		n, err := strconv.ParseInt(raw, 10, fv.Type().Bits())
+		if err != nil {
+			return err
+		}
+		fv.SetInt(n)
+	default:
+		return fmt.Errorf("unsupported field type %s", fv.Type())
+	}
+	return nil
+}
+
+// Variable documents one environment variable.
+type Variable struct {
+	Name, Default, Help string
+	Secret              bool
+}
+
+// Variables lists the variables cfg reads, in field order, each once.
+func Variables(cfgs ...any) []Variable {
+	var out []Variable
+	seen := map[string]bool{}
+	for _, cfg := range cfgs {
+		_ = walk(reflect.ValueOf(cfg).Elem(), func(f reflect.StructField, fv reflect.Value) error {
+			name := f.Tag.Get("env")
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, Variable{Name: name, Default: f.Tag.Get("default"), Help: f.Tag.Get("help"), Secret: f.Type == reflect.TypeFor[Secret]()})
+			}
+			return nil
+		})
+	}
+	return out
+}
+
+// LogAttrs renders cfg as log attributes with secrets masked, for the one
+// start-up line that records the effective configuration.
+func LogAttrs(cfg any) []any {
+	var attrs []any
+	_ = walk(reflect.ValueOf(cfg).Elem(), func(f reflect.StructField, fv reflect.Value) error {
+		var val any = fv.Interface()
+		if s, ok := val.(Secret); ok {
+			val = s.LogValue()
+		}
+		attrs = append(attrs, slog.Any(f.Tag.Get("env"), val))
+		return nil
+	})
+	return attrs
+}

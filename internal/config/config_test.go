@@ -1,0 +1,73 @@
+package config
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadDefaultsAndOverrides(t *testing.T) {
+	env := map[string]string{
+		"CLOUDFLIX_ENCODE_LEASE":         "90s",
+		"CLOUDFLIX_UPLOAD_ALLOWED_TYPES": "video/mp4, video/webm ,",
+		"CLOUDFLIX_S3_TLS":               "true",
+		"CLOUDFLIX_POSTGRES_URL":         "postgres://u:pw@db/x",
+	}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+
+	var enc Encode
+	if err := load(&enc, lookup); err != nil {
+		t.Fatal(err)
+	}
+	if enc.Lease != 90*time.Second || enc.MaxAttempts != 3 || !enc.S3.TLS || enc.Postgres.URL != "postgres://u:pw@db/x" {
+		t.Fatalf("encode config = %+v", enc)
+	}
+	var up Upload
+	if err := load(&up, lookup); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(up.AllowedTypes, "|"); got != "video/mp4|video/webm" {
+		t.Fatalf("allowed types = %q", got)
+	}
+	if up.PartSize != 16<<20 || up.GRPC.UploadListen != "127.0.0.1:9101" {
+		t.Fatalf("upload config = %+v", up)
+	}
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	lookup := func(k string) (string, bool) {
+		if k == "CLOUDFLIX_ENCODE_WORKERS" {
+			return "many", true
+		}
+		return "", false
+	}
+	var enc Encode
+	err := load(&enc, lookup)
+	if err == nil || !strings.Contains(err.Error(), "CLOUDFLIX_ENCODE_WORKERS") {
+		t.Fatalf("err = %v, want one naming the variable", err)
+	}
+}
+
+func TestSecretsMasked(t *testing.T) {
+	var up Upload
+	if err := load(&up, func(string) (string, bool) { return "", false }); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", LogAttrs(&up)...)
+	if strings.Contains(buf.String(), "cloudflix-secret") || !strings.Contains(buf.String(), `"CLOUDFLIX_S3_SECRET_KEY":"***"`) {
+		t.Fatalf("secret not masked: %s", buf.String())
+	}
+	vars := Variables(&up)
+	var secrets int
+	for _, v := range vars {
+		if v.Secret {
+			secrets++
+		}
+	}
+	if secrets != 4 { // postgres URL, redis password, AMQP URL, S3 secret key
+		t.Fatalf("secrets = %d, want 4", secrets)
+	}
+}

@@ -1,0 +1,138 @@
+// Package outbox relays encode jobs from the metadata store's outbox to the
+// job queue: a state change and the job it asks for are written in one
+// transaction, and the relay publishes every unsent job (with publisher
+// confirms) and only then marks it sent. If the broker is down, jobs wait in
+// the database and go out once it is back. A job may go out twice (two
+// relays, or a crash between publish and mark); consumers claim work in the
+// database, so a duplicate does nothing.
+package outbox
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cloudflix/cloudflix/internal/queue"
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+// Store is the outbox side of the metadata store.
+type Store interface {
+	PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEntry, error)
+	MarkOutboxSent(ctx context.Context, ids []int64) error
+}
+
+// Publisher puts a message on the job queue and returns once the broker has
+// confirmed it.
+type Publisher interface {
+	Publish(ctx context.Context, m queue.Message) error
+}
+
+// Job is the body of an encode job message.
+type Job struct {
+	VideoID string `json:"video_id"`
+}
+
+// Message turns an outbox entry into its queue message.
+func Message(e video.OutboxEntry) queue.Message {
+	body, _ := json.Marshal(Job{VideoID: e.VideoID})
+	return queue.Message{ID: "outbox-" + strconv.FormatInt(e.ID, 10), Body: body}
+}
+
+// ParseJob reads an encode job message body.
+func ParseJob(body []byte) (Job, error) {
+	var j Job
+	if err := json.Unmarshal(body, &j); err != nil {
+		return Job{}, fmt.Errorf("encode job: %w", err)
+	}
+	if j.VideoID == "" {
+		return Job{}, fmt.Errorf("encode job: no video_id")
+	}
+	return j, nil
+}
+
+// Relay publishes the outbox.
+type Relay struct {
+	store     Store
+	pub       Publisher
+	interval  time.Duration
+	wake      chan struct{}
+	published prometheus.Counter
+}
+
+// NewRelay returns a relay that looks at the outbox every interval, and at
+// once when woken. reg may be nil.
+func NewRelay(store Store, pub Publisher, interval time.Duration, reg prometheus.Registerer) *Relay {
+	r := &Relay{store: store, pub: pub, interval: interval, wake: make(chan struct{}, 1),
+		published: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cloudflix_outbox_published_total",
+			Help: "Encode jobs published from the outbox to the job queue.",
+		})}
+	if reg != nil {
+		reg.MustRegister(r.published)
+	}
+	return r
+}
+
+// Wake makes the relay look at the outbox now, without waiting for its tick.
+func (r *Relay) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run relays until ctx ends.
+func (r *Relay) Run(ctx context.Context) error {
+	t := time.NewTicker(r.interval)
+	defer t.Stop()
+	for {
+		for {
+			n, err := r.Flush(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					slog.WarnContext(ctx, "outbox relay: will retry", "err", err)
+				}
+				break
+			}
+			if n == 0 {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-r.wake:
+		}
+	}
+}
+
+// Flush publishes one batch of pending jobs and returns how many went out.
+func (r *Relay) Flush(ctx context.Context) (int, error) {
+	entries, err := r.store.PendingOutbox(ctx, 100)
+	if err != nil {
+		return 0, fmt.Errorf("read outbox: %w", err)
+	}
+	sent := make([]int64, 0, len(entries))
+	var pubErr error
+	for _, e := range entries {
+		if err := r.pub.Publish(ctx, Message(e)); err != nil {
+			pubErr = fmt.Errorf("publish encode job for %s: %w", e.VideoID, err)
+			break
+		}
+		sent = append(sent, e.ID)
+	}
+	if len(sent) > 0 {
+		if err := r.store.MarkOutboxSent(ctx, sent); err != nil {
+			return 0, fmt.Errorf("mark outbox sent: %w", err)
+		}
+		r.published.Add(float64(len(sent)))
+	}
+	return len(sent), pubErr
+}

@@ -1,0 +1,436 @@
+package amqpqueue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cloudflix/cloudflix/internal/queue"
+	"github.com/cloudflix/cloudflix/internal/queue/queuetest"
+	"github.com/cloudflix/cloudflix/internal/testenv"
+)
+
+const wait = 30 * time.Second
+
+// open opens a queue of the test's own, removed with its dead-letter queue
+// when the test ends.
+func open(t *testing.T, o Options) *Queue {
+	t.Helper()
+	if o.URL == "" {
+		o.URL = testenv.AMQPURL()
+	}
+	if o.Queue == "" {
+		o.Queue = testenv.QueueName(t)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	q, err := Open(ctx, o)
+	if err != nil {
+		t.Fatalf("Open: %v (is RabbitMQ running at %s?)", err, o.URL)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		if err := q.DeleteTopology(ctx); err != nil {
+			t.Errorf("DeleteTopology: %v", err)
+		}
+		if err := q.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return q
+}
+
+func TestContract(t *testing.T) {
+	t.Parallel()
+	queuetest.Run(t, func(t *testing.T) queuetest.Queue {
+		return open(t, Options{MaxDeliveries: queuetest.MaxDeliveries})
+	})
+}
+
+// consume runs q.Consume until the test ends.
+func consume(t *testing.T, q *Queue, h func(context.Context, queue.Delivery) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- q.Consume(ctx, h) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Consume: %v", err)
+			}
+		case <-time.After(wait):
+			t.Errorf("Consume did not return within %v", wait)
+		}
+	})
+}
+
+func publish(t *testing.T, q *Queue, m queue.Message) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := q.Publish(ctx, m); err != nil {
+		t.Fatalf("Publish(%s): %v", m.ID, err)
+	}
+}
+
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(wait):
+		t.Fatalf("%s: nothing within %v", what, wait)
+		panic("unreachable")
+	}
+}
+
+// TestPublishIsPersistentAndConfirmed reads the message back with basic.get
+// on a separate connection, so what is checked is what the broker stored.
+func TestPublishIsPersistentAndConfirmed(t *testing.T) {
+	t.Parallel()
+	q := open(t, Options{})
+	publish(t, q, queue.Message{ID: "persist-1", Body: []byte("payload")})
+	// Without an ID the message still gets one.
+	publish(t, q, queue.Message{Body: []byte("anonymous")})
+
+	conn, err := amqp.Dial(testenv.AMQPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, wantBody := range []string{"payload", "anonymous"} {
+		d, ok, err := ch.Get(q.opts.Queue, false)
+		if err != nil || !ok {
+			t.Fatalf("Get %d: ok=%v err=%v: a confirmed message must be on the queue", i, ok, err)
+		}
+		if d.DeliveryMode != amqp.Persistent {
+			t.Errorf("DeliveryMode = %d, want persistent", d.DeliveryMode)
+		}
+		if d.ContentType != contentType {
+			t.Errorf("ContentType = %q, want %q", d.ContentType, contentType)
+		}
+		if d.MessageId == "" || (i == 0 && d.MessageId != "persist-1") {
+			t.Errorf("MessageId = %q", d.MessageId)
+		}
+		if string(d.Body) != wantBody {
+			t.Errorf("Body = %q, want %q", d.Body, wantBody)
+		}
+		// Left unacked: closing the channel returns it to the queue.
+	}
+}
+
+func TestPublishFailsWhenContextEnds(t *testing.T) {
+	t.Parallel()
+	q := open(t, Options{})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := q.Publish(ctx, queue.Message{ID: "late", Body: []byte("x")}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Publish with a cancelled context = %v, want context.Canceled", err)
+	}
+}
+
+func TestTopologyIsQuorumWithDeadLetterQueue(t *testing.T) {
+	t.Parallel()
+	q := open(t, Options{MaxDeliveries: 4})
+	// Declaring again with the same arguments is a no-op: a second client
+	// (or a reconnect) must not fail on the existing queues.
+	again := open(t, Options{Queue: q.opts.Queue, MaxDeliveries: 4})
+	if err := again.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	// Declaring with other arguments conflicts, and Open says so.
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if other, err := Open(ctx, Options{URL: testenv.AMQPURL(), Queue: q.opts.Queue, MaxDeliveries: 9}); err == nil {
+		other.Close()
+		t.Fatal("Open with a different delivery limit succeeded, want a precondition error")
+	}
+	out, err := exec.Command("rabbitmqctl", "list_queues", "--formatter", "json", "name", "type", "durable", "arguments").Output()
+	if err != nil {
+		t.Skipf("rabbitmqctl list_queues: %v", err)
+	}
+	var queues []struct {
+		Name      string
+		Type      string
+		Durable   bool
+		Arguments any
+	}
+	if err := json.Unmarshal(out, &queues); err != nil {
+		t.Fatalf("parse rabbitmqctl output: %v\n%s", err, out)
+	}
+	found := 0
+	for _, qu := range queues {
+		switch qu.Name {
+		case q.opts.Queue:
+			args := fmt.Sprint(qu.Arguments)
+			for _, want := range []string{"x-delivery-limit", "x-dead-letter-routing-key", q.opts.Queue + ".dlq"} {
+				if !strings.Contains(args, want) {
+					t.Errorf("queue arguments %s lack %s", args, want)
+				}
+			}
+			fallthrough
+		case q.opts.Queue + ".dlq":
+			found++
+			if qu.Type != "quorum" || !qu.Durable {
+				t.Errorf("%s: type %s durable %v, want durable quorum", qu.Name, qu.Type, qu.Durable)
+			}
+		}
+	}
+	if found != 2 {
+		t.Fatalf("found %d of the 2 queues in rabbitmqctl list_queues", found)
+	}
+}
+
+func TestPrefetchBoundsConcurrentHandlers(t *testing.T) {
+	t.Parallel()
+	const prefetch = 2
+	q := open(t, Options{Prefetch: prefetch})
+	var running, most atomic.Int32
+	started := make(chan string, 10)
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	consume(t, q, func(ctx context.Context, d queue.Delivery) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		started <- d.ID
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	const total = 5
+	for i := range total {
+		publish(t, q, queue.Message{ID: fmt.Sprint("job-", i), Body: []byte("x")})
+	}
+	receive(t, started, "first handler")
+	receive(t, started, "second handler")
+	// With two handlers blocked, the broker holds the other three back.
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := q.Stats(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Pending == total-prefetch {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Pending = %d, want %d while %d handlers block", st.Pending, total-prefetch, prefetch)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	select {
+	case id := <-started:
+		t.Fatalf("third handler started (%s) while two were running", id)
+	default:
+	}
+	once.Do(func() { close(release) })
+	for range total - prefetch {
+		receive(t, started, "remaining handlers")
+	}
+	if m := most.Load(); m > prefetch {
+		t.Fatalf("%d handlers ran at once, want at most %d", m, prefetch)
+	}
+}
+
+func TestTraceContinuesAcrossTheQueue(t *testing.T) {
+	t.Parallel()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	q := open(t, Options{TracerProvider: tp, Propagator: propagation.TraceContext{}})
+
+	handled := make(chan trace.SpanContext, 1)
+	consume(t, q, func(ctx context.Context, d queue.Delivery) error {
+		handled <- trace.SpanContextFromContext(ctx)
+		return nil
+	})
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "upload complete")
+	if err := q.Publish(ctx, queue.Message{ID: "traced", Body: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	inHandler := receive(t, handled, "delivery")
+	if inHandler.TraceID() != parent.SpanContext().TraceID() {
+		t.Fatalf("handler trace %s, want the publisher's %s", inHandler.TraceID(), parent.SpanContext().TraceID())
+	}
+
+	var producer, consumer sdktrace.ReadOnlySpan
+	deadline := time.Now().Add(wait)
+	for producer == nil || consumer == nil {
+		for _, s := range rec.Ended() {
+			switch s.SpanKind() {
+			case trace.SpanKindProducer:
+				producer = s
+			case trace.SpanKindConsumer:
+				consumer = s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spans ended: %d; want a producer and a consumer span", len(rec.Ended()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if producer.Parent().SpanID() != parent.SpanContext().SpanID() {
+		t.Errorf("producer span's parent %s, want the caller's span %s", producer.Parent().SpanID(), parent.SpanContext().SpanID())
+	}
+	if consumer.Parent().SpanID() != producer.SpanContext().SpanID() || !consumer.Parent().IsRemote() {
+		t.Errorf("consumer span's parent %v, want the remote producer span %s", consumer.Parent(), producer.SpanContext().SpanID())
+	}
+	if consumer.SpanContext().TraceID() != producer.SpanContext().TraceID() {
+		t.Errorf("consumer trace %s, producer trace %s", consumer.SpanContext().TraceID(), producer.SpanContext().TraceID())
+	}
+	attrs := map[string]string{}
+	for _, kv := range producer.Attributes() {
+		attrs[string(kv.Key)] = kv.Value.String()
+	}
+	if attrs["messaging.system"] != "rabbitmq" || attrs["messaging.destination.name"] != q.opts.Queue || attrs["messaging.message.id"] != "traced" {
+		t.Errorf("producer attributes %v", attrs)
+	}
+}
+
+// TestConsumerSurvivesConnectionLoss breaks the connection twice, once from
+// the broker's side (rabbitmqctl close_connection, as an operator or a
+// broker shutdown would) and once by dropping the socket (as a network
+// failure would), and checks that publishing and consuming resume.
+func TestConsumerSurvivesConnectionLoss(t *testing.T) {
+	t.Parallel()
+	name := testenv.Name("cftest-conn-")
+	q := open(t, Options{ConnectionName: name})
+	got := make(chan string, 10)
+	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+		got <- d.ID
+		return nil
+	})
+	publish(t, q, queue.Message{ID: "before", Body: []byte("x")})
+	if id := receive(t, got, "delivery before the failure"); id != "before" {
+		t.Fatalf("got %s, want before", id)
+	}
+
+	breaks := []struct {
+		name string
+		do   func(t *testing.T)
+	}{
+		{"broker closes the connection", func(t *testing.T) { closeFromBroker(t, name) }},
+		{"socket dropped", func(t *testing.T) { q.dropSocket() }},
+	}
+	for i, b := range breaks {
+		q.mu.Lock()
+		old := q.cur
+		q.mu.Unlock()
+		b.do(t)
+		select {
+		case <-old.lost:
+		case <-time.After(wait):
+			t.Fatalf("%s: the client did not notice", b.name)
+		}
+		id := fmt.Sprint("after-", i)
+		publish(t, q, queue.Message{ID: id, Body: []byte("x")})
+		if got := receive(t, got, "delivery after "+b.name); got != id {
+			t.Fatalf("%s: got %s, want %s", b.name, got, id)
+		}
+		if err := q.Ping(context.Background()); err != nil {
+			t.Fatalf("%s: Ping after recovery: %v", b.name, err)
+		}
+	}
+}
+
+// closeFromBroker asks the broker to close the connections whose client
+// gave them the name connName.
+func closeFromBroker(t *testing.T, connName string) {
+	t.Helper()
+	if _, err := exec.LookPath("rabbitmqctl"); err != nil {
+		t.Fatalf("rabbitmqctl not on PATH; it is needed to close a connection from the broker's side: %v", err)
+	}
+	out, err := exec.Command("rabbitmqctl", "list_connections", "--quiet", "--no-table-headers", "pid", "client_properties").Output()
+	if err != nil {
+		t.Fatalf("rabbitmqctl list_connections: %v", err)
+	}
+	closed := 0
+	// Each line is "<pid>\t[client properties]"; the pid in this text form
+	// is what close_connection takes (the JSON form is not).
+	for line := range strings.Lines(string(out)) {
+		pid, props, ok := strings.Cut(strings.TrimSpace(line), "\t")
+		if !ok || !strings.Contains(props, `{"connection_name","`+connName+`"}`) {
+			continue
+		}
+		if out, err := exec.Command("rabbitmqctl", "close_connection", pid, "test: simulated broker failure").CombinedOutput(); err != nil {
+			t.Fatalf("rabbitmqctl close_connection %s: %v\n%s", pid, err, out)
+		}
+		closed++
+	}
+	if closed == 0 {
+		t.Fatalf("no broker connection named %s in:\n%s", connName, out)
+	}
+}
+
+func TestCloseEndsConsume(t *testing.T) {
+	t.Parallel()
+	// keeper outlives q, so that its cleanup can delete the queues.
+	keeper := open(t, Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	q, err := Open(ctx, Options{URL: testenv.AMQPURL(), Queue: keeper.opts.Queue})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- q.Consume(context.Background(), func(context.Context, queue.Delivery) error { return nil })
+	}()
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := keeper.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Consumers == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("consumer never registered")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := q.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := receive(t, done, "Consume return"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Consume after Close = %v, want ErrClosed", err)
+	}
+	if err := q.Ping(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Ping after Close = %v, want ErrClosed", err)
+	}
+	if err := q.Publish(ctx, queue.Message{ID: "x"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Publish after Close = %v, want ErrClosed", err)
+	}
+}

@@ -1,0 +1,299 @@
+// Package queuetest is the contract suite every job queue adapter passes:
+// round trip, attempt counting, dead-lettering after the delivery limit and
+// on permanent errors, a handler's panic, Stats, and Consume's return when
+// its context ends. It tests behaviour seen through the port only; what is
+// particular to one adapter (reconnects, headers) is tested beside it.
+package queuetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cloudflix/cloudflix/internal/queue"
+)
+
+// MaxDeliveries is the delivery limit the queues handed to Run must be
+// opened with.
+const MaxDeliveries = 3
+
+// Queue is the port as the suite sees it.
+type Queue interface {
+	Publish(ctx context.Context, m queue.Message) error
+	Consume(ctx context.Context, handler func(ctx context.Context, d queue.Delivery) error) error
+	Stats(ctx context.Context) (queue.Stats, error)
+}
+
+// wait bounds every wait of the suite; polls end as soon as their condition
+// holds.
+const wait = 30 * time.Second
+
+// Run runs the suite. open returns a new, empty queue of the test's own with
+// a delivery limit of MaxDeliveries and a prefetch of at least 1, and
+// removes it when the test ends.
+func Run(t *testing.T, open func(t *testing.T) Queue) {
+	t.Run("RoundTrip", func(t *testing.T) { t.Parallel(); testRoundTrip(t, open(t)) })
+	t.Run("RetryCountsAttempts", func(t *testing.T) { t.Parallel(); testRetry(t, open(t)) })
+	t.Run("DeadLetterAfterLimit", func(t *testing.T) { t.Parallel(); testDeadLetterAfterLimit(t, open(t)) })
+	t.Run("PermanentDeadLettersAtOnce", func(t *testing.T) { t.Parallel(); testPermanent(t, open(t)) })
+	t.Run("PanicIsRetried", func(t *testing.T) { t.Parallel(); testPanic(t, open(t)) })
+	t.Run("Stats", func(t *testing.T) { t.Parallel(); testStats(t, open(t)) })
+	t.Run("ConsumeReturnsOnCancel", func(t *testing.T) { t.Parallel(); testCancel(t, open(t)) })
+}
+
+// consumer runs Consume in the background until the test ends, failing the
+// test if Consume returns an error.
+func consumer(t *testing.T, q Queue, h func(ctx context.Context, d queue.Delivery) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- q.Consume(ctx, h) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Consume: %v", err)
+			}
+		case <-time.After(wait):
+			t.Errorf("Consume did not return within %v of its context ending", wait)
+		}
+	})
+}
+
+func publish(t *testing.T, q Queue, m queue.Message) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := q.Publish(ctx, m); err != nil {
+		t.Fatalf("Publish(%s): %v", m.ID, err)
+	}
+}
+
+// eventually polls Stats until ok accepts them.
+func eventually(t *testing.T, q Queue, what string, ok func(queue.Stats) bool) queue.Stats {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		st, err := q.Stats(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Stats: %v", err)
+		}
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v; last stats %+v", what, wait, st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// receive waits for the next value on ch.
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(wait):
+		t.Fatalf("%s: nothing within %v", what, wait)
+		panic("unreachable")
+	}
+}
+
+func testRoundTrip(t *testing.T, q Queue) {
+	got := make(chan queue.Delivery, 10)
+	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+		got <- d
+		return nil
+	})
+	want := []queue.Message{
+		{ID: "job-1", Body: []byte(`{"video":"a"}`)},
+		{ID: "job-2", Body: []byte{0, 1, 2, 255}},
+	}
+	for _, m := range want {
+		publish(t, q, m)
+	}
+	byID := map[string]queue.Delivery{}
+	for range want {
+		d := receive(t, got, "delivery")
+		byID[d.ID] = d
+	}
+	for _, m := range want {
+		d, ok := byID[m.ID]
+		if !ok {
+			t.Fatalf("message %s not delivered; got %v", m.ID, byID)
+		}
+		if string(d.Body) != string(m.Body) {
+			t.Errorf("message %s: body %q, want %q", m.ID, d.Body, m.Body)
+		}
+		if d.Attempt != 1 {
+			t.Errorf("message %s: attempt %d, want 1", m.ID, d.Attempt)
+		}
+	}
+	eventually(t, q, "acked messages leave the queue", func(s queue.Stats) bool {
+		return s.Pending == 0 && s.DeadLettered == 0
+	})
+	select {
+	case d := <-got:
+		t.Errorf("acked message %s delivered again (attempt %d)", d.ID, d.Attempt)
+	default:
+	}
+}
+
+func testRetry(t *testing.T, q Queue) {
+	attempts := make(chan int, 10)
+	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+		attempts <- d.Attempt
+		if d.Attempt < MaxDeliveries {
+			return fmt.Errorf("transient failure on attempt %d", d.Attempt)
+		}
+		return nil
+	})
+	publish(t, q, queue.Message{ID: "flaky", Body: []byte("x")})
+	var seen []int
+	for range MaxDeliveries {
+		seen = append(seen, receive(t, attempts, "redelivery"))
+	}
+	want := make([]int, MaxDeliveries)
+	for i := range want {
+		want[i] = i + 1
+	}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("attempts %v, want %v", seen, want)
+	}
+	eventually(t, q, "message that succeeded on its last attempt is gone", func(s queue.Stats) bool {
+		return s.Pending == 0
+	})
+	if st := eventually(t, q, "stats", func(queue.Stats) bool { return true }); st.DeadLettered != 0 {
+		t.Errorf("DeadLettered = %d, want 0: the last attempt succeeded", st.DeadLettered)
+	}
+}
+
+func testDeadLetterAfterLimit(t *testing.T, q Queue) {
+	var calls atomic.Int32
+	attempts := make(chan int, 2*MaxDeliveries)
+	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+		calls.Add(1)
+		attempts <- d.Attempt
+		return errors.New("always fails")
+	})
+	publish(t, q, queue.Message{ID: "poison", Body: []byte("x")})
+	eventually(t, q, "poison message dead-lettered", func(s queue.Stats) bool {
+		return s.DeadLettered == 1 && s.Pending == 0
+	})
+	if n := calls.Load(); n != MaxDeliveries {
+		t.Errorf("handler ran %d times, want %d", n, MaxDeliveries)
+	}
+	last := 0
+	for range len(attempts) {
+		last = <-attempts
+	}
+	if last != MaxDeliveries {
+		t.Errorf("last attempt %d, want %d", last, MaxDeliveries)
+	}
+}
+
+func testPermanent(t *testing.T, q Queue) {
+	var calls atomic.Int32
+	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+		calls.Add(1)
+		return queue.Permanent(errors.New("not a video"))
+	})
+	publish(t, q, queue.Message{ID: "bad", Body: []byte("x")})
+	eventually(t, q, "permanent failure dead-lettered", func(s queue.Stats) bool {
+		return s.DeadLettered == 1 && s.Pending == 0
+	})
+	if n := calls.Load(); n != 1 {
+		t.Errorf("handler ran %d times, want 1", n)
+	}
+}
+
+func testPanic(t *testing.T, q Queue) {
+	attempts := make(chan int, 10)
+	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+		attempts <- d.Attempt
+		if d.Attempt == 1 {
+			panic("handler bug")
+		}
+		return nil
+	})
+	publish(t, q, queue.Message{ID: "panics-once", Body: []byte("x")})
+	if a := receive(t, attempts, "first delivery"); a != 1 {
+		t.Fatalf("first attempt %d, want 1", a)
+	}
+	if a := receive(t, attempts, "redelivery after panic"); a != 2 {
+		t.Fatalf("second attempt %d, want 2", a)
+	}
+	// The consumer survived the panic: it still takes new messages.
+	publish(t, q, queue.Message{ID: "after-panic", Body: []byte("y")})
+	if a := receive(t, attempts, "delivery after panic"); a != 1 {
+		t.Fatalf("new message attempt %d, want 1", a)
+	}
+	eventually(t, q, "queue drained", func(s queue.Stats) bool { return s.Pending == 0 })
+}
+
+func testStats(t *testing.T, q Queue) {
+	st := eventually(t, q, "new queue is empty", func(queue.Stats) bool { return true })
+	if st != (queue.Stats{}) {
+		t.Fatalf("new queue stats %+v, want zero", st)
+	}
+	for i := range 3 {
+		publish(t, q, queue.Message{ID: fmt.Sprintf("m%d", i), Body: []byte("x")})
+	}
+	eventually(t, q, "three pending, no consumer", func(s queue.Stats) bool {
+		return s.Pending == 3 && s.Consumers == 0
+	})
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	consumer(t, q, func(ctx context.Context, d queue.Delivery) error {
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	eventually(t, q, "one consumer registered", func(s queue.Stats) bool { return s.Consumers == 1 })
+	once.Do(func() { close(release) })
+	eventually(t, q, "all handled", func(s queue.Stats) bool {
+		return s.Pending == 0 && s.Consumers == 1 && s.DeadLettered == 0
+	})
+}
+
+func testCancel(t *testing.T, q Queue) {
+	started := make(chan struct{})
+	var finished atomic.Bool
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- q.Consume(ctx, func(hctx context.Context, d queue.Delivery) error {
+			close(started)
+			<-hctx.Done() // the handler's context ends with Consume's
+			finished.Store(true)
+			return hctx.Err()
+		})
+	}()
+	publish(t, q, queue.Message{ID: "long-job", Body: []byte("x")})
+	receive(t, started, "handler start")
+	cancel()
+	if err := receive(t, done, "Consume return"); err != nil {
+		t.Fatalf("Consume after cancel = %v, want nil", err)
+	}
+	if !finished.Load() {
+		t.Fatal("Consume returned before its running handler finished")
+	}
+	// The interrupted job is not lost: it waits for the next consumer.
+	eventually(t, q, "interrupted job back on the queue", func(s queue.Stats) bool {
+		return s.Pending == 1 && s.Consumers == 0
+	})
+}

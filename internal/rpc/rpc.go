@@ -1,0 +1,165 @@
+// Package rpc builds CloudFlix's gRPC servers and clients the same way for
+// every service: OpenTelemetry stats handlers, Prometheus RED metrics, panic
+// recovery, the gRPC health service, keepalive limits that let new pods get
+// traffic, round-robin balancing over DNS, and the one mapping from domain
+// errors to status codes. It must never hold service logic.
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
+
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+// Metrics are the RED metrics of every gRPC server in the process.
+type Metrics struct {
+	handled  *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+// NewMetrics registers the server metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		handled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cloudflix_grpc_server_handled_total",
+			Help: "gRPC calls completed, by service, method and status code.",
+		}, []string{"grpc_service", "grpc_method", "grpc_code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "cloudflix_grpc_server_handling_seconds",
+			Help:    "Time to handle a gRPC call, by service and method.",
+			Buckets: prometheus.DefBuckets,
+		}, []string{"grpc_service", "grpc_method"}),
+	}
+	reg.MustRegister(m.handled, m.duration)
+	return m
+}
+
+func (m *Metrics) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	start := time.Now()
+	service, method := splitMethod(info.FullMethod)
+	defer func() {
+		if r := recover(); r != nil {
+			slog.ErrorContext(ctx, "panic in gRPC handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
+			err = status.Error(codes.Internal, "internal error")
+		}
+		m.handled.WithLabelValues(service, method, status.Code(err).String()).Inc()
+		m.duration.WithLabelValues(service, method).Observe(time.Since(start).Seconds())
+	}()
+	return handler(ctx, req)
+}
+
+func splitMethod(full string) (service, method string) {
+	// full is "/package.Service/Method".
+	for i := len(full) - 1; i > 0; i-- {
+		if full[i] == '/' {
+			return full[1:i], full[i+1:]
+		}
+	}
+	return "unknown", full
+}
+
+// Server is a gRPC server with its health service.
+type Server struct {
+	*grpc.Server
+	Health *health.Server
+}
+
+// NewServer makes a gRPC server instrumented with m. MaxConnectionAge makes
+// clients reconnect now and then, so DNS round-robin spreads load onto pods
+// that started after them.
+func NewServer(m *Metrics) *Server {
+	s := grpc.NewServer(
+		grpc.StatsHandler(otelgrpc.NewServerHandler()),
+		grpc.ChainUnaryInterceptor(m.unary),
+		grpc.KeepaliveParams(keepalive.ServerParameters{
+			MaxConnectionAge:      5 * time.Minute,
+			MaxConnectionAgeGrace: 30 * time.Second,
+		}),
+	)
+	h := health.NewServer()
+	healthpb.RegisterHealthServer(s, h)
+	return &Server{Server: s, Health: h}
+}
+
+// Serve serves on addr until ctx ends, then marks every service NOT_SERVING
+// and stops gracefully, forcing the stop after wait.
+func (s *Server) Serve(ctx context.Context, addr string, wait time.Duration) error {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("gRPC listen %s: %w", addr, err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.Server.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("gRPC serve %s: %w", addr, err)
+	case <-ctx.Done():
+	}
+	s.Health.Shutdown()
+	stopped := make(chan struct{})
+	go func() { s.GracefulStop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(wait):
+		s.Stop()
+	}
+	return nil
+}
+
+// Dial returns a client connection to target ("host:port" or
+// "dns:///name:port"), balancing calls over every address the name has.
+func Dial(target string) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(target,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("gRPC dial %s: %w", target, err)
+	}
+	return conn, nil
+}
+
+// Error maps a domain error to a gRPC status error. Errors it does not know
+// are logged once here and answered as Internal without their text.
+func Error(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var invalid *video.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		return status.Error(codes.InvalidArgument, invalid.Msg)
+	case errors.Is(err, video.ErrNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, video.ErrWrongState):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, video.ErrLeaseLost):
+		return status.Error(codes.Aborted, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "request canceled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	slog.ErrorContext(ctx, "request failed", "err", err)
+	return status.Error(codes.Internal, "internal error")
+}

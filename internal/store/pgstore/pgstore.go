@@ -1,0 +1,651 @@
+// Package pgstore is the PostgreSQL adapter of CloudFlix's metadata store:
+// videos, upload sessions, the encode outbox and full-text search, over pgx.
+//
+// Every change of a video's state is one conditional UPDATE with the expected
+// state (and, for encodes, the lease owner) in its WHERE clause, so a repeated
+// message or a retried request can never move a video backwards or let two
+// workers encode it. It must never build SQL or tsquery text from caller input
+// beyond the sanitised words of a search query.
+package pgstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cloudflix/cloudflix"
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+// Options configure Open.
+type Options struct {
+	URL      string          // postgres://user@host:port/db?sslmode=...
+	MaxConns int32           // pool size; 0 keeps pgxpool's default
+	Tracer   pgx.QueryTracer // e.g. an OpenTelemetry tracer; nil for none
+}
+
+// Store is the PostgreSQL metadata store. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Advisory lock keys; arbitrary constants that only need to differ from each
+// other and from anything else locking in the same database.
+const (
+	migrateLockKey = 0x636c6f7564666c01 // "cloudfl" + 1
+	requeueLockKey = 0x636c6f7564666c02
+)
+
+// Open connects a pool to o.URL and checks that the server answers.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(o.URL)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: parse url: %w", err)
+	}
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	if o.Tracer != nil {
+		cfg.ConnConfig.Tracer = o.Tracer
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: open pool: %w", err)
+	}
+	s := &Store{pool: pool}
+	if err := s.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the pool, waiting for connections in use to be returned.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("pgstore: ping: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies cloudflix.Schema in one transaction. Every service runs it
+// at start-up, so the transaction first takes an advisory lock: replicas
+// starting together apply it one after another instead of racing on DDL.
+func (s *Store) Migrate(ctx context.Context) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrateLockKey)); err != nil {
+			return err
+		}
+		// No arguments: pgx sends it with the simple protocol, which runs
+		// a multi-statement script.
+		_, err := tx.Exec(ctx, cloudflix.Schema)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// videoColumns is what scanVideo reads, in order.
+const videoColumns = `id::text, title, description, tags, state, failure_reason, progress,
+	duration_seconds, width, height, renditions, views, size_bytes, content_type,
+	created_at, updated_at`
+
+// rendition is the stored JSON form of a video.Rendition; its field names are
+// part of the schema, so they are spelled out here rather than derived.
+type rendition struct {
+	Name             string  `json:"name"`
+	Width            int     `json:"width"`
+	Height           int     `json:"height"`
+	Bandwidth        int64   `json:"bandwidth"`
+	AverageBandwidth int64   `json:"average_bandwidth"`
+	Codecs           string  `json:"codecs"`
+	FrameRate        float64 `json:"frame_rate"`
+}
+
+func encodeRenditions(rs []video.Rendition) ([]byte, error) {
+	out := make([]rendition, len(rs))
+	for i, r := range rs {
+		out[i] = rendition(r)
+	}
+	return json.Marshal(out)
+}
+
+func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
+	var (
+		v          video.Video
+		state      string
+		renditions []byte
+	)
+	dest := append([]any{&v.ID, &v.Title, &v.Description, &v.Tags, &state, &v.FailureReason, &v.Progress,
+		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
+		&v.CreatedAt, &v.UpdatedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return video.Video{}, err
+	}
+	v.State = video.State(state)
+	var rs []rendition
+	if err := json.Unmarshal(renditions, &rs); err != nil {
+		return video.Video{}, fmt.Errorf("renditions of %s: %w", v.ID, err)
+	}
+	if len(rs) > 0 {
+		v.Renditions = make([]video.Rendition, len(rs))
+		for i, r := range rs {
+			v.Renditions[i] = video.Rendition(r)
+		}
+	}
+	if len(v.Tags) == 0 {
+		v.Tags = nil
+	}
+	return v, nil
+}
+
+// validID reports whether id is a video id: a UUID in canonical lower-case
+// form. Anything else names no video, so lookups answer ErrNotFound instead
+// of letting PostgreSQL reject the text as an invalid uuid.
+func validID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
+}
+
+// querier is what both the pool and a transaction offer.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// whyNot explains a conditional UPDATE that matched no row: ErrNotFound when
+// the video is absent (or deleted, when deletedIsGone), else ErrWrongState.
+func whyNot(ctx context.Context, q querier, id string, deletedIsGone bool) error {
+	var state string
+	err := q.QueryRow(ctx, "SELECT state FROM videos WHERE id = $1", id).Scan(&state)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return video.ErrNotFound
+	case err != nil:
+		return err
+	case deletedIsGone && state == string(video.StateDeleted):
+		return video.ErrNotFound
+	}
+	return fmt.Errorf("video is %s: %w", state, video.ErrWrongState)
+}
+
+func micros(d time.Duration) int64 { return d.Microseconds() }
+
+// CreateVideo inserts v in state uploading together with its upload session,
+// in one transaction. v.CreatedAt, when set, is kept (imports and tests);
+// otherwise it is the time of the insert.
+func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
+	if !validID(v.ID) {
+		return video.Invalid("video id %q is not a canonical UUID", v.ID)
+	}
+	if u.VideoID == "" {
+		u.VideoID = v.ID
+	}
+	if u.VideoID != v.ID {
+		return video.Invalid("upload session is for video %q, not %q", u.VideoID, v.ID)
+	}
+	tags := v.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	var createdAt *time.Time
+	if !v.CreatedAt.IsZero() {
+		createdAt = &v.CreatedAt
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO videos (id, title, description, tags, state, size_bytes, content_type, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, 'uploading', $5, $6, coalesce($7, now()), now())`,
+			v.ID, v.Title, v.Description, tags, v.SizeBytes, v.ContentType, createdAt)
+		if err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+				return video.Invalid("video %s already exists", v.ID)
+			}
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO upload_sessions (video_id, upload_id, object_key, size_bytes, part_size, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6)`,
+			u.VideoID, u.UploadID, u.ObjectKey, u.SizeBytes, u.PartSize, u.ExpiresAt)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create video %s: %w", v.ID, err)
+	}
+	return nil
+}
+
+// UploadSession returns the open upload session of a video, or ErrNotFound.
+func (s *Store) UploadSession(ctx context.Context, videoID string) (video.UploadSession, error) {
+	if !validID(videoID) {
+		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, video.ErrNotFound)
+	}
+	var u video.UploadSession
+	err := s.pool.QueryRow(ctx, `
+		SELECT video_id::text, upload_id, object_key, size_bytes, part_size, expires_at
+		FROM upload_sessions WHERE video_id = $1`, videoID).
+		Scan(&u.VideoID, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &u.ExpiresAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = video.ErrNotFound
+	}
+	if err != nil {
+		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, err)
+	}
+	return u, nil
+}
+
+// MarkUploaded moves a video from uploading to uploaded, removes its upload
+// session and writes its encode job to the outbox, all in one transaction.
+// A video in any other state gives ErrWrongState; a deleted or absent one,
+// ErrNotFound.
+func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, error) {
+	if !validID(videoID) {
+		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, video.ErrNotFound)
+	}
+	var v video.Video
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		v, err = scanVideo(tx.QueryRow(ctx, `
+			UPDATE videos SET state = 'uploaded', updated_at = now()
+			WHERE id = $1 AND state = 'uploading'
+			RETURNING `+videoColumns, videoID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return whyNot(ctx, tx, videoID, true)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM upload_sessions WHERE video_id = $1", videoID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id) VALUES ($1)", videoID)
+		return err
+	})
+	if err != nil {
+		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, err)
+	}
+	return v, nil
+}
+
+// DeleteVideo moves a video from any state but deleted to deleted, removes
+// its upload session and unsent encode jobs, and returns the video as it was
+// before. A worker encoding it loses its lease on the next renewal.
+func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, error) {
+	if !validID(videoID) {
+		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, video.ErrNotFound)
+	}
+	var v video.Video
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		v, err = scanVideo(tx.QueryRow(ctx, `
+			SELECT `+videoColumns+` FROM videos
+			WHERE id = $1 AND state <> 'deleted' FOR UPDATE`, videoID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return video.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE videos SET state = 'deleted', lease_owner = NULL, lease_until = NULL, updated_at = now()
+			WHERE id = $1`, videoID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM upload_sessions WHERE video_id = $1", videoID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM outbox WHERE video_id = $1 AND sent_at IS NULL", videoID)
+		return err
+	})
+	if err != nil {
+		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, err)
+	}
+	return v, nil
+}
+
+// Video returns a video that is not deleted, or ErrNotFound.
+func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
+	if !validID(id) {
+		return video.Video{}, fmt.Errorf("video %s: %w", id, video.ErrNotFound)
+	}
+	v, err := scanVideo(s.pool.QueryRow(ctx, `
+		SELECT `+videoColumns+` FROM videos WHERE id = $1 AND state <> 'deleted'`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = video.ErrNotFound
+	}
+	if err != nil {
+		return video.Video{}, fmt.Errorf("video %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// LatestVideos returns up to limit READY videos, newest first (created_at,
+// then id, descending), strictly after the position `after`; the zero
+// position starts from the newest. A position with a time but no id starts
+// strictly before that time.
+func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if after.ID != "" && !validID(after.ID) {
+		return nil, video.Invalid("list position id %q is not a video id", after.ID)
+	}
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	switch {
+	case after.CreatedAt.IsZero():
+		rows, err = s.pool.Query(ctx, `
+			SELECT `+videoColumns+` FROM videos WHERE state = 'ready'
+			ORDER BY created_at DESC, id DESC LIMIT $1`, limit)
+	case after.ID == "":
+		rows, err = s.pool.Query(ctx, `
+			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND created_at < $2
+			ORDER BY created_at DESC, id DESC LIMIT $1`, limit, after.CreatedAt)
+	default:
+		rows, err = s.pool.Query(ctx, `
+			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND (created_at, id) < ($2, $3::uuid)
+			ORDER BY created_at DESC, id DESC LIMIT $1`, limit, after.CreatedAt, after.ID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latest videos: %w", err)
+	}
+	vs, err := collectVideos(rows)
+	if err != nil {
+		return nil, fmt.Errorf("latest videos: %w", err)
+	}
+	return vs, nil
+}
+
+func collectVideos(rows pgx.Rows) ([]video.Video, error) {
+	defer rows.Close()
+	var vs []video.Video
+	for rows.Next() {
+		v, err := scanVideo(rows)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, rows.Err()
+}
+
+// AddViews adds counts to the views of each video. Ids that name no video
+// are skipped: counts arrive in batches from a cache and one stale id must
+// not lose the rest.
+func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
+	ids := make([]string, 0, len(counts))
+	ns := make([]int64, 0, len(counts))
+	for id, n := range counts {
+		if n != 0 && validID(id) {
+			ids = append(ids, id)
+			ns = append(ns, n)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Lock the rows in id order first: two flushers updating the same
+		// videos then queue behind each other instead of deadlocking.
+		if _, err := tx.Exec(ctx, `
+			SELECT 1 FROM videos WHERE id = ANY ($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`, ids); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			UPDATE videos v SET views = v.views + c.n, updated_at = now()
+			FROM unnest($1::uuid[], $2::bigint[]) AS c (id, n)
+			WHERE v.id = c.id`, ids, ns)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("add views: %w", err)
+	}
+	return nil
+}
+
+// ClaimEncode gives worker the encode of a video for lease: from uploaded,
+// or from processing when the previous holder's lease has run out. The
+// returned Attempt counts claims since upload (or re-encode). A video in any
+// other state, deleted included, or held under a live lease gives
+// ErrWrongState; an absent one ErrNotFound.
+func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error) {
+	if !validID(id) {
+		return video.Claim{}, fmt.Errorf("claim encode of %s: %w", id, video.ErrNotFound)
+	}
+	var c video.Claim
+	v, err := scanVideo(s.pool.QueryRow(ctx, `
+		UPDATE videos SET state = 'processing', lease_owner = $2,
+			lease_until = now() + $3 * interval '1 microsecond',
+			progress = 0, encode_attempts = encode_attempts + 1, updated_at = now()
+		WHERE id = $1 AND (state = 'uploaded' OR (state = 'processing' AND lease_until < now()))
+		RETURNING `+videoColumns+`, encode_attempts`, id, worker, micros(lease)), &c.Attempt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = whyNot(ctx, s.pool, id, false)
+	}
+	if err != nil {
+		return video.Claim{}, fmt.Errorf("claim encode of %s: %w", id, err)
+	}
+	c.Video = v
+	return c, nil
+}
+
+// leaseHeld is the guard of every write by the worker holding an encode.
+const leaseHeld = `id = $1 AND state = 'processing' AND lease_owner = $2`
+
+// RenewLease extends worker's lease on an encode, or gives ErrLeaseLost when
+// the video is no longer processing under worker's lease.
+func (s *Store) RenewLease(ctx context.Context, id, worker string, lease time.Duration) error {
+	if err := s.execHeld(ctx, id, `
+		UPDATE videos SET lease_until = now() + $3 * interval '1 microsecond', updated_at = now()
+		WHERE `+leaseHeld, worker, micros(lease)); err != nil {
+		return fmt.Errorf("renew lease on %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetProgress records how far worker's encode has got, 0..1.
+func (s *Store) SetProgress(ctx context.Context, id, worker string, progress float64) error {
+	progress = min(max(progress, 0), 1)
+	if err := s.execHeld(ctx, id, `
+		UPDATE videos SET progress = $3, updated_at = now() WHERE `+leaseHeld, worker, progress); err != nil {
+		return fmt.Errorf("set progress of %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s *Store) execHeld(ctx context.Context, id, sql string, worker string, arg any) error {
+	if !validID(id) {
+		return video.ErrLeaseLost
+	}
+	tag, err := s.pool.Exec(ctx, sql, id, worker, arg)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return video.ErrLeaseLost
+	}
+	return nil
+}
+
+// MarkReady publishes worker's finished encode: processing to ready with the
+// encode's facts, progress 1 and the lease cleared.
+func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error) {
+	renditions, err := encodeRenditions(e.Renditions)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
+	}
+	v, err := s.finishHeld(ctx, id, worker, `
+		UPDATE videos SET state = 'ready', progress = 1, failure_reason = '',
+			duration_seconds = $3, width = $4, height = $5, renditions = $6,
+			lease_owner = NULL, lease_until = NULL, updated_at = now()
+		WHERE `+leaseHeld+` RETURNING `+videoColumns,
+		e.DurationSeconds, e.Width, e.Height, renditions)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
+	}
+	return v, nil
+}
+
+// MarkFailed ends worker's encode: processing to failed with a reason a
+// person can read.
+func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error) {
+	v, err := s.finishHeld(ctx, id, worker, `
+		UPDATE videos SET state = 'failed', failure_reason = $3,
+			lease_owner = NULL, lease_until = NULL, updated_at = now()
+		WHERE `+leaseHeld+` RETURNING `+videoColumns, reason)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("mark %s failed: %w", id, err)
+	}
+	return v, nil
+}
+
+func (s *Store) finishHeld(ctx context.Context, id, worker, sql string, args ...any) (video.Video, error) {
+	if !validID(id) {
+		return video.Video{}, video.ErrLeaseLost
+	}
+	v, err := scanVideo(s.pool.QueryRow(ctx, sql, append([]any{id, worker}, args...)...))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return video.Video{}, video.ErrLeaseLost
+	}
+	return v, err
+}
+
+// ReleaseEncode gives back worker's encode without a verdict (the worker is
+// shutting down, or hit a transient error): processing to uploaded, with an
+// encode job that becomes due after retryAfter, in one transaction.
+func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error {
+	if !validID(id) {
+		return fmt.Errorf("release encode of %s: %w", id, video.ErrLeaseLost)
+	}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE videos SET state = 'uploaded', progress = 0,
+				lease_owner = NULL, lease_until = NULL, updated_at = now()
+			WHERE `+leaseHeld, id, worker)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return video.ErrLeaseLost
+		}
+		_, err = tx.Exec(ctx, `
+			INSERT INTO outbox (video_id, available_at)
+			VALUES ($1, now() + $2 * interval '1 microsecond')`, id, micros(max(retryAfter, 0)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("release encode of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Reencode sends a ready or failed video back to uploaded with a fresh count
+// of attempts and an encode job. The old renditions stay until the new
+// encode replaces them, so a ready video keeps playing meanwhile.
+func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
+	if !validID(id) {
+		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, video.ErrNotFound)
+	}
+	var v video.Video
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		v, err = scanVideo(tx.QueryRow(ctx, `
+			UPDATE videos SET state = 'uploaded', failure_reason = '', progress = 0,
+				encode_attempts = 0, updated_at = now()
+			WHERE id = $1 AND state IN ('ready', 'failed')
+			RETURNING `+videoColumns, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return whyNot(ctx, tx, id, true)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id) VALUES ($1)", id)
+		return err
+	})
+	if err != nil {
+		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// PendingOutbox returns up to limit unsent encode jobs that are due, oldest
+// first.
+func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEntry, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, video_id::text, created_at FROM outbox
+		WHERE sent_at IS NULL AND available_at <= now()
+		ORDER BY available_at, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending outbox: %w", err)
+	}
+	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (video.OutboxEntry, error) {
+		var e video.OutboxEntry
+		err := r.Scan(&e.ID, &e.VideoID, &e.CreatedAt)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pending outbox: %w", err)
+	}
+	return entries, nil
+}
+
+// MarkOutboxSent records that the jobs were published. Marking one twice is
+// harmless.
+func (s *Store) MarkOutboxSent(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := s.pool.Exec(ctx, `
+		UPDATE outbox SET sent_at = now() WHERE id = ANY ($1) AND sent_at IS NULL`, ids); err != nil {
+		return fmt.Errorf("mark outbox sent: %w", err)
+	}
+	return nil
+}
+
+// RequeueStuck writes a fresh encode job for every video that the queue seems
+// to have lost: uploaded and unchanged for longer than uploadedFor, or
+// processing under a lease that has run out. A video that already has an
+// unsent job, or one written within uploadedFor, is left alone so that a slow
+// queue is not flooded with duplicates. It returns how many jobs it wrote.
+func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Reconcilers of several replicas take turns, or both would requeue.
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(requeueLockKey)); err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO outbox (video_id)
+			SELECT v.id FROM videos v
+			WHERE ((v.state = 'uploaded' AND v.updated_at < now() - $1 * interval '1 microsecond')
+			    OR (v.state = 'processing' AND v.lease_until < now()))
+			  AND NOT EXISTS (
+				SELECT 1 FROM outbox o WHERE o.video_id = v.id
+				AND (o.sent_at IS NULL OR o.created_at > now() - $1 * interval '1 microsecond'))
+			ORDER BY v.id`, micros(max(uploadedFor, 0)))
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("requeue stuck videos: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,219 @@
+package pgstore
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
+	"github.com/cloudflix/cloudflix/internal/testenv"
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// open returns a store on a fresh database of the test's own, migrated.
+func open(t *testing.T, o Options) *Store {
+	t.Helper()
+	if o.URL == "" {
+		o.URL = testenv.Postgres(t)
+	}
+	if o.MaxConns == 0 {
+		// Many subtests run at once, each with its own database: keep the
+		// server's connection count well inside max_connections.
+		o.MaxConns = 4
+	}
+	s, err := Open(testCtx(t), o)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.Migrate(testCtx(t)); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s
+}
+
+func TestContract(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) storetest.Store { return open(t, Options{}) })
+}
+
+func TestMigrateIsIdempotentAndSafeConcurrently(t *testing.T) {
+	t.Parallel()
+	url := testenv.Postgres(t)
+	a := open(t, Options{URL: url})
+	ctx := testCtx(t)
+	v := video.Video{ID: uuid.NewString(), Title: "Survives migrations"}
+	if err := a.CreateVideo(ctx, v, video.UploadSession{UploadID: "u", ObjectKey: video.SourceKey(v.ID), ExpiresAt: time.Now()}); err != nil {
+		t.Fatalf("CreateVideo: %v", err)
+	}
+	// Replicas starting together all migrate the same database at once.
+	b := open(t, Options{URL: url})
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = []*Store{a, b}[i%2].Migrate(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent Migrate: %v", err)
+		}
+	}
+	if got, err := b.Video(ctx, v.ID); err != nil || got.Title != v.Title {
+		t.Fatalf("Video after re-migrating = %+v, %v; want the data kept", got, err)
+	}
+}
+
+func TestOpenFailsOnUnreachableServer(t *testing.T) {
+	t.Parallel()
+	addr, err := testenv.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if s, err := Open(ctx, Options{URL: "postgres://postgres@" + addr + "/x?sslmode=disable&connect_timeout=2"}); err == nil {
+		s.Close()
+		t.Fatal("Open of a closed port succeeded")
+	}
+	if _, err := Open(ctx, Options{URL: "::not a url::"}); err == nil {
+		t.Fatal("Open of a malformed URL succeeded")
+	}
+}
+
+// countingTracer counts the queries it sees, standing in for OpenTelemetry.
+type countingTracer struct{ queries atomic.Int64 }
+
+func (c *countingTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.queries.Add(1)
+	return ctx
+}
+
+func (c *countingTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+func TestOptionsTracerAndMaxConns(t *testing.T) {
+	t.Parallel()
+	tracer := &countingTracer{}
+	s := open(t, Options{Tracer: tracer, MaxConns: 3})
+	if got := s.pool.Config().MaxConns; got != 3 {
+		t.Fatalf("MaxConns = %d, want 3", got)
+	}
+	before := tracer.queries.Load()
+	if _, err := s.LatestVideos(testCtx(t), 10, video.ListPosition{}); err != nil {
+		t.Fatalf("LatestVideos: %v", err)
+	}
+	if tracer.queries.Load() == before {
+		t.Fatal("the tracer saw no query")
+	}
+}
+
+func TestSearchWordsFollowReadyVideos(t *testing.T) {
+	t.Parallel()
+	s := open(t, Options{})
+	ctx := testCtx(t)
+	words := func() map[string]int {
+		t.Helper()
+		rows, err := s.pool.Query(ctx, "SELECT word, videos FROM search_words")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for rows.Next() {
+			var w string
+			var n int
+			if err := rows.Scan(&w, &n); err != nil {
+				t.Fatal(err)
+			}
+			got[w] = n
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	mk := func(title, desc string) string {
+		t.Helper()
+		id := uuid.NewString()
+		if err := s.CreateVideo(ctx, video.Video{ID: id, Title: title, Description: desc, Tags: []string{"tag-one"}},
+			video.UploadSession{UploadID: "u", ObjectKey: video.SourceKey(id), ExpiresAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.MarkUploaded(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ClaimEncode(ctx, id, "w", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.MarkReady(ctx, id, "w", video.Encoded{}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	a := mk("Blue Lake", "example.com at 1.5x speed")
+	b := mk("Blue Sky", "")
+	// Only plain words: "tag-one" and "example.com" are kept by the search
+	// document but are no query word's typo.
+	want := map[string]int{"blue": 2, "lake": 1, "sky": 1, "tag": 2, "one": 2, "at": 1, "x": 1, "speed": 1}
+	got := words()
+	for w, n := range want {
+		if got[w] != n {
+			t.Fatalf("search_words = %v, want %v", got, want)
+		}
+	}
+	for w := range got {
+		if _, ok := want[w]; !ok {
+			t.Fatalf("search_words has unexpected word %q: %v", w, got)
+		}
+	}
+	if _, err := s.DeleteVideo(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if got := words(); got["blue"] != 1 || got["lake"] != 0 || len(got) != 4 {
+		t.Fatalf("search_words after deleting %q = %v", "Blue Lake", got)
+	}
+	if _, err := s.Reencode(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if got := words(); len(got) != 0 {
+		t.Fatalf("search_words with no ready video = %v, want empty", got)
+	}
+}
+
+func TestQueryWords(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"", []string{}},
+		{"a & | ! ( ':*", []string{"a"}},
+		{"Mountain  SUNRISE", []string{"mountain", "sunrise"}},
+		{"moun:*A | x<->y", []string{"moun", "a", "x", "y"}},
+		{"Grandma's h264 recipe, 2024!", []string{"grandma", "s", "h264", "recipe", "2024"}},
+		{"café naïve", []string{"café", "naïve"}},
+		{"dup dup Dup", []string{"dup"}},
+		{"\u0301abc", []string{"abc"}},
+		{"one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen",
+			[]string{"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"}},
+	} {
+		if got := queryWords(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("queryWords(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

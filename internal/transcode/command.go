@@ -1,0 +1,170 @@
+package transcode
+
+import (
+	"fmt"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/cloudflix/cloudflix/internal/ladder"
+)
+
+// SegmentSeconds is the length of every HLS segment and GOP.
+const SegmentSeconds = 2
+
+// maxFrameRate caps the output frame rate: a 240 fps slow-motion phone clip is
+// streamed at 60, which every player and H.264 level handles.
+const maxFrameRate = 60
+
+// inputFormats are the demuxers a source may be read with. Naming them keeps
+// ffmpeg from treating an upload as a playlist or a concat list, formats that
+// open other files or URLs on the uploader's behalf; pictures are refused too.
+const inputFormats = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpegts,mpeg,flv,asf,ogg,mxf,dv"
+
+// input is the ffmpeg/ffprobe input arguments for an untrusted local file.
+// The "file:" prefix keeps a name with a colon from being read as a protocol.
+func input(path string) []string {
+	return []string{"-protocol_whitelist", "file", "-format_whitelist", inputFormats, "-i", "file:" + path}
+}
+
+// Options tune the encoder; the zero value is the default.
+type Options struct {
+	// Preset is x264's speed/size trade-off; "veryfast" when empty.
+	Preset string
+}
+
+func (o Options) preset() string {
+	if o.Preset == "" {
+		return "veryfast"
+	}
+	return o.Preset
+}
+
+// Command returns the ffmpeg arguments (without "ffmpeg") that encode srcPath
+// into every rung with the default Options.
+func Command(src Source, srcPath, outDir string, rungs []ladder.Rung) []string {
+	return Options{}.Command(src, srcPath, outDir, rungs)
+}
+
+// Command returns the ffmpeg arguments (without "ffmpeg") that decode srcPath
+// once and encode every rung from it: H.264 capped-CRF video and AAC audio,
+// closed 2 s GOPs aligned across rungs, muxed into fMP4 HLS under
+// outDir/{rung name}/ (index.m3u8, init_N.mp4, seg_NNNNN.m4s). Progress is
+// written to stdout as -progress key=value blocks; only errors go to stderr.
+// ffmpeg's master playlist is not used: Encode writes one from measurements.
+func (o Options) Command(src Source, srcPath, outDir string, rungs []ladder.Rung) []string {
+	fps := src.FrameRate
+	if fps <= 0 {
+		fps = 30 // unknown: assume the common rate for the GOP length
+	}
+	var fpsFilter string
+	if fps > maxFrameRate {
+		fps /= math.Ceil(fps/maxFrameRate - 1e-9)
+		fpsFilter = "fps=" + strconv.FormatFloat(fps, 'f', -1, 64) + ","
+	}
+	gop := strconv.Itoa(max(1, int(math.Round(SegmentSeconds*fps))))
+
+	// Decode once, split the picture, scale each copy to its rung.
+	var graph strings.Builder
+	fmt.Fprintf(&graph, "[0:v:0]%ssplit=%d", fpsFilter, len(rungs))
+	for i := range rungs {
+		fmt.Fprintf(&graph, "[s%d]", i)
+	}
+	for i, r := range rungs {
+		fmt.Fprintf(&graph, ";[s%d]scale=w=%d:h=%d:flags=lanczos,setsar=1,format=yuv420p[v%d]", i, r.Width, r.Height, i)
+	}
+
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-y"}
+	args = append(args, input(srcPath)...)
+	args = append(args, "-filter_complex", graph.String())
+	for i := range rungs {
+		args = append(args, "-map", fmt.Sprintf("[v%d]", i))
+		if src.HasAudio {
+			args = append(args, "-map", "0:a:0")
+		}
+	}
+
+	// Every rung gets a keyframe at each multiple of SegmentSeconds and no
+	// other (no scene-cut keyframes), so segments line up across rungs and a
+	// player can switch at any segment boundary.
+	args = append(args,
+		"-c:v", "libx264", "-preset", o.preset(), "-profile:v", "high", "-flags:v", "+cgop",
+		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
+		"-force_key_frames", fmt.Sprintf("expr:gte(t,n_forced*%d)", SegmentSeconds))
+	for i, r := range rungs {
+		v := fmt.Sprintf(":v:%d", i)
+		args = append(args,
+			"-crf"+v, strconv.Itoa(r.CRF),
+			"-maxrate"+v, strconv.Itoa(r.MaxBitrate),
+			"-bufsize"+v, strconv.Itoa(r.BufSize))
+		if level := h264Level(r.Width, r.Height, fps, r.MaxBitrate); level != "" {
+			args = append(args, "-level"+v, level)
+		}
+	}
+	if src.HasAudio {
+		args = append(args, "-c:a", "aac", "-ac", "2", "-ar", "48000")
+		for i, r := range rungs {
+			args = append(args, fmt.Sprintf("-b:a:%d", i), strconv.Itoa(r.AudioBitrate))
+		}
+	}
+
+	streamMap := make([]string, len(rungs))
+	for i, r := range rungs {
+		if src.HasAudio {
+			streamMap[i] = fmt.Sprintf("v:%d,a:%d,name:%s", i, i, r.Name)
+		} else {
+			streamMap[i] = fmt.Sprintf("v:%d,name:%s", i, r.Name)
+		}
+	}
+	// With a var_stream_map ffmpeg names each init segment init_N.mp4, in
+	// its rung's folder, and points the rung's playlist at it.
+	args = append(args,
+		"-f", "hls",
+		"-hls_time", strconv.Itoa(SegmentSeconds),
+		"-hls_playlist_type", "vod",
+		"-hls_flags", "independent_segments",
+		"-hls_segment_type", "fmp4",
+		"-hls_fmp4_init_filename", "init.mp4",
+		"-hls_segment_filename", filepath.Join(outDir, "%v", "seg_%05d.m4s"),
+		"-var_stream_map", strings.Join(streamMap, " "),
+		filepath.Join(outDir, "%v", "index.m3u8"))
+	return args
+}
+
+// h264Levels are the limits of the H.264 levels a rung may need (ITU-T H.264
+// table A-1): macroblocks per second, per frame, and the High profile's
+// maximum bitrate (1.25 x the table's).
+var h264Levels = []struct {
+	name          string
+	mbPerSecond   float64
+	mbPerFrame    int
+	maxBitrateBps int
+}{
+	{"3.0", 40500, 1620, 12_500_000},
+	{"3.1", 108000, 3600, 17_500_000},
+	{"3.2", 216000, 5120, 25_000_000},
+	{"4.0", 245760, 8192, 25_000_000},
+	{"4.1", 245760, 8192, 62_500_000},
+	{"4.2", 522240, 8704, 62_500_000},
+	{"5.0", 589824, 22080, 168_750_000},
+	{"5.1", 983040, 36864, 300_000_000},
+	{"5.2", 2073600, 36864, 300_000_000},
+}
+
+// h264Level is the lowest level (at least 3.0, which every player decodes)
+// that holds a w x h picture at fps and maxrate, or "" to let x264 choose
+// when none does.
+func h264Level(w, h int, fps float64, maxrate int) string {
+	mbW, mbH := (w+15)/16, (h+15)/16
+	frame := mbW * mbH
+	for _, l := range h264Levels {
+		// A side may not exceed sqrt(8 x MaxFS) macroblocks.
+		side := int(math.Sqrt(8 * float64(l.mbPerFrame)))
+		if frame <= l.mbPerFrame && mbW <= side && mbH <= side &&
+			float64(frame)*fps <= l.mbPerSecond && maxrate <= l.maxBitrateBps {
+			return l.name
+		}
+	}
+	return ""
+}

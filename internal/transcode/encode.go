@@ -1,0 +1,377 @@
+package transcode
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cloudflix/cloudflix/internal/ladder"
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+// stderrLines is how much of ffmpeg's stderr an error message carries.
+const stderrLines = 40
+
+// Encode encodes srcPath into every rung with the default Options; see
+// Options.Encode.
+func Encode(ctx context.Context, src Source, srcPath, outDir string, rungs []ladder.Rung, progress func(fraction float64)) ([]video.Rendition, error) {
+	return Options{}.Encode(ctx, src, srcPath, outDir, rungs, progress)
+}
+
+// Encode runs the one ffmpeg process of Command, then measures every
+// rendition it produced and writes outDir/master.m3u8 from the measurements.
+// progress, when not nil, is called from one goroutine at a time, at most
+// about once a second, and with 1 once everything is written; never after
+// Encode returns. Cancelling ctx kills ffmpeg. A source ffmpeg finds damaged
+// or truncated is an *Unsupported error. outDir may hold partial output after
+// an error; the caller owns and removes it.
+func (o Options) Encode(ctx context.Context, src Source, srcPath, outDir string, rungs []ladder.Rung, progress func(fraction float64)) ([]video.Rendition, error) {
+	if len(rungs) == 0 {
+		return nil, errors.New("encode: no rungs")
+	}
+	if strings.Contains(outDir, "%") {
+		// ffmpeg would read it as part of its %v/%05d name templates.
+		return nil, fmt.Errorf("encode: output folder %q contains %%", outDir)
+	}
+	for _, r := range rungs {
+		if r.Name == "" || strings.ContainsAny(r.Name, "/\\ ,:%") || r.Name == "." || r.Name == ".." {
+			return nil, fmt.Errorf("encode: rung name %q is not a folder name", r.Name)
+		}
+		if err := os.MkdirAll(filepath.Join(outDir, r.Name), 0o755); err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+	}
+
+	if err := runFFmpeg(ctx, o.Command(src, srcPath, outDir, rungs), newProgressParser(src.DurationSeconds, progress)); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+
+	renditions := make([]video.Rendition, len(rungs))
+	for i, r := range rungs {
+		rend, seconds, err := measure(ctx, filepath.Join(outDir, r.Name), r.Name)
+		if err != nil {
+			return nil, fmt.Errorf("encode: measure %s: %w", r.Name, err)
+		}
+		// ffmpeg ends without an error when a file stops short (a truncated
+		// upload with its index at the front): what it decoded is too short.
+		if missing := src.DurationSeconds - seconds; missing > max(1, 0.1*src.DurationSeconds) {
+			return nil, unsupported("the file is damaged or incomplete: only %.1f of its %.1f seconds could be decoded", seconds, src.DurationSeconds)
+		}
+		renditions[i] = rend
+	}
+
+	f, err := os.Create(filepath.Join(outDir, "master.m3u8"))
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	if err := WriteMaster(f, renditions); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("encode: write master playlist: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("encode: write master playlist: %w", err)
+	}
+	if progress != nil {
+		progress(1)
+	}
+	return renditions, nil
+}
+
+// runFFmpeg runs ffmpeg with args, its stdout going to stdout. A failure
+// caused by the input is an *Unsupported error; any other carries the last
+// lines of ffmpeg's stderr.
+func runFFmpeg(ctx context.Context, args []string, stdout io.Writer) error {
+	stderr := &tail{max: stderrLines}
+	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// Once ffmpeg is killed, do not wait on pipes a stray child might hold.
+	cmd.WaitDelay = 5 * time.Second
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return fmt.Errorf("ffmpeg: %w", ctx.Err())
+	}
+	if err == nil {
+		return nil
+	}
+	msg := stderr.String()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.Exited() && inputAtFault(msg) {
+		return damaged(msg)
+	}
+	return fmt.Errorf("ffmpeg: %w\n%s", err, msg)
+}
+
+// What ffmpeg says when the machine, not the input, failed it.
+var machineFaults = []string{"no space left on device", "cannot allocate memory", "permission denied", "too many open files", "read-only file system"}
+
+// What ffmpeg says when it cannot read or decode its input.
+var inputFaults = []string{
+	"invalid data found when processing input", "moov atom not found", "partial file",
+	"error while decoding", "could not find codec parameters", "not on whitelist",
+	"decoding requested, but no decoder found", "does not contain any stream",
+}
+
+func machineFault(stderr string) bool {
+	s := strings.ToLower(stderr)
+	for _, m := range machineFaults {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+func inputAtFault(stderr string) bool {
+	if machineFault(stderr) {
+		return false
+	}
+	s := strings.ToLower(stderr)
+	for _, m := range inputFaults {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// damaged tells a file ffmpeg opened but could not decode from one it could
+// not open at all.
+func damaged(stderr string) error {
+	s := strings.ToLower(stderr)
+	if strings.Contains(s, "error while decoding") || strings.Contains(s, "partial file") {
+		return unsupported("the file is damaged or incomplete: ffmpeg could not decode it")
+	}
+	return unreadable(stderr)
+}
+
+// measure reads the rendition in dir as ffmpeg wrote it: its playlist, its
+// segment files and its streams. It returns the rendition and its length in
+// seconds.
+func measure(ctx context.Context, dir, name string) (video.Rendition, float64, error) {
+	playlistPath := filepath.Join(dir, "index.m3u8")
+	pl, err := readPlaylist(playlistPath)
+	if err != nil {
+		return video.Rendition{}, 0, err
+	}
+	bw, err := pl.bandwidth(dir)
+	if err != nil {
+		return video.Rendition{}, 0, err
+	}
+	init, err := os.ReadFile(filepath.Join(dir, pl.init))
+	if err != nil {
+		return video.Rendition{}, 0, err
+	}
+	avc, err := avcCodec(init)
+	if err != nil {
+		return video.Rendition{}, 0, fmt.Errorf("%s: %w", pl.init, err)
+	}
+	st, err := probeOutputStreams(ctx, playlistPath)
+	if err != nil {
+		return video.Rendition{}, 0, err
+	}
+	r := video.Rendition{
+		Name:             name,
+		Width:            st.width,
+		Height:           st.height,
+		Bandwidth:        bw.peak,
+		AverageBandwidth: bw.average,
+		Codecs:           avc,
+		FrameRate:        st.frameRate,
+	}
+	if st.audio != "" {
+		r.Codecs += "," + st.audio
+	}
+	return r, pl.seconds(), nil
+}
+
+// variantPlaylist is what Encode needs of a media playlist ffmpeg wrote.
+type variantPlaylist struct {
+	init     string // URI of the EXT-X-MAP init segment
+	segments []segment
+}
+
+type segment struct {
+	uri     string
+	seconds float64 // from EXTINF
+}
+
+func (p variantPlaylist) seconds() float64 {
+	var s float64
+	for _, seg := range p.segments {
+		s += seg.seconds
+	}
+	return s
+}
+
+func readPlaylist(path string) (variantPlaylist, error) {
+	var pl variantPlaylist
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return pl, err
+	}
+	var extinf float64
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case strings.HasPrefix(line, "#EXT-X-MAP:"):
+			_, uri, _ := strings.Cut(line, `URI="`)
+			pl.init, _, _ = strings.Cut(uri, `"`)
+		case strings.HasPrefix(line, "#EXTINF:"):
+			d, _, _ := strings.Cut(strings.TrimPrefix(line, "#EXTINF:"), ",")
+			if extinf, err = strconv.ParseFloat(d, 64); err != nil {
+				return pl, fmt.Errorf("%s: bad %q", path, line)
+			}
+		case line == "" || strings.HasPrefix(line, "#"):
+		default:
+			pl.segments = append(pl.segments, segment{uri: line, seconds: extinf})
+			extinf = 0
+		}
+	}
+	if pl.init == "" || len(pl.segments) == 0 {
+		return pl, fmt.Errorf("%s: no init segment or no media segments", path)
+	}
+	return pl, nil
+}
+
+type bandwidth struct{ peak, average int64 }
+
+// bandwidth measures the rendition from its files: the average over the
+// whole presentation, init segment included, and the peak over single
+// segments, the first one carrying the init segment a player fetches with it.
+func (p variantPlaylist) bandwidth(dir string) (bandwidth, error) {
+	size := func(uri string) (int64, error) {
+		fi, err := os.Stat(filepath.Join(dir, uri))
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	}
+	initSize, err := size(p.init)
+	if err != nil {
+		return bandwidth{}, err
+	}
+	total, seconds, peak := initSize, 0.0, 0.0
+	for i, seg := range p.segments {
+		n, err := size(seg.uri)
+		if err != nil {
+			return bandwidth{}, err
+		}
+		if seg.seconds <= 0 {
+			return bandwidth{}, fmt.Errorf("segment %s has no duration", seg.uri)
+		}
+		total += n
+		seconds += seg.seconds
+		if i == 0 {
+			n += initSize
+		}
+		peak = max(peak, float64(n*8)/seg.seconds)
+	}
+	average := float64(total*8) / seconds
+	return bandwidth{peak: int64(math.Ceil(max(peak, average))), average: int64(math.Ceil(average))}, nil
+}
+
+// avcCodec is the RFC 6381 codec string (avc1.PPCCLL) of the H.264 stream
+// whose init segment is b: profile, constraint flags and level, read from
+// the AVCDecoderConfigurationRecord ("avcC" box) as players will.
+func avcCodec(b []byte) (string, error) {
+	i := bytes.Index(b, []byte("avcC"))
+	if i < 0 || len(b) < i+8 {
+		return "", errors.New("no avcC box: not an H.264 init segment")
+	}
+	rec := b[i+4:] // configurationVersion, profile, constraints, level
+	return fmt.Sprintf("avc1.%02x%02x%02x", rec[1], rec[2], rec[3]), nil
+}
+
+type outputStreams struct {
+	width, height int
+	frameRate     float64
+	audio         string // RFC 6381 codec string, "" without audio
+}
+
+// probeOutputStreams reads the streams of a rendition Encode wrote. This is
+// our own output, so unlike a source it may be read as a playlist.
+func probeOutputStreams(ctx context.Context, playlist string) (outputStreams, error) {
+	var out outputStreams
+	cmd := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-protocol_whitelist", "file",
+		"-print_format", "json", "-show_streams", playlist)
+	cmd.WaitDelay = 5 * time.Second
+	b, err := cmd.Output()
+	if err != nil {
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return out, fmt.Errorf("ffprobe %s: %w: %s", playlist, err, lastLine(string(exit.Stderr)))
+		}
+		return out, fmt.Errorf("ffprobe %s: %w", playlist, err)
+	}
+	var probed probeOutput
+	if err := json.Unmarshal(b, &probed); err != nil {
+		return out, fmt.Errorf("ffprobe %s: decode its output: %w", playlist, err)
+	}
+	for _, st := range probed.Streams {
+		switch st.CodecType {
+		case "video":
+			out.width, out.height = st.Width, st.Height
+			if out.frameRate = parseRate(st.AvgFrameRate); out.frameRate <= 0 {
+				out.frameRate = parseRate(st.RFrameRate)
+			}
+		case "audio":
+			if out.audio, err = aacCodec(st.CodecName, st.Profile); err != nil {
+				return out, err
+			}
+		}
+	}
+	if out.width <= 0 || out.height <= 0 {
+		return out, fmt.Errorf("ffprobe %s: no video stream with a size", playlist)
+	}
+	return out, nil
+}
+
+// aacCodec is the RFC 6381 codec string of an AAC stream: mp4a.40.{object type}.
+func aacCodec(codec, profile string) (string, error) {
+	if codec == "aac" {
+		switch profile {
+		case "LC":
+			return "mp4a.40.2", nil
+		case "HE-AAC":
+			return "mp4a.40.5", nil
+		case "HE-AACv2":
+			return "mp4a.40.29", nil
+		}
+	}
+	return "", fmt.Errorf("audio is %s (%s), not AAC", codec, profile)
+}
+
+// WriteMaster writes the HLS master playlist of the renditions, in order,
+// each pointing at {name}/index.m3u8.
+func WriteMaster(w io.Writer, rs []video.Rendition) error {
+	if len(rs) == 0 {
+		return errors.New("master playlist: no renditions")
+	}
+	var b bytes.Buffer
+	b.WriteString("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n")
+	for _, r := range rs {
+		if r.Name == "" || r.Width <= 0 || r.Height <= 0 || r.Codecs == "" || r.AverageBandwidth <= 0 || r.Bandwidth < r.AverageBandwidth {
+			return fmt.Errorf("master playlist: rendition %+v is incomplete", r)
+		}
+		fmt.Fprintf(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,RESOLUTION=%dx%d,CODECS=\"%s\"",
+			r.Bandwidth, r.AverageBandwidth, r.Width, r.Height, r.Codecs)
+		if r.FrameRate > 0 {
+			fmt.Fprintf(&b, ",FRAME-RATE=%.3f", r.FrameRate)
+		}
+		fmt.Fprintf(&b, "\n%s/index.m3u8\n", r.Name)
+	}
+	_, err := w.Write(b.Bytes())
+	return err
+}

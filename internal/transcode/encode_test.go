@@ -1,0 +1,386 @@
+package transcode
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cloudflix/cloudflix/internal/ladder"
+	"github.com/cloudflix/cloudflix/internal/testenv"
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+func TestEncode(t *testing.T) {
+	t.Parallel()
+	testenv.RequireFFmpeg(t)
+	cases := []struct {
+		name      string
+		path      string
+		rungNames []string
+	}{
+		{"landscape with audio", clip(t, 640, 360, 4, true), []string{"240p", "360p"}},
+		{"portrait without audio", clip(t, 360, 640, 4, false), []string{"240p", "360p"}},
+		{"720p with audio", clip(t, 1280, 720, 3, true), []string{"240p", "360p", "480p", "720p"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			src, err := Probe(ctx, c.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rungs := ladder.For(src.Width, src.Height)
+			var names []string
+			for _, r := range rungs {
+				names = append(names, r.Name)
+			}
+			if fmt.Sprint(names) != fmt.Sprint(c.rungNames) {
+				t.Fatalf("ladder %v, want %v", names, c.rungNames)
+			}
+
+			outDir := t.TempDir()
+			var mu sync.Mutex
+			var fractions []float64
+			rs, err := Encode(ctx, src, c.path, outDir, rungs, func(f float64) {
+				mu.Lock()
+				defer mu.Unlock()
+				fractions = append(fractions, f)
+			})
+			if err != nil {
+				t.Fatalf("Encode: %v", err)
+			}
+			checkProgress(t, fractions)
+			if len(rs) != len(rungs) {
+				t.Fatalf("Encode returned %d renditions for %d rungs", len(rs), len(rungs))
+			}
+			var segments [][]float64
+			for i, r := range rungs {
+				segments = append(segments, checkRendition(t, src, outDir, r, rs[i]))
+			}
+			// Segments line up across rungs: a player can switch anywhere.
+			for i := range segments[1:] {
+				if fmt.Sprint(segments[i+1]) != fmt.Sprint(segments[0]) {
+					t.Errorf("segments of %s %v differ from %s %v", rungs[i+1].Name, segments[i+1], rungs[0].Name, segments[0])
+				}
+			}
+			checkMaster(t, outDir, rs)
+		})
+	}
+}
+
+func checkProgress(t *testing.T, fractions []float64) {
+	t.Helper()
+	if len(fractions) == 0 || fractions[len(fractions)-1] != 1 {
+		t.Fatalf("progress %v does not end at 1", fractions)
+	}
+	for i, f := range fractions {
+		if f < 0 || f > 1 || (i > 0 && f < fractions[i-1]) {
+			t.Fatalf("progress %v is not a rising fraction", fractions)
+		}
+	}
+}
+
+// checkRendition checks one rung's files against what Encode said of them
+// and returns its segment durations.
+func checkRendition(t *testing.T, src Source, outDir string, r ladder.Rung, got video.Rendition) []float64 {
+	t.Helper()
+	dir := filepath.Join(outDir, r.Name)
+	playlist := filepath.Join(dir, "index.m3u8")
+	pl, err := readPlaylist(playlist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var durations []float64
+	for i, seg := range pl.segments {
+		if _, err := os.Stat(filepath.Join(dir, seg.uri)); err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+		}
+		// Every segment but the last is exactly one GOP long.
+		if i < len(pl.segments)-1 && math.Abs(seg.seconds-SegmentSeconds) > 0.001 {
+			t.Errorf("%s: segment %s lasts %g s, want %d", r.Name, seg.uri, seg.seconds, SegmentSeconds)
+		}
+		durations = append(durations, seg.seconds)
+	}
+	if math.Abs(pl.seconds()-src.DurationSeconds) > 0.2 {
+		t.Errorf("%s: playlist lasts %g s, source %g s", r.Name, pl.seconds(), src.DurationSeconds)
+	}
+
+	// It decodes without a single error.
+	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", playlist, "-f", "null", "-")
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("%s does not decode cleanly: %v\n%s", r.Name, err, out)
+	}
+
+	// The master playlist's values are true of the stream.
+	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-print_format", "json",
+		"-show_entries", "stream=width,height,profile,level,avg_frame_rate", playlist).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v", playlist, err)
+	}
+	var probed struct {
+		Streams []struct {
+			Width, Height int
+			Profile       string
+			Level         int
+			AvgFrameRate  string `json:"avg_frame_rate"`
+		}
+	}
+	if err := json.Unmarshal(out, &probed); err != nil {
+		t.Fatal(err)
+	}
+	if len(probed.Streams) != 1 {
+		t.Fatalf("%s: %d video streams", r.Name, len(probed.Streams))
+	}
+	if st := probed.Streams[0]; st.Width != got.Width || st.Height != got.Height || st.Profile != "High" ||
+		st.Level != avcLevel(t, got.Codecs) || st.AvgFrameRate != "30/1" {
+		t.Errorf("%s: ffprobe says %+v, Encode says %+v", r.Name, st, got)
+	}
+	if got.Name != r.Name || got.Width != r.Width || got.Height != r.Height || got.FrameRate != 30 {
+		t.Errorf("rendition %+v, want %s %dx%d at 30 fps", got, r.Name, r.Width, r.Height)
+	}
+	if !(got.Bandwidth >= got.AverageBandwidth && got.AverageBandwidth > 0) {
+		t.Errorf("%s: BANDWIDTH %d, AVERAGE-BANDWIDTH %d", r.Name, got.Bandwidth, got.AverageBandwidth)
+	}
+	// The average is the files' bits over the playlist's seconds.
+	var bytes int64
+	for _, name := range append([]string{pl.init}, segmentURIs(pl)...) {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		bytes += fi.Size()
+	}
+	if want := float64(bytes*8) / pl.seconds(); math.Abs(float64(got.AverageBandwidth)-want) > 1 {
+		t.Errorf("%s: AVERAGE-BANDWIDTH %d, files say %.0f", r.Name, got.AverageBandwidth, want)
+	}
+	// The cap holds: video under maxrate, plus audio and container overhead.
+	if limit := int64(float64(r.MaxBitrate+r.AudioBitrate) * 1.5); got.AverageBandwidth > limit {
+		t.Errorf("%s: AVERAGE-BANDWIDTH %d over the rung's cap (%d)", r.Name, got.AverageBandwidth, limit)
+	}
+	wantCodecs := "avc1.6400"
+	if !strings.HasPrefix(got.Codecs, wantCodecs) {
+		t.Errorf("%s: CODECS %q, want H.264 High (%s..)", r.Name, got.Codecs, wantCodecs)
+	}
+	if src.HasAudio != strings.HasSuffix(got.Codecs, ",mp4a.40.2") {
+		t.Errorf("%s: CODECS %q for a source with audio %t", r.Name, got.Codecs, src.HasAudio)
+	}
+	checkKeyframes(t, r.Name, playlist, pl.seconds())
+	return durations
+}
+
+func segmentURIs(pl variantPlaylist) []string {
+	var uris []string
+	for _, s := range pl.segments {
+		uris = append(uris, s.uri)
+	}
+	return uris
+}
+
+// avcLevel is the level_idc of an "avc1.PPCCLL,..." codec string.
+func avcLevel(t *testing.T, codecs string) int {
+	t.Helper()
+	avc, _, _ := strings.Cut(codecs, ",")
+	if len(avc) != len("avc1.PPCCLL") {
+		t.Fatalf("codec %q is not avc1.PPCCLL", avc)
+	}
+	level, err := strconv.ParseInt(avc[9:], 16, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int(level)
+}
+
+// checkKeyframes checks that the rendition has a keyframe at every multiple
+// of SegmentSeconds and nowhere else.
+func checkKeyframes(t *testing.T, name, playlist string, seconds float64) {
+	t.Helper()
+	lines := ffprobeCSV(t, "-select_streams", "v:0", "-show_entries", "packet=pts_time,flags", playlist)
+	first := math.Inf(1)
+	type packet struct {
+		pts float64
+		key bool
+	}
+	var packets []packet
+	for _, l := range lines {
+		ptsText, flags, _ := strings.Cut(l, ",")
+		pts, err := strconv.ParseFloat(ptsText, 64)
+		if err != nil {
+			t.Fatalf("%s: packet %q", name, l)
+		}
+		first = min(first, pts)
+		packets = append(packets, packet{pts, strings.Contains(flags, "K")})
+	}
+	var keys []float64
+	for _, p := range packets {
+		if !p.key {
+			continue
+		}
+		at := p.pts - first
+		keys = append(keys, math.Round(at*1000)/1000)
+		if k := math.Round(at / SegmentSeconds); math.Abs(at-k*SegmentSeconds) > 0.001 {
+			t.Errorf("%s: keyframe at %.3f s, off the %d s grid", name, at, SegmentSeconds)
+		}
+	}
+	if want := int(math.Ceil(seconds/SegmentSeconds - 0.01)); len(keys) != want {
+		t.Errorf("%s: keyframes at %v, want %d (one every %d s)", name, keys, want, SegmentSeconds)
+	}
+}
+
+// checkMaster parses outDir/master.m3u8 and compares it with rs.
+func checkMaster(t *testing.T, outDir string, rs []video.Rendition) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(outDir, "master.m3u8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	want := []string{"#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-INDEPENDENT-SEGMENTS"}
+	for _, r := range rs {
+		want = append(want,
+			fmt.Sprintf(`#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,RESOLUTION=%dx%d,CODECS="%s",FRAME-RATE=30.000`,
+				r.Bandwidth, r.AverageBandwidth, r.Width, r.Height, r.Codecs),
+			r.Name+"/index.m3u8")
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("master.m3u8:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestEncodeRotatedSourceIsPortrait(t *testing.T) {
+	t.Parallel()
+	testenv.RequireFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	path := derived(t, "rotated.mp4", clip(t, 640, 360, 4, true), "-c", "copy", "-metadata:s:v:0", "rotate=90")
+	src, err := Probe(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rungs := ladder.For(src.Width, src.Height)[:1]
+	rs, err := Encode(ctx, src, path, t.TempDir(), rungs, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Width != 240 || rs[0].Height != 426 {
+		t.Errorf("rotated phone video encoded %dx%d, want 240x426", rs[0].Width, rs[0].Height)
+	}
+}
+
+func TestEncodeUnsupported(t *testing.T) {
+	t.Parallel()
+	testenv.RequireFFmpeg(t)
+	// With its index at the front, the first half of an MP4 probes as the
+	// whole video; only decoding finds the rest missing.
+	faststart := derived(t, "faststart.mp4", clip(t, 640, 360, 4, true), "-c", "copy", "-movflags", "+faststart")
+	b, err := os.ReadFile(faststart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	random := make([]byte, 64<<10)
+	if _, err := rand.Read(random); err != nil {
+		t.Fatal(err)
+	}
+	src := Source{DurationSeconds: 4, Width: 640, Height: 360, FrameRate: 30, HasAudio: true, VideoCodec: "h264"}
+	cases := []struct {
+		name string
+		path string
+	}{
+		{"truncated MP4 with its index first", writeFile(t, "half.mp4", b[:len(b)/2])},
+		{"random bytes", writeFile(t, "random.mp4", random)},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if c.name != "random bytes" {
+				// Probe is fooled, as the caller would be.
+				if _, err := Probe(ctx, c.path); err != nil {
+					t.Fatalf("Probe: %v", err)
+				}
+			}
+			_, err := Encode(ctx, src, c.path, t.TempDir(), ladder.For(640, 360), nil)
+			var u *Unsupported
+			if !errors.As(err, &u) {
+				t.Fatalf("Encode = %v, want an *Unsupported error", err)
+			}
+			t.Logf("reason: %s", u.Reason)
+			if !strings.Contains(u.Reason, "damaged or incomplete") && !strings.Contains(u.Reason, "not a video") {
+				t.Errorf("reason %q does not say what is wrong", u.Reason)
+			}
+		})
+	}
+}
+
+func TestEncodeCancelled(t *testing.T) {
+	t.Parallel()
+	testenv.RequireFFmpeg(t)
+	path := clip(t, 1280, 720, 3, true)
+	src, err := Probe(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	go func() {
+		// "veryslow" keeps ffmpeg busy for long enough to be cancelled.
+		_, err := Options{Preset: "veryslow"}.Encode(ctx, src, path, t.TempDir(), ladder.For(src.Width, src.Height), func(float64) {
+			once.Do(func() { close(started) })
+		})
+		done <- err
+	}()
+	select {
+	case <-started:
+	case err := <-done:
+		t.Fatalf("Encode ended before it could be cancelled: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("no progress within a minute")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("Encode = %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Encode did not return within 10 s of its context ending")
+	}
+}
+
+func TestEncodeRefusesBadArguments(t *testing.T) {
+	t.Parallel()
+	src := Source{DurationSeconds: 4, Width: 640, Height: 360, FrameRate: 30}
+	ctx := context.Background()
+	if _, err := Encode(ctx, src, "in.mp4", t.TempDir(), nil, nil); err == nil {
+		t.Error("Encode accepted no rungs")
+	}
+	if _, err := Encode(ctx, src, "in.mp4", filepath.Join(t.TempDir(), "100%"), ladder.For(640, 360), nil); err == nil {
+		t.Error("Encode accepted an output folder ffmpeg would read as a template")
+	}
+	bad := ladder.For(640, 360)
+	bad[0].Name = "../escape"
+	if _, err := Encode(ctx, src, "in.mp4", t.TempDir(), bad, nil); err == nil {
+		t.Error("Encode accepted a rung name that is a path")
+	}
+}

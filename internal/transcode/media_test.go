@@ -1,0 +1,94 @@
+package transcode
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cloudflix/cloudflix/internal/testenv"
+)
+
+// Test media is generated once per test process and shared: the machine is
+// small, and the clips are only ever read.
+var (
+	mediaMu  sync.Mutex
+	mediaDir string
+	media    = map[string]string{}
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "transcode-media-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	mediaDir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// clip returns a generated MP4 clip (testenv.GenerateClip), made on first use.
+func clip(t *testing.T, width, height int, seconds float64, audio bool) string {
+	t.Helper()
+	name := fmt.Sprintf("clip_%dx%d_%gs_audio%t.mp4", width, height, seconds, audio)
+	return shared(t, name, func(path string) {
+		testenv.GenerateClip(t, path, width, height, seconds, audio)
+	})
+}
+
+// derived returns a file made from another with ffmpeg args (input and
+// output paths are filled in), made on first use.
+func derived(t *testing.T, name, from string, args ...string) string {
+	t.Helper()
+	return shared(t, name, func(path string) {
+		full := append([]string{"-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", from}, args...)
+		full = append(full, path)
+		if out, err := exec.Command("ffmpeg", full...).CombinedOutput(); err != nil {
+			t.Fatalf("make %s: %v\n%s", name, err, out)
+		}
+	})
+}
+
+func shared(t *testing.T, name string, create func(path string)) string {
+	t.Helper()
+	mediaMu.Lock()
+	defer mediaMu.Unlock()
+	if p, ok := media[name]; ok {
+		return p
+	}
+	path := filepath.Join(mediaDir, name)
+	create(path)
+	media[name] = path
+	return path
+}
+
+// writeFile writes a test file of its own into the test's folder.
+func writeFile(t *testing.T, name string, b []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// ffprobeCSV runs ffprobe with args and returns its non-empty output lines.
+func ffprobeCSV(t *testing.T, args ...string) []string {
+	t.Helper()
+	out, err := exec.Command("ffprobe", append([]string{"-v", "error", "-of", "csv=p=0"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("ffprobe %v: %v", args, err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}

@@ -1,0 +1,155 @@
+// Package video holds CloudFlix's domain model of a video: its states and the
+// moves between them, its renditions, its upload session and the errors every
+// service and store speaks in. It must never import a transport or a backend.
+package video
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// State is where a video is in its life.
+type State string
+
+const (
+	StateUploading  State = "uploading"
+	StateUploaded   State = "uploaded"
+	StateProcessing State = "processing"
+	StateReady      State = "ready"
+	StateFailed     State = "failed"
+	StateDeleted    State = "deleted"
+)
+
+// Valid reports whether s is one of the known states.
+func (s State) Valid() bool {
+	switch s {
+	case StateUploading, StateUploaded, StateProcessing, StateReady, StateFailed, StateDeleted:
+		return true
+	}
+	return false
+}
+
+// Terminal reports whether a video in s will not change without a new request.
+func (s State) Terminal() bool {
+	return s == StateReady || s == StateFailed || s == StateDeleted
+}
+
+// Video is the metadata of one video.
+type Video struct {
+	ID              string
+	Title           string
+	Description     string
+	Tags            []string
+	State           State
+	FailureReason   string
+	Progress        float64 // 0..1 while processing, 1 when ready
+	DurationSeconds float64
+	Width           int
+	Height          int
+	Renditions      []Rendition
+	Views           int64
+	SizeBytes       int64  // declared size of the source
+	ContentType     string // declared media type of the source
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+// Rendition is one rung of the HLS ladder as the master playlist describes it.
+type Rendition struct {
+	Name             string // also the folder under videos/{id}/hls/
+	Width            int
+	Height           int
+	Bandwidth        int64 // peak bits per second
+	AverageBandwidth int64 // average bits per second
+	Codecs           string
+	FrameRate        float64
+}
+
+// UploadSession is an open multipart upload of a video's source.
+type UploadSession struct {
+	VideoID   string
+	UploadID  string // the object store's multipart upload id
+	ObjectKey string
+	SizeBytes int64
+	PartSize  int64
+	ExpiresAt time.Time
+}
+
+// PartCount is how many parts the session's object is cut into.
+func (s UploadSession) PartCount() int {
+	if s.PartSize <= 0 {
+		return 0
+	}
+	return int((s.SizeBytes + s.PartSize - 1) / s.PartSize)
+}
+
+// Encoded is what a finished encode knows about the video.
+type Encoded struct {
+	DurationSeconds float64
+	Width           int
+	Height          int
+	Renditions      []Rendition
+}
+
+// Errors that every store and service speaks in; transports map them to codes.
+var (
+	// ErrNotFound: no video (or session) with that id.
+	ErrNotFound = errors.New("not found")
+	// ErrWrongState: the video is not in the state the operation needs.
+	ErrWrongState = errors.New("video is not in the required state")
+	// ErrLeaseLost: another worker holds (or took over) the encode lease.
+	ErrLeaseLost = errors.New("encode lease lost")
+)
+
+// InvalidError is bad input from a caller, with a message a person can read.
+type InvalidError struct{ Msg string }
+
+func (e *InvalidError) Error() string { return e.Msg }
+
+// Invalid returns an *InvalidError with a formatted message.
+func Invalid(format string, args ...any) error {
+	return &InvalidError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// IsInvalid reports whether err is (or wraps) an *InvalidError.
+func IsInvalid(err error) bool {
+	var ie *InvalidError
+	return errors.As(err, &ie)
+}
+
+// Object keys in the object store.
+func SourceKey(id string) string         { return "sources/" + id }
+func HLSPrefix(id string) string         { return "videos/" + id + "/hls/" }
+func MasterPlaylistKey(id string) string { return HLSPrefix(id) + "master.m3u8" }
+func ThumbnailKey(id string) string      { return "videos/" + id + "/thumb.jpg" }
+func StoryboardKey(id string) string     { return "videos/" + id + "/storyboard.jpg" }
+func StoryboardVTTKey(id string) string  { return "videos/" + id + "/storyboard.vtt" }
+func VideoPrefix(id string) string       { return "videos/" + id + "/" }
+
+// ListPosition is a keyset position in a newest-first list of videos; the
+// zero value is the start of the list.
+type ListPosition struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// SearchHit is one video found by a search, with its relevance.
+type SearchHit struct {
+	Video Video
+	Score float64
+}
+
+// OutboxEntry is an encode job written in the same transaction as the state
+// change that asks for it, waiting to be published to the job queue.
+type OutboxEntry struct {
+	ID        int64
+	VideoID   string
+	CreatedAt time.Time
+}
+
+// Claim is an encode worker's hold on a video.
+type Claim struct {
+	Video   Video
+	Attempt int // how many times an encode of this video has been claimed
+}

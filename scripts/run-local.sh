@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the whole platform in one process against this machine's PostgreSQL,
+# Redis and RabbitMQ, and a local versitygw S3 server that this script starts
+# (data under .run/s3). Stop with Ctrl-C; the S3 server keeps running for the
+# next start (`scripts/run-local.sh stop-s3` stops it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+S3_ADDR=${CLOUDFLIX_S3_ENDPOINT:-127.0.0.1:9000}
+export CLOUDFLIX_S3_ENDPOINT=$S3_ADDR
+export CLOUDFLIX_S3_ACCESS_KEY=${CLOUDFLIX_S3_ACCESS_KEY:-cloudflix}
+export CLOUDFLIX_S3_SECRET_KEY=${CLOUDFLIX_S3_SECRET_KEY:-cloudflix-secret}
+mkdir -p .run/s3
+
+if [ "${1:-}" = "stop-s3" ]; then
+  [ -f .run/s3.pid ] && kill "$(cat .run/s3.pid)" 2>/dev/null && rm -f .run/s3.pid
+  exit 0
+fi
+
+port_open() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+
+for svc in "PostgreSQL 127.0.0.1:5432" "Redis 127.0.0.1:6379" "RabbitMQ 127.0.0.1:5672"; do
+  name=${svc% *}; addr=${svc#* }
+  port_open "$addr" || { echo "$name is not answering at $addr: start it first" >&2; exit 1; }
+done
+
+if ! port_open "$S3_ADDR"; then
+  echo "starting versitygw (S3) at $S3_ADDR, data in .run/s3" >&2
+  nohup .bin/versitygw --access "$CLOUDFLIX_S3_ACCESS_KEY" --secret "$CLOUDFLIX_S3_SECRET_KEY" \
+    --port "$S3_ADDR" --quiet posix .run/s3 >.run/s3.log 2>&1 &
+  echo $! > .run/s3.pid
+  for _ in $(seq 100); do port_open "$S3_ADDR" && break; sleep 0.1; done
+  port_open "$S3_ADDR" || { echo "versitygw did not start; see .run/s3.log" >&2; exit 1; }
+fi
+
+bin/cloudflix migrate
+echo "CloudFlix at http://localhost:${CLOUDFLIX_HTTP_ADDR:-:8080}" | sed 's#localhost::#localhost:#' >&2
+exec bin/cloudflix serve --target=all

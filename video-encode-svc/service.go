@@ -1,0 +1,86 @@
+package encodesvc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cloudflix/cloudflix/internal/queue"
+	"github.com/cloudflix/cloudflix/internal/rpc"
+	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/videopb"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+// Control is the control side of the metadata store.
+type Control interface {
+	Reencode(ctx context.Context, id string) (video.Video, error)
+	RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error)
+}
+
+// QueueStats reports on the job queue.
+type QueueStats interface {
+	Stats(ctx context.Context) (queue.Stats, error)
+}
+
+// Service implements the EncodeService gRPC API.
+type Service struct {
+	pb.UnimplementedEncodeServiceServer
+	control  Control
+	queue    QueueStats
+	cache    Invalidator
+	enqueued func()
+}
+
+// NewService returns the control service; enqueued wakes the outbox relay.
+func NewService(control Control, q QueueStats, cache Invalidator, enqueued func()) *Service {
+	return &Service{control: control, queue: q, cache: cache, enqueued: enqueued}
+}
+
+// GetQueueStats reports the encode queue and its dead-letter queue.
+func (s *Service) GetQueueStats(ctx context.Context, _ *pb.GetQueueStatsRequest) (*pb.QueueStats, error) {
+	st, err := s.queue.Stats(ctx)
+	if err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("queue stats: %w", err))
+	}
+	return &pb.QueueStats{Pending: st.Pending, Consumers: st.Consumers, DeadLettered: st.DeadLettered}, nil
+}
+
+// Reencode sends a ready or failed video through the encoder again.
+func (s *Service) Reencode(ctx context.Context, req *pb.ReencodeRequest) (*pb.Video, error) {
+	if req.GetId() == "" {
+		return nil, rpc.Error(ctx, video.Invalid("id is required"))
+	}
+	v, err := s.control.Reencode(ctx, req.GetId())
+	if err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("reencode %s: %w", req.GetId(), err))
+	}
+	if err := s.cache.Invalidate(ctx, v.ID); err != nil {
+		slog.WarnContext(ctx, "cache invalidation failed", "video_id", v.ID, "err", err)
+	}
+	s.enqueued()
+	return videopb.ToProto(v), nil
+}
+
+// RunReconciler re-enqueues, every interval, videos left uploaded longer
+// than stuckAfter and videos whose encode lease expired (a worker died).
+func RunReconciler(ctx context.Context, control Control, every, stuckAfter time.Duration, enqueued func()) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := control.RequeueStuck(ctx, stuckAfter)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				slog.WarnContext(ctx, "reconciler failed, will retry", "err", err)
+			case n > 0:
+				slog.InfoContext(ctx, "re-enqueued stuck videos", "count", n)
+				enqueued()
+			}
+		}
+	}
+}

@@ -1,0 +1,351 @@
+// Package encodesvc is the encode worker: it takes encode jobs from the
+// queue, claims the video in the database with a lease it renews while it
+// works, probes the source, encodes the whole HLS ladder in one ffmpeg run,
+// makes the thumbnail and storyboard, uploads everything (the master
+// playlist last) and marks the video ready, or failed with a reason a person
+// can read. The claim, not the queue delivery, is what makes an encode
+// happen once: a duplicate or late message finds nothing to claim. It never
+// lets one bad file stop it from taking the next job.
+package encodesvc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cloudflix/cloudflix/internal/ladder"
+	"github.com/cloudflix/cloudflix/internal/outbox"
+	"github.com/cloudflix/cloudflix/internal/queue"
+	"github.com/cloudflix/cloudflix/internal/transcode"
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+// Store is the encode side of the metadata store.
+type Store interface {
+	ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error)
+	RenewLease(ctx context.Context, id, worker string, lease time.Duration) error
+	SetProgress(ctx context.Context, id, worker string, progress float64) error
+	MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error)
+	MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error)
+	ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error
+}
+
+// Objects is the object storage the worker reads sources from and writes
+// renditions to.
+type Objects interface {
+	Download(ctx context.Context, key, path string) error
+	PutFile(ctx context.Context, key, path, contentType string) error
+	DeletePrefix(ctx context.Context, prefix string) error
+}
+
+// Invalidator drops cached video info after a change.
+type Invalidator interface {
+	Invalidate(ctx context.Context, ids ...string) error
+}
+
+// Settings tune the worker.
+type Settings struct {
+	WorkerID    string
+	WorkDir     string
+	Lease       time.Duration
+	MaxAttempts int
+	Limits      transcode.Limits
+	Options     transcode.Options
+}
+
+// Worker encodes videos.
+type Worker struct {
+	store   Store
+	objects Objects
+	cache   Invalidator
+	set     Settings
+	m       workerMetrics
+}
+
+type workerMetrics struct {
+	jobs     *prometheus.CounterVec
+	failures *prometheus.CounterVec
+	duration prometheus.Histogram
+	speed    prometheus.Histogram
+	running  prometheus.Gauge
+}
+
+// NewWorker returns a worker. reg may be nil.
+func NewWorker(store Store, objects Objects, cache Invalidator, set Settings, reg prometheus.Registerer) *Worker {
+	m := workerMetrics{
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cloudflix_encode_jobs_total",
+			Help: "Encode jobs by outcome: ready, failed, retried, skipped (nothing to claim), lease_lost.",
+		}, []string{"outcome"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cloudflix_encode_failures_total",
+			Help: "Videos that ended failed, by reason class: unsupported_media, attempts_exhausted.",
+		}, []string{"reason"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "cloudflix_encode_duration_seconds",
+			Help:    "Wall time of a successful encode, download to ready.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+		}),
+		speed: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "cloudflix_encode_speed_ratio",
+			Help:    "Seconds of video encoded per second of wall time (all rungs together).",
+			Buckets: []float64{.1, .25, .5, 1, 2, 4, 8, 16, 32},
+		}),
+		running: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "cloudflix_encode_running",
+			Help: "Encodes running in this process.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.jobs, m.failures, m.duration, m.speed, m.running)
+	}
+	return &Worker{store: store, objects: objects, cache: cache, set: set, m: m}
+}
+
+// Handle is the queue handler for one encode job. It returns nil once the
+// job's outcome is recorded in the database, an error when the job should be
+// delivered again.
+func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
+	job, err := outbox.ParseJob(d.Body)
+	if err != nil {
+		return queue.Permanent(err)
+	}
+	id := job.VideoID
+	claim, err := w.store.ClaimEncode(ctx, id, w.set.WorkerID, w.set.Lease)
+	if errors.Is(err, video.ErrWrongState) || errors.Is(err, video.ErrNotFound) {
+		// Already encoded, being encoded under a live lease, or deleted: a
+		// duplicate message, nothing to do.
+		w.m.jobs.WithLabelValues("skipped").Inc()
+		slog.DebugContext(ctx, "encode job has nothing to claim", "video_id", id, "err", err)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", id, err)
+	}
+	w.invalidate(ctx, id)
+	log := slog.With("video_id", id, "attempt", claim.Attempt)
+
+	if claim.Attempt > w.set.MaxAttempts {
+		reason := fmt.Sprintf("encoding failed %d times in a row; giving up", claim.Attempt-1)
+		w.m.failures.WithLabelValues("attempts_exhausted").Inc()
+		return w.fail(ctx, id, reason)
+	}
+
+	w.m.running.Inc()
+	defer w.m.running.Dec()
+	start := time.Now()
+	jobCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go w.renew(jobCtx, cancel, id)
+
+	enc, err := w.encode(jobCtx, claim.Video)
+	var unsupported *transcode.Unsupported
+	switch {
+	case err == nil:
+		if _, err := w.store.MarkReady(ctx, id, w.set.WorkerID, enc); err != nil {
+			if errors.Is(err, video.ErrLeaseLost) {
+				w.m.jobs.WithLabelValues("lease_lost").Inc()
+				return nil
+			}
+			return w.retry(ctx, id, claim.Attempt, fmt.Errorf("mark ready: %w", err))
+		}
+		w.invalidate(ctx, id)
+		took := time.Since(start)
+		w.m.jobs.WithLabelValues("ready").Inc()
+		w.m.duration.Observe(took.Seconds())
+		if took > 0 {
+			w.m.speed.Observe(enc.DurationSeconds / took.Seconds())
+		}
+		log.InfoContext(ctx, "video ready", "renditions", len(enc.Renditions), "seconds", took.Seconds())
+		return nil
+	case errors.As(err, &unsupported):
+		w.m.failures.WithLabelValues("unsupported_media").Inc()
+		log.InfoContext(ctx, "video cannot be encoded", "reason", unsupported.Reason)
+		return w.fail(ctx, id, unsupported.Reason)
+	case errors.Is(context.Cause(jobCtx), video.ErrLeaseLost):
+		w.m.jobs.WithLabelValues("lease_lost").Inc()
+		log.WarnContext(ctx, "encode lease lost to another worker; stopping")
+		return nil
+	default:
+		return w.retry(ctx, id, claim.Attempt, err)
+	}
+}
+
+func (w *Worker) fail(ctx context.Context, id, reason string) error {
+	if _, err := w.store.MarkFailed(ctx, id, w.set.WorkerID, reason); err != nil && !errors.Is(err, video.ErrLeaseLost) {
+		return fmt.Errorf("mark %s failed: %w", id, err)
+	}
+	w.m.jobs.WithLabelValues("failed").Inc()
+	w.invalidate(ctx, id)
+	return nil
+}
+
+// retry gives the video back to the queue through the outbox after a delay
+// that grows with each attempt. On shutdown the video goes back at once.
+func (w *Worker) retry(ctx context.Context, id string, attempt int, cause error) error {
+	after := time.Duration(attempt) * 15 * time.Second
+	if ctx.Err() != nil {
+		after = 0
+	}
+	slog.WarnContext(ctx, "encode failed, will retry", "video_id", id, "attempt", attempt, "retry_after", after, "err", cause)
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := w.store.ReleaseEncode(rctx, id, w.set.WorkerID, after); err != nil {
+		if errors.Is(err, video.ErrLeaseLost) {
+			return nil
+		}
+		// The lease will expire and the reconciler re-enqueues the video.
+		return fmt.Errorf("release %s after %v: %w", id, cause, err)
+	}
+	w.m.jobs.WithLabelValues("retried").Inc()
+	w.invalidate(rctx, id)
+	return nil
+}
+
+// renew keeps the lease alive until ctx ends; losing it cancels the encode.
+func (w *Worker) renew(ctx context.Context, cancel context.CancelCauseFunc, id string) {
+	t := time.NewTicker(w.set.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			err := w.store.RenewLease(ctx, id, w.set.WorkerID, w.set.Lease)
+			switch {
+			case errors.Is(err, video.ErrLeaseLost):
+				cancel(video.ErrLeaseLost)
+				return
+			case err != nil && ctx.Err() == nil:
+				slog.WarnContext(ctx, "lease renewal failed, will retry", "video_id", id, "err", err)
+			}
+		}
+	}
+}
+
+// encode turns the stored source into stored renditions.
+func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, error) {
+	if err := os.MkdirAll(w.set.WorkDir, 0o755); err != nil {
+		return video.Encoded{}, fmt.Errorf("work dir: %w", err)
+	}
+	dir, err := os.MkdirTemp(w.set.WorkDir, "encode-"+v.ID+"-")
+	if err != nil {
+		return video.Encoded{}, fmt.Errorf("work dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	srcPath := filepath.Join(dir, "source")
+	if err := w.objects.Download(ctx, video.SourceKey(v.ID), srcPath); err != nil {
+		return video.Encoded{}, fmt.Errorf("download source: %w", err)
+	}
+	src, err := transcode.Probe(ctx, srcPath)
+	if err != nil {
+		return video.Encoded{}, err
+	}
+	if err := src.Check(w.set.Limits); err != nil {
+		return video.Encoded{}, err
+	}
+
+	hlsDir := filepath.Join(dir, "hls")
+	progress := func(f float64) {
+		// Encoding is most of the job; the upload takes the last 5%.
+		if err := w.store.SetProgress(ctx, v.ID, w.set.WorkerID, 0.95*f); err == nil {
+			w.invalidate(ctx, v.ID)
+		}
+	}
+	renditions, err := w.set.Options.Encode(ctx, src, srcPath, hlsDir, ladder.For(src.Width, src.Height), progress)
+	if err != nil {
+		return video.Encoded{}, err
+	}
+	thumb := filepath.Join(dir, "thumb.jpg")
+	if err := transcode.Thumbnail(ctx, src, srcPath, thumb); err != nil {
+		return video.Encoded{}, err
+	}
+	sprite, vtt, err := transcode.Storyboard(ctx, src, srcPath, dir)
+	if err != nil {
+		return video.Encoded{}, err
+	}
+
+	// Whatever an earlier, interrupted attempt left goes first, so the
+	// stored renditions are exactly this encode's.
+	if err := w.objects.DeletePrefix(ctx, video.VideoPrefix(v.ID)); err != nil {
+		return video.Encoded{}, fmt.Errorf("clear old renditions: %w", err)
+	}
+	if err := w.uploadHLS(ctx, v.ID, hlsDir); err != nil {
+		return video.Encoded{}, err
+	}
+	for key, path := range map[string]string{
+		video.ThumbnailKey(v.ID):     thumb,
+		video.StoryboardKey(v.ID):    sprite,
+		video.StoryboardVTTKey(v.ID): vtt,
+	} {
+		if err := w.objects.PutFile(ctx, key, path, mediaType(path)); err != nil {
+			return video.Encoded{}, fmt.Errorf("upload %s: %w", key, err)
+		}
+	}
+	// The master playlist goes last: a player that finds it finds every
+	// rendition it names.
+	if err := w.objects.PutFile(ctx, video.MasterPlaylistKey(v.ID), filepath.Join(hlsDir, "master.m3u8"), mediaType("master.m3u8")); err != nil {
+		return video.Encoded{}, fmt.Errorf("upload master playlist: %w", err)
+	}
+	return video.Encoded{DurationSeconds: src.DurationSeconds, Width: src.Width, Height: src.Height, Renditions: renditions}, nil
+}
+
+// uploadHLS uploads every rendition file under dir but the master playlist.
+func (w *Worker) uploadHLS(ctx context.Context, id, dir string) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil || rel == "master.m3u8" {
+			return err
+		}
+		key := video.HLSPrefix(id) + filepath.ToSlash(rel)
+		g.Go(func() error {
+			if err := w.objects.PutFile(gctx, key, path, mediaType(path)); err != nil {
+				return fmt.Errorf("upload %s: %w", key, err)
+			}
+			return nil
+		})
+		return nil
+	})
+	if gerr := g.Wait(); err == nil {
+		err = gerr
+	}
+	return err
+}
+
+func (w *Worker) invalidate(ctx context.Context, id string) {
+	if err := w.cache.Invalidate(ctx, id); err != nil {
+		slog.WarnContext(ctx, "cache invalidation failed", "video_id", id, "err", err)
+	}
+}
+
+// mediaType is the Content-Type stored with an output file.
+func mediaType(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".m3u8":
+		return "application/vnd.apple.mpegurl"
+	case ".m4s":
+		return "video/iso.segment"
+	case ".mp4":
+		return "video/mp4"
+	case ".jpg":
+		return "image/jpeg"
+	case ".vtt":
+		return "text/vtt; charset=utf-8"
+	}
+	return "application/octet-stream"
+}

@@ -1,0 +1,37 @@
+package hostsvc
+
+import (
+	"context"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/platform"
+	"github.com/cloudflix/cloudflix/internal/rpc"
+	"github.com/cloudflix/cloudflix/internal/videocache"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+// Run serves the host service and flushes counted views until ctx ends.
+func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
+	db, err := platform.OpenPostgres(ctx, cfg.Postgres, p)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rc, err := platform.OpenRedis(ctx, cfg.Redis, p)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+
+	reg := p.Registerer("host")
+	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, reg)
+	srv := rpc.NewServer(p.RPC)
+	pb.RegisterHostServiceServer(srv, svc)
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { svc.RunViewFlusher(gctx, cfg.ViewFlushEach); return nil })
+	g.Go(func() error { return srv.Serve(gctx, cfg.GRPC.HostListen, p.ShutdownWait) })
+	return g.Wait()
+}

@@ -1,0 +1,207 @@
+// Package hostsvc is the read side of a video: its info (cache-aside in
+// front of the metadata store, so a hot video costs no database query), the
+// newest-first list of ready videos, and view counting (counted in the cache
+// and written to the database in batches). It never changes a video's state.
+package hostsvc
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cloudflix/cloudflix/internal/rpc"
+	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/videocache"
+	"github.com/cloudflix/cloudflix/internal/videopb"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+// Store is the metadata this service reads.
+type Store interface {
+	Video(ctx context.Context, id string) (video.Video, error)
+	LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error)
+	AddViews(ctx context.Context, counts map[string]int64) error
+}
+
+// Counters hold view counts until they are flushed.
+type Counters interface {
+	IncrCounter(ctx context.Context, set, member string, n int64) error
+	DrainCounters(ctx context.Context, set string) (map[string]int64, error)
+}
+
+const (
+	viewsSet        = "views:pending"
+	defaultPageSize = 24
+	maxPageSize     = 100
+)
+
+// Service implements the HostService gRPC API.
+type Service struct {
+	pb.UnimplementedHostServiceServer
+	store    Store
+	cache    *videocache.Cache
+	counters Counters
+	views    prometheus.Counter
+}
+
+// New returns the service.
+func New(store Store, cache *videocache.Cache, counters Counters, reg prometheus.Registerer) *Service {
+	s := &Service{store: store, cache: cache, counters: counters, views: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "cloudflix_views_total",
+		Help: "Video views counted.",
+	})}
+	if reg != nil {
+		reg.MustRegister(s.views)
+	}
+	return s
+}
+
+// GetVideo returns a video's info, from the cache on a hit.
+func (s *Service) GetVideo(ctx context.Context, req *pb.GetVideoRequest) (*pb.Video, error) {
+	v, err := s.video(ctx, req.GetId())
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	return videopb.ToProto(v), nil
+}
+
+func (s *Service) video(ctx context.Context, id string) (video.Video, error) {
+	if id == "" {
+		return video.Video{}, video.Invalid("id is required")
+	}
+	v, err := s.cache.Video(ctx, id, s.store.Video)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("video %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// cursor is the opaque position a list page ends at.
+type cursor struct {
+	CreatedAt time.Time `json:"t"`
+	ID        string    `json:"i"`
+}
+
+func encodeCursor(v video.Video) string {
+	b, _ := json.Marshal(cursor{CreatedAt: v.CreatedAt, ID: v.ID})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (video.ListPosition, error) {
+	if s == "" {
+		return video.ListPosition{}, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	var c cursor
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.ID == "" {
+		return video.ListPosition{}, video.Invalid("cursor is not one this API returned")
+	}
+	return video.ListPosition{CreatedAt: c.CreatedAt, ID: c.ID}, nil
+}
+
+// PageSize checks a requested page size; 0 means the default.
+func PageSize(n int32) (int, error) {
+	switch {
+	case n == 0:
+		return defaultPageSize, nil
+	case n < 0 || n > maxPageSize:
+		return 0, video.Invalid("page size must be between 1 and %d", maxPageSize)
+	}
+	return int(n), nil
+}
+
+// ListVideos lists ready videos, newest first.
+func (s *Service) ListVideos(ctx context.Context, req *pb.ListVideosRequest) (*pb.ListVideosResponse, error) {
+	size, err := PageSize(req.GetPageSize())
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	after, err := decodeCursor(req.GetCursor())
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	// One more than asked tells whether there is a next page.
+	vs, err := s.store.LatestVideos(ctx, size+1, after)
+	if err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("latest videos: %w", err))
+	}
+	resp := &pb.ListVideosResponse{}
+	if len(vs) > size {
+		vs = vs[:size]
+		resp.NextCursor = encodeCursor(vs[size-1])
+	}
+	for _, v := range vs {
+		resp.Videos = append(resp.Videos, videopb.ToProto(v))
+	}
+	return resp, nil
+}
+
+// RecordView counts one view of a ready video.
+func (s *Service) RecordView(ctx context.Context, req *pb.RecordViewRequest) (*pb.RecordViewResponse, error) {
+	v, err := s.video(ctx, req.GetId())
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	if v.State != video.StateReady {
+		return nil, rpc.Error(ctx, fmt.Errorf("video %s is %s, not ready to watch: %w", v.ID, v.State, video.ErrWrongState))
+	}
+	if err := s.counters.IncrCounter(ctx, viewsSet, v.ID, 1); err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("count view of %s: %w", v.ID, err))
+	}
+	s.views.Inc()
+	return &pb.RecordViewResponse{}, nil
+}
+
+// FlushViews writes counted views to the database and drops the cached info
+// of the videos whose count changed.
+func (s *Service) FlushViews(ctx context.Context) error {
+	counts, err := s.counters.DrainCounters(ctx, viewsSet)
+	if err != nil || len(counts) == 0 {
+		return err
+	}
+	if err := s.store.AddViews(ctx, counts); err != nil {
+		// Put the counts back so no view is lost.
+		for id, n := range counts {
+			if ierr := s.counters.IncrCounter(ctx, viewsSet, id, n); ierr != nil {
+				return errors.Join(err, ierr)
+			}
+		}
+		return fmt.Errorf("add views: %w", err)
+	}
+	ids := make([]string, 0, len(counts))
+	for id := range counts {
+		ids = append(ids, id)
+	}
+	return s.cache.Invalidate(ctx, ids...)
+}
+
+// RunViewFlusher flushes views every interval until ctx ends, and once more
+// on the way out.
+func (s *Service) RunViewFlusher(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if err := s.FlushViews(fctx); err != nil {
+				slog.Warn("final view flush failed", "err", err)
+			}
+			cancel()
+			return
+		case <-t.C:
+			if err := s.FlushViews(ctx); err != nil {
+				slog.WarnContext(ctx, "view flush failed, will retry", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,28 @@
+package searchsvc
+
+import (
+	"context"
+
+	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/platform"
+	"github.com/cloudflix/cloudflix/internal/rpc"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+// Run serves the search service until ctx ends.
+func Run(ctx context.Context, cfg config.Search, p *platform.Process) error {
+	db, err := platform.OpenPostgres(ctx, cfg.Postgres, p)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rc, err := platform.OpenRedis(ctx, cfg.Redis, p)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+
+	srv := rpc.NewServer(p.RPC)
+	pb.RegisterSearchServiceServer(srv, New(db, rc, cfg.CacheTTL, p.Registerer("search")))
+	return srv.Serve(ctx, cfg.GRPC.SearchListen, p.ShutdownWait)
+}
