@@ -85,7 +85,10 @@ CREATE TABLE IF NOT EXISTS outbox (
 	video_id     uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
 	created_at   timestamptz NOT NULL DEFAULT now(),
 	available_at timestamptz NOT NULL DEFAULT now(),
-	sent_at      timestamptz
+	sent_at      timestamptz,
+	-- W3C traceparent of the request that asked for the job, so the encode
+	-- joins that request's trace.
+	trace_parent text NOT NULL DEFAULT ''
 );
 
 CREATE INDEX IF NOT EXISTS outbox_pending_idx ON outbox (available_at, id) WHERE sent_at IS NULL;

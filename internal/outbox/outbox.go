@@ -16,10 +16,17 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudflix/cloudflix/internal/queue"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
+
+var tracer = otel.Tracer("github.com/cloudflix/cloudflix/internal/outbox")
 
 // Store is the outbox side of the metadata store.
 type Store interface {
@@ -113,6 +120,21 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
+// publish sends one job inside a span that continues the trace of the
+// request that wrote it, so the encode shows up under that request.
+func (r *Relay) publish(ctx context.Context, e video.OutboxEntry) error {
+	parent := propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": e.TraceParent})
+	ctx, span := tracer.Start(parent, "outbox relay", trace.WithAttributes(
+		attribute.String("cloudflix.video_id", e.VideoID), attribute.Int64("cloudflix.outbox_id", e.ID)))
+	defer span.End()
+	err := r.pub.Publish(ctx, Message(e))
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return err
+}
+
 // Flush publishes one batch of pending jobs and returns how many went out.
 func (r *Relay) Flush(ctx context.Context) (int, error) {
 	entries, err := r.store.PendingOutbox(ctx, 100)
@@ -122,7 +144,7 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 	sent := make([]int64, 0, len(entries))
 	var pubErr error
 	for _, e := range entries {
-		if err := r.pub.Publish(ctx, Message(e)); err != nil {
+		if err := r.publish(ctx, e); err != nil {
 			pubErr = fmt.Errorf("publish encode job for %s: %w", e.VideoID, err)
 			break
 		}

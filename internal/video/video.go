@@ -146,6 +146,9 @@ type OutboxEntry struct {
 	ID        int64
 	VideoID   string
 	CreatedAt time.Time
+	// TraceParent is the W3C trace context of the request that wrote the
+	// entry ("" when there was none).
+	TraceParent string
 }
 
 // Claim is an encode worker's hold on a video.

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cloudflix/cloudflix"
 	"github.com/cloudflix/cloudflix/internal/video"
@@ -270,7 +271,7 @@ func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, 
 		if _, err := tx.Exec(ctx, "DELETE FROM upload_sessions WHERE video_id = $1", videoID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id) VALUES ($1)", videoID)
+		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id, trace_parent) VALUES ($1, $2)", videoID, traceParent(ctx))
 		return err
 	})
 	if err != nil {
@@ -543,8 +544,8 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 			return video.ErrLeaseLost
 		}
 		_, err = tx.Exec(ctx, `
-			INSERT INTO outbox (video_id, available_at)
-			VALUES ($1, now() + $2 * interval '1 microsecond')`, id, micros(max(retryAfter, 0)))
+			INSERT INTO outbox (video_id, available_at, trace_parent)
+			VALUES ($1, now() + $2 * interval '1 microsecond', $3)`, id, micros(max(retryAfter, 0)), traceParent(ctx))
 		return err
 	})
 	if err != nil {
@@ -574,7 +575,7 @@ func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id) VALUES ($1)", id)
+		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id, trace_parent) VALUES ($1, $2)", id, traceParent(ctx))
 		return err
 	})
 	if err != nil {
@@ -590,7 +591,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEnt
 		return nil, nil
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT id, video_id::text, created_at FROM outbox
+		SELECT id, video_id::text, created_at, trace_parent FROM outbox
 		WHERE sent_at IS NULL AND available_at <= now()
 		ORDER BY available_at, id LIMIT $1`, limit)
 	if err != nil {
@@ -598,7 +599,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEnt
 	}
 	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (video.OutboxEntry, error) {
 		var e video.OutboxEntry
-		err := r.Scan(&e.ID, &e.VideoID, &e.CreatedAt)
+		err := r.Scan(&e.ID, &e.VideoID, &e.CreatedAt, &e.TraceParent)
 		return e, err
 	})
 	if err != nil {
@@ -648,4 +649,11 @@ func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (in
 		return 0, fmt.Errorf("requeue stuck videos: %w", err)
 	}
 	return int(n), nil
+}
+
+// traceParent is the W3C traceparent of the span in ctx, or "".
+func traceParent(ctx context.Context) string {
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, carrier)
+	return carrier.Get("traceparent")
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudflix/cloudflix/internal/video"
 )
@@ -77,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"SearchSanitisesQuery", testSearchSanitisesQuery},
 		{"SearchPaging", testSearchPaging},
 		{"Suggest", testSuggest},
+		{"OutboxCarriesTrace", testOutboxCarriesTrace},
 		{"ConcurrentMarkUploaded", testConcurrentMarkUploaded},
 		{"ConcurrentClaimEncode", testConcurrentClaimEncode},
 		{"ConcurrentAddViews", testConcurrentAddViews},
@@ -599,6 +601,25 @@ func testOutbox(t *testing.T, s Store) {
 	}
 	if got, err := s.PendingOutbox(ctx, 10); err != nil || len(got) != 0 {
 		t.Fatalf("PendingOutbox after sending all = %v, %v; want none", got, err)
+	}
+}
+
+// The job written by a request carries that request's trace, so the encode
+// joins it.
+func testOutboxCarriesTrace(t *testing.T, s Store) {
+	v := create(t, s, draft{title: "Traced"})
+	traceID := trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: trace.SpanID{1, 2, 3, 4, 5, 6, 7, 8}, TraceFlags: trace.FlagsSampled})
+	ctx := trace.ContextWithSpanContext(ctxFor(t), sc)
+	if _, err := s.MarkUploaded(ctx, v.ID); err != nil {
+		t.Fatalf("MarkUploaded: %v", err)
+	}
+	got, err := s.PendingOutbox(ctx, 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("PendingOutbox = %v, %v", got, err)
+	}
+	if want := "00-" + traceID.String() + "-0102030405060708-01"; got[0].TraceParent != want {
+		t.Fatalf("trace parent = %q, want %q", got[0].TraceParent, want)
 	}
 }
 

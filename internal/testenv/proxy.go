@@ -1,0 +1,106 @@
+package testenv
+
+import (
+	"io"
+	"net"
+	"sync"
+	"testing"
+)
+
+// Proxy forwards TCP connections to a real server and can cut them off, so
+// a test can take a dependency "down" (a network partition) and bring it
+// back without touching the shared server.
+type Proxy struct {
+	t      testing.TB
+	addr   string
+	target string
+
+	mu    sync.Mutex
+	lis   net.Listener
+	conns map[net.Conn]bool
+}
+
+// NewProxy starts a proxy on a free loopback port in front of target; it is
+// closed when the test ends.
+func NewProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
+	p := &Proxy{t: t, target: target, conns: map[net.Conn]bool{}}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("testenv: proxy: %v", err)
+	}
+	p.addr = lis.Addr().String()
+	p.serve(lis)
+	t.Cleanup(p.Down)
+	return p
+}
+
+// Addr is the proxy's host:port.
+func (p *Proxy) Addr() string { return p.addr }
+
+// Down closes every forwarded connection and refuses new ones.
+func (p *Proxy) Down() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lis != nil {
+		p.lis.Close()
+		p.lis = nil
+	}
+	for c := range p.conns {
+		c.Close()
+	}
+	p.conns = map[net.Conn]bool{}
+}
+
+// Up accepts connections again on the same address.
+func (p *Proxy) Up() {
+	p.t.Helper()
+	lis, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		p.t.Fatalf("testenv: proxy up: %v", err)
+	}
+	p.serve(lis)
+}
+
+func (p *Proxy) serve(lis net.Listener) {
+	p.mu.Lock()
+	p.lis = lis
+	p.mu.Unlock()
+	go func() {
+		for {
+			in, err := lis.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", p.target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			if !p.track(lis, in, out) {
+				continue
+			}
+			go p.pipe(in, out)
+			go p.pipe(out, in)
+		}
+	}()
+}
+
+// track records a forwarded pair, unless the proxy went down meanwhile.
+func (p *Proxy) track(lis net.Listener, in, out net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.lis != lis {
+		in.Close()
+		out.Close()
+		return false
+	}
+	p.conns[in], p.conns[out] = true, true
+	return true
+}
+
+func (p *Proxy) pipe(dst, src net.Conn) {
+	_, _ = io.Copy(dst, src)
+	dst.Close()
+	src.Close()
+}

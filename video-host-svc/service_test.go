@@ -1,0 +1,213 @@
+package hostsvc
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cloudflix/cloudflix/internal/cache/rediscache"
+	"github.com/cloudflix/cloudflix/internal/store/pgstore"
+	"github.com/cloudflix/cloudflix/internal/testenv"
+	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/videocache"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+type fixture struct {
+	svc   *Service
+	store *pgstore.Store
+	cache *videocache.Cache
+	dbURL string
+	reg   *prometheus.Registry
+}
+
+func newFixture(t *testing.T) fixture {
+	t.Helper()
+	ctx := t.Context()
+	url := testenv.Postgres(t)
+	store, err := pgstore.Open(ctx, pgstore.Options{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rediscache.Open(ctx, rediscache.Options{Addr: testenv.RedisAddr(), Prefix: testenv.RedisPrefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	reg := prometheus.NewRegistry()
+	cache := videocache.New(rc, time.Minute, reg)
+	return fixture{svc: New(store, cache, rc, reg), store: store, cache: cache, dbURL: url, reg: reg}
+}
+
+// readyVideo takes a video through its whole life in the store.
+func (f fixture) readyVideo(t *testing.T, title string) string {
+	t.Helper()
+	ctx := t.Context()
+	id := "0190a1b2-0000-7000-8000-" + testenv.Name("")[:12]
+	must(t, f.store.CreateVideo(ctx, video.Video{ID: id, Title: title, State: video.StateUploading, SizeBytes: 1, ContentType: "video/mp4"},
+		video.UploadSession{VideoID: id, UploadID: "u", ObjectKey: video.SourceKey(id), SizeBytes: 1, PartSize: 5 << 20, ExpiresAt: time.Now().Add(time.Hour)}))
+	_, err := f.store.MarkUploaded(ctx, id)
+	must(t, err)
+	_, err = f.store.ClaimEncode(ctx, id, "w", time.Minute)
+	must(t, err)
+	_, err = f.store.MarkReady(ctx, id, "w", video.Encoded{DurationSeconds: 10, Width: 1280, Height: 720,
+		Renditions: []video.Rendition{{Name: "720p", Width: 1280, Height: 720, Bandwidth: 3e6, AverageBandwidth: 2e6, Codecs: "avc1.64001f,mp4a.40.2", FrameRate: 30}}})
+	must(t, err)
+	return id
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// renameBehindTheCache changes a title in the database without telling
+// the cache, as only a cached read would then miss.
+func (f fixture) renameBehindTheCache(t *testing.T, id, title string) {
+	t.Helper()
+	conn, err := pgx.Connect(t.Context(), f.dbURL)
+	must(t, err)
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(t.Context(), "UPDATE videos SET title = $1 WHERE id = $2", title, id)
+	must(t, err)
+}
+
+func TestGetVideoIsServedFromTheCache(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	id := f.readyVideo(t, "Original title")
+
+	first, err := f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
+	must(t, err)
+	f.renameBehindTheCache(t, id, "Changed in the database")
+	second, err := f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
+	must(t, err)
+	if first.GetTitle() != "Original title" || second.GetTitle() != "Original title" {
+		t.Fatalf("titles %q, %q: the second read went to the database", first.GetTitle(), second.GetTitle())
+	}
+	if len(second.GetRenditions()) != 1 || second.GetState() != pb.VideoState_VIDEO_STATE_READY {
+		t.Fatalf("cached video lost fields: %v", second)
+	}
+	if hits := f.cacheLookups(t, "hit"); hits != 1 {
+		t.Fatalf("cache hits = %v, want 1", hits)
+	}
+
+	// A writer's invalidation makes the next read see the change.
+	must(t, f.cache.Invalidate(ctx, id))
+	third, err := f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
+	must(t, err)
+	if third.GetTitle() != "Changed in the database" {
+		t.Fatalf("after invalidation title = %q", third.GetTitle())
+	}
+}
+
+// cacheLookups reads the count of cache lookups with the given result.
+func (f fixture) cacheLookups(t *testing.T, result string) float64 {
+	t.Helper()
+	mfs, err := f.reg.Gather()
+	must(t, err)
+	var n float64
+	for _, mf := range mfs {
+		if mf.GetName() != "cloudflix_cache_lookups_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, lp := range m.GetLabel() {
+				if lp.GetName() == "result" && lp.GetValue() == result {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
+}
+
+func TestViewsAreCountedAndFlushed(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	id := f.readyVideo(t, "Watched")
+	for range 3 {
+		_, err := f.svc.RecordView(ctx, &pb.RecordViewRequest{Id: id})
+		must(t, err)
+	}
+	must(t, f.svc.FlushViews(ctx))
+	v, err := f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
+	must(t, err)
+	if v.GetViews() != 3 {
+		t.Fatalf("views = %d, want 3", v.GetViews())
+	}
+	// Nothing is counted twice.
+	must(t, f.svc.FlushViews(ctx))
+	v, _ = f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
+	if v.GetViews() != 3 {
+		t.Fatalf("views after a second flush = %d, want 3", v.GetViews())
+	}
+}
+
+func TestErrorsMapToCodes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	cases := []struct {
+		err  error
+		want codes.Code
+	}{
+		{get(f, ctx, "0190a1b2-0000-7000-8000-00000000dead"), codes.NotFound},
+		{get(f, ctx, ""), codes.InvalidArgument},
+		{list(f, ctx, &pb.ListVideosRequest{PageSize: 1000}), codes.InvalidArgument},
+		{list(f, ctx, &pb.ListVideosRequest{Cursor: "not-ours"}), codes.InvalidArgument},
+	}
+	for i, c := range cases {
+		if got := status.Code(c.err); got != c.want {
+			t.Errorf("case %d: code %v (%v), want %v", i, got, c.err, c.want)
+		}
+	}
+}
+
+func get(f fixture, ctx context.Context, id string) error {
+	_, err := f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
+	return err
+}
+
+func list(f fixture, ctx context.Context, r *pb.ListVideosRequest) error {
+	_, err := f.svc.ListVideos(ctx, r)
+	return err
+}
+
+func TestListPagesThroughReadyVideos(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := t.Context()
+	var ids []string
+	for _, title := range []string{"One", "Two", "Three"} {
+		ids = append(ids, f.readyVideo(t, title))
+	}
+	var seen []string
+	cursor := ""
+	for {
+		resp, err := f.svc.ListVideos(ctx, &pb.ListVideosRequest{PageSize: 2, Cursor: cursor})
+		must(t, err)
+		for _, v := range resp.GetVideos() {
+			seen = append(seen, v.GetId())
+		}
+		if cursor = resp.GetNextCursor(); cursor == "" {
+			break
+		}
+	}
+	if len(seen) != 3 || seen[0] != ids[2] || seen[2] != ids[0] {
+		t.Fatalf("pages = %v, want newest first %v", seen, ids)
+	}
+}
