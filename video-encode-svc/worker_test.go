@@ -1,0 +1,210 @@
+package encodesvc
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudflix/cloudflix/internal/blob/s3blob"
+	"github.com/cloudflix/cloudflix/internal/cache/rediscache"
+	"github.com/cloudflix/cloudflix/internal/outbox"
+	"github.com/cloudflix/cloudflix/internal/queue"
+	"github.com/cloudflix/cloudflix/internal/store/pgstore"
+	"github.com/cloudflix/cloudflix/internal/testenv"
+	"github.com/cloudflix/cloudflix/internal/transcode"
+	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/videocache"
+)
+
+type rig struct {
+	store   *pgstore.Store
+	objects *s3blob.Store
+	worker  *Worker
+}
+
+func newRig(t *testing.T, maxAttempts int) rig {
+	t.Helper()
+	testenv.RequireFFmpeg(t)
+	ctx := t.Context()
+	store, err := pgstore.Open(ctx, pgstore.Options{URL: testenv.Postgres(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(store.Close)
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s3 := testenv.S3Bucket(t)
+	objects, err := s3blob.Open(ctx, s3blob.Options{Endpoint: s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Bucket: s3.Bucket})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := objects.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rediscache.Open(ctx, rediscache.Options{Addr: testenv.RedisAddr(), Prefix: testenv.RedisPrefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rc.Close() })
+	w := NewWorker(store, objects, videocache.New(rc, time.Minute, nil), Settings{
+		WorkerID: testenv.Name("worker-"), WorkDir: t.TempDir(), Lease: time.Minute, MaxAttempts: maxAttempts,
+		Limits: transcode.Limits{MaxDuration: time.Hour}, Options: transcode.Options{Preset: "ultrafast"},
+	}, nil)
+	return rig{store: store, objects: objects, worker: w}
+}
+
+// uploaded stores source as a video's original and marks it uploaded; a
+// nil source stores nothing.
+func (r rig) uploaded(t *testing.T, source string) string {
+	t.Helper()
+	ctx := t.Context()
+	id := "0190a1b2-0000-7000-8000-" + testenv.Name("")[:12]
+	if err := r.store.CreateVideo(ctx, video.Video{ID: id, Title: "Worker test", State: video.StateUploading, SizeBytes: 1, ContentType: "video/mp4"},
+		video.UploadSession{VideoID: id, UploadID: "u", ObjectKey: video.SourceKey(id), SizeBytes: 1, PartSize: 5 << 20, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if source != "" {
+		if err := r.objects.PutFile(ctx, video.SourceKey(id), source, "video/mp4"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := r.store.MarkUploaded(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func delivery(id string) queue.Delivery {
+	return queue.Delivery{Message: outbox.Message(video.OutboxEntry{ID: 1, VideoID: id}), Attempt: 1}
+}
+
+func TestEncodeToReadyAndIgnoreDuplicates(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 3)
+	ctx := t.Context()
+	clip := filepath.Join(t.TempDir(), "clip.mp4")
+	testenv.GenerateClip(t, clip, 640, 360, 3, true)
+	id := r.uploaded(t, clip)
+
+	if err := r.worker.Handle(ctx, delivery(id)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	v, err := r.store.Video(ctx, id)
+	if err != nil || v.State != video.StateReady || v.Progress != 1 || len(v.Renditions) == 0 {
+		t.Fatalf("after encode: %+v, %v", v, err)
+	}
+	for _, key := range []string{video.MasterPlaylistKey(id), video.ThumbnailKey(id), video.StoryboardKey(id), video.StoryboardVTTKey(id),
+		video.HLSPrefix(id) + v.Renditions[0].Name + "/index.m3u8"} {
+		if _, err := r.objects.Stat(ctx, key); err != nil {
+			t.Errorf("%s not stored: %v", key, err)
+		}
+	}
+	before := v.UpdatedAt
+
+	// A duplicate or late message finds nothing to claim and changes nothing.
+	if err := r.worker.Handle(ctx, delivery(id)); err != nil {
+		t.Fatalf("duplicate Handle: %v", err)
+	}
+	if v, _ := r.store.Video(ctx, id); v.State != video.StateReady || !v.UpdatedAt.Equal(before) {
+		t.Fatalf("duplicate delivery changed the video: %+v", v)
+	}
+}
+
+func TestFileThatIsNotAVideoFails(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 3)
+	ctx := t.Context()
+	garbage := filepath.Join(t.TempDir(), "garbage.mp4")
+	b := make([]byte, 64<<10)
+	_, _ = rand.Read(b)
+	if err := os.WriteFile(garbage, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := r.uploaded(t, garbage)
+	if err := r.worker.Handle(ctx, delivery(id)); err != nil {
+		t.Fatalf("Handle must record the failure, not return it: %v", err)
+	}
+	v, _ := r.store.Video(ctx, id)
+	if v.State != video.StateFailed || !strings.Contains(v.FailureReason, "not a video") {
+		t.Fatalf("video = %s %q", v.State, v.FailureReason)
+	}
+}
+
+func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1)
+	ctx := t.Context()
+	id := r.uploaded(t, "") // no source object: every attempt fails
+
+	if err := r.worker.Handle(ctx, delivery(id)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	v, _ := r.store.Video(ctx, id)
+	if v.State != video.StateUploaded {
+		t.Fatalf("after a transient failure the video is %s, want uploaded (back in line)", v.State)
+	}
+	pending, err := r.store.PendingOutbox(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) != 1 { // the upload's job; the retry's waits for its delay
+		t.Fatalf("pending jobs = %d", len(pending))
+	}
+
+	if err := r.worker.Handle(ctx, delivery(id)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	v, _ = r.store.Video(ctx, id)
+	if v.State != video.StateFailed || !strings.Contains(v.FailureReason, "giving up") {
+		t.Fatalf("after the last attempt: %s %q", v.State, v.FailureReason)
+	}
+}
+
+func TestShutdownMidEncodeHandsTheVideoBack(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 3)
+	clip := filepath.Join(t.TempDir(), "clip.mp4")
+	testenv.GenerateClip(t, clip, 1280, 720, 20, true)
+	id := r.uploaded(t, clip)
+	first, err := r.store.PendingOutbox(t.Context(), 10)
+	if err != nil || len(first) != 1 {
+		t.Fatalf("pending = %v, %v", first, err)
+	}
+	if err := r.store.MarkOutboxSent(t.Context(), []int64{first[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- r.worker.Handle(ctx, delivery(id)) }()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		v, _ := r.store.Video(t.Context(), id)
+		if v.State == video.StateProcessing && v.Progress > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("encode did not start: %+v", v)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("Handle on shutdown: %v", err)
+	}
+	v, _ := r.store.Video(t.Context(), id)
+	if v.State != video.StateUploaded {
+		t.Fatalf("after shutdown the video is %s, want uploaded", v.State)
+	}
+	if pending, _ := r.store.PendingOutbox(t.Context(), 10); len(pending) != 1 {
+		t.Fatalf("no job waits for the next worker: %v", pending)
+	}
+	if _, err := r.objects.Stat(t.Context(), video.MasterPlaylistKey(id)); err == nil {
+		t.Fatal("an interrupted encode left a master playlist behind")
+	}
+}
