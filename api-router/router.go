@@ -56,6 +56,9 @@ type Options struct {
 	// Logger receives server-side failures (the 5xx a client sees only as a
 	// generic message); nil uses slog.Default().
 	Logger *slog.Logger
+	// UI serves the web UI: every GET or HEAD outside /api/, /media/ and the
+	// ops paths goes to it. nil serves no UI.
+	UI http.Handler
 }
 
 // route is one endpoint of the edge. The table below is the single list of
@@ -117,8 +120,12 @@ func New(o Options) http.Handler {
 	for _, p := range catchAll {
 		a.mux.Handle(p, a.endpoint((*api).unmatched))
 	}
+	var h http.Handler = a.mux
+	if o.UI != nil {
+		h = withUI(o.UI, a.mux)
+	}
 	m := newMetrics(o.Metrics)
-	return otelhttp.NewHandler(m.instrument(a.mux), "http.server",
+	return otelhttp.NewHandler(m.instrument(h), "http.server",
 		otelhttp.WithSpanNameFormatter(spanName))
 }
 
@@ -147,6 +154,38 @@ func (a *api) unmatched(w http.ResponseWriter, r *http.Request) error {
 			msg: "method " + r.Method + " is not allowed here; allowed: " + strings.Join(allow, ", ")}
 	}
 	return &edgeError{status: http.StatusNotFound, code: "not_found", msg: "no route for " + r.URL.Path}
+}
+
+// uiRoute is the route label of every request the UI serves: its pages
+// and files are one series, whatever their paths.
+const uiRoute = "ui"
+
+// withUI sends the page and file reads of a browser to ui and everything
+// else to api.
+func withUI(ui, api http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && forUI(r.URL.Path) {
+			r.Pattern = uiRoute
+			ui.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// forUI reports whether path is the UI's: not the API's, media's or an ops
+// endpoint's.
+func forUI(path string) bool {
+	for _, p := range catchAll {
+		if strings.HasPrefix(path, p) || path == strings.TrimSuffix(p, "/") {
+			return false
+		}
+	}
+	switch path {
+	case "/healthz", "/readyz", "/metrics":
+		return false
+	}
+	return true
 }
 
 // routeOf is the path part of a ServeMux pattern ("GET /a/{id}" -> "/a/{id}").

@@ -18,7 +18,7 @@ import (
 // Run serves the HTTP edge until ctx ends. It is ready when the four
 // services and object storage answer.
 func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
-	media, err := platform.OpenS3(ctx, cfg.S3, p)
+	media, err := p.Objects(ctx)
 	if err != nil {
 		return err
 	}
@@ -52,6 +52,9 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 
 	mux := http.NewServeMux()
 	ops.Register(mux, p.Ready, p.Metrics)
+	if parts := p.UploadParts(); parts != nil {
+		mux.Handle(platform.UploadPartsPath+"/", parts)
+	}
 	mux.Handle("/", New(Options{
 		Clients: Clients{
 			Upload: cloudflixv1.NewUploadServiceClient(conns["upload"]),

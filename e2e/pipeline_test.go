@@ -68,13 +68,19 @@ func startSplit(t *testing.T) *platform {
 		waitReady(t, p, pf.admins[target]+"/readyz", 60*time.Second)
 	}
 	waitReady(t, procs["router"], pf.base+"/readyz", 30*time.Second)
+	pf.connect(t)
+	return pf
+}
 
+// connect makes the platform's API client, which checks every exchange
+// against the OpenAPI document.
+func (pf *platform) connect(t *testing.T) {
+	t.Helper()
 	checker, err := apicheck.New(router.OpenAPI)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pf.client = &http.Client{Timeout: 30 * time.Second, Transport: &checkingTransport{t: t, checker: checker, base: pf.base}}
-	return pf
 }
 
 // checkingTransport validates every /api/ exchange against the OpenAPI

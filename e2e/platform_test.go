@@ -168,6 +168,10 @@ func newBackends(t *testing.T) backends {
 	prefix := testenv.RedisPrefix(t)
 	queueName := testenv.QueueName(t)
 	b := backends{s3: s3, env: []string{
+		"CLOUDFLIX_METADATA=postgres",
+		"CLOUDFLIX_STORAGE=s3",
+		"CLOUDFLIX_CACHE=redis",
+		"CLOUDFLIX_QUEUE=rabbitmq",
 		"CLOUDFLIX_POSTGRES_URL=" + testenv.Postgres(t),
 		"CLOUDFLIX_REDIS_ADDR=" + testenv.RedisAddr(),
 		"CLOUDFLIX_REDIS_PREFIX=" + prefix,

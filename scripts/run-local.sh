@@ -26,8 +26,9 @@ done
 
 if ! port_open "$S3_ADDR"; then
   echo "starting versitygw (S3) at $S3_ADDR, data in .run/s3" >&2
+  # --cors-allow-origin: the web UI's browser PUTs upload parts straight to S3.
   nohup .bin/versitygw --access "$CLOUDFLIX_S3_ACCESS_KEY" --secret "$CLOUDFLIX_S3_SECRET_KEY" \
-    --port "$S3_ADDR" --quiet posix .run/s3 >.run/s3.log 2>&1 &
+    --port "$S3_ADDR" --cors-allow-origin '*' --quiet posix .run/s3 >.run/s3.log 2>&1 &
   echo $! > .run/s3.pid
   for _ in $(seq 100); do port_open "$S3_ADDR" && break; sleep 0.1; done
   port_open "$S3_ADDR" || { echo "versitygw did not start; see .run/s3.log" >&2; exit 1; }

@@ -22,36 +22,35 @@ import (
 // Run consumes encode jobs, relays the outbox, reconciles stuck videos and
 // serves the encode control API until ctx ends.
 func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
-	db, err := platform.OpenPostgres(ctx, cfg.Postgres, p)
+	if err := transcode.CheckTools(); err != nil {
+		return err
+	}
+	db, err := p.Store(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	objects, err := platform.OpenS3(ctx, cfg.S3, p)
+	objects, err := p.Objects(ctx)
 	if err != nil {
 		return err
 	}
-	rc, err := platform.OpenRedis(ctx, cfg.Redis, p)
+	rc, err := p.Cache(ctx)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	q, err := platform.OpenQueue(ctx, cfg.AMQP, "cloudflix-encode", cfg.Workers, p)
+	q, err := p.Queue(ctx, "encode", cfg.Workers)
 	if err != nil {
 		return err
 	}
-	defer q.Close()
 
 	workDir := cfg.WorkDir
 	if workDir == "" {
 		workDir = filepath.Join(os.TempDir(), "cloudflix-encode")
 	}
-	host, _ := os.Hostname()
 	reg := p.Registerer("encode")
 	cache := videocache.New(rc, 0, nil)
 	relay := outbox.NewRelay(db, q, time.Second, reg)
 	worker := NewWorker(db, objects, cache, Settings{
-		WorkerID:    fmt.Sprintf("%s-%d-%s", host, os.Getpid(), uuid.NewString()[:8]),
+		WorkerID:    fmt.Sprintf("%s%d-%s", p.WorkerPrefix(), os.Getpid(), uuid.NewString()[:8]),
 		WorkDir:     workDir,
 		Lease:       cfg.Lease,
 		MaxAttempts: cfg.MaxAttempts,
@@ -61,6 +60,14 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 	reg.MustRegister(NewQueueCollector(q))
 	srv := rpc.NewServer(p.RPC)
 	pb.RegisterEncodeServiceServer(srv, NewService(db, q, cache, relay.Wake))
+
+	if p.Embedded() {
+		// The queue lived in this process: what an earlier run of it was
+		// encoding, or had queued, is only in the database now.
+		if err := recoverUnfinished(ctx, db, p.WorkerPrefix(), relay.Wake); err != nil {
+			return err
+		}
+	}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return q.Consume(gctx, worker.Handle) })

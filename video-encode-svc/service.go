@@ -17,6 +17,7 @@ import (
 type Control interface {
 	Reencode(ctx context.Context, id string) (video.Video, error)
 	RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error)
+	ExpireLeases(ctx context.Context, ownerPrefix string) (int, error)
 }
 
 // QueueStats reports on the job queue.
@@ -83,4 +84,24 @@ func RunReconciler(ctx context.Context, control Control, every, stuckAfter time.
 			}
 		}
 	}
+}
+
+// recoverUnfinished re-enqueues, when a single-process install starts, the
+// encodes its previous run held (their leases end now) and every uploaded
+// video, since the in-process queue that carried their jobs is gone.
+// Duplicates cost nothing: a job only runs for a video it can claim.
+func recoverUnfinished(ctx context.Context, control Control, workerPrefix string, enqueued func()) error {
+	expired, err := control.ExpireLeases(ctx, workerPrefix)
+	if err != nil {
+		return fmt.Errorf("recover unfinished encodes: %w", err)
+	}
+	n, err := control.RequeueStuck(ctx, 0)
+	if err != nil {
+		return fmt.Errorf("recover unfinished encodes: %w", err)
+	}
+	if expired+n > 0 {
+		slog.InfoContext(ctx, "recovered unfinished encodes", "interrupted", expired, "requeued", n)
+		enqueued()
+	}
+	return nil
 }

@@ -14,16 +14,14 @@ import (
 
 // Run serves the host service and flushes counted views until ctx ends.
 func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
-	db, err := platform.OpenPostgres(ctx, cfg.Postgres, p)
+	db, err := p.Store(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	rc, err := platform.OpenRedis(ctx, cfg.Redis, p)
+	rc, err := p.Cache(ctx)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
 
 	reg := p.Registerer("host")
 	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, reg)

@@ -11,16 +11,14 @@ import (
 
 // Run serves the search service until ctx ends.
 func Run(ctx context.Context, cfg config.Search, p *platform.Process) error {
-	db, err := platform.OpenPostgres(ctx, cfg.Postgres, p)
+	db, err := p.Store(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	rc, err := platform.OpenRedis(ctx, cfg.Redis, p)
+	rc, err := p.Cache(ctx)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
 
 	srv := rpc.NewServer(p.RPC)
 	pb.RegisterSearchServiceServer(srv, New(db, rc, cfg.CacheTTL, p.Registerer("search")))

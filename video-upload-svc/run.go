@@ -16,25 +16,22 @@ import (
 
 // Run serves the upload service and relays its outbox until ctx ends.
 func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
-	db, err := platform.OpenPostgres(ctx, cfg.Postgres, p)
+	db, err := p.Store(ctx)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	objects, err := platform.OpenS3(ctx, cfg.S3, p)
+	objects, err := p.Objects(ctx)
 	if err != nil {
 		return err
 	}
-	rc, err := platform.OpenRedis(ctx, cfg.Redis, p)
+	rc, err := p.Cache(ctx)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	q, err := platform.OpenQueue(ctx, cfg.AMQP, "cloudflix-upload", 1, p)
+	q, err := p.Queue(ctx, "upload", 1)
 	if err != nil {
 		return err
 	}
-	defer q.Close()
 
 	reg := p.Registerer("upload")
 	relay := outbox.NewRelay(db, q, time.Second, reg)

@@ -1,15 +1,33 @@
-// Package blob holds the vocabulary of CloudFlix's object storage port: object
-// metadata, multipart parts and the errors adapters return. Consumers declare
-// the interface they need in their own package; adapters live in sub-packages
-// (s3blob) and all of them pass the contract suite in blobtest. Nothing here
-// talks to a store.
+// Package blob holds CloudFlix's object storage port: the whole interface an
+// adapter implements, object metadata, multipart parts and the errors
+// adapters return. Services declare the smaller interfaces they need in their
+// own packages; adapters live in sub-packages (s3blob, localblob) and all of
+// them pass the contract suite in blobtest. Nothing here talks to a store.
 package blob
 
 import (
+	"context"
 	"errors"
 	"io"
 	"time"
 )
+
+// Store is everything an object storage adapter does.
+type Store interface {
+	EnsureBucket(ctx context.Context) error
+	Ping(ctx context.Context) error
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	PutFile(ctx context.Context, key, path, contentType string) error
+	Open(ctx context.Context, key string) (Object, error)
+	Stat(ctx context.Context, key string) (ObjectInfo, error)
+	Download(ctx context.Context, key, path string) error
+	DeletePrefix(ctx context.Context, prefix string) error
+	CreateMultipart(ctx context.Context, key, contentType string) (uploadID string, err error)
+	PresignPart(ctx context.Context, key, uploadID string, partNumber int, ttl time.Duration) (string, error)
+	ListParts(ctx context.Context, key, uploadID string) ([]Part, error)
+	CompleteMultipart(ctx context.Context, key, uploadID string, parts []Part) (ObjectInfo, error)
+	AbortMultipart(ctx context.Context, key, uploadID string) error
+}
 
 // ErrNotFound: no object (or multipart upload) under that key.
 var ErrNotFound = errors.New("object not found")

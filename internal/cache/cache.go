@@ -1,9 +1,24 @@
-// Package cache holds the vocabulary of CloudFlix's cache port. Adapters live
-// in sub-packages (rediscache) and pass the contract suite in cachetest. A
-// cache is never the source of truth: losing it loses nothing but speed.
+// Package cache holds CloudFlix's cache port. Adapters live in sub-packages
+// (rediscache, memcache) and pass the contract suite in cachetest. A cache is
+// never the source of truth: losing it loses nothing but speed.
 package cache
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Cache is everything a cache adapter does: byte values with a lifetime,
+// and counters that pile up until drained.
+type Cache interface {
+	Ping(ctx context.Context) error
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	Delete(ctx context.Context, keys ...string) error
+	IncrCounter(ctx context.Context, set, member string, n int64) error
+	DrainCounters(ctx context.Context, set string) (map[string]int64, error)
+}
 
 // ErrMiss: the key holds no value.
 var ErrMiss = errors.New("cache miss")

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cloudflix/cloudflix/internal/config"
-	"github.com/cloudflix/cloudflix/internal/store/pgstore"
+	"github.com/cloudflix/cloudflix/internal/platform"
 )
 
 func migrate(ctx context.Context, args []string, stderr io.Writer) error {
@@ -18,22 +19,28 @@ func migrate(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var c config.Postgres
+	var c config.Backends
 	if err := config.Load(&c); err != nil {
 		return err
 	}
-	if err := ensureDatabase(ctx, string(c.URL)); err != nil {
+	if err := c.Check(); err != nil {
 		return err
 	}
-	s, err := pgstore.Open(ctx, pgstore.Options{URL: string(c.URL), MaxConns: 2})
+	if c.Metadata == "postgres" {
+		if err := ensureDatabase(ctx, string(c.Postgres.URL)); err != nil {
+			return err
+		}
+	} else if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	_, closeStore, err := platform.OpenStore(ctx, c, true)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
+	if err := closeStore(); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	fmt.Fprintln(stderr, "schema is up to date")
+	fmt.Fprintf(stderr, "%s schema is up to date\n", c.Metadata)
 	return nil
 }
 

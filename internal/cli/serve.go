@@ -59,6 +59,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := config.Load(&proc); err != nil {
 		return err
 	}
+	var backends config.Backends
+	if err := config.Load(&backends); err != nil {
+		return err
+	}
+	if inProc := backends.InProcess(); len(inProc) > 0 && len(targets) < len(Targets) {
+		return usageError{fmt.Sprintf("%s keeps data inside one process, so every target must run in it (--target=all); "+
+			"to run targets apart, use postgres, s3, redis and rabbitmq (see `cloudflix env`)", strings.Join(inProc, ", "))}
+	}
 	name := "cloudflix"
 	if len(targets) == 1 {
 		name += "-" + targets[0]
@@ -74,8 +82,12 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			slog.Warn("telemetry shutdown", "err", err)
 		}
 	}()
-	p := platform.NewProcess(tel.Registry, proc.ShutdownWait)
-	slog.Info("starting", append([]any{"version", cloudflix.Version, "targets", targets}, config.LogAttrs(&proc)...)...)
+	p, err := platform.NewProcess(tel.Registry, proc.ShutdownWait, backends)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	slog.Info("starting", append(append([]any{"version", cloudflix.Version, "targets", targets}, config.LogAttrs(&proc)...), config.LogAttrs(&backends)...)...)
 
 	g, gctx := errgroup.WithContext(ctx)
 	for _, t := range targets {

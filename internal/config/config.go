@@ -40,6 +40,56 @@ type Process struct {
 	ShutdownWait time.Duration `env:"CLOUDFLIX_SHUTDOWN_TIMEOUT" default:"20s" help:"how long a graceful shutdown may take"`
 }
 
+// Backends choose and configure the adapter behind each port. The defaults
+// are the embedded adapters: one process, everything under DataDir, no
+// server to run. Each port can be switched on its own.
+type Backends struct {
+	DataDir    string `env:"CLOUDFLIX_DATA_DIR" default:"./data" help:"folder of the embedded backends' data"`
+	Metadata   string `env:"CLOUDFLIX_METADATA" default:"sqlite" help:"metadata store: sqlite (embedded) or postgres"`
+	Storage    string `env:"CLOUDFLIX_STORAGE" default:"local" help:"object storage: local (a folder in the data dir) or s3"`
+	Cache      string `env:"CLOUDFLIX_CACHE" default:"memory" help:"cache: memory (in-process) or redis"`
+	Queue      string `env:"CLOUDFLIX_QUEUE" default:"memory" help:"job queue: memory (in-process) or rabbitmq"`
+	SigningKey Secret `env:"CLOUDFLIX_STORAGE_SIGNING_KEY" help:"hex HMAC key (32+ bytes) of local storage's upload URLs; empty: one kept in the data dir"`
+	Postgres   Postgres
+	Redis      Redis
+	AMQP       AMQP
+	S3         S3
+}
+
+// Check rejects unknown backend names.
+func (b Backends) Check() error {
+	for _, c := range []struct{ name, value, a, b string }{
+		{"CLOUDFLIX_METADATA", b.Metadata, "sqlite", "postgres"},
+		{"CLOUDFLIX_STORAGE", b.Storage, "local", "s3"},
+		{"CLOUDFLIX_CACHE", b.Cache, "memory", "redis"},
+		{"CLOUDFLIX_QUEUE", b.Queue, "memory", "rabbitmq"},
+	} {
+		if c.value != c.a && c.value != c.b {
+			return fmt.Errorf("config: %s=%q: choose %s or %s", c.name, c.value, c.a, c.b)
+		}
+	}
+	return nil
+}
+
+// InProcess lists the variables that select a backend living inside the
+// process, which only works when every target runs in that one process.
+func (b Backends) InProcess() []string {
+	var out []string
+	if b.Cache == "memory" {
+		out = append(out, "CLOUDFLIX_CACHE=memory")
+	}
+	if b.Queue == "memory" {
+		out = append(out, "CLOUDFLIX_QUEUE=memory")
+	}
+	if b.Storage == "local" {
+		out = append(out, "CLOUDFLIX_STORAGE=local")
+	}
+	if b.Metadata == "sqlite" {
+		out = append(out, "CLOUDFLIX_METADATA=sqlite")
+	}
+	return out
+}
+
 // Postgres is the metadata database.
 type Postgres struct {
 	URL      Secret `env:"CLOUDFLIX_POSTGRES_URL" default:"postgres://postgres@127.0.0.1:5432/cloudflix?sslmode=disable" help:"PostgreSQL connection URL"`
@@ -90,7 +140,6 @@ type Router struct {
 	HTTPAddr  string `env:"CLOUDFLIX_HTTP_ADDR" default:":8080" help:"HTTP listen address of the API, media and UI"`
 	PublicURL string `env:"CLOUDFLIX_PUBLIC_URL" help:"base URL put in front of media links; empty: relative links"`
 	GRPC      GRPCAddrs
-	S3        S3
 }
 
 // Upload is the upload service.
@@ -101,27 +150,19 @@ type Upload struct {
 	SessionTTL   time.Duration `env:"CLOUDFLIX_UPLOAD_SESSION_TTL" default:"24h" help:"how long an upload may stay open"`
 	PresignTTL   time.Duration `env:"CLOUDFLIX_UPLOAD_PRESIGN_TTL" default:"15m" help:"lifetime of a presigned part URL"`
 	AllowedTypes []string      `env:"CLOUDFLIX_UPLOAD_ALLOWED_TYPES" default:"video/mp4,video/quicktime,video/webm,video/x-matroska,video/x-msvideo,video/mpeg,video/mp2t,video/ogg,video/3gpp,video/x-flv" help:"media types accepted, comma separated"`
-	Postgres     Postgres
-	Redis        Redis
-	AMQP         AMQP
-	S3           S3
 }
 
 // Host is the read side.
 type Host struct {
 	GRPC          GRPCAddrs
 	CacheTTL      time.Duration `env:"CLOUDFLIX_CACHE_TTL" default:"5m" help:"cache lifetime of a ready or failed video's info"`
-	ViewFlushEach time.Duration `env:"CLOUDFLIX_VIEW_FLUSH_INTERVAL" default:"5s" help:"how often counted views are written to PostgreSQL"`
-	Postgres      Postgres
-	Redis         Redis
+	ViewFlushEach time.Duration `env:"CLOUDFLIX_VIEW_FLUSH_INTERVAL" default:"5s" help:"how often counted views are written to the metadata store"`
 }
 
 // Search is the search service.
 type Search struct {
 	GRPC     GRPCAddrs
 	CacheTTL time.Duration `env:"CLOUDFLIX_SEARCH_CACHE_TTL" default:"15s" help:"cache lifetime of a search result page"`
-	Postgres Postgres
-	Redis    Redis
 }
 
 // Encode is the encode worker.
@@ -134,10 +175,6 @@ type Encode struct {
 	MaxAttempts int           `env:"CLOUDFLIX_ENCODE_MAX_ATTEMPTS" default:"3" help:"encode attempts before a video fails"`
 	MaxDuration time.Duration `env:"CLOUDFLIX_ENCODE_MAX_DURATION" default:"4h" help:"longest video accepted"`
 	StuckAfter  time.Duration `env:"CLOUDFLIX_ENCODE_STUCK_AFTER" default:"2m" help:"an uploaded video not picked up after this is enqueued again"`
-	Postgres    Postgres
-	Redis       Redis
-	AMQP        AMQP
-	S3          S3
 }
 
 // Load fills cfg (a pointer to one of the structs above) from the

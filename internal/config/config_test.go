@@ -21,8 +21,22 @@ func TestLoadDefaultsAndOverrides(t *testing.T) {
 	if err := load(&enc, lookup); err != nil {
 		t.Fatal(err)
 	}
-	if enc.Lease != 90*time.Second || enc.MaxAttempts != 3 || !enc.S3.TLS || enc.Postgres.URL != "postgres://u:pw@db/x" {
+	if enc.Lease != 90*time.Second || enc.MaxAttempts != 3 {
 		t.Fatalf("encode config = %+v", enc)
+	}
+	var b Backends
+	if err := load(&b, lookup); err != nil {
+		t.Fatal(err)
+	}
+	if !b.S3.TLS || b.Postgres.URL != "postgres://u:pw@db/x" || b.Metadata != "sqlite" || b.DataDir != "./data" {
+		t.Fatalf("backends = %+v", b)
+	}
+	if err := b.Check(); err != nil || len(b.InProcess()) != 4 {
+		t.Fatalf("default backends: %v, in process %v", err, b.InProcess())
+	}
+	b.Queue = "kafka"
+	if err := b.Check(); err == nil {
+		t.Fatal("unknown queue backend accepted")
 	}
 	var up Upload
 	if err := load(&up, lookup); err != nil {
@@ -51,7 +65,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 }
 
 func TestSecretsMasked(t *testing.T) {
-	var up Upload
+	var up Backends
 	if err := load(&up, func(string) (string, bool) { return "", false }); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +81,7 @@ func TestSecretsMasked(t *testing.T) {
 			secrets++
 		}
 	}
-	if secrets != 4 { // postgres URL, redis password, AMQP URL, S3 secret key
-		t.Fatalf("secrets = %d, want 4", secrets)
+	if secrets != 5 { // signing key, postgres URL, redis password, AMQP URL, S3 secret key
+		t.Fatalf("secrets = %d, want 5", secrets)
 	}
 }

@@ -1,26 +1,32 @@
-// Package platform opens the production backends (PostgreSQL, S3, Redis,
-// RabbitMQ) the same way for every service: with tracing attached, and with
-// a readiness check registered for each. It is the only place that knows
-// which adapter stands behind each port; services receive the adapters and
-// see only the interfaces they declare.
+// Package platform gives the services of one process their backends: the
+// adapter behind each port is chosen by configuration (embedded or
+// production), opened once per process however many services use it, traced,
+// given a readiness check, and closed when the process ends. It is the only
+// place that knows which adapter stands behind each port; services see only
+// the interfaces they declare.
 package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/cloudflix/cloudflix/internal/blob/s3blob"
-	"github.com/cloudflix/cloudflix/internal/cache/rediscache"
+	"github.com/cloudflix/cloudflix/internal/blob"
+	"github.com/cloudflix/cloudflix/internal/cache"
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/ops"
-	"github.com/cloudflix/cloudflix/internal/queue/amqpqueue"
+	"github.com/cloudflix/cloudflix/internal/queue"
 	"github.com/cloudflix/cloudflix/internal/rpc"
-	"github.com/cloudflix/cloudflix/internal/store/pgstore"
+	"github.com/cloudflix/cloudflix/internal/store"
 )
 
 // Process is what the services of one process share.
@@ -29,11 +35,39 @@ type Process struct {
 	RPC          *rpc.Metrics
 	Ready        *ops.Readiness
 	ShutdownWait time.Duration
+
+	cfg      config.Backends
+	dataLock *os.File
+
+	mu          sync.Mutex
+	store       store.Store
+	objects     blob.Store
+	uploadParts http.Handler
+	cache       cache.Cache
+	memQueue    queue.Queue
+	closers     []func() error
 }
 
-// NewProcess returns the shared parts of a process around its registry.
-func NewProcess(reg *prometheus.Registry, shutdownWait time.Duration) *Process {
-	return &Process{Metrics: reg, RPC: rpc.NewMetrics(reg), Ready: ops.NewReadiness(), ShutdownWait: shutdownWait}
+// NewProcess checks the backend configuration and returns the shared parts
+// of a process around its registry. When any backend is embedded it takes
+// the data folder for itself: two processes on one data folder would
+// corrupt each other.
+func NewProcess(reg *prometheus.Registry, shutdownWait time.Duration, cfg config.Backends) (*Process, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	p := &Process{Metrics: reg, RPC: rpc.NewMetrics(reg), Ready: ops.NewReadiness(), ShutdownWait: shutdownWait, cfg: cfg}
+	if len(cfg.InProcess()) > 0 {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("data dir: %w", err)
+		}
+		lock, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		p.dataLock = lock
+	}
+	return p, nil
 }
 
 // Registerer is where a service registers its metrics: every series it
@@ -42,58 +76,136 @@ func (p *Process) Registerer(name string) prometheus.Registerer {
 	return prometheus.WrapRegistererWith(prometheus.Labels{"service": name}, p.Metrics)
 }
 
-// OpenPostgres connects to the metadata database.
-func OpenPostgres(ctx context.Context, c config.Postgres, p *Process) (*pgstore.Store, error) {
-	s, err := pgstore.Open(ctx, pgstore.Options{URL: string(c.URL), MaxConns: c.MaxConns, Tracer: queryTracer{}})
-	if err != nil {
-		return nil, fmt.Errorf("PostgreSQL: %w", err)
+// Embedded reports whether the job queue lives in this process, in which
+// case no other process can share the work and this one recovers what a
+// previous run of it left unfinished.
+func (p *Process) Embedded() bool { return p.cfg.Queue == "memory" }
+
+// WorkerPrefix starts the id of every encode worker of this install when it
+// runs as one process, so a restarted process can tell which leases its dead
+// predecessor held.
+func (p *Process) WorkerPrefix() string {
+	if p.Embedded() {
+		dir, err := filepath.Abs(p.cfg.DataDir)
+		if err != nil {
+			dir = p.cfg.DataDir
+		}
+		return "embedded:" + dir + ":"
 	}
-	p.Ready.Add("postgres", s.Ping)
-	return s, nil
+	host, _ := os.Hostname()
+	return host + ":"
 }
 
-// OpenS3 connects to object storage and makes sure the bucket exists.
-func OpenS3(ctx context.Context, c config.S3, p *Process) (*s3blob.Store, error) {
-	s, err := s3blob.Open(ctx, s3blob.Options{
-		Endpoint:       c.Endpoint,
-		PublicEndpoint: c.PublicEndpoint,
-		AccessKey:      c.AccessKey,
-		SecretKey:      string(c.SecretKey),
-		Bucket:         c.Bucket,
-		Region:         c.Region,
-		UseTLS:         c.TLS,
-		Transport: otelhttp.NewTransport(http.DefaultTransport,
-			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return "s3 " + r.Method })),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("S3: %w", err)
+// Store returns the metadata store, opening it on first use.
+func (p *Process) Store(ctx context.Context) (store.Store, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.store == nil {
+		s, closeFn, err := openStore(ctx, p.cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.store = s
+		p.closers = append(p.closers, closeFn)
+		p.Ready.Add(p.cfg.Metadata, s.Ping)
 	}
-	if err := s.EnsureBucket(ctx); err != nil {
-		return nil, fmt.Errorf("S3 bucket %s: %w", c.Bucket, err)
-	}
-	p.Ready.Add("s3", s.Ping)
-	return s, nil
+	return p.store, nil
 }
 
-// OpenRedis connects to the cache.
-func OpenRedis(ctx context.Context, c config.Redis, p *Process) (*rediscache.Cache, error) {
-	r, err := rediscache.Open(ctx, rediscache.Options{Addr: c.Addr, Password: string(c.Password), DB: c.DB, Prefix: c.Prefix, Hook: redisTracer{}})
-	if err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
+// Objects returns object storage, opening it (and creating its bucket or
+// folder) on first use.
+func (p *Process) Objects(ctx context.Context) (blob.Store, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.objects == nil {
+		o, parts, err := openObjects(ctx, p.cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.objects, p.uploadParts = o, parts
+		p.Ready.Add(p.cfg.Storage+"-storage", o.Ping)
 	}
-	p.Ready.Add("redis", r.Ping)
-	return r, nil
+	return p.objects, nil
 }
 
-// OpenQueue connects to the job queue; name is the connection's name on the
-// broker, prefetch how many deliveries a consumer holds at once.
-func OpenQueue(ctx context.Context, c config.AMQP, name string, prefetch int, p *Process) (*amqpqueue.Queue, error) {
-	q, err := amqpqueue.Open(ctx, amqpqueue.Options{
-		URL: string(c.URL), Queue: c.Queue, MaxDeliveries: c.MaxDeliveries, Prefetch: prefetch, ConnectionName: name,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("RabbitMQ: %w", err)
+// UploadParts is the HTTP endpoint that takes the parts of uploads when
+// object storage is a local folder (clients PUT to its presigned URLs); nil
+// when storage is S3, which takes them itself. Call it after Objects.
+func (p *Process) UploadParts() http.Handler {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.uploadParts
+}
+
+// Cache returns the cache, opening it on first use.
+func (p *Process) Cache(ctx context.Context) (cache.Cache, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cache == nil {
+		c, closeFn, err := openCache(ctx, p.cfg)
+		if err != nil {
+			return nil, err
+		}
+		p.cache = c
+		p.closers = append(p.closers, closeFn)
+		p.Ready.Add(p.cfg.Cache, c.Ping)
 	}
-	p.Ready.Add("rabbitmq", q.Ping)
+	return p.cache, nil
+}
+
+// Queue returns the job queue for one service: name labels its connection,
+// prefetch bounds the deliveries its consumer works on at once. RabbitMQ
+// gives each caller a connection of its own; the in-process queue is one
+// for the whole process.
+func (p *Process) Queue(ctx context.Context, name string, prefetch int) (queue.Queue, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cfg.Queue == "memory" {
+		if p.memQueue == nil {
+			q := newMemQueue(p.cfg)
+			p.memQueue = q
+			p.closers = append(p.closers, q.Close)
+			p.Ready.Add("memory-queue", q.Ping)
+		}
+		return parallel{Queue: p.memQueue, consumers: max(prefetch, 1)}, nil
+	}
+	q, err := openRabbitMQ(ctx, p.cfg.AMQP, "cloudflix-"+name, prefetch)
+	if err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, q.Close)
+	p.Ready.Add("rabbitmq-"+name, q.Ping)
 	return q, nil
+}
+
+// Close closes every backend opened, newest first, and frees the data
+// folder.
+func (p *Process) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		if err := p.closers[i](); err != nil && !errors.Is(err, context.Canceled) {
+			slog.Warn("closing a backend", "err", err)
+		}
+	}
+	p.closers = nil
+	if p.dataLock != nil {
+		p.dataLock.Close()
+		p.dataLock = nil
+	}
+}
+
+// parallel runs several consumers of the in-process queue, one delivery
+// each, so a service's prefetch means the same on both queue adapters.
+type parallel struct {
+	queue.Queue
+	consumers int
+}
+
+func (q parallel) Consume(ctx context.Context, handler func(context.Context, queue.Delivery) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for range q.consumers {
+		g.Go(func() error { return q.Queue.Consume(gctx, handler) })
+	}
+	return g.Wait()
 }

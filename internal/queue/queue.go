@@ -4,7 +4,22 @@
 // live in sub-packages (amqpqueue).
 package queue
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
+
+// Queue is everything a job queue adapter does.
+type Queue interface {
+	// Publish returns once the queue holds the message safely.
+	Publish(ctx context.Context, m Message) error
+	// Consume hands messages to handler until ctx ends: nil from the
+	// handler settles the message, a Permanent error dead-letters it, any
+	// other error has it delivered again (up to a bound).
+	Consume(ctx context.Context, handler func(ctx context.Context, d Delivery) error) error
+	Stats(ctx context.Context) (Stats, error)
+	Ping(ctx context.Context) error
+}
 
 // Message is one job on the queue.
 type Message struct {

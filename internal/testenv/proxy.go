@@ -15,9 +15,10 @@ type Proxy struct {
 	addr   string
 	target string
 
-	mu    sync.Mutex
-	lis   net.Listener
-	conns map[net.Conn]bool
+	mu       sync.Mutex
+	lis      net.Listener
+	conns    map[net.Conn]bool
+	accepted int
 }
 
 // NewProxy starts a proxy on a free loopback port in front of target; it is
@@ -37,6 +38,13 @@ func NewProxy(t testing.TB, target string) *Proxy {
 
 // Addr is the proxy's host:port.
 func (p *Proxy) Addr() string { return p.addr }
+
+// Accepted counts the connections the proxy has taken.
+func (p *Proxy) Accepted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.accepted
+}
 
 // Down closes every forwarded connection and refuses new ones.
 func (p *Proxy) Down() {
@@ -72,6 +80,9 @@ func (p *Proxy) serve(lis net.Listener) {
 			if err != nil {
 				return
 			}
+			p.mu.Lock()
+			p.accepted++
+			p.mu.Unlock()
 			out, err := net.Dial("tcp", p.target)
 			if err != nil {
 				in.Close()

@@ -176,7 +176,11 @@ func startS3() (S3, error) {
 		return S3{}, err
 	}
 	s := S3{Endpoint: addr, AccessKey: "cloudflix", SecretKey: "cloudflix-secret"}
-	cmd := exec.Command(bin, "--access", s.AccessKey, "--secret", s.SecretKey, "--port", addr, "--quiet", "posix", dir)
+	// Browsers PUT upload parts straight to the server from the UI's
+	// origin: without a bucket CORS configuration this default answers
+	// their preflights (methods and headers mirrored from the request).
+	cmd := exec.Command(bin, "--access", s.AccessKey, "--secret", s.SecretKey, "--port", addr,
+		"--cors-allow-origin", "*", "--quiet", "posix", dir)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return S3{}, fmt.Errorf("start %s: %w", bin, err)

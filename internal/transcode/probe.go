@@ -293,3 +293,14 @@ func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])
 }
+
+// CheckTools makes sure ffmpeg and ffprobe can be run, with advice a person
+// can act on when they cannot.
+func CheckTools() error {
+	for _, name := range []string{"ffmpeg", "ffprobe"} {
+		if _, err := exec.LookPath(name); err != nil {
+			return fmt.Errorf("%s is not installed or not on PATH: the encoder needs ffmpeg and ffprobe (Debian/Ubuntu: apt-get install ffmpeg; `make tools` does it as root)", name)
+		}
+	}
+	return nil
+}

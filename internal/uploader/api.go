@@ -121,6 +121,20 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // client speaks the REST API.
+// resolve makes a part URL absolute: object storage hands out absolute
+// presigned URLs, the server's own storage may hand out paths.
+func (c *client) resolve(u string) (string, error) {
+	base, err := url.Parse(c.server)
+	if err != nil {
+		return "", fmt.Errorf("server URL %q: %w", c.server, err)
+	}
+	ref, err := url.Parse(u)
+	if err != nil {
+		return "", fmt.Errorf("part URL %q: %w", u, err)
+	}
+	return base.ResolveReference(ref).String(), nil
+}
+
 type client struct {
 	server string
 	http   *http.Client

@@ -88,7 +88,11 @@ func (c *client) putPart(ctx context.Context, retries int, sg *signer, f *os.Fil
 
 func (c *client) putOnce(ctx context.Context, u string, part io.Reader, length int64, bar *progress) error {
 	body := &countingReader{r: part, bar: bar}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, body)
+	target, err := c.resolve(u)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target, body)
 	if err != nil {
 		return err
 	}

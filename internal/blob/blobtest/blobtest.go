@@ -25,21 +25,7 @@ import (
 )
 
 // Store is what an object storage adapter provides.
-type Store interface {
-	EnsureBucket(ctx context.Context) error
-	Ping(ctx context.Context) error
-	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
-	PutFile(ctx context.Context, key, path, contentType string) error
-	Open(ctx context.Context, key string) (blob.Object, error)
-	Stat(ctx context.Context, key string) (blob.ObjectInfo, error)
-	Download(ctx context.Context, key, path string) error
-	DeletePrefix(ctx context.Context, prefix string) error
-	CreateMultipart(ctx context.Context, key, contentType string) (uploadID string, err error)
-	PresignPart(ctx context.Context, key, uploadID string, partNumber int, ttl time.Duration) (string, error)
-	ListParts(ctx context.Context, key, uploadID string) ([]blob.Part, error)
-	CompleteMultipart(ctx context.Context, key, uploadID string, parts []blob.Part) (blob.ObjectInfo, error)
-	AbortMultipart(ctx context.Context, key, uploadID string) error
-}
+type Store = blob.Store
 
 // MinPartSize is the smallest part S3 accepts for any part but the last.
 const MinPartSize = 5 << 20

@@ -5,7 +5,6 @@ package cachetest
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -17,14 +16,7 @@ import (
 )
 
 // Cache is what a cache adapter provides.
-type Cache interface {
-	Ping(ctx context.Context) error
-	Get(ctx context.Context, key string) ([]byte, error)
-	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
-	Delete(ctx context.Context, keys ...string) error
-	IncrCounter(ctx context.Context, set, member string, n int64) error
-	DrainCounters(ctx context.Context, set string) (map[string]int64, error)
-}
+type Cache = cache.Cache
 
 // Run runs the contract against caches made by open. Each call of open must
 // return an empty cache isolated from every other one it returned (its own

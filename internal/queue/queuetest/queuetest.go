@@ -23,11 +23,7 @@ import (
 const MaxDeliveries = 3
 
 // Queue is the port as the suite sees it.
-type Queue interface {
-	Publish(ctx context.Context, m queue.Message) error
-	Consume(ctx context.Context, handler func(ctx context.Context, d queue.Delivery) error) error
-	Stats(ctx context.Context) (queue.Stats, error)
-}
+type Queue = queue.Queue
 
 // wait bounds every wait of the suite; polls end as soon as their condition
 // holds.

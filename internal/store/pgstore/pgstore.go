@@ -651,6 +651,21 @@ func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (in
 	return int(n), nil
 }
 
+// ExpireLeases makes every encode lease held by a worker whose name starts
+// with ownerPrefix run out now, and returns how many there were. A
+// single-process install calls it at start-up with its own workers' prefix:
+// the process that held them is gone, and the reconciler then requeues
+// those encodes at once instead of after their leases.
+func (s *Store) ExpireLeases(ctx context.Context, ownerPrefix string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE videos SET lease_until = least(lease_until, now() - interval '1 microsecond'), updated_at = now()
+		WHERE state = 'processing' AND starts_with(lease_owner, $1)`, ownerPrefix)
+	if err != nil {
+		return 0, fmt.Errorf("expire leases of %q: %w", ownerPrefix, err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // traceParent is the W3C traceparent of the span in ctx, or "".
 func traceParent(ctx context.Context) string {
 	carrier := propagation.MapCarrier{}

@@ -17,38 +17,12 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
-// Store is the metadata store as services use it; opening, closing and
-// migrating are the adapter's business.
-type Store interface {
-	Ping(ctx context.Context) error
-
-	CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error
-	UploadSession(ctx context.Context, videoID string) (video.UploadSession, error)
-	MarkUploaded(ctx context.Context, videoID string) (video.Video, error)
-	DeleteVideo(ctx context.Context, videoID string) (video.Video, error)
-
-	Video(ctx context.Context, id string) (video.Video, error)
-	LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error)
-	AddViews(ctx context.Context, counts map[string]int64) error
-
-	Search(ctx context.Context, query string, limit, offset int) ([]video.SearchHit, error)
-	Suggest(ctx context.Context, prefix string, limit int) ([]string, error)
-
-	ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error)
-	RenewLease(ctx context.Context, id, worker string, lease time.Duration) error
-	SetProgress(ctx context.Context, id, worker string, progress float64) error
-	MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error)
-	MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error)
-	ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error
-	Reencode(ctx context.Context, id string) (video.Video, error)
-
-	PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEntry, error)
-	MarkOutboxSent(ctx context.Context, ids []int64) error
-	RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error)
-}
+// Store is the port the suite holds adapters to.
+type Store = store.Store
 
 // Run runs the contract against stores made by open, one fresh, empty and
 // migrated store per subtest; open registers its own cleanup with t.
@@ -67,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ReleaseEncode", testReleaseEncode},
 		{"Outbox", testOutbox},
 		{"RequeueStuck", testRequeueStuck},
+		{"ExpireLeases", testExpireLeases},
 		{"DeleteVideo", testDeleteVideo},
 		{"LatestVideos", testLatestVideos},
 		{"AddViews", testAddViews},
@@ -692,6 +667,50 @@ func testRequeueStuck(t *testing.T, s Store) {
 	}
 	if c.Attempt != 2 {
 		t.Fatalf("Attempt = %d, want 2", c.Attempt)
+	}
+}
+
+// A single-process install that restarts after a crash expires the leases
+// its dead workers held, so their encodes are taken over at once.
+func testExpireLeases(t *testing.T, s Store) {
+	ctx := ctxFor(t)
+	crashed := uploaded(t, s, draft{title: "Held by a dead process"})
+	elsewhere := uploaded(t, s, draft{title: "Held by another process"})
+	finished := ready(t, s, draft{title: "Done"})
+	if _, err := s.ClaimEncode(ctx, crashed.ID, "embedded:a:1", longLease); err != nil {
+		t.Fatalf("ClaimEncode: %v", err)
+	}
+	if _, err := s.ClaimEncode(ctx, elsewhere.ID, "other:b:1", longLease); err != nil {
+		t.Fatalf("ClaimEncode: %v", err)
+	}
+	if n, err := s.ExpireLeases(ctx, "embedded:a:"); err != nil || n != 1 {
+		t.Fatalf("ExpireLeases(embedded:a:) = %d, %v; want 1", n, err)
+	}
+	// The dead worker's lease has run out: another worker takes over at once.
+	c, err := s.ClaimEncode(ctx, crashed.ID, "embedded:b:1", longLease)
+	if err != nil {
+		t.Fatalf("ClaimEncode after ExpireLeases: %v", err)
+	}
+	if c.Attempt != 2 || c.Video.State != video.StateProcessing {
+		t.Fatalf("takeover claim = %+v, want attempt 2 of a processing video", c)
+	}
+	wantErr(t, "RenewLease by the dead worker", s.RenewLease(ctx, crashed.ID, "embedded:a:1", longLease), video.ErrLeaseLost)
+	// Another owner's lease is untouched.
+	_, err = s.ClaimEncode(ctx, elsewhere.ID, "embedded:b:2", longLease)
+	wantErr(t, "ClaimEncode under another owner's live lease", err, video.ErrWrongState)
+	if err := s.RenewLease(ctx, elsewhere.ID, "other:b:1", longLease); err != nil {
+		t.Fatalf("RenewLease by the other owner: %v", err)
+	}
+	wantState(t, s, finished.ID, video.StateReady)
+	// The prefix now names no holder: there is nothing more to expire.
+	if n, err := s.ExpireLeases(ctx, "embedded:a:"); err != nil || n != 0 {
+		t.Fatalf("second ExpireLeases(embedded:a:) = %d, %v; want 0", n, err)
+	}
+	if n, err := s.ExpireLeases(ctx, "nobody:"); err != nil || n != 0 {
+		t.Fatalf("ExpireLeases(nobody:) = %d, %v; want 0", n, err)
+	}
+	if err := s.RenewLease(ctx, crashed.ID, "embedded:b:1", longLease); err != nil {
+		t.Fatalf("RenewLease by the new holder: %v", err)
 	}
 }
 

@@ -1,0 +1,385 @@
+package memqueue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/cloudflix/cloudflix/internal/queue"
+	"github.com/cloudflix/cloudflix/internal/queue/queuetest"
+)
+
+const wait = 30 * time.Second
+
+func open(t *testing.T, o Options) *Queue {
+	t.Helper()
+	q := New(o)
+	t.Cleanup(func() {
+		if err := q.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return q
+}
+
+func TestContract(t *testing.T) {
+	t.Parallel()
+	queuetest.Run(t, func(t *testing.T) queuetest.Queue {
+		return open(t, Options{MaxDeliveries: queuetest.MaxDeliveries})
+	})
+}
+
+// consume runs q.Consume until the test ends.
+func consume(t *testing.T, q *Queue, h func(context.Context, queue.Delivery) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- q.Consume(ctx, h) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, ErrClosed) {
+				t.Errorf("Consume: %v", err)
+			}
+		case <-time.After(wait):
+			t.Errorf("Consume did not return within %v", wait)
+		}
+	})
+}
+
+func publish(t *testing.T, q *Queue, m queue.Message) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := q.Publish(ctx, m); err != nil {
+		t.Fatalf("Publish(%s): %v", m.ID, err)
+	}
+}
+
+func receive[T any](t *testing.T, ch <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(wait):
+		t.Fatalf("%s: nothing within %v", what, wait)
+		panic("unreachable")
+	}
+}
+
+// eventually polls Stats until ok accepts them.
+func eventually(t *testing.T, q *Queue, what string, ok func(queue.Stats) bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		st, err := q.Stats(context.Background())
+		if err != nil {
+			t.Fatalf("Stats: %v", err)
+		}
+		if ok(st) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v; last stats %+v", what, wait, st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestPrefetchBoundsConcurrentHandlers(t *testing.T) {
+	t.Parallel()
+	const prefetch = 2
+	q := open(t, Options{Prefetch: prefetch})
+	var running, most atomic.Int32
+	started := make(chan string, 10)
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	consume(t, q, func(ctx context.Context, d queue.Delivery) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		started <- d.ID
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	const total = 5
+	for i := range total {
+		publish(t, q, queue.Message{ID: fmt.Sprint("job-", i), Body: []byte("x")})
+	}
+	receive(t, started, "first handler")
+	receive(t, started, "second handler")
+	eventually(t, q, "the rest held back", func(s queue.Stats) bool { return s.Pending == total-prefetch })
+	select {
+	case id := <-started:
+		t.Fatalf("third handler started (%s) while two were running", id)
+	default:
+	}
+	once.Do(func() { close(release) })
+	for range total - prefetch {
+		receive(t, started, "remaining handlers")
+	}
+	if m := most.Load(); m > prefetch {
+		t.Fatalf("%d handlers ran at once, want at most %d", m, prefetch)
+	}
+}
+
+func TestCompetingConsumers(t *testing.T) {
+	t.Parallel()
+	q := open(t, Options{})
+	started := make(chan string, 2)
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	h := func(ctx context.Context, d queue.Delivery) error {
+		started <- d.ID
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	consume(t, q, h)
+	consume(t, q, h)
+	eventually(t, q, "two consumers", func(s queue.Stats) bool { return s.Consumers == 2 })
+	publish(t, q, queue.Message{ID: "a"})
+	publish(t, q, queue.Message{ID: "b"})
+	// Each consumer's prefetch is 1, so both running means both took one.
+	got := []string{receive(t, started, "first"), receive(t, started, "second")}
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("handled %v, want a and b at once", got)
+	}
+	once.Do(func() { close(release) })
+	eventually(t, q, "both settled", func(s queue.Stats) bool { return s.Pending == 0 })
+}
+
+// A failed message goes back behind the messages already waiting, after a
+// pause, instead of being handed out again at once.
+func TestRedeliveryWaitsItsTurn(t *testing.T) {
+	t.Parallel()
+	q := open(t, Options{})
+	for _, id := range []string{"a", "b", "c"} {
+		publish(t, q, queue.Message{ID: id})
+	}
+	type handled struct {
+		name string
+		at   time.Time
+	}
+	got := make(chan handled, 10)
+	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+		got <- handled{fmt.Sprint(d.ID, d.Attempt), time.Now()}
+		if d.ID == "a" && d.Attempt == 1 {
+			return errors.New("transient")
+		}
+		return nil
+	})
+	var order []string
+	var times []time.Time
+	for range 4 {
+		h := receive(t, got, "delivery")
+		order = append(order, h.name)
+		times = append(times, h.at)
+	}
+	if want := []string{"a1", "b1", "c1", "a2"}; !slices.Equal(order, want) {
+		t.Fatalf("handled %v, want %v", order, want)
+	}
+	if gap := times[3].Sub(times[0]); gap < retryStep {
+		t.Errorf("a redelivered %v after its failure, want a pause of at least %v", gap, retryStep)
+	}
+	eventually(t, q, "all settled", func(s queue.Stats) bool { return s.Pending == 0 && s.DeadLettered == 0 })
+}
+
+// A handler cut short by the end of Consume does not use up an attempt.
+func TestInterruptedDeliveryIsNotAnAttempt(t *testing.T) {
+	t.Parallel()
+	q := open(t, Options{MaxDeliveries: 1})
+	publish(t, q, queue.Message{ID: "long"})
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- q.Consume(ctx, func(hctx context.Context, d queue.Delivery) error {
+			close(started)
+			<-hctx.Done()
+			return hctx.Err()
+		})
+	}()
+	receive(t, started, "handler start")
+	cancel()
+	if err := receive(t, done, "Consume return"); err != nil {
+		t.Fatalf("Consume = %v, want nil", err)
+	}
+	attempts := make(chan int, 1)
+	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+		attempts <- d.Attempt
+		return nil
+	})
+	if a := receive(t, attempts, "delivery to the next consumer"); a != 1 {
+		t.Errorf("attempt %d after an interrupted delivery, want 1", a)
+	}
+	eventually(t, q, "settled, not dead-lettered", func(s queue.Stats) bool { return s.Pending == 0 && s.DeadLettered == 0 })
+}
+
+func TestPublishWaitsForRoom(t *testing.T) {
+	t.Parallel()
+	q := open(t, Options{Capacity: 1})
+	publish(t, q, queue.Message{ID: "first"})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := q.Publish(ctx, queue.Message{ID: "too-many"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Publish to a full queue = %v, want it to wait until its context ends", err)
+	}
+	published := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), wait)
+		defer cancel()
+		published <- q.Publish(ctx, queue.Message{ID: "second"})
+	}()
+	got := make(chan string, 2)
+	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+		got <- d.ID
+		return nil
+	})
+	if err := receive(t, published, "Publish once there is room"); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	if a, b := receive(t, got, "first"), receive(t, got, "second"); a != "first" || b != "second" {
+		t.Errorf("handled %s then %s, want first then second", a, b)
+	}
+}
+
+func TestCloseEndsConsume(t *testing.T) {
+	t.Parallel()
+	q := New(Options{})
+	publish(t, q, queue.Message{ID: "long"})
+	handlerEnded := make(chan error, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- q.Consume(context.Background(), func(ctx context.Context, _ queue.Delivery) error {
+			<-ctx.Done()
+			handlerEnded <- ctx.Err()
+			return ctx.Err()
+		})
+	}()
+	eventually(t, q, "handler running", func(s queue.Stats) bool { return s.Consumers == 1 && s.Pending == 0 })
+	if err := q.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := receive(t, handlerEnded, "handler's context end"); !errors.Is(err, context.Canceled) {
+		t.Errorf("handler's context ended with %v, want context.Canceled", err)
+	}
+	if err := receive(t, done, "Consume return"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Consume after Close = %v, want ErrClosed", err)
+	}
+	ctx := t.Context()
+	if err := q.Ping(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("Ping after Close = %v, want ErrClosed", err)
+	}
+	if err := q.Publish(ctx, queue.Message{ID: "x"}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Publish after Close = %v, want ErrClosed", err)
+	}
+	if err := q.Consume(ctx, func(context.Context, queue.Delivery) error { return nil }); !errors.Is(err, ErrClosed) {
+		t.Errorf("Consume after Close = %v, want ErrClosed", err)
+	}
+	if err := q.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestTraceContinuesAcrossTheQueue(t *testing.T) {
+	t.Parallel()
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	q := open(t, Options{Name: "encode", TracerProvider: tp})
+
+	handled := make(chan trace.SpanContext, 1)
+	consume(t, q, func(ctx context.Context, d queue.Delivery) error {
+		handled <- trace.SpanContextFromContext(ctx)
+		return nil
+	})
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "upload complete")
+	if err := q.Publish(ctx, queue.Message{ID: "traced", Body: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	inHandler := receive(t, handled, "delivery")
+	if inHandler.TraceID() != parent.SpanContext().TraceID() {
+		t.Fatalf("handler trace %s, want the publisher's %s", inHandler.TraceID(), parent.SpanContext().TraceID())
+	}
+
+	var producer, consumer sdktrace.ReadOnlySpan
+	deadline := time.Now().Add(wait)
+	for producer == nil || consumer == nil {
+		for _, s := range rec.Ended() {
+			switch s.SpanKind() {
+			case trace.SpanKindProducer:
+				producer = s
+			case trace.SpanKindConsumer:
+				consumer = s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spans ended: %d; want a producer and a consumer span", len(rec.Ended()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if producer.Parent().SpanID() != parent.SpanContext().SpanID() {
+		t.Errorf("producer span's parent %s, want the caller's span %s", producer.Parent().SpanID(), parent.SpanContext().SpanID())
+	}
+	if consumer.Parent().SpanID() != producer.SpanContext().SpanID() {
+		t.Errorf("consumer span's parent %v, want the producer span %s", consumer.Parent(), producer.SpanContext().SpanID())
+	}
+	if inHandler.SpanID() != consumer.SpanContext().SpanID() {
+		t.Errorf("handler runs in span %s, want the consumer span %s", inHandler.SpanID(), consumer.SpanContext().SpanID())
+	}
+	if producer.Name() != "send encode" || consumer.Name() != "process encode" {
+		t.Errorf("span names %q and %q, want send encode and process encode", producer.Name(), consumer.Name())
+	}
+}
+
+// A handler that changes its delivery's body does not change what the next
+// attempt gets, and a publisher reusing its buffer does not change the queued
+// message.
+func TestBodiesAreCopied(t *testing.T) {
+	t.Parallel()
+	q := open(t, Options{})
+	buf := []byte("payload")
+	publish(t, q, queue.Message{ID: "m", Body: buf})
+	copy(buf, "XXXXXXX")
+	bodies := make(chan string, 2)
+	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+		bodies <- string(d.Body)
+		if d.Attempt == 1 {
+			copy(d.Body, "scribbl")
+			return errors.New("retry me")
+		}
+		return nil
+	})
+	for i := range 2 {
+		if b := receive(t, bodies, "delivery"); b != "payload" {
+			t.Errorf("attempt %d got body %q, want payload", i+1, b)
+		}
+	}
+}

@@ -1,0 +1,317 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+// Limits on what a query may cost: words past maxQueryWords are ignored, and
+// so is text past maxQueryRunes.
+const (
+	maxQueryWords = 16
+	maxQueryRunes = 256
+	// minTypoRunes is the shortest word that is corrected for typos; shorter
+	// words share too few trigrams with anything for similarity to mean much.
+	minTypoRunes = 4
+	// similarityThreshold is pg_trgm's default similarity_threshold: a word
+	// this similar to a typo or more may replace it.
+	similarityThreshold = 0.3
+	// maxTypoCandidates bounds the words compared with one typo: those
+	// sharing the most (and rarest) trigrams with it come first.
+	maxTypoCandidates = 1000
+	// lastRune sorts after every other character: w <= x < w+lastRune holds
+	// for exactly the words x that start with w.
+	lastRune = "\U0010FFFF"
+)
+
+// splitWords splits text into lower-case words of letters, digits and marks:
+// the words video_search's tokenizer makes. Everything else, FTS5 syntax
+// included, separates words.
+func splitWords(text string) []string {
+	fields := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
+	})
+	words := fields[:0]
+	for _, f := range fields {
+		// A combining mark belongs to the letter before it; with none, it
+		// is dropped.
+		if f = strings.TrimLeftFunc(f, unicode.IsMark); f != "" {
+			words = append(words, f)
+		}
+	}
+	return words
+}
+
+// queryWords is the distinct words of a search query, in order, within the
+// limits on a query's cost.
+func queryWords(query string) []string {
+	if r := []rune(query); len(r) > maxQueryRunes {
+		query = string(r[:maxQueryRunes])
+	}
+	words := make([]string, 0, maxQueryWords)
+	seen := map[string]bool{}
+	for _, w := range splitWords(query) {
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		words = append(words, w)
+		if len(words) == maxQueryWords {
+			break
+		}
+	}
+	return words
+}
+
+// documentWords is the sorted, distinct words of a video's searchable text:
+// what its row's words column holds, and so what search_words counts while
+// the video is ready.
+func documentWords(title string, tags []string, description string) []string {
+	words := splitWords(title)
+	for _, t := range tags {
+		words = append(words, splitWords(t)...)
+	}
+	words = append(words, splitWords(description)...)
+	slices.Sort(words)
+	return slices.Compact(words)
+}
+
+// trigrams is the set of pg_trgm trigrams of one word: every three
+// consecutive characters of the word padded with two spaces before and one
+// after.
+func trigrams(word string) map[string]bool {
+	r := []rune("  " + word + " ")
+	set := make(map[string]bool, len(r))
+	for i := 0; i+3 <= len(r); i++ {
+		set[string(r[i:i+3])] = true
+	}
+	return set
+}
+
+// similarity is pg_trgm's similarity of two words: the trigrams they share
+// over all the trigrams of either.
+func similarity(a, b string) float64 {
+	ta, tb := trigrams(a), trigrams(b)
+	shared := 0
+	for t := range ta {
+		if tb[t] {
+			shared++
+		}
+	}
+	union := len(ta) + len(tb) - shared
+	if union == 0 {
+		return 0
+	}
+	// pg_trgm computes in single precision; so does this, so that a pair
+	// right at the threshold falls on the same side of it.
+	return float64(float32(shared) / float32(union))
+}
+
+// quote writes s as an FTS5 string: between double quotes, a double quote
+// doubled. Whatever s holds, it is then a phrase, never query syntax.
+func quote(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// term is one query word as it will be searched for.
+type term struct {
+	word   string // the word searched for
+	prefix bool   // match any word starting with word
+}
+
+// resolve turns query words into search terms. A word that some word of a
+// READY video starts with is searched as a prefix (search-as-you-type, for
+// every word, not only the last). Any other word of minTypoRunes or more is
+// taken for a typo and replaced by the READY word nearest to it by trigram
+// similarity, if one reaches similarityThreshold. A word that is neither
+// stays as a prefix and simply matches nothing.
+func (s *Store) resolve(ctx context.Context, words []string) ([]term, error) {
+	terms := make([]term, len(words))
+	for i, w := range words {
+		terms[i] = term{word: w, prefix: true}
+		var known bool
+		if err := s.r.QueryRowContext(ctx, `
+			SELECT EXISTS (SELECT 1 FROM search_words WHERE word >= ?1 AND word < ?2)`,
+			w, w+lastRune).Scan(&known); err != nil {
+			return nil, err
+		}
+		if known || utf8.RuneCountInString(w) < minTypoRunes {
+			continue
+		}
+		nearest, err := s.nearestWord(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		if nearest != "" {
+			terms[i] = term{word: nearest}
+		}
+	}
+	return terms, nil
+}
+
+// nearestWord returns the word of search_words most similar to w, ties going
+// to the first in order, or "" when none reaches similarityThreshold. Only
+// words sharing a trigram with w can; search_words_trgm finds them.
+func (s *Store) nearestWord(ctx context.Context, w string) (string, error) {
+	var phrases []string
+	for t := range trigrams(w) {
+		phrases = append(phrases, quote(t))
+	}
+	slices.Sort(phrases)
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT w.word FROM search_words_trgm t JOIN search_words w ON w.id = t.rowid
+		WHERE search_words_trgm MATCH ?1
+		ORDER BY t.rank LIMIT ?2`, strings.Join(phrases, " OR "), maxTypoCandidates)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var (
+		best      string
+		bestScore float64
+	)
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return "", err
+		}
+		sim := similarity(w, c)
+		if sim < similarityThreshold {
+			continue
+		}
+		if sim > bestScore || (sim == bestScore && c < best) {
+			best, bestScore = c, sim
+		}
+	}
+	return best, rows.Err()
+}
+
+// match writes terms as an FTS5 query that every term must match, each a
+// quoted phrase (a prefix phrase for a prefix term), within column when it
+// is not empty.
+func match(terms []term, column string) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		p := quote(t.word)
+		if t.prefix {
+			p += "*"
+		}
+		if column != "" {
+			p = column + " : " + p
+		}
+		parts[i] = p
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// anyExact is an FTS5 query that matches a document containing any term as a
+// whole word; its score is added so that an exact word beats a longer word
+// it merely begins.
+func anyExact(terms []term) string {
+	parts := make([]string, len(terms))
+	for i, t := range terms {
+		parts[i] = quote(t.word)
+	}
+	return strings.Join(parts, " OR ")
+}
+
+// Search finds READY videos matching every word of query: whole words,
+// prefixes of words, and words with a typo, in titles, tags and descriptions.
+// Hits come best first; a title match ranks above a tag match above a
+// description match. An empty query finds nothing.
+//
+// The score is FTS5's BM25 with columns weighted title 10, tags 4,
+// description 1 (negated, so that higher is better), plus the same for the
+// whole words alone. The CTEs are MATERIALIZED because bm25() only works in
+// the query that runs the MATCH.
+func (s *Store) Search(ctx context.Context, query string, limit, offset int) ([]video.SearchHit, error) {
+	words := queryWords(query)
+	if len(words) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	terms, err := s.resolve(ctx, words)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		WITH hit AS MATERIALIZED (
+			SELECT rowid AS seq, -bm25(video_search, 10.0, 4.0, 1.0) AS score
+			FROM video_search WHERE video_search MATCH ?1
+		), exact AS MATERIALIZED (
+			SELECT rowid AS seq, -bm25(video_search, 10.0, 4.0, 1.0) AS score
+			FROM video_search WHERE video_search MATCH ?2
+		)
+		SELECT `+videoColumns+`, hit.score + coalesce(exact.score, 0) AS score
+		FROM hit JOIN videos USING (seq) LEFT JOIN exact USING (seq)
+		WHERE state = 'ready'
+		ORDER BY score DESC, views DESC, created_at DESC, id DESC
+		LIMIT ?3 OFFSET ?4`, match(terms, ""), anyExact(terms), limit, max(offset, 0))
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	defer rows.Close()
+	var hits []video.SearchHit
+	for rows.Next() {
+		var h video.SearchHit
+		if h.Video, err = scanVideo(rows, &h.Score); err != nil {
+			return nil, fmt.Errorf("search %q: %w", query, err)
+		}
+		hits = append(hits, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	return hits, nil
+}
+
+// Suggest completes what a person is typing: up to limit distinct titles of
+// READY videos whose title has every word of prefix (each as a prefix, or
+// corrected for a typo), best match first, then most viewed.
+func (s *Store) Suggest(ctx context.Context, prefix string, limit int) ([]string, error) {
+	words := queryWords(prefix)
+	if len(words) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	terms, err := s.resolve(ctx, words)
+	if err != nil {
+		return nil, fmt.Errorf("suggest %q: %w", prefix, err)
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		WITH hit AS MATERIALIZED (
+			SELECT rowid AS seq, -bm25(video_search, 1.0, 0.0, 0.0) AS score
+			FROM video_search WHERE video_search MATCH ?1
+		)
+		SELECT title FROM hit JOIN videos USING (seq)
+		WHERE state = 'ready'
+		GROUP BY title
+		ORDER BY max(score) DESC, max(views) DESC, title
+		LIMIT ?2`, match(terms, "title"), limit)
+	if err != nil {
+		return nil, fmt.Errorf("suggest %q: %w", prefix, err)
+	}
+	titles, err := collectStrings(rows)
+	if err != nil {
+		return nil, fmt.Errorf("suggest %q: %w", prefix, err)
+	}
+	return titles, nil
+}
+
+func collectStrings(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

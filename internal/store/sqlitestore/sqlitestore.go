@@ -1,0 +1,816 @@
+// Package sqlitestore is the embedded adapter of CloudFlix's metadata store:
+// videos, upload sessions, the encode outbox and full-text search in one
+// SQLite file, through a pure-Go driver (no cgo), for the single-process
+// install. It keeps the very contract of the PostgreSQL adapter
+// (internal/store/storetest proves both).
+//
+// Every write runs in a BEGIN IMMEDIATE transaction on the store's single
+// write connection, so writers queue in the process instead of failing with
+// "database is locked", and reads run in parallel on their own connections
+// (WAL). As in PostgreSQL, every change of a video's state is one conditional
+// UPDATE with the expected state (and, for encodes, the lease owner) in its
+// WHERE clause. It must never build SQL or an FTS5 query from caller input
+// beyond the quoted, sanitised words of a search query.
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/propagation"
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+// schema is sqlite_schema.sql; applying it is idempotent.
+//
+//go:embed sqlite_schema.sql
+var schema string
+
+// Options configure Open.
+type Options struct {
+	Path string // the database file; created when missing
+}
+
+// Store is the SQLite metadata store. It is safe for concurrent use, and
+// other processes may open the same file (they wait for each other's writes
+// up to busyTimeout).
+type Store struct {
+	w *sql.DB // one connection: every write transaction, in turn
+	r *sql.DB // read-only connections for single-statement reads
+}
+
+// busyTimeout is how long a statement waits for another process's write
+// lock before giving up; within one process writers queue on the write
+// connection instead.
+const busyTimeout = 5 * time.Second
+
+// dsn is the driver's data source name for path. The file: URI form lets a
+// path hold any character once '%', '?' and '#' are escaped.
+func dsn(path string, readOnly bool) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	q := []string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(NORMAL)",
+	}
+	if readOnly {
+		q = append(q, "_pragma=query_only(1)")
+	} else {
+		// journal_mode is a property of the file; the writer, opened first,
+		// sets it for every connection.
+		q = append(q, "_pragma=journal_mode(WAL)", "_txlock=immediate")
+	}
+	return "file:" + esc + "?" + strings.Join(q, "&")
+}
+
+// Open opens (creating when missing) the database file at o.Path, in WAL
+// mode, and checks that it answers. Migrate creates the tables.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	if o.Path == "" {
+		return nil, errors.New("sqlitestore: open: no database path")
+	}
+	w, err := sql.Open("sqlite", dsn(o.Path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", o.Path, err)
+	}
+	w.SetMaxOpenConns(1)
+	// Keep the one connection: reopening it would re-run the pragmas.
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	// Connect the writer first so that the file exists in WAL mode before
+	// any reader opens it.
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", o.Path, err)
+	}
+	r, err := sql.Open("sqlite", dsn(o.Path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", o.Path, err)
+	}
+	// Each connection has its own page cache: bound them.
+	readers := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	s := &Store{w: w, r: r}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database, waiting for statements in progress.
+func (s *Store) Close() error {
+	if err := errors.Join(s.r.Close(), s.w.Close()); err != nil {
+		return fmt.Errorf("sqlitestore: close: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers, to readers and to the writer.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := errors.Join(s.r.PingContext(ctx), s.w.PingContext(ctx)); err != nil {
+		return fmt.Errorf("sqlitestore: ping: %w", err)
+	}
+	return nil
+}
+
+// Migrate applies the embedded schema in one write transaction, so that
+// processes starting together on one file apply it one after another.
+func (s *Store) Migrate(ctx context.Context) error {
+	err := s.write(ctx, func(tx *sql.Tx, _ int64) error {
+		_, err := tx.ExecContext(ctx, schema)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("sqlitestore: migrate: %w", err)
+	}
+	return nil
+}
+
+// write runs fn in a write transaction (BEGIN IMMEDIATE, on the single write
+// connection) and commits it when fn returns nil. now, in Unix microseconds,
+// is read once the transaction holds the write lock: every statement of fn
+// uses the same time, and times grow in commit order.
+func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, now int64) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx, time.Now().UnixMicro()); err != nil {
+		// ErrTxDone: the context was cancelled and database/sql has rolled
+		// back already.
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return errors.Join(err, rbErr)
+		}
+		return err
+	}
+	return tx.Commit()
+}
+
+// micros is t in Unix microseconds, the schema's time; fromMicros, back.
+func micros(t time.Time) int64      { return t.UnixMicro() }
+func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+
+// videoColumns is what scanVideo reads, in order.
+const videoColumns = `id, title, description, tags, state, failure_reason, progress,
+	duration_seconds, width, height, renditions, views, size_bytes, content_type,
+	created_at, updated_at`
+
+// rendition is the stored JSON form of a video.Rendition; its field names are
+// part of the schema (the same as PostgreSQL's), so they are spelled out.
+type rendition struct {
+	Name             string  `json:"name"`
+	Width            int     `json:"width"`
+	Height           int     `json:"height"`
+	Bandwidth        int64   `json:"bandwidth"`
+	AverageBandwidth int64   `json:"average_bandwidth"`
+	Codecs           string  `json:"codecs"`
+	FrameRate        float64 `json:"frame_rate"`
+}
+
+func encodeRenditions(rs []video.Rendition) (string, error) {
+	out := make([]rendition, len(rs))
+	for i, r := range rs {
+		out[i] = rendition(r)
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// scanner is what both *sql.Row and *sql.Rows offer.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanVideo(row scanner, extra ...any) (video.Video, error) {
+	var (
+		v                    video.Video
+		state, tags, rends   string
+		createdAt, updatedAt int64
+	)
+	dest := append([]any{&v.ID, &v.Title, &v.Description, &tags, &state, &v.FailureReason, &v.Progress,
+		&v.DurationSeconds, &v.Width, &v.Height, &rends, &v.Views, &v.SizeBytes, &v.ContentType,
+		&createdAt, &updatedAt}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return video.Video{}, err
+	}
+	v.State = video.State(state)
+	v.CreatedAt, v.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
+	if err := json.Unmarshal([]byte(tags), &v.Tags); err != nil {
+		return video.Video{}, fmt.Errorf("tags of %s: %w", v.ID, err)
+	}
+	if len(v.Tags) == 0 {
+		v.Tags = nil
+	}
+	var rs []rendition
+	if err := json.Unmarshal([]byte(rends), &rs); err != nil {
+		return video.Video{}, fmt.Errorf("renditions of %s: %w", v.ID, err)
+	}
+	if len(rs) > 0 {
+		v.Renditions = make([]video.Rendition, len(rs))
+		for i, r := range rs {
+			v.Renditions[i] = video.Rendition(r)
+		}
+	}
+	return v, nil
+}
+
+func collectVideos(rows *sql.Rows) ([]video.Video, error) {
+	defer rows.Close()
+	var vs []video.Video
+	for rows.Next() {
+		v, err := scanVideo(rows)
+		if err != nil {
+			return nil, err
+		}
+		vs = append(vs, v)
+	}
+	return vs, rows.Err()
+}
+
+// validID reports whether id is a video id: a UUID in canonical lower-case
+// form. Anything else names no video, as in the PostgreSQL adapter, where the
+// column's type rejects it.
+func validID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
+}
+
+// whyNot explains a conditional UPDATE that matched no row: ErrNotFound when
+// the video is absent (or deleted, when deletedIsGone), else ErrWrongState.
+func whyNot(ctx context.Context, tx *sql.Tx, id string, deletedIsGone bool) error {
+	var state string
+	err := tx.QueryRowContext(ctx, "SELECT state FROM videos WHERE id = ?", id).Scan(&state)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return video.ErrNotFound
+	case err != nil:
+		return err
+	case deletedIsGone && state == string(video.StateDeleted):
+		return video.ErrNotFound
+	}
+	return fmt.Errorf("video is %s: %w", state, video.ErrWrongState)
+}
+
+// isUniqueViolation reports whether err is SQLite refusing a duplicate key.
+// The driver reports extended result codes, which tell a UNIQUE constraint
+// from every other.
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// CreateVideo inserts v in state uploading together with its upload session,
+// in one transaction. v.CreatedAt, when set, is kept (imports and tests);
+// otherwise it is the time of the insert.
+func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
+	if !validID(v.ID) {
+		return video.Invalid("video id %q is not a canonical UUID", v.ID)
+	}
+	if u.VideoID == "" {
+		u.VideoID = v.ID
+	}
+	if u.VideoID != v.ID {
+		return video.Invalid("upload session is for video %q, not %q", u.VideoID, v.ID)
+	}
+	tags := v.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	tagsJSON, err := json.Marshal(tags)
+	if err != nil {
+		return fmt.Errorf("create video %s: %w", v.ID, err)
+	}
+	wordsJSON, err := json.Marshal(documentWords(v.Title, tags, v.Description))
+	if err != nil {
+		return fmt.Errorf("create video %s: %w", v.ID, err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx, now int64) error {
+		createdAt := now
+		if !v.CreatedAt.IsZero() {
+			createdAt = micros(v.CreatedAt)
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO videos (id, title, description, tags, words, state, size_bytes, content_type, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, 'uploading', ?, ?, ?, ?)`,
+			v.ID, v.Title, v.Description, string(tagsJSON), string(wordsJSON), v.SizeBytes, v.ContentType, createdAt, now)
+		if isUniqueViolation(err) {
+			return video.Invalid("video %s already exists", v.ID)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO upload_sessions (video_id, upload_id, object_key, size_bytes, part_size, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+			u.VideoID, u.UploadID, u.ObjectKey, u.SizeBytes, u.PartSize, micros(u.ExpiresAt))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create video %s: %w", v.ID, err)
+	}
+	return nil
+}
+
+// UploadSession returns the open upload session of a video, or ErrNotFound.
+func (s *Store) UploadSession(ctx context.Context, videoID string) (video.UploadSession, error) {
+	if !validID(videoID) {
+		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, video.ErrNotFound)
+	}
+	var (
+		u         video.UploadSession
+		expiresAt int64
+	)
+	err := s.r.QueryRowContext(ctx, `
+		SELECT video_id, upload_id, object_key, size_bytes, part_size, expires_at
+		FROM upload_sessions WHERE video_id = ?`, videoID).
+		Scan(&u.VideoID, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &expiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = video.ErrNotFound
+	}
+	if err != nil {
+		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, err)
+	}
+	u.ExpiresAt = fromMicros(expiresAt)
+	return u, nil
+}
+
+// MarkUploaded moves a video from uploading to uploaded, removes its upload
+// session and writes its encode job to the outbox, all in one transaction.
+// A video in any other state gives ErrWrongState; a deleted or absent one,
+// ErrNotFound.
+func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, error) {
+	if !validID(videoID) {
+		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, video.ErrNotFound)
+	}
+	var v video.Video
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		var err error
+		v, err = scanVideo(tx.QueryRowContext(ctx, `
+			UPDATE videos SET state = 'uploaded', updated_at = ?2
+			WHERE id = ?1 AND state = 'uploading'
+			RETURNING `+videoColumns, videoID, now))
+		if errors.Is(err, sql.ErrNoRows) {
+			return whyNot(ctx, tx, videoID, true)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM upload_sessions WHERE video_id = ?", videoID); err != nil {
+			return err
+		}
+		return insertJob(ctx, tx, videoID, now, now, traceParent(ctx))
+	})
+	if err != nil {
+		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, err)
+	}
+	return v, nil
+}
+
+// insertJob writes an encode job for videoID to the outbox, due at availableAt.
+func insertJob(ctx context.Context, tx *sql.Tx, videoID string, now, availableAt int64, traceParent string) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO outbox (video_id, created_at, available_at, trace_parent) VALUES (?, ?, ?, ?)`,
+		videoID, now, availableAt, traceParent)
+	return err
+}
+
+// DeleteVideo moves a video from any state but deleted to deleted, removes
+// its upload session and unsent encode jobs, and returns the video as it was
+// before. A worker encoding it loses its lease on the next renewal.
+func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, error) {
+	if !validID(videoID) {
+		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, video.ErrNotFound)
+	}
+	var v video.Video
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		var err error
+		// The write transaction holds the database's only write lock, so
+		// the row cannot change between this read and the update.
+		v, err = scanVideo(tx.QueryRowContext(ctx, `
+			SELECT `+videoColumns+` FROM videos WHERE id = ? AND state <> 'deleted'`, videoID))
+		if errors.Is(err, sql.ErrNoRows) {
+			return video.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE videos SET state = 'deleted', lease_owner = NULL, lease_until = NULL, updated_at = ?2
+			WHERE id = ?1`, videoID, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM upload_sessions WHERE video_id = ?", videoID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM outbox WHERE video_id = ? AND sent_at IS NULL", videoID)
+		return err
+	})
+	if err != nil {
+		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, err)
+	}
+	return v, nil
+}
+
+// Video returns a video that is not deleted, or ErrNotFound.
+func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
+	if !validID(id) {
+		return video.Video{}, fmt.Errorf("video %s: %w", id, video.ErrNotFound)
+	}
+	v, err := scanVideo(s.r.QueryRowContext(ctx, `
+		SELECT `+videoColumns+` FROM videos WHERE id = ? AND state <> 'deleted'`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		err = video.ErrNotFound
+	}
+	if err != nil {
+		return video.Video{}, fmt.Errorf("video %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// LatestVideos returns up to limit READY videos, newest first (created_at,
+// then id, descending), strictly after the position `after`; the zero
+// position starts from the newest. A position with a time but no id starts
+// strictly before that time.
+func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	if after.ID != "" && !validID(after.ID) {
+		return nil, video.Invalid("list position id %q is not a video id", after.ID)
+	}
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	switch {
+	case after.CreatedAt.IsZero():
+		rows, err = s.r.QueryContext(ctx, `
+			SELECT `+videoColumns+` FROM videos WHERE state = 'ready'
+			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit)
+	case after.ID == "":
+		rows, err = s.r.QueryContext(ctx, `
+			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND created_at < ?2
+			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, micros(after.CreatedAt))
+	default:
+		rows, err = s.r.QueryContext(ctx, `
+			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND (created_at, id) < (?2, ?3)
+			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, micros(after.CreatedAt), after.ID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("latest videos: %w", err)
+	}
+	vs, err := collectVideos(rows)
+	if err != nil {
+		return nil, fmt.Errorf("latest videos: %w", err)
+	}
+	return vs, nil
+}
+
+// AddViews adds counts to the views of each video. Ids that name no video
+// are skipped: counts arrive in batches from a cache and one stale id must
+// not lose the rest.
+func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
+	n := 0
+	for id, c := range counts {
+		if c != 0 && validID(id) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		stmt, err := tx.PrepareContext(ctx, `
+			UPDATE videos SET views = views + ?2, updated_at = ?3 WHERE id = ?1`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for id, c := range counts {
+			if c == 0 || !validID(id) {
+				continue
+			}
+			if _, err := stmt.ExecContext(ctx, id, c, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("add views: %w", err)
+	}
+	return nil
+}
+
+// ClaimEncode gives worker the encode of a video for lease: from uploaded,
+// or from processing when the previous holder's lease has run out. The
+// returned Attempt counts claims since upload (or re-encode). A video in any
+// other state, deleted included, or held under a live lease gives
+// ErrWrongState; an absent one ErrNotFound.
+func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error) {
+	if !validID(id) {
+		return video.Claim{}, fmt.Errorf("claim encode of %s: %w", id, video.ErrNotFound)
+	}
+	var c video.Claim
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		var err error
+		c.Video, err = scanVideo(tx.QueryRowContext(ctx, `
+			UPDATE videos SET state = 'processing', lease_owner = ?2, lease_until = ?3 + ?4,
+				progress = 0, encode_attempts = encode_attempts + 1, updated_at = ?3
+			WHERE id = ?1 AND (state = 'uploaded' OR (state = 'processing' AND lease_until < ?3))
+			RETURNING `+videoColumns+`, encode_attempts`, id, worker, now, lease.Microseconds()), &c.Attempt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return whyNot(ctx, tx, id, false)
+		}
+		return err
+	})
+	if err != nil {
+		return video.Claim{}, fmt.Errorf("claim encode of %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// leaseHeld is the guard of every write by the worker holding an encode.
+const leaseHeld = `id = ?1 AND state = 'processing' AND lease_owner = ?2`
+
+// RenewLease extends worker's lease on an encode, or gives ErrLeaseLost when
+// the video is no longer processing under worker's lease.
+func (s *Store) RenewLease(ctx context.Context, id, worker string, lease time.Duration) error {
+	if err := s.execHeld(ctx, id, worker, `
+		UPDATE videos SET lease_until = ?3 + ?4, updated_at = ?3 WHERE `+leaseHeld, lease.Microseconds()); err != nil {
+		return fmt.Errorf("renew lease on %s: %w", id, err)
+	}
+	return nil
+}
+
+// SetProgress records how far worker's encode has got, 0..1.
+func (s *Store) SetProgress(ctx context.Context, id, worker string, progress float64) error {
+	progress = min(max(progress, 0), 1)
+	if err := s.execHeld(ctx, id, worker, `
+		UPDATE videos SET progress = ?4, updated_at = ?3 WHERE `+leaseHeld, progress); err != nil {
+		return fmt.Errorf("set progress of %s: %w", id, err)
+	}
+	return nil
+}
+
+// execHeld runs a leaseHeld UPDATE whose parameters are id, worker, now and
+// arg, giving ErrLeaseLost when it changed nothing.
+func (s *Store) execHeld(ctx context.Context, id, worker, query string, arg any) error {
+	if !validID(id) {
+		return video.ErrLeaseLost
+	}
+	return s.write(ctx, func(tx *sql.Tx, now int64) error {
+		res, err := tx.ExecContext(ctx, query, id, worker, now, arg)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return video.ErrLeaseLost
+		}
+		return nil
+	})
+}
+
+// MarkReady publishes worker's finished encode: processing to ready with the
+// encode's facts, progress 1 and the lease cleared.
+func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error) {
+	renditions, err := encodeRenditions(e.Renditions)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
+	}
+	v, err := s.finishHeld(ctx, id, worker, `
+		UPDATE videos SET state = 'ready', progress = 1, failure_reason = '',
+			duration_seconds = ?4, width = ?5, height = ?6, renditions = ?7,
+			lease_owner = NULL, lease_until = NULL, updated_at = ?3
+		WHERE `+leaseHeld+` RETURNING `+videoColumns,
+		e.DurationSeconds, e.Width, e.Height, renditions)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
+	}
+	return v, nil
+}
+
+// MarkFailed ends worker's encode: processing to failed with a reason a
+// person can read.
+func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error) {
+	v, err := s.finishHeld(ctx, id, worker, `
+		UPDATE videos SET state = 'failed', failure_reason = ?4,
+			lease_owner = NULL, lease_until = NULL, updated_at = ?3
+		WHERE `+leaseHeld+` RETURNING `+videoColumns, reason)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("mark %s failed: %w", id, err)
+	}
+	return v, nil
+}
+
+// finishHeld runs a leaseHeld UPDATE … RETURNING whose parameters are id,
+// worker, now and args, giving ErrLeaseLost when it changed nothing.
+func (s *Store) finishHeld(ctx context.Context, id, worker, query string, args ...any) (video.Video, error) {
+	if !validID(id) {
+		return video.Video{}, video.ErrLeaseLost
+	}
+	var v video.Video
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		var err error
+		v, err = scanVideo(tx.QueryRowContext(ctx, query, append([]any{id, worker, now}, args...)...))
+		if errors.Is(err, sql.ErrNoRows) {
+			return video.ErrLeaseLost
+		}
+		return err
+	})
+	return v, err
+}
+
+// ReleaseEncode gives back worker's encode without a verdict (the worker is
+// shutting down, or hit a transient error): processing to uploaded, with an
+// encode job that becomes due after retryAfter, in one transaction.
+func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error {
+	if !validID(id) {
+		return fmt.Errorf("release encode of %s: %w", id, video.ErrLeaseLost)
+	}
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE videos SET state = 'uploaded', progress = 0,
+				lease_owner = NULL, lease_until = NULL, updated_at = ?3
+			WHERE `+leaseHeld, id, worker, now)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return video.ErrLeaseLost
+		}
+		return insertJob(ctx, tx, id, now, now+max(retryAfter, 0).Microseconds(), traceParent(ctx))
+	})
+	if err != nil {
+		return fmt.Errorf("release encode of %s: %w", id, err)
+	}
+	return nil
+}
+
+// Reencode sends a ready or failed video back to uploaded with a fresh count
+// of attempts and an encode job. The old renditions stay until the new
+// encode replaces them, so a ready video keeps playing meanwhile.
+func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
+	if !validID(id) {
+		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, video.ErrNotFound)
+	}
+	var v video.Video
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		var err error
+		v, err = scanVideo(tx.QueryRowContext(ctx, `
+			UPDATE videos SET state = 'uploaded', failure_reason = '', progress = 0,
+				encode_attempts = 0, updated_at = ?2
+			WHERE id = ?1 AND state IN ('ready', 'failed')
+			RETURNING `+videoColumns, id, now))
+		if errors.Is(err, sql.ErrNoRows) {
+			return whyNot(ctx, tx, id, true)
+		}
+		if err != nil {
+			return err
+		}
+		return insertJob(ctx, tx, id, now, now, traceParent(ctx))
+	})
+	if err != nil {
+		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// PendingOutbox returns up to limit unsent encode jobs that are due, oldest
+// first.
+func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEntry, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT id, video_id, created_at, trace_parent FROM outbox
+		WHERE sent_at IS NULL AND available_at <= ?1
+		ORDER BY available_at, id LIMIT ?2`, time.Now().UnixMicro(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("pending outbox: %w", err)
+	}
+	defer rows.Close()
+	var entries []video.OutboxEntry
+	for rows.Next() {
+		var (
+			e         video.OutboxEntry
+			createdAt int64
+		)
+		if err := rows.Scan(&e.ID, &e.VideoID, &createdAt, &e.TraceParent); err != nil {
+			return nil, fmt.Errorf("pending outbox: %w", err)
+		}
+		e.CreatedAt = fromMicros(createdAt)
+		entries = append(entries, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pending outbox: %w", err)
+	}
+	return entries, nil
+}
+
+// MarkOutboxSent records that the jobs were published. Marking one twice is
+// harmless.
+func (s *Store) MarkOutboxSent(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		stmt, err := tx.PrepareContext(ctx, `UPDATE outbox SET sent_at = ?2 WHERE id = ?1 AND sent_at IS NULL`)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			if _, err := stmt.ExecContext(ctx, id, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("mark outbox sent: %w", err)
+	}
+	return nil
+}
+
+// RequeueStuck writes a fresh encode job for every video that the queue seems
+// to have lost: uploaded and unchanged for longer than uploadedFor, or
+// processing under a lease that has run out. A video that already has an
+// unsent job, or one written within uploadedFor, is left alone so that a slow
+// queue is not flooded with duplicates. It returns how many jobs it wrote.
+func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO outbox (video_id, created_at, available_at)
+			SELECT v.id, ?1, ?1 FROM videos v
+			WHERE ((v.state = 'uploaded' AND v.updated_at < ?1 - ?2)
+			    OR (v.state = 'processing' AND v.lease_until < ?1))
+			  AND NOT EXISTS (
+				SELECT 1 FROM outbox o WHERE o.video_id = v.id
+				AND (o.sent_at IS NULL OR o.created_at > ?1 - ?2))
+			ORDER BY v.id`, now, max(uploadedFor, 0).Microseconds())
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("requeue stuck videos: %w", err)
+	}
+	return int(n), nil
+}
+
+// ExpireLeases makes every encode lease held by a worker whose name starts
+// with ownerPrefix run out now, and returns how many there were. A
+// single-process install calls it at start-up with its own workers' prefix:
+// the process that held them is gone, and the reconciler then requeues
+// those encodes at once instead of after their leases.
+func (s *Store) ExpireLeases(ctx context.Context, ownerPrefix string) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		res, err := tx.ExecContext(ctx, `
+			UPDATE videos SET lease_until = min(lease_until, ?1 - 1), updated_at = ?1
+			WHERE state = 'processing' AND substr(lease_owner, 1, length(?2)) = ?2`, now, ownerPrefix)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("expire leases of %q: %w", ownerPrefix, err)
+	}
+	return int(n), nil
+}
+
+// traceParent is the W3C traceparent of the span in ctx, or "".
+func traceParent(ctx context.Context) string {
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, carrier)
+	return carrier.Get("traceparent")
+}

@@ -1,0 +1,44 @@
+// Package store declares CloudFlix's metadata store port: everything an
+// adapter (pgstore on PostgreSQL, sqlitestore embedded) does, with the
+// semantics the contract suite in storetest pins down. Services declare the
+// smaller interfaces they need in their own packages. The store is the
+// source of truth of every video's state; it never talks to other backends.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+// Store is the metadata store as services use it; opening, closing and
+// migrating are the adapter's business.
+type Store interface {
+	Ping(ctx context.Context) error
+
+	CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error
+	UploadSession(ctx context.Context, videoID string) (video.UploadSession, error)
+	MarkUploaded(ctx context.Context, videoID string) (video.Video, error)
+	DeleteVideo(ctx context.Context, videoID string) (video.Video, error)
+
+	Video(ctx context.Context, id string) (video.Video, error)
+	LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error)
+	AddViews(ctx context.Context, counts map[string]int64) error
+
+	Search(ctx context.Context, query string, limit, offset int) ([]video.SearchHit, error)
+	Suggest(ctx context.Context, prefix string, limit int) ([]string, error)
+
+	ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error)
+	RenewLease(ctx context.Context, id, worker string, lease time.Duration) error
+	SetProgress(ctx context.Context, id, worker string, progress float64) error
+	MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error)
+	MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error)
+	ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error
+	Reencode(ctx context.Context, id string) (video.Video, error)
+
+	PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEntry, error)
+	MarkOutboxSent(ctx context.Context, ids []int64) error
+	RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error)
+	ExpireLeases(ctx context.Context, ownerPrefix string) (int, error)
+}
