@@ -57,7 +57,7 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 		Limits:      transcode.Limits{MaxDuration: cfg.MaxDuration},
 		Options:     transcode.Options{Preset: cfg.Preset},
 	}, reg)
-	reg.MustRegister(NewQueueCollector(q))
+	reg.MustRegister(NewPipelineCollector(q, db))
 	srv := rpc.NewServer(p.RPC)
 	pb.RegisterEncodeServiceServer(srv, NewService(db, q, cache, relay.Wake))
 

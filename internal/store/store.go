@@ -41,4 +41,5 @@ type Store interface {
 	MarkOutboxSent(ctx context.Context, ids []int64) error
 	RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error)
 	ExpireLeases(ctx context.Context, ownerPrefix string) (int, error)
+	EncodeBacklog(ctx context.Context) (waiting int, oldest time.Time, err error)
 }

@@ -808,6 +808,24 @@ func (s *Store) ExpireLeases(ctx context.Context, ownerPrefix string) (int, erro
 	return int(n), nil
 }
 
+// EncodeBacklog counts the videos waiting to be encoded and tells when the
+// one that has waited longest started waiting (zero when none waits).
+func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
+	var (
+		n      int
+		oldest sql.NullInt64
+	)
+	err := s.r.QueryRowContext(ctx, `
+		SELECT count(*), min(updated_at) FROM videos WHERE state = 'uploaded'`).Scan(&n, &oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("encode backlog: %w", err)
+	}
+	if !oldest.Valid {
+		return 0, time.Time{}, nil
+	}
+	return n, fromMicros(oldest.Int64), nil
+}
+
 // traceParent is the W3C traceparent of the span in ctx, or "".
 func traceParent(ctx context.Context) string {
 	carrier := propagation.MapCarrier{}

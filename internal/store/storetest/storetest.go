@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"SearchPaging", testSearchPaging},
 		{"Suggest", testSuggest},
 		{"OutboxCarriesTrace", testOutboxCarriesTrace},
+		{"EncodeBacklog", testEncodeBacklog},
 		{"ConcurrentMarkUploaded", testConcurrentMarkUploaded},
 		{"ConcurrentClaimEncode", testConcurrentClaimEncode},
 		{"ConcurrentAddViews", testConcurrentAddViews},
@@ -595,6 +596,27 @@ func testOutboxCarriesTrace(t *testing.T, s Store) {
 	}
 	if want := "00-" + traceID.String() + "-0102030405060708-01"; got[0].TraceParent != want {
 		t.Fatalf("trace parent = %q, want %q", got[0].TraceParent, want)
+	}
+}
+
+func testEncodeBacklog(t *testing.T, s Store) {
+	ctx := ctxFor(t)
+	if n, oldest, err := s.EncodeBacklog(ctx); err != nil || n != 0 || !oldest.IsZero() {
+		t.Fatalf("backlog of an empty store = %d, %v, %v", n, oldest, err)
+	}
+	before := time.Now().Add(-time.Second)
+	first := uploaded(t, s, draft{title: "First in line"})
+	uploaded(t, s, draft{title: "Second in line"})
+	create(t, s, draft{title: "Still uploading"})
+	n, oldest, err := s.EncodeBacklog(ctx)
+	if err != nil || n != 2 || oldest.Before(before) || oldest.After(time.Now().Add(time.Second)) {
+		t.Fatalf("backlog = %d, %v, %v; want 2 waiting since just now", n, oldest, err)
+	}
+	if _, err := s.ClaimEncode(ctx, first.ID, "w1", longLease); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := s.EncodeBacklog(ctx); err != nil || n != 1 {
+		t.Fatalf("backlog after a claim = %d, %v; want 1", n, err)
 	}
 }
 
