@@ -13,6 +13,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/rpc"
 	cloudflixv1 "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+	"github.com/cloudflix/cloudflix/web"
 )
 
 // Run serves the HTTP edge until ctx ends. It is ready when the four
@@ -65,6 +66,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 		Media:         media,
 		PublicBaseURL: cfg.PublicURL,
 		Metrics:       p.Registerer("router"),
+		UI:            web.Handler(),
 	}))
 	return ops.ServeHTTP(ctx, cfg.HTTPAddr, mux, p.ShutdownWait)
 }

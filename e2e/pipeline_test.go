@@ -36,9 +36,15 @@ type platform struct {
 // startSplit starts every target as its own process, talking gRPC.
 func startSplit(t *testing.T) *platform {
 	t.Helper()
+	return startSplitEnv(t, nil)
+}
+
+// startSplitEnv is startSplit with extra environment for every process.
+func startSplitEnv(t *testing.T, extra []string) *platform {
+	t.Helper()
 	b := newBackends(t)
 	pf := &platform{admins: map[string]string{}, grpc: map[string]string{}}
-	env := append([]string{}, b.env...)
+	env := append(append([]string{}, b.env...), extra...)
 	for _, svc := range []string{"UPLOAD", "HOST", "SEARCH", "ENCODE"} {
 		addr := freeAddr(t)
 		pf.grpc[strings.ToLower(svc)] = addr

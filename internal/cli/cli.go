@@ -67,7 +67,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func env(stdout io.Writer) error {
-	vars := config.Variables(&config.Process{}, &config.Router{}, &config.Upload{}, &config.Host{}, &config.Search{}, &config.Encode{})
+	vars := config.Variables(&config.Process{}, &config.Backends{}, &config.Router{}, &config.Upload{}, &config.Host{}, &config.Search{}, &config.Encode{})
 	for _, v := range vars {
 		def := v.Default
 		if v.Secret && def != "" {

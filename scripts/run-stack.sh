@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Runs the whole platform in one process against this machine's PostgreSQL,
-# Redis and RabbitMQ, and a local versitygw S3 server that this script starts
-# (data under .run/s3). Stop with Ctrl-C; the S3 server keeps running for the
-# next start (`scripts/run-local.sh stop-s3` stops it).
+# Runs the platform on the production backends of this machine: its
+# PostgreSQL, Redis and RabbitMQ, and a local versitygw S3 server that this
+# script starts (data under .run/s3). With no argument every target runs in
+# one process; `scripts/run-stack.sh split` runs each target as its own
+# process, talking gRPC, as on Kubernetes. Stop with Ctrl-C; the S3 server
+# keeps running for the next start (`scripts/run-stack.sh stop-s3` stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+export CLOUDFLIX_METADATA=postgres CLOUDFLIX_STORAGE=s3 CLOUDFLIX_CACHE=redis CLOUDFLIX_QUEUE=rabbitmq
 
 S3_ADDR=${CLOUDFLIX_S3_ENDPOINT:-127.0.0.1:9000}
 export CLOUDFLIX_S3_ENDPOINT=$S3_ADDR
@@ -35,5 +39,16 @@ if ! port_open "$S3_ADDR"; then
 fi
 
 bin/cloudflix migrate
-echo "CloudFlix at http://localhost:${CLOUDFLIX_HTTP_ADDR:-:8080}" | sed 's#localhost::#localhost:#' >&2
-exec bin/cloudflix serve --target=all
+echo "CloudFlix at http://localhost${CLOUDFLIX_HTTP_ADDR:-:8080}" >&2
+if [ "${1:-}" != "split" ]; then
+  exec bin/cloudflix serve --target=all
+fi
+
+# One process per target, each with its own admin port; Ctrl-C stops all.
+trap 'kill 0' INT TERM EXIT
+port=9110
+for target in upload host search encode router; do
+  CLOUDFLIX_ADMIN_ADDR=127.0.0.1:$port bin/cloudflix serve --target=$target &
+  port=$((port + 1))
+done
+wait

@@ -1,0 +1,134 @@
+// CloudFlix's browser UI: a small client-side router over four pages
+// (home, search results, watch, upload). It talks to the platform only
+// through the public REST API and /media/.
+
+import { setupSearchBox } from "./searchbox.js";
+import { h, errorBox } from "./dom.js";
+import { homePage } from "./pages/home.js";
+import { searchPage } from "./pages/search.js";
+import { watchPage } from "./pages/watch.js";
+import { uploadPage } from "./pages/upload.js";
+
+const main = document.getElementById("main");
+const banner = document.getElementById("banner");
+
+const routes = [
+  { match: (p) => p === "/", page: homePage },
+  { match: (p) => p === "/search", page: searchPage },
+  { match: (p) => p === "/upload", page: uploadPage },
+  { match: (p) => /^\/watch\/[^/]+$/.test(p), page: watchPage },
+];
+
+function notFoundPage(ctx) {
+  ctx.setTitle("Page not found");
+  ctx.main.append(h("div", { class: "notice" },
+    h("h1", { text: "This page doesn't exist" }),
+    h("p", {}, "The link may be broken. ", h("a", { href: "/" }, "Go to the home page"), ".")));
+}
+
+let current = null; // {controller, leave}
+let searchBox;
+
+async function render(focus) {
+  current?.controller.abort();
+  const controller = new AbortController();
+  current = { controller };
+  hideBanner();
+  const url = new URL(location.href);
+  const route = routes.find((r) => r.match(url.pathname));
+  main.replaceChildren();
+  const ctx = {
+    main,
+    url,
+    signal: controller.signal,
+    navigate,
+    setTitle: (t) => { document.title = t ? `${t} – CloudFlix` : "CloudFlix"; },
+    searchBox,
+  };
+  searchBox.setQuery(url.pathname === "/search" ? url.searchParams.get("q") || "" : "");
+  try {
+    await (route ? route.page : notFoundPage)(ctx);
+  } catch (err) {
+    if (err?.name === "AbortError" || controller.signal.aborted) return;
+    main.replaceChildren(errorBox("Something went wrong", err,
+      h("p", {}, h("a", { href: location.pathname + location.search }, "Try again"))));
+  }
+  if (focus && !controller.signal.aborted) {
+    // A new page: move the keyboard and screen readers to its heading.
+    const heading = main.querySelector("h1");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    } else {
+      main.focus({ preventScroll: true });
+    }
+  }
+}
+
+export function navigate(path, { replace = false } = {}) {
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+  window.scrollTo(0, 0);
+  render(true);
+}
+
+function showBanner(message) {
+  banner.textContent = message;
+  banner.hidden = false;
+}
+
+function hideBanner() {
+  banner.hidden = true;
+  banner.textContent = "";
+}
+
+// Links inside the app change the page without reloading it.
+document.addEventListener("click", (e) => {
+  if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+  const a = e.target.closest("a[href]");
+  if (!a || a.target || a.hasAttribute("download")) return;
+  const url = new URL(a.href, location.href);
+  if (url.origin !== location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/media/") ||
+      url.pathname.startsWith("/static/")) return;
+  if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
+  e.preventDefault();
+  navigate(url.pathname + url.search);
+});
+
+window.addEventListener("popstate", () => render(true));
+
+// A failure no page caught still gets words, never a blank page.
+window.addEventListener("error", (e) => {
+  if (e.error) showBanner("Something went wrong: " + (e.error.message || e.message));
+});
+window.addEventListener("unhandledrejection", (e) => {
+  const err = e.reason;
+  if (err?.name === "AbortError") return;
+  showBanner("Something went wrong: " + (err?.message || String(err)));
+});
+
+function setupThemeToggle() {
+  const button = document.getElementById("theme-toggle");
+  const system = matchMedia("(prefers-color-scheme: dark)");
+  const isDark = () => {
+    const chosen = document.documentElement.dataset.theme;
+    return chosen ? chosen === "dark" : system.matches;
+  };
+  const sync = () => button.setAttribute("aria-pressed", String(isDark()));
+  button.addEventListener("click", () => {
+    const next = isDark() ? "light" : "dark";
+    document.documentElement.dataset.theme = next;
+    try {
+      localStorage.setItem("cloudflix.theme", next);
+    } catch {
+      // Not remembered; it still applies to this page.
+    }
+    sync();
+  });
+  system.addEventListener("change", sync);
+  sync();
+}
+
+searchBox = setupSearchBox(navigate);
+setupThemeToggle();
+render(false);

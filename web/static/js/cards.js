@@ -1,0 +1,93 @@
+// Video cards: the grid item of the home and search pages. A card is drawn
+// from the list's own JSON (no request per card); hovering it plays a
+// preview from the video's storyboard, fetched on the first hover.
+
+import { h, duration, views, age } from "./dom.js";
+import * as storyboard from "./storyboard.js";
+
+// previewStep is how long each storyboard frame shows in a hover preview.
+const previewStep = 450;
+
+export function card(v) {
+  const preview = h("div", { class: "card-preview", "aria-hidden": "true" });
+  const thumb = h("div", { class: "card-thumb" },
+    v.thumbnail_url
+      ? h("img", { src: v.thumbnail_url, alt: "", loading: "lazy", decoding: "async", width: 320, height: 180 })
+      : null,
+    preview,
+    v.duration_seconds > 0
+      ? h("span", { class: "badge", "aria-label": "Duration " + duration(v.duration_seconds) }, duration(v.duration_seconds))
+      : null);
+  const link = h("a", { href: "/watch/" + encodeURIComponent(v.id) },
+    thumb,
+    h("div", { class: "card-body" },
+      h("h3", { class: "card-title", text: v.title }),
+      h("div", { class: "card-meta" }, `${views(v.views)} · ${age(v.created_at)}`)));
+  if (v.storyboard_url) hoverPreview(link, preview, thumb, v.storyboard_url);
+  return h("li", { class: "card" }, link);
+}
+
+function hoverPreview(target, preview, thumb, url) {
+  let timer = 0;
+  let active = false;
+  const start = async () => {
+    active = true;
+    let frames;
+    try {
+      frames = await storyboard.load(url);
+    } catch {
+      return; // No preview; the thumbnail stays.
+    }
+    if (!active || !frames.length) return;
+    let i = 0;
+    const show = () => {
+      storyboard.paint(preview, frames[i], thumb.clientWidth, thumb.clientHeight);
+      preview.classList.add("on");
+      i = (i + 1) % frames.length;
+    };
+    show();
+    clearInterval(timer);
+    timer = setInterval(show, previewStep);
+  };
+  const stop = () => {
+    active = false;
+    clearInterval(timer);
+    preview.classList.remove("on");
+  };
+  target.addEventListener("pointerenter", start);
+  target.addEventListener("pointerleave", stop);
+  target.addEventListener("focus", start);
+  target.addEventListener("blur", stop);
+}
+
+// grid draws a list of cards, with a "more" button when the list has a
+// next page; loadMore(cursor) returns the next {items, next} page.
+export function grid(items, next, loadMore, label) {
+  const list = h("ul", { class: "grid", "aria-label": label }, items.map(card));
+  const wrap = h("div", {}, list);
+  const addMore = (cursor) => {
+    if (!cursor) return;
+    const button = h("button", { type: "button", class: "button" }, "Show more");
+    const box = h("div", { class: "more" }, button);
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      button.textContent = "Loading…";
+      try {
+        const page = await loadMore(cursor);
+        const first = list.children.length;
+        for (const v of page.items) list.append(card(v));
+        box.remove();
+        addMore(page.next);
+        // Keep the keyboard where the new cards start.
+        list.children[first]?.querySelector("a")?.focus();
+      } catch (err) {
+        button.disabled = false;
+        button.textContent = "Show more";
+        box.append(h("p", { class: "notice error", role: "alert", text: err.message }));
+      }
+    });
+    wrap.append(box);
+  };
+  addMore(next);
+  return wrap;
+}

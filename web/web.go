@@ -1,0 +1,231 @@
+// Package web is CloudFlix's browser UI: plain HTML, CSS and ES modules
+// embedded in the binary, so that `go build` alone ships it, and the
+// http.Handler that serves them.
+//
+// The UI is a client of the public REST API and of /media/ like any other:
+// this package must never call a service, read storage or know a video.
+// It only serves files, and the one page shell for every UI path.
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed static
+var static embed.FS
+
+// staticPrefix is where the UI's files are served; every other path the
+// UI gets is a page.
+const staticPrefix = "/static/"
+
+// pages are the paths the single page shell answers with 200; the
+// client-side router draws them. Any other path gets the same shell with
+// 404, and the shell says the page does not exist.
+func isPage(p string) bool {
+	switch {
+	case p == "/", p == "/search", p == "/upload":
+		return true
+	case strings.HasPrefix(p, "/watch/"):
+		id := strings.TrimPrefix(p, "/watch/")
+		return id != "" && !strings.Contains(id, "/")
+	}
+	return false
+}
+
+// file is one embedded file, ready to serve: its bytes, a gzip copy when
+// that is smaller, and a strong ETag.
+type file struct {
+	name        string
+	contentType string
+	body        []byte
+	gzipped     []byte // nil when compressing does not pay
+	etag        string
+}
+
+// compressible are the types worth gzipping; images and fonts are
+// compressed already.
+func compressible(contentType string) bool {
+	return strings.HasPrefix(contentType, "text/") ||
+		strings.Contains(contentType, "javascript") ||
+		strings.Contains(contentType, "json") ||
+		strings.Contains(contentType, "svg")
+}
+
+// contentTypes are set here rather than taken from the system's MIME
+// table, which varies between machines (an .mjs served as
+// application/octet-stream is refused by the browser as a module).
+var contentTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".mjs":  "text/javascript; charset=utf-8",
+	".svg":  "image/svg+xml",
+	".txt":  "text/plain; charset=utf-8",
+	".json": "application/json",
+	".png":  "image/png",
+}
+
+func load(fsys fs.FS, name string) (*file, error) {
+	body, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("web: read %s: %w", name, err)
+	}
+	ct := contentTypes[path.Ext(name)]
+	if ct == "" {
+		ct = mime.TypeByExtension(path.Ext(name))
+	}
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	sum := sha256.Sum256(body)
+	f := &file{name: name, contentType: ct, body: body,
+		etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`}
+	if compressible(ct) && len(body) > 512 {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(body)
+		if err := zw.Close(); err != nil {
+			return nil, fmt.Errorf("web: gzip %s: %w", name, err)
+		}
+		if buf.Len() < len(body) {
+			f.gzipped = buf.Bytes()
+		}
+	}
+	return f, nil
+}
+
+// ui serves the embedded files.
+type ui struct {
+	files map[string]*file // by URL path
+	shell *file
+}
+
+// Handler returns the UI's handler. It expects only GET and HEAD requests
+// for paths that are not the API's, the media's or an ops endpoint's.
+func Handler() http.Handler {
+	h, err := newUI(static)
+	if err != nil {
+		// The files are compiled in: failing to read them is a broken build.
+		panic(err)
+	}
+	return h
+}
+
+func newUI(fsys fs.FS) (*ui, error) {
+	u := &ui{files: map[string]*file{}}
+	err := fs.WalkDir(fsys, "static", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := load(fsys, name)
+		if err != nil {
+			return err
+		}
+		u.files["/"+name] = f
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	u.shell = u.files["/static/index.html"]
+	if u.shell == nil {
+		return nil, fmt.Errorf("web: static/index.html is missing")
+	}
+	return u, nil
+}
+
+func (u *ui) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	p := r.URL.Path
+	if strings.HasPrefix(p, staticPrefix) {
+		f := u.files[p]
+		if f == nil || p == "/static/index.html" {
+			http.NotFound(w, r)
+			return
+		}
+		u.serve(w, r, f, http.StatusOK)
+		return
+	}
+	if p == "/favicon.ico" {
+		// Browsers ask for it whatever the page's <link rel="icon"> says.
+		http.Redirect(w, r, staticPrefix+"icon.svg", http.StatusMovedPermanently)
+		return
+	}
+	status := http.StatusOK
+	if !isPage(p) {
+		status = http.StatusNotFound
+	}
+	u.serve(w, r, u.shell, status)
+}
+
+// contentSecurityPolicy lets the UI run only its own scripts and styles.
+// Connections, images and media may go elsewhere: part uploads go
+// straight to object storage, and media URLs may name a CDN.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; " +
+	"img-src * data: blob:; media-src * blob:; connect-src *; worker-src 'self' blob:; " +
+	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+
+// serve writes f. Files are revalidated on every use (no-cache with a
+// strong ETag): without a build step their names carry no version, and a
+// stale module next to a fresh one would break the page.
+func (u *ui) serve(w http.ResponseWriter, r *http.Request, f *file, status int) {
+	h := w.Header()
+	h.Set("Content-Type", f.contentType)
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	if f == u.shell {
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+	}
+	body := f.body
+	etag := f.etag
+	if f.gzipped != nil {
+		h.Add("Vary", "Accept-Encoding")
+		if acceptsGzip(r) {
+			body = f.gzipped
+			h.Set("Content-Encoding", "gzip")
+			// A different representation needs a different tag.
+			etag = strings.TrimSuffix(f.etag, `"`) + `-gz"`
+		}
+	}
+	h.Set("ETag", etag)
+	if status == http.StatusOK {
+		// ServeContent answers If-None-Match (304) and Range.
+		http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(body))
+		return
+	}
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// acceptsGzip reports whether the client takes gzip, honouring an
+// explicit "gzip;q=0".
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
+}

@@ -1,0 +1,215 @@
+package web_test
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path"
+	"regexp"
+	"strings"
+	"testing"
+
+	router "github.com/cloudflix/cloudflix/api-router"
+	"github.com/cloudflix/cloudflix/web"
+)
+
+func get(t *testing.T, h http.Handler, target string, header ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestPagesGetTheShell(t *testing.T) {
+	t.Parallel()
+	h := web.Handler()
+	for target, code := range map[string]int{
+		"/":                 200,
+		"/search?q=sea":     200,
+		"/upload":           200,
+		"/watch/0190a1b2-1": 200,
+		"/watch/":           404,
+		"/watch/a/b":        404,
+		"/no-such-page":     404,
+	} {
+		w := get(t, h, target)
+		if w.Code != code {
+			t.Errorf("GET %s = %d, want %d", target, w.Code, code)
+		}
+		body := w.Body.String()
+		if !strings.Contains(body, `<script type="module" src="/static/js/app.js">`) {
+			t.Errorf("GET %s did not answer the page shell:\n%.200s", target, body)
+		}
+		if ct := w.Header().Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("GET %s Content-Type = %q", target, ct)
+		}
+		if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("GET %s CSP = %q", target, csp)
+		}
+	}
+}
+
+func TestStaticFiles(t *testing.T) {
+	t.Parallel()
+	h := web.Handler()
+	for target, ct := range map[string]string{
+		"/static/app.css":                   "text/css; charset=utf-8",
+		"/static/js/app.js":                 "text/javascript; charset=utf-8",
+		"/static/vendor/hls.light.min.mjs":  "text/javascript; charset=utf-8",
+		"/static/vendor/hls.js-LICENSE.txt": "text/plain; charset=utf-8",
+		"/static/icon.svg":                  "image/svg+xml",
+	} {
+		w := get(t, h, target)
+		if w.Code != 200 || w.Header().Get("Content-Type") != ct || w.Body.Len() == 0 {
+			t.Errorf("GET %s = %d %q (%d bytes), want 200 %q", target, w.Code, w.Header().Get("Content-Type"), w.Body.Len(), ct)
+		}
+		if w.Header().Get("ETag") == "" || w.Header().Get("Cache-Control") != "no-cache" {
+			t.Errorf("GET %s: ETag %q, Cache-Control %q", target, w.Header().Get("ETag"), w.Header().Get("Cache-Control"))
+		}
+	}
+	for _, target := range []string{"/static/nope.js", "/static/", "/static/index.html"} {
+		if w := get(t, h, target); w.Code != 404 {
+			t.Errorf("GET %s = %d, want 404", target, w.Code)
+		}
+	}
+	if w := get(t, h, "/favicon.ico"); w.Code != http.StatusMovedPermanently || w.Header().Get("Location") != "/static/icon.svg" {
+		t.Errorf("GET /favicon.ico = %d %q", w.Code, w.Header().Get("Location"))
+	}
+}
+
+func TestGzipAndRevalidation(t *testing.T) {
+	t.Parallel()
+	h := web.Handler()
+	plain := get(t, h, "/static/app.css")
+	zipped := get(t, h, "/static/app.css", "Accept-Encoding", "br, gzip")
+	if zipped.Header().Get("Content-Encoding") != "gzip" || zipped.Body.Len() >= plain.Body.Len() {
+		t.Fatalf("gzip answer: encoding %q, %d bytes vs %d plain", zipped.Header().Get("Content-Encoding"), zipped.Body.Len(), plain.Body.Len())
+	}
+	zr, err := gzip.NewReader(zipped.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, err := io.ReadAll(zr)
+	if err != nil || string(unzipped) != plain.Body.String() {
+		t.Fatalf("gzip body does not unzip to the file (%v)", err)
+	}
+	if plain.Header().Get("ETag") == zipped.Header().Get("ETag") {
+		t.Errorf("plain and gzip answers share the ETag %s", plain.Header().Get("ETag"))
+	}
+	if w := get(t, h, "/static/app.css", "Accept-Encoding", "gzip;q=0"); w.Header().Get("Content-Encoding") != "" {
+		t.Errorf("gzip;q=0 still got gzip")
+	}
+	again := get(t, h, "/static/app.css", "Accept-Encoding", "gzip", "If-None-Match", zipped.Header().Get("ETag"))
+	if again.Code != http.StatusNotModified || again.Body.Len() != 0 {
+		t.Errorf("revalidation = %d with %d bytes, want 304", again.Code, again.Body.Len())
+	}
+}
+
+// Every module the UI imports must be one of its files: a broken import
+// would leave a blank page, and only a browser would notice.
+func TestModuleImportsResolve(t *testing.T) {
+	t.Parallel()
+	h := web.Handler()
+	importRE := regexp.MustCompile(`(?m)(?:^import\s[^"']*|\bimport\(\s*|^export\s[^"']*\sfrom\s)["']([^"']+)["']`)
+	constRE := regexp.MustCompile(`const hlsModule = "([^"]+)"`)
+	seen := map[string]bool{}
+	queue := []string{"/static/js/app.js"}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		w := get(t, h, p)
+		if w.Code != 200 {
+			t.Errorf("module %s = %d", p, w.Code)
+			continue
+		}
+		if strings.HasPrefix(p, "/static/vendor/") {
+			continue
+		}
+		src := w.Body.String()
+		var specs []string
+		for _, m := range importRE.FindAllStringSubmatch(src, -1) {
+			specs = append(specs, m[1])
+		}
+		for _, m := range constRE.FindAllStringSubmatch(src, -1) {
+			specs = append(specs, m[1])
+		}
+		for _, spec := range specs {
+			switch {
+			case strings.HasPrefix(spec, "/"):
+				queue = append(queue, spec)
+			case strings.HasPrefix(spec, "."):
+				queue = append(queue, path.Join(path.Dir(p), spec))
+			default:
+				t.Errorf("%s imports %q: bare specifiers need a build step", p, spec)
+			}
+		}
+	}
+	for _, want := range []string{"/static/js/pages/watch.js", "/static/js/player.js", "/static/vendor/hls.light.min.mjs"} {
+		if !seen[want] {
+			t.Errorf("%s is not reached from app.js (reached %v)", want, seen)
+		}
+	}
+}
+
+func TestShellReferencesExist(t *testing.T) {
+	t.Parallel()
+	h := web.Handler()
+	shell := get(t, h, "/").Body.String()
+	refs := regexp.MustCompile(`(?:src|href)="(/static/[^"]+)"`).FindAllStringSubmatch(shell, -1)
+	if len(refs) < 4 {
+		t.Fatalf("shell references %d static files", len(refs))
+	}
+	for _, m := range refs {
+		if w := get(t, h, m[1]); w.Code != 200 {
+			t.Errorf("shell references %s, which is %d", m[1], w.Code)
+		}
+	}
+}
+
+func TestRouterSendsPagesToTheUI(t *testing.T) {
+	t.Parallel()
+	edge := router.New(router.Options{UI: web.Handler()})
+	cases := []struct {
+		method, target string
+		code           int
+		ui             bool
+	}{
+		{"GET", "/", 200, true},
+		{"HEAD", "/upload", 200, true},
+		{"GET", "/watch/abc", 200, true},
+		{"GET", "/static/app.css", 200, true},
+		{"GET", "/api/v1/nope", 404, false},
+		{"GET", "/api", http.StatusTemporaryRedirect, false}, // the API mux's redirect to /api/
+		{"GET", "/media/videos/x/thumb.jpg", 503, false},
+		{"POST", "/", 404, false},
+		{"GET", "/metrics", 404, false},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest(c.method, c.target, nil)
+		w := httptest.NewRecorder()
+		edge.ServeHTTP(w, r)
+		// Only the UI's answers carry a strong ETag with no-cache.
+		isUI := w.Header().Get("ETag") != "" && w.Header().Get("Cache-Control") == "no-cache"
+		if w.Code != c.code || isUI != c.ui {
+			t.Errorf("%s %s = %d %q, want %d (from the UI: %v)", c.method, c.target, w.Code, w.Header().Get("Content-Type"), c.code, c.ui)
+		}
+	}
+}
+
+// The vendored player keeps its license beside it.
+func TestVendoredLicense(t *testing.T) {
+	t.Parallel()
+	w := get(t, web.Handler(), "/static/vendor/hls.js-LICENSE.txt")
+	if !strings.Contains(w.Body.String(), "Apache License") {
+		t.Errorf("hls.js license missing or not its Apache 2.0 text")
+	}
+}
