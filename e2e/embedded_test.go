@@ -76,8 +76,8 @@ func TestPipelineEmbedded(t *testing.T) {
 }
 
 // TestEmbeddedRestartMidEncode kills the one process in the middle of an
-// encode and starts it again on the same data: the video ends ready, with
-// exactly one set of renditions.
+// encode, with a second upload waiting behind it, and starts it again on the
+// same data: both videos end ready, each with exactly one set of renditions.
 func TestEmbeddedRestartMidEncode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
@@ -86,6 +86,8 @@ func TestEmbeddedRestartMidEncode(t *testing.T) {
 	dataDir := t.TempDir()
 	clip := filepath.Join(t.TempDir(), "long.mp4")
 	testenv.GenerateClip(t, clip, 1280, 720, 20, true)
+	short := filepath.Join(t.TempDir(), "short.mp4")
+	testenv.GenerateClip(t, short, 320, 240, 2, true)
 
 	pf, first := startEmbedded(t, dataDir)
 	id := pf.upload(t, clip, "Interrupted river crossing")
@@ -100,6 +102,12 @@ func TestEmbeddedRestartMidEncode(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	// The only worker is busy: this upload completes and waits in line,
+	// its job in the in-process queue that is about to die.
+	waiting := pf.upload(t, short, "Waiting in line")
+	if v := pf.video(t, waiting); v.State != "uploaded" {
+		t.Fatalf("second upload is %s, want uploaded (waiting)", v.State)
+	}
 	// No graceful shutdown: the process dies as in a crash or power cut.
 	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -113,6 +121,9 @@ func TestEmbeddedRestartMidEncode(t *testing.T) {
 		t.Fatalf("after the restart the video ended %s: %s", v.State, v.FailureReason)
 	}
 	checkPlayable(t, pf, v, 720)
+	if w, _ := pf.waitSettled(t, waiting, 2*time.Minute); w.State != "ready" {
+		t.Fatalf("the upload waiting at the crash ended %s: %s", w.State, w.FailureReason)
+	}
 
 	// Every stored file of every rendition is one the playlist names.
 	for _, r := range v.Renditions {

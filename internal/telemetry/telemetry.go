@@ -48,14 +48,29 @@ func Setup(ctx context.Context, o Options) (*Telemetry, error) {
 	}
 	slog.SetDefault(slog.New(TraceHandler{slog.NewJSONHandler(o.LogOutput, &slog.HandlerOptions{Level: level})}).With("service", o.Service))
 
+	tp, err := SetupTracing(ctx, o.Service, o.Version, o.OTLPEndpoint)
+	if err != nil {
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &Telemetry{Registry: reg, Tracer: tp}, nil
+}
+
+// SetupTracing installs the global tracer provider, exporting over OTLP/gRPC
+// to endpoint when one is given, and W3C trace-context propagation. Without
+// an endpoint spans are still made, so trace ids reach logs and the requests
+// a process sends.
+func SetupTracing(ctx context.Context, service, version, endpoint string) (*sdktrace.TracerProvider, error) {
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
-		semconv.ServiceName(o.Service), semconv.ServiceVersion(o.Version)))
+		semconv.ServiceName(service), semconv.ServiceVersion(version)))
 	if err != nil {
 		return nil, fmt.Errorf("telemetry resource: %w", err)
 	}
 	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
-	if o.OTLPEndpoint != "" {
-		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(o.OTLPEndpoint), otlptracegrpc.WithInsecure())
+	if endpoint != "" {
+		exp, err := otlptracegrpc.New(ctx, otlptracegrpc.WithEndpoint(endpoint), otlptracegrpc.WithInsecure())
 		if err != nil {
 			return nil, fmt.Errorf("OTLP exporter: %w", err)
 		}
@@ -64,10 +79,7 @@ func Setup(ctx context.Context, o Options) (*Telemetry, error) {
 	tp := sdktrace.NewTracerProvider(opts...)
 	otel.SetTracerProvider(tp)
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return &Telemetry{Registry: reg, Tracer: tp}, nil
+	return tp, nil
 }
 
 // Shutdown flushes spans still buffered.

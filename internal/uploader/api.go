@@ -120,7 +120,6 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// client speaks the REST API.
 // resolve makes a part URL absolute: object storage hands out absolute
 // presigned URLs, the server's own storage may hand out paths.
 func (c *client) resolve(u string) (string, error) {
@@ -135,6 +134,7 @@ func (c *client) resolve(u string) (string, error) {
 	return base.ResolveReference(ref).String(), nil
 }
 
+// client speaks the REST API.
 type client struct {
 	server string
 	http   *http.Client
