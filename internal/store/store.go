@@ -9,6 +9,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/propagation"
+
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -42,4 +45,19 @@ type Store interface {
 	RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error)
 	ExpireLeases(ctx context.Context, ownerPrefix string) (int, error)
 	EncodeBacklog(ctx context.Context) (waiting int, oldest time.Time, err error)
+}
+
+// ValidID reports whether id is a video id as the stores write them: a
+// canonical lower-case UUID. Anything else names no video.
+func ValidID(id string) bool {
+	u, err := uuid.Parse(id)
+	return err == nil && u.String() == id
+}
+
+// TraceParent is the W3C traceparent of the span in ctx, or "": adapters
+// keep it with each outbox entry so that the job joins the request's trace.
+func TraceParent(ctx context.Context) string {
+	carrier := propagation.MapCarrier{}
+	propagation.TraceContext{}.Inject(ctx, carrier)
+	return carrier.Get("traceparent")
 }

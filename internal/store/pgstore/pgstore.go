@@ -15,13 +15,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/cloudflix/cloudflix"
+	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -152,14 +151,6 @@ func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	return v, nil
 }
 
-// validID reports whether id is a video id: a UUID in canonical lower-case
-// form. Anything else names no video, so lookups answer ErrNotFound instead
-// of letting PostgreSQL reject the text as an invalid uuid.
-func validID(id string) bool {
-	u, err := uuid.Parse(id)
-	return err == nil && u.String() == id
-}
-
 // querier is what both the pool and a transaction offer.
 type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -187,7 +178,7 @@ func micros(d time.Duration) int64 { return d.Microseconds() }
 // in one transaction. v.CreatedAt, when set, is kept (imports and tests);
 // otherwise it is the time of the insert.
 func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
-	if !validID(v.ID) {
+	if !store.ValidID(v.ID) {
 		return video.Invalid("video id %q is not a canonical UUID", v.ID)
 	}
 	if u.VideoID == "" {
@@ -230,7 +221,7 @@ func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSe
 
 // UploadSession returns the open upload session of a video, or ErrNotFound.
 func (s *Store) UploadSession(ctx context.Context, videoID string) (video.UploadSession, error) {
-	if !validID(videoID) {
+	if !store.ValidID(videoID) {
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, video.ErrNotFound)
 	}
 	var u video.UploadSession
@@ -252,7 +243,7 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 // A video in any other state gives ErrWrongState; a deleted or absent one,
 // ErrNotFound.
 func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, error) {
-	if !validID(videoID) {
+	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, video.ErrNotFound)
 	}
 	var v video.Video
@@ -271,7 +262,7 @@ func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, 
 		if _, err := tx.Exec(ctx, "DELETE FROM upload_sessions WHERE video_id = $1", videoID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id, trace_parent) VALUES ($1, $2)", videoID, traceParent(ctx))
+		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id, trace_parent) VALUES ($1, $2)", videoID, store.TraceParent(ctx))
 		return err
 	})
 	if err != nil {
@@ -284,7 +275,7 @@ func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, 
 // its upload session and unsent encode jobs, and returns the video as it was
 // before. A worker encoding it loses its lease on the next renewal.
 func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, error) {
-	if !validID(videoID) {
+	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, video.ErrNotFound)
 	}
 	var v video.Video
@@ -318,7 +309,7 @@ func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, e
 
 // Video returns a video that is not deleted, or ErrNotFound.
 func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("video %s: %w", id, video.ErrNotFound)
 	}
 	v, err := scanVideo(s.pool.QueryRow(ctx, `
@@ -340,7 +331,7 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 	if limit <= 0 {
 		return nil, nil
 	}
-	if after.ID != "" && !validID(after.ID) {
+	if after.ID != "" && !store.ValidID(after.ID) {
 		return nil, video.Invalid("list position id %q is not a video id", after.ID)
 	}
 	var (
@@ -391,7 +382,7 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 	ids := make([]string, 0, len(counts))
 	ns := make([]int64, 0, len(counts))
 	for id, n := range counts {
-		if n != 0 && validID(id) {
+		if n != 0 && store.ValidID(id) {
 			ids = append(ids, id)
 			ns = append(ns, n)
 		}
@@ -424,7 +415,7 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 // other state, deleted included, or held under a live lease gives
 // ErrWrongState; an absent one ErrNotFound.
 func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error) {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.Claim{}, fmt.Errorf("claim encode of %s: %w", id, video.ErrNotFound)
 	}
 	var c video.Claim
@@ -469,7 +460,7 @@ func (s *Store) SetProgress(ctx context.Context, id, worker string, progress flo
 }
 
 func (s *Store) execHeld(ctx context.Context, id, sql string, worker string, arg any) error {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.ErrLeaseLost
 	}
 	tag, err := s.pool.Exec(ctx, sql, id, worker, arg)
@@ -515,7 +506,7 @@ func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (vide
 }
 
 func (s *Store) finishHeld(ctx context.Context, id, worker, sql string, args ...any) (video.Video, error) {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.Video{}, video.ErrLeaseLost
 	}
 	v, err := scanVideo(s.pool.QueryRow(ctx, sql, append([]any{id, worker}, args...)...))
@@ -529,7 +520,7 @@ func (s *Store) finishHeld(ctx context.Context, id, worker, sql string, args ...
 // shutting down, or hit a transient error): processing to uploaded, with an
 // encode job that becomes due after retryAfter, in one transaction.
 func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return fmt.Errorf("release encode of %s: %w", id, video.ErrLeaseLost)
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -545,7 +536,7 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO outbox (video_id, available_at, trace_parent)
-			VALUES ($1, now() + $2 * interval '1 microsecond', $3)`, id, micros(max(retryAfter, 0)), traceParent(ctx))
+			VALUES ($1, now() + $2 * interval '1 microsecond', $3)`, id, micros(max(retryAfter, 0)), store.TraceParent(ctx))
 		return err
 	})
 	if err != nil {
@@ -558,7 +549,7 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 // of attempts and an encode job. The old renditions stay until the new
 // encode replaces them, so a ready video keeps playing meanwhile.
 func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, video.ErrNotFound)
 	}
 	var v video.Video
@@ -575,7 +566,7 @@ func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id, trace_parent) VALUES ($1, $2)", id, traceParent(ctx))
+		_, err = tx.Exec(ctx, "INSERT INTO outbox (video_id, trace_parent) VALUES ($1, $2)", id, store.TraceParent(ctx))
 		return err
 	})
 	if err != nil {
@@ -682,11 +673,4 @@ func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
 		return 0, time.Time{}, nil
 	}
 	return n, oldest.UTC(), nil
-}
-
-// traceParent is the W3C traceparent of the span in ctx, or "".
-func traceParent(ctx context.Context) string {
-	carrier := propagation.MapCarrier{}
-	propagation.TraceContext{}.Inject(ctx, carrier)
-	return carrier.Get("traceparent")
 }

@@ -24,11 +24,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
-	"go.opentelemetry.io/otel/propagation"
 	"modernc.org/sqlite" // registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -242,14 +241,6 @@ func collectVideos(rows *sql.Rows) ([]video.Video, error) {
 	return vs, rows.Err()
 }
 
-// validID reports whether id is a video id: a UUID in canonical lower-case
-// form. Anything else names no video, as in the PostgreSQL adapter, where the
-// column's type rejects it.
-func validID(id string) bool {
-	u, err := uuid.Parse(id)
-	return err == nil && u.String() == id
-}
-
 // whyNot explains a conditional UPDATE that matched no row: ErrNotFound when
 // the video is absent (or deleted, when deletedIsGone), else ErrWrongState.
 func whyNot(ctx context.Context, tx *sql.Tx, id string, deletedIsGone bool) error {
@@ -278,7 +269,7 @@ func isUniqueViolation(err error) bool {
 // in one transaction. v.CreatedAt, when set, is kept (imports and tests);
 // otherwise it is the time of the insert.
 func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
-	if !validID(v.ID) {
+	if !store.ValidID(v.ID) {
 		return video.Invalid("video id %q is not a canonical UUID", v.ID)
 	}
 	if u.VideoID == "" {
@@ -328,7 +319,7 @@ func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSe
 
 // UploadSession returns the open upload session of a video, or ErrNotFound.
 func (s *Store) UploadSession(ctx context.Context, videoID string) (video.UploadSession, error) {
-	if !validID(videoID) {
+	if !store.ValidID(videoID) {
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, video.ErrNotFound)
 	}
 	var (
@@ -354,7 +345,7 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 // A video in any other state gives ErrWrongState; a deleted or absent one,
 // ErrNotFound.
 func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, error) {
-	if !validID(videoID) {
+	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, video.ErrNotFound)
 	}
 	var v video.Video
@@ -373,7 +364,7 @@ func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, 
 		if _, err := tx.ExecContext(ctx, "DELETE FROM upload_sessions WHERE video_id = ?", videoID); err != nil {
 			return err
 		}
-		return insertJob(ctx, tx, videoID, now, now, traceParent(ctx))
+		return insertJob(ctx, tx, videoID, now, now, store.TraceParent(ctx))
 	})
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, err)
@@ -393,7 +384,7 @@ func insertJob(ctx context.Context, tx *sql.Tx, videoID string, now, availableAt
 // its upload session and unsent encode jobs, and returns the video as it was
 // before. A worker encoding it loses its lease on the next renewal.
 func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, error) {
-	if !validID(videoID) {
+	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, video.ErrNotFound)
 	}
 	var v video.Video
@@ -428,7 +419,7 @@ func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, e
 
 // Video returns a video that is not deleted, or ErrNotFound.
 func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("video %s: %w", id, video.ErrNotFound)
 	}
 	v, err := scanVideo(s.r.QueryRowContext(ctx, `
@@ -450,7 +441,7 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 	if limit <= 0 {
 		return nil, nil
 	}
-	if after.ID != "" && !validID(after.ID) {
+	if after.ID != "" && !store.ValidID(after.ID) {
 		return nil, video.Invalid("list position id %q is not a video id", after.ID)
 	}
 	var (
@@ -487,7 +478,7 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 	n := 0
 	for id, c := range counts {
-		if c != 0 && validID(id) {
+		if c != 0 && store.ValidID(id) {
 			n++
 		}
 	}
@@ -502,7 +493,7 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 		}
 		defer stmt.Close()
 		for id, c := range counts {
-			if c == 0 || !validID(id) {
+			if c == 0 || !store.ValidID(id) {
 				continue
 			}
 			if _, err := stmt.ExecContext(ctx, id, c, now); err != nil {
@@ -523,7 +514,7 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 // other state, deleted included, or held under a live lease gives
 // ErrWrongState; an absent one ErrNotFound.
 func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error) {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.Claim{}, fmt.Errorf("claim encode of %s: %w", id, video.ErrNotFound)
 	}
 	var c video.Claim
@@ -571,7 +562,7 @@ func (s *Store) SetProgress(ctx context.Context, id, worker string, progress flo
 // execHeld runs a leaseHeld UPDATE whose parameters are id, worker, now and
 // arg, giving ErrLeaseLost when it changed nothing.
 func (s *Store) execHeld(ctx context.Context, id, worker, query string, arg any) error {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.ErrLeaseLost
 	}
 	return s.write(ctx, func(tx *sql.Tx, now int64) error {
@@ -625,7 +616,7 @@ func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (vide
 // finishHeld runs a leaseHeld UPDATE … RETURNING whose parameters are id,
 // worker, now and args, giving ErrLeaseLost when it changed nothing.
 func (s *Store) finishHeld(ctx context.Context, id, worker, query string, args ...any) (video.Video, error) {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.Video{}, video.ErrLeaseLost
 	}
 	var v video.Video
@@ -644,7 +635,7 @@ func (s *Store) finishHeld(ctx context.Context, id, worker, query string, args .
 // shutting down, or hit a transient error): processing to uploaded, with an
 // encode job that becomes due after retryAfter, in one transaction.
 func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return fmt.Errorf("release encode of %s: %w", id, video.ErrLeaseLost)
 	}
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
@@ -662,7 +653,7 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 		if n == 0 {
 			return video.ErrLeaseLost
 		}
-		return insertJob(ctx, tx, id, now, now+max(retryAfter, 0).Microseconds(), traceParent(ctx))
+		return insertJob(ctx, tx, id, now, now+max(retryAfter, 0).Microseconds(), store.TraceParent(ctx))
 	})
 	if err != nil {
 		return fmt.Errorf("release encode of %s: %w", id, err)
@@ -674,7 +665,7 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 // of attempts and an encode job. The old renditions stay until the new
 // encode replaces them, so a ready video keeps playing meanwhile.
 func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
-	if !validID(id) {
+	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, video.ErrNotFound)
 	}
 	var v video.Video
@@ -691,7 +682,7 @@ func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 		if err != nil {
 			return err
 		}
-		return insertJob(ctx, tx, id, now, now, traceParent(ctx))
+		return insertJob(ctx, tx, id, now, now, store.TraceParent(ctx))
 	})
 	if err != nil {
 		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, err)
@@ -824,11 +815,4 @@ func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
 		return 0, time.Time{}, nil
 	}
 	return n, fromMicros(oldest.Int64), nil
-}
-
-// traceParent is the W3C traceparent of the span in ctx, or "".
-func traceParent(ctx context.Context) string {
-	carrier := propagation.MapCarrier{}
-	propagation.TraceContext{}.Inject(ctx, carrier)
-	return carrier.Get("traceparent")
 }
