@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -164,4 +165,43 @@ func playlistFiles(t *testing.T, path string) map[string]bool {
 		}
 	}
 	return names
+}
+
+// TestPipelineMixedBackends switches single ports to their production
+// adapter, as a single-node install that grows one piece at a time does.
+func TestPipelineMixedBackends(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	testenv.RequireFFmpeg(t)
+	clip := filepath.Join(t.TempDir(), "clip.mp4")
+	testenv.GenerateClip(t, clip, 640, 360, 3, true)
+	for _, mix := range []struct{ name, metadata, storage, cache, queue string }{
+		{"sqlite+s3+redis", "sqlite", "s3", "redis", "memory"},
+		{"postgres+local+rabbitmq", "postgres", "local", "memory", "rabbitmq"},
+	} {
+		t.Run(mix.name, func(t *testing.T) {
+			b := newBackends(t)
+			env := append(b.env,
+				"CLOUDFLIX_METADATA="+mix.metadata, "CLOUDFLIX_STORAGE="+mix.storage,
+				"CLOUDFLIX_CACHE="+mix.cache, "CLOUDFLIX_QUEUE="+mix.queue)
+			if mix.metadata == "postgres" {
+				migrate := exec.Command(binary, "migrate")
+				migrate.Env = append(os.Environ(), env...)
+				if out, err := migrate.CombinedOutput(); err != nil {
+					t.Fatalf("cloudflix migrate: %v\n%s", err, out)
+				}
+			}
+			pf, _ := startEmbedded(t, t.TempDir(), env...)
+			id := pf.upload(t, clip, "Harbour lights at dusk", "--tag", "night")
+			v, _ := pf.waitSettled(t, id, 2*time.Minute)
+			if v.State != "ready" {
+				t.Fatalf("video ended %s: %s", v.State, v.FailureReason)
+			}
+			checkPlayable(t, pf, v, 360)
+			if ids := pf.search(t, "harbur"); !contains(ids, id) {
+				t.Errorf("typo search did not find the video: %v", ids)
+			}
+		})
+	}
 }
