@@ -1,0 +1,81 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestParseTargets(t *testing.T) {
+	cases := map[string]string{
+		"all":                 "router,upload,host,search,encode",
+		"encode":              "encode",
+		"router, host,router": "router,host",
+	}
+	for in, want := range cases {
+		got, err := ParseTargets(in)
+		if err != nil || strings.Join(got, ",") != want {
+			t.Errorf("ParseTargets(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	if _, err := ParseTargets("router,transcoder"); err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), "transcoder") {
+		t.Errorf("unknown target: %v", err)
+	}
+}
+
+func run(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var stdout, stderr bytes.Buffer
+	err := Run(context.Background(), args, &stdout, &stderr)
+	return stdout.String(), stderr.String(), err
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"transcode"},
+		{"serve", "--target=nope"},
+		{"serve", "--port=1"},
+		{"upload", "--title", "x"},
+		{"upload", "a.mp4"},
+	} {
+		if _, _, err := run(t, nil, args...); err == nil || ExitCode(err) != 2 {
+			t.Errorf("cloudflix %v: %v, want a usage error", args, err)
+		}
+	}
+}
+
+// In-process backends keep their data in one process, so a target alone
+// cannot use them; the refusal comes before anything starts.
+func TestServeRefusesSplitTargetsOnEmbeddedBackends(t *testing.T) {
+	_, _, err := run(t, map[string]string{"CLOUDFLIX_DATA_DIR": t.TempDir()}, "serve", "--target=encode")
+	if err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), "CLOUDFLIX_QUEUE=memory") {
+		t.Fatalf("serve --target=encode on embedded backends: %v", err)
+	}
+}
+
+func TestEnvListsEveryVariableWithSecretsHidden(t *testing.T) {
+	out, _, err := run(t, nil, "env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"CLOUDFLIX_METADATA=sqlite", "CLOUDFLIX_HTTP_ADDR=:8080", "CLOUDFLIX_ENCODE_WORKERS=1", "CLOUDFLIX_UPLOAD_MAX_BYTES="} {
+		if !strings.Contains(out, name) {
+			t.Errorf("env does not list %s", name)
+		}
+	}
+	if strings.Contains(out, "cloudflix-secret") || strings.Contains(out, "guest:guest") {
+		t.Errorf("env shows a default secret:\n%s", out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	out, _, err := run(t, nil, "version")
+	if err != nil || !strings.HasPrefix(out, "cloudflix ") {
+		t.Fatalf("version = %q, %v", out, err)
+	}
+}

@@ -1,0 +1,126 @@
+package platform
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/queue"
+)
+
+func embedded(t *testing.T) config.Backends {
+	t.Helper()
+	return config.Backends{DataDir: t.TempDir(), Metadata: "sqlite", Storage: "local", Cache: "memory", Queue: "memory"}
+}
+
+func TestDataDirBelongsToOneProcess(t *testing.T) {
+	cfg := embedded(t)
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg); err == nil || !strings.Contains(err.Error(), "another cloudflix process") {
+		t.Fatalf("second process on the same data dir: %v", err)
+	}
+	p.Close()
+	again, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg)
+	if err != nil {
+		t.Fatalf("after the first process closed: %v", err)
+	}
+	again.Close()
+}
+
+func TestBackendsAreOpenedOncePerProcess(t *testing.T) {
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, embedded(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := t.Context()
+	s1, err := p.Store(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, _ := p.Store(ctx)
+	if s1 != s2 {
+		t.Error("two services got two metadata stores")
+	}
+	if _, err := p.Objects(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p.UploadParts() == nil {
+		t.Error("local storage has no upload endpoint")
+	}
+	if failures := p.Ready.Run(ctx, time.Second); len(failures) != 0 {
+		t.Errorf("readiness: %v", failures)
+	}
+	if !strings.HasPrefix(p.WorkerPrefix(), "embedded:/") {
+		t.Errorf("worker prefix %q", p.WorkerPrefix())
+	}
+}
+
+// The in-process queue is one for the process: what one service publishes
+// another consumes, with as many deliveries at once as it asked for.
+func TestInProcessQueueIsShared(t *testing.T) {
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, embedded(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	pub, _ := p.Queue(ctx, "upload", 1)
+	sub, _ := p.Queue(ctx, "encode", 2)
+
+	var running, peak atomic.Int32
+	done := make(chan struct{}, 4)
+	release := make(chan struct{})
+	go func() {
+		_ = sub.Consume(ctx, func(context.Context, queue.Delivery) error {
+			n := running.Add(1)
+			for {
+				old := peak.Load()
+				if n <= old || peak.CompareAndSwap(old, n) {
+					break
+				}
+			}
+			<-release
+			running.Add(-1)
+			done <- struct{}{}
+			return nil
+		})
+	}()
+	for i := range 4 {
+		if err := pub.Publish(ctx, queue.Message{ID: string(rune('a' + i)), Body: []byte("{}")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for peak.Load() < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(release)
+	for range 4 {
+		select {
+		case <-done:
+		case <-ctx.Done():
+			t.Fatal("messages were not all consumed")
+		}
+	}
+	if got := peak.Load(); got != 2 {
+		t.Fatalf("deliveries at once = %d, want the 2 the consumer asked for", got)
+	}
+}
+
+func TestUnknownBackendIsRefused(t *testing.T) {
+	cfg := embedded(t)
+	cfg.Storage = "ftp"
+	if _, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg); err == nil || !strings.Contains(err.Error(), "CLOUDFLIX_STORAGE") {
+		t.Fatalf("err = %v", err)
+	}
+}

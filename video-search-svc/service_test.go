@@ -1,0 +1,137 @@
+package searchsvc
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cloudflix/cloudflix/internal/cache/memcache"
+	"github.com/cloudflix/cloudflix/internal/store/sqlitestore"
+	"github.com/cloudflix/cloudflix/internal/testenv"
+	"github.com/cloudflix/cloudflix/internal/video"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+type fixture struct {
+	svc   *Service
+	store *sqlitestore.Store
+}
+
+func newFixture(t *testing.T, ttl time.Duration) fixture {
+	t.Helper()
+	ctx := t.Context()
+	store, err := sqlitestore.Open(ctx, sqlitestore.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := memcache.New(memcache.Options{})
+	t.Cleanup(func() { c.Close() })
+	return fixture{svc: New(store, c, ttl, prometheus.NewRegistry()), store: store}
+}
+
+// ready adds a video and takes it to READY.
+func (f fixture) ready(t *testing.T, title string) string {
+	t.Helper()
+	ctx := t.Context()
+	id := "0190a1b2-0000-7000-8000-" + testenv.Name("")[:12]
+	if err := f.store.CreateVideo(ctx, video.Video{ID: id, Title: title, State: video.StateUploading, SizeBytes: 1, ContentType: "video/mp4"},
+		video.UploadSession{VideoID: id, UploadID: "u", ObjectKey: video.SourceKey(id), SizeBytes: 1, PartSize: 5 << 20, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.MarkUploaded(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.ClaimEncode(ctx, id, "w", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.MarkReady(ctx, id, "w", video.Encoded{DurationSeconds: 1, Width: 640, Height: 360}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestSearchPagesWithCursors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 0)
+	want := map[string]bool{}
+	for _, title := range []string{"Lighthouse one", "Lighthouse two", "Lighthouse three"} {
+		want[f.ready(t, title)] = true
+	}
+	seen := map[string]bool{}
+	cursor := ""
+	for pages := 0; ; pages++ {
+		resp, err := f.svc.Search(t.Context(), &pb.SearchRequest{Query: "lighthouse", PageSize: 2, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range resp.GetResults() {
+			seen[r.GetVideo().GetId()] = true
+		}
+		if cursor = resp.GetNextCursor(); cursor == "" {
+			if pages != 1 {
+				t.Fatalf("3 hits in pages of 2 took %d pages", pages+1)
+			}
+			break
+		}
+	}
+	if len(seen) != len(want) {
+		t.Fatalf("found %v, want %v", seen, want)
+	}
+}
+
+func TestHotQueriesAreCached(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, time.Minute)
+	f.ready(t, "Canyon rafting")
+	first, err := f.svc.Search(t.Context(), &pb.SearchRequest{Query: "canyon"})
+	if err != nil || len(first.GetResults()) != 1 {
+		t.Fatalf("first search = %v, %v", first, err)
+	}
+	// A video that becomes ready meanwhile shows up once the cached page
+	// expires, not before: the cache answered.
+	f.ready(t, "Canyon hiking")
+	second, err := f.svc.Search(t.Context(), &pb.SearchRequest{Query: "  CANYON "})
+	if err != nil || len(second.GetResults()) != 1 {
+		t.Fatalf("cached search = %v, %v; want the cached page of one hit", second, err)
+	}
+	// Another page size is another query.
+	third, err := f.svc.Search(t.Context(), &pb.SearchRequest{Query: "canyon", PageSize: 5})
+	if err != nil || len(third.GetResults()) != 2 {
+		t.Fatalf("uncached search = %v, %v; want both hits", third, err)
+	}
+}
+
+func TestBadRequestsAreInvalidArgument(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, 0)
+	ctx := t.Context()
+	long := make([]byte, 300)
+	for i := range long {
+		long[i] = 'a'
+	}
+	for name, req := range map[string]*pb.SearchRequest{
+		"empty query":    {Query: "   "},
+		"long query":     {Query: string(long)},
+		"page too large": {Query: "x", PageSize: 1000},
+		"foreign cursor": {Query: "x", Cursor: "not-ours"},
+		"offset too far": {Query: "x", Cursor: encodeOffset(maxOffset + 1)},
+	} {
+		if _, err := f.svc.Search(ctx, req); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v, want InvalidArgument", name, err)
+		}
+	}
+	if _, err := f.svc.Suggest(ctx, &pb.SuggestRequest{Prefix: "x", Limit: 100}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("suggest limit: %v", err)
+	}
+	if resp, err := f.svc.Suggest(ctx, &pb.SuggestRequest{Prefix: " "}); err != nil || len(resp.GetSuggestions()) != 0 {
+		t.Errorf("empty prefix = %v, %v; want no suggestions", resp, err)
+	}
+}
