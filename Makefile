@@ -22,7 +22,7 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/cloudflix
 
-## tools: ffmpeg and chromium (system packages) and versitygw (pinned, built into .bin/)
+## tools: ffmpeg and chromium (system packages), versitygw (pinned, into .bin/), and the pinned test tools compiled
 tools:
 	./scripts/install-tools.sh
 
@@ -47,7 +47,7 @@ lint:
 
 ## test: everything CI runs: lint, generated-code drift, unit, integration and end-to-end tests
 test: tools check-proto check-vendor lint test-monitor test-deploy
-	PATH="$(CURDIR)/.bin:$$PATH" $(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v '/deploy$$')
+	PATH="$(CURDIR)/.bin:$$PATH" $(GO) test -race -count=1 -timeout 45m $$($(GO) list ./... | grep -v '/deploy$$')
 
 ## test-monitor: Prometheus rules (promtool check and unit tests) and Grafana dashboards (monitorcheck)
 test-monitor:

@@ -3,7 +3,9 @@
 #   ffmpeg     ffmpeg/ffprobe from the system's packages (the encoder needs them)
 #   chromium   Chromium and its driver from the system's packages (browser tests)
 #   versitygw  the local S3 server, built at a pinned version into .bin/
-# With no argument it installs all three. Safe to run again.
+#   testtools  Helm, promtool and Jaeger, compiled once from their pinned tool
+#              modules (tools/*/go.mod) so that the tests that run them only link
+# With no argument it installs all four. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +24,7 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
-for tool in "${@:-ffmpeg chromium versitygw}"; do
+for tool in "${@:-ffmpeg chromium versitygw testtools}"; do
   for t in $tool; do
     case $t in
       ffmpeg)
@@ -40,7 +42,13 @@ for tool in "${@:-ffmpeg chromium versitygw}"; do
           GOBIN="$PWD/.bin" go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
           echo "$VERSITYGW_VERSION" > .bin/versitygw.version
         fi ;;
-      *) echo "install-tools: unknown tool $t (ffmpeg, chromium, versitygw)" >&2; exit 2 ;;
+      testtools)
+        for pkg in helm:helm.sh/helm/v3/cmd/helm promtool:github.com/prometheus/prometheus/cmd/promtool \
+                   jaeger:github.com/jaegertracing/jaeger/cmd/jaeger; do
+          echo "compiling ${pkg%%:*} (tools/${pkg%%:*}/go.mod); the first time takes minutes" >&2
+          go build -modfile="tools/${pkg%%:*}/go.mod" -o /dev/null "${pkg#*:}"
+        done ;;
+      *) echo "install-tools: unknown tool $t (ffmpeg, chromium, versitygw, testtools)" >&2; exit 2 ;;
     esac
   done
 done
