@@ -350,6 +350,15 @@ func (s *Service) complete(ctx context.Context, id string) (video.Video, error) 
 	if err != nil {
 		return video.Video{}, err
 	}
+	// The limits are checked again: they may have changed since the upload
+	// was opened.
+	draft, err := s.store.Video(ctx, id)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("video %s: %w", id, err)
+	}
+	if !slices.Contains(s.limits.AllowedTypes, draft.ContentType) {
+		return video.Video{}, video.Invalid("files of type %s are no longer accepted; accepted types: %s", draft.ContentType, strings.Join(s.limits.AllowedTypes, ", "))
+	}
 	parts, err := s.objects.ListParts(ctx, sess.ObjectKey, sess.UploadID)
 	if err != nil {
 		return video.Video{}, fmt.Errorf("list parts of %s: %w", id, err)
@@ -419,8 +428,11 @@ func checkParts(sess video.UploadSession, parts []blob.Part, maxBytes int64) err
 		}
 		total += p.Size
 	}
-	if total != sess.SizeBytes || total > maxBytes {
+	if total != sess.SizeBytes {
 		return fmt.Errorf("uploaded %d bytes, declared %d: %w", total, sess.SizeBytes, video.ErrWrongState)
+	}
+	if total > maxBytes {
+		return video.Invalid("the file is %s, larger than the %s limit", humanBytes(total), humanBytes(maxBytes))
 	}
 	return nil
 }

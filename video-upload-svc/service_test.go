@@ -49,6 +49,9 @@ func TestCheckParts(t *testing.T) {
 	if err := checkParts(sess, full[:2], 1<<30); !strings.Contains(err.Error(), "missing: 3") {
 		t.Errorf("missing part not named: %v", err)
 	}
+	if err := checkParts(sess, full, 10<<20); !video.IsInvalid(err) || !strings.Contains(err.Error(), "limit") {
+		t.Errorf("a file over a limit lowered since create: %v", err)
+	}
 	if err := checkParts(video.UploadSession{PartSize: 5 << 20}, nil, 1<<30); err != nil {
 		t.Errorf("empty file rejected: %v", err)
 	}

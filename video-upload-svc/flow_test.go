@@ -1,0 +1,181 @@
+package uploadsvc
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cloudflix/cloudflix/internal/blob/localblob"
+	"github.com/cloudflix/cloudflix/internal/cache/memcache"
+	"github.com/cloudflix/cloudflix/internal/store/sqlitestore"
+	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/videocache"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+type rig struct {
+	svc      *Service
+	store    *sqlitestore.Store
+	objects  *localblob.Store
+	enqueued int
+}
+
+// newRig runs the service on the embedded adapters, with the local
+// storage's part endpoint on a real HTTP server.
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	ctx := t.Context()
+	dir := t.TempDir()
+	store, err := sqlitestore.Open(ctx, sqlitestore.Options{Path: filepath.Join(dir, "m.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	objects, err := localblob.Open(localblob.Options{Dir: filepath.Join(dir, "storage"), PartURL: srv.URL + "/parts", SigningKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := objects.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/parts/", objects.PartHandler())
+	c := memcache.New(memcache.Options{})
+	t.Cleanup(func() { c.Close() })
+	r := &rig{store: store, objects: objects}
+	r.svc = New(store, objects, videocache.New(c, time.Minute, nil), Limits{
+		MaxBytes: 64 << 20, PartSize: 5 << 20, SessionTTL: time.Hour, PresignTTL: time.Minute,
+		AllowedTypes: []string{"video/mp4"},
+	}, func() { r.enqueued++ }, nil)
+	return r
+}
+
+// put sends every part of data to its presigned URL.
+func (r *rig) put(t *testing.T, sess *pb.UploadSession, data []byte, only ...int32) {
+	t.Helper()
+	nums := only
+	if len(nums) == 0 {
+		for n := int32(1); n <= sess.GetPartCount(); n++ {
+			nums = append(nums, n)
+		}
+	}
+	signed, err := r.svc.SignParts(t.Context(), &pb.SignPartsRequest{VideoId: sess.GetVideoId(), PartNumbers: nums})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range signed.GetParts() {
+		off := int64(p.GetPartNumber()-1) * sess.GetPartSize()
+		end := min(off+sess.GetPartSize(), int64(len(data)))
+		req, _ := http.NewRequest(http.MethodPut, p.GetUrl(), bytes.NewReader(data[off:end]))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("PUT part %d = %d", p.GetPartNumber(), resp.StatusCode)
+		}
+	}
+}
+
+func TestUploadToUploaded(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := t.Context()
+	data := make([]byte, 12<<20)
+	_, _ = rand.Read(data)
+	sess, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Harbour", Filename: "h.mp4", SizeBytes: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess.GetPartCount() != 3 {
+		t.Fatalf("part count = %d", sess.GetPartCount())
+	}
+	r.put(t, sess, data, 1, 3)
+
+	// Completing with a part missing is refused and loses nothing.
+	_, err = r.svc.CompleteUpload(ctx, &pb.CompleteUploadRequest{VideoId: sess.GetVideoId()})
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("complete with a part missing: %v", err)
+	}
+	stored, err := r.svc.ListParts(ctx, &pb.ListPartsRequest{VideoId: sess.GetVideoId()})
+	if err != nil || len(stored.GetParts()) != 2 {
+		t.Fatalf("parts after a refused complete = %v, %v", stored, err)
+	}
+
+	r.put(t, sess, data, 2)
+	v, err := r.svc.CompleteUpload(ctx, &pb.CompleteUploadRequest{VideoId: sess.GetVideoId()})
+	if err != nil || v.GetState() != pb.VideoState_VIDEO_STATE_UPLOADED || r.enqueued != 1 {
+		t.Fatalf("complete = %v, %v (enqueued %d)", v, err, r.enqueued)
+	}
+	obj, err := r.objects.Open(ctx, video.SourceKey(sess.GetVideoId()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(obj)
+	obj.Close()
+	if !bytes.Equal(got, data) {
+		t.Fatal("the stored source differs from the uploaded file")
+	}
+	// A retried complete answers with the video as it is.
+	again, err := r.svc.CompleteUpload(ctx, &pb.CompleteUploadRequest{VideoId: sess.GetVideoId()})
+	if err != nil || again.GetId() != v.GetId() || r.enqueued != 1 {
+		t.Fatalf("second complete = %v, %v", again, err)
+	}
+}
+
+func TestLimitsAreCheckedAgainAtComplete(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := t.Context()
+	data := []byte("a small file")
+	sess, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Small", ContentType: "video/mp4", SizeBytes: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.put(t, sess, data)
+	r.svc.limits.AllowedTypes = []string{"video/webm"} // the operator tightened the limits meanwhile
+	_, err = r.svc.CompleteUpload(ctx, &pb.CompleteUploadRequest{VideoId: sess.GetVideoId()})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("complete of a type no longer accepted: %v", err)
+	}
+	if v, _ := r.store.Video(ctx, sess.GetVideoId()); v.State != video.StateUploading {
+		t.Fatalf("a refused complete moved the video to %s", v.State)
+	}
+}
+
+func TestAbortLeavesNothing(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	ctx := context.Background()
+	sess, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Gone", ContentType: "video/mp4", SizeBytes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.AbortUpload(ctx, &pb.AbortUploadRequest{VideoId: sess.GetVideoId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.store.Video(ctx, sess.GetVideoId()); err == nil {
+		t.Fatal("an aborted video can still be read")
+	}
+	if _, err := r.svc.SignParts(ctx, &pb.SignPartsRequest{VideoId: sess.GetVideoId(), PartNumbers: []int32{1}}); status.Code(err) != codes.NotFound {
+		t.Fatalf("signing parts of an aborted upload: %v", err)
+	}
+}
