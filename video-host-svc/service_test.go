@@ -26,7 +26,7 @@ type fixture struct {
 	reg   *prometheus.Registry
 }
 
-func newFixture(t *testing.T) fixture {
+func newFixture(t testing.TB) fixture {
 	t.Helper()
 	ctx := t.Context()
 	url := testenv.Postgres(t)
@@ -49,7 +49,7 @@ func newFixture(t *testing.T) fixture {
 }
 
 // readyVideo takes a video through its whole life in the store.
-func (f fixture) readyVideo(t *testing.T, title string) string {
+func (f fixture) readyVideo(t testing.TB, title string) string {
 	t.Helper()
 	ctx := t.Context()
 	id := "0190a1b2-0000-7000-8000-" + testenv.Name("")[:12]
@@ -65,7 +65,7 @@ func (f fixture) readyVideo(t *testing.T, title string) string {
 	return id
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)

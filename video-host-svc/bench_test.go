@@ -1,0 +1,38 @@
+package hostsvc
+
+import (
+	"testing"
+
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+// BenchmarkGetVideo compares a read served from the cache with one that
+// goes to the database (the entry dropped before each read), on the real
+// PostgreSQL and Redis:
+//
+//	go test -run '^$' -bench GetVideo -count 5 ./video-host-svc
+func BenchmarkGetVideo(b *testing.B) {
+	f := newFixture(b)
+	id := f.readyVideo(b, "Benchmarked")
+	req := &pb.GetVideoRequest{Id: id}
+	b.Run("cache-hit", func(b *testing.B) {
+		if _, err := f.svc.GetVideo(b.Context(), req); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if _, err := f.svc.GetVideo(b.Context(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cache-miss", func(b *testing.B) {
+		for b.Loop() {
+			if err := f.cache.Invalidate(b.Context(), id); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := f.svc.GetVideo(b.Context(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
