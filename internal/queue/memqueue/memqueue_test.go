@@ -6,13 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
-	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudflix/cloudflix/internal/queue"
 	"github.com/cloudflix/cloudflix/internal/queue/queuetest"
@@ -33,8 +28,8 @@ func open(t *testing.T, o Options) *Queue {
 
 func TestContract(t *testing.T) {
 	t.Parallel()
-	queuetest.Run(t, func(t *testing.T) queuetest.Queue {
-		return open(t, Options{MaxDeliveries: queuetest.MaxDeliveries})
+	queuetest.Run(t, func(t *testing.T, o queuetest.Options) queuetest.Queue {
+		return open(t, Options{MaxDeliveries: queuetest.MaxDeliveries, Prefetch: o.Prefetch, TracerProvider: o.TracerProvider})
 	})
 }
 
@@ -93,53 +88,6 @@ func eventually(t *testing.T, q *Queue, what string, ok func(queue.Stats) bool) 
 			t.Fatalf("%s: not within %v; last stats %+v", what, wait, st)
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func TestPrefetchBoundsConcurrentHandlers(t *testing.T) {
-	t.Parallel()
-	const prefetch = 2
-	q := open(t, Options{Prefetch: prefetch})
-	var running, most atomic.Int32
-	started := make(chan string, 10)
-	release := make(chan struct{})
-	var once sync.Once
-	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	consume(t, q, func(ctx context.Context, d queue.Delivery) error {
-		n := running.Add(1)
-		defer running.Add(-1)
-		for {
-			m := most.Load()
-			if n <= m || most.CompareAndSwap(m, n) {
-				break
-			}
-		}
-		started <- d.ID
-		select {
-		case <-release:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	})
-	const total = 5
-	for i := range total {
-		publish(t, q, queue.Message{ID: fmt.Sprint("job-", i), Body: []byte("x")})
-	}
-	receive(t, started, "first handler")
-	receive(t, started, "second handler")
-	eventually(t, q, "the rest held back", func(s queue.Stats) bool { return s.Pending == total-prefetch })
-	select {
-	case id := <-started:
-		t.Fatalf("third handler started (%s) while two were running", id)
-	default:
-	}
-	once.Do(func() { close(release) })
-	for range total - prefetch {
-		receive(t, started, "remaining handlers")
-	}
-	if m := most.Load(); m > prefetch {
-		t.Fatalf("%d handlers ran at once, want at most %d", m, prefetch)
 	}
 }
 
@@ -304,58 +252,6 @@ func TestCloseEndsConsume(t *testing.T) {
 	}
 	if err := q.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
-	}
-}
-
-func TestTraceContinuesAcrossTheQueue(t *testing.T) {
-	t.Parallel()
-	rec := tracetest.NewSpanRecorder()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	q := open(t, Options{Name: "encode", TracerProvider: tp})
-
-	handled := make(chan trace.SpanContext, 1)
-	consume(t, q, func(ctx context.Context, d queue.Delivery) error {
-		handled <- trace.SpanContextFromContext(ctx)
-		return nil
-	})
-	ctx, parent := tp.Tracer("test").Start(context.Background(), "upload complete")
-	if err := q.Publish(ctx, queue.Message{ID: "traced", Body: []byte("x")}); err != nil {
-		t.Fatal(err)
-	}
-	parent.End()
-	inHandler := receive(t, handled, "delivery")
-	if inHandler.TraceID() != parent.SpanContext().TraceID() {
-		t.Fatalf("handler trace %s, want the publisher's %s", inHandler.TraceID(), parent.SpanContext().TraceID())
-	}
-
-	var producer, consumer sdktrace.ReadOnlySpan
-	deadline := time.Now().Add(wait)
-	for producer == nil || consumer == nil {
-		for _, s := range rec.Ended() {
-			switch s.SpanKind() {
-			case trace.SpanKindProducer:
-				producer = s
-			case trace.SpanKindConsumer:
-				consumer = s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("spans ended: %d; want a producer and a consumer span", len(rec.Ended()))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if producer.Parent().SpanID() != parent.SpanContext().SpanID() {
-		t.Errorf("producer span's parent %s, want the caller's span %s", producer.Parent().SpanID(), parent.SpanContext().SpanID())
-	}
-	if consumer.Parent().SpanID() != producer.SpanContext().SpanID() {
-		t.Errorf("consumer span's parent %v, want the producer span %s", consumer.Parent(), producer.SpanContext().SpanID())
-	}
-	if inHandler.SpanID() != consumer.SpanContext().SpanID() {
-		t.Errorf("handler runs in span %s, want the consumer span %s", inHandler.SpanID(), consumer.SpanContext().SpanID())
-	}
-	if producer.Name() != "send encode" || consumer.Name() != "process encode" {
-		t.Errorf("span names %q and %q, want send encode and process encode", producer.Name(), consumer.Name())
 	}
 }
 

@@ -1,8 +1,10 @@
 // Package queuetest is the contract suite every job queue adapter passes:
 // round trip, attempt counting, dead-lettering after the delivery limit and
-// on permanent errors, a handler's panic, Stats, and Consume's return when
-// its context ends. It tests behaviour seen through the port only; what is
-// particular to one adapter (reconnects, headers) is tested beside it.
+// on permanent errors, a handler's panic, Stats, Consume's return when its
+// context ends, the prefetch bound, and a trace that continues from the
+// publisher to the handler. It tests behaviour seen through the port only;
+// what is particular to one adapter (reconnects, headers) is tested beside
+// it.
 package queuetest
 
 import (
@@ -14,6 +16,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudflix/cloudflix/internal/queue"
 )
@@ -29,17 +35,29 @@ type Queue = queue.Queue
 // holds.
 const wait = 30 * time.Second
 
+// Options are what a case asks of the queue it opens.
+type Options struct {
+	// Prefetch bounds the deliveries a consumer works on at once; 0 is the
+	// adapter's default.
+	Prefetch int
+	// TracerProvider makes the adapter's spans; nil is the global one.
+	TracerProvider trace.TracerProvider
+}
+
 // Run runs the suite. open returns a new, empty queue of the test's own with
-// a delivery limit of MaxDeliveries and a prefetch of at least 1, and
-// removes it when the test ends.
-func Run(t *testing.T, open func(t *testing.T) Queue) {
-	t.Run("RoundTrip", func(t *testing.T) { t.Parallel(); testRoundTrip(t, open(t)) })
-	t.Run("RetryCountsAttempts", func(t *testing.T) { t.Parallel(); testRetry(t, open(t)) })
-	t.Run("DeadLetterAfterLimit", func(t *testing.T) { t.Parallel(); testDeadLetterAfterLimit(t, open(t)) })
-	t.Run("PermanentDeadLettersAtOnce", func(t *testing.T) { t.Parallel(); testPermanent(t, open(t)) })
-	t.Run("PanicIsRetried", func(t *testing.T) { t.Parallel(); testPanic(t, open(t)) })
-	t.Run("Stats", func(t *testing.T) { t.Parallel(); testStats(t, open(t)) })
-	t.Run("ConsumeReturnsOnCancel", func(t *testing.T) { t.Parallel(); testCancel(t, open(t)) })
+// a delivery limit of MaxDeliveries and the given options, and removes it
+// when the test ends.
+func Run(t *testing.T, open func(t *testing.T, o Options) Queue) {
+	def := func(t *testing.T) Queue { return open(t, Options{}) }
+	t.Run("RoundTrip", func(t *testing.T) { t.Parallel(); testRoundTrip(t, def(t)) })
+	t.Run("RetryCountsAttempts", func(t *testing.T) { t.Parallel(); testRetry(t, def(t)) })
+	t.Run("DeadLetterAfterLimit", func(t *testing.T) { t.Parallel(); testDeadLetterAfterLimit(t, def(t)) })
+	t.Run("PermanentDeadLettersAtOnce", func(t *testing.T) { t.Parallel(); testPermanent(t, def(t)) })
+	t.Run("PanicIsRetried", func(t *testing.T) { t.Parallel(); testPanic(t, def(t)) })
+	t.Run("Stats", func(t *testing.T) { t.Parallel(); testStats(t, def(t)) })
+	t.Run("ConsumeReturnsOnCancel", func(t *testing.T) { t.Parallel(); testCancel(t, def(t)) })
+	t.Run("PrefetchBoundsHandlers", func(t *testing.T) { t.Parallel(); testPrefetch(t, open) })
+	t.Run("TraceContinuesAcrossTheQueue", func(t *testing.T) { t.Parallel(); testTrace(t, open) })
 }
 
 // consumer runs Consume in the background until the test ends, failing the
@@ -292,4 +310,99 @@ func testCancel(t *testing.T, q Queue) {
 	eventually(t, q, "interrupted job back on the queue", func(s queue.Stats) bool {
 		return s.Pending == 1 && s.Consumers == 0
 	})
+}
+
+func testPrefetch(t *testing.T, open func(*testing.T, Options) Queue) {
+	const prefetch = 2
+	q := open(t, Options{Prefetch: prefetch})
+	var running, most atomic.Int32
+	started := make(chan string, 10)
+	release := make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	consumer(t, q, func(ctx context.Context, d queue.Delivery) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		started <- d.ID
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	const total = 5
+	for i := range total {
+		publish(t, q, queue.Message{ID: fmt.Sprint("job-", i), Body: []byte("x")})
+	}
+	receive(t, started, "first handler")
+	receive(t, started, "second handler")
+	// With two handlers blocked, the other three are held back.
+	eventually(t, q, "the rest held back", func(s queue.Stats) bool { return s.Pending == total-prefetch })
+	select {
+	case id := <-started:
+		t.Fatalf("third handler started (%s) while two were running", id)
+	default:
+	}
+	once.Do(func() { close(release) })
+	for range total - prefetch {
+		receive(t, started, "remaining handlers")
+	}
+	if m := most.Load(); m > prefetch {
+		t.Fatalf("%d handlers ran at once, want at most %d", m, prefetch)
+	}
+}
+
+// testTrace checks that the handler runs in the trace of the request that
+// published the message, under a consumer span whose parent is the
+// producer span.
+func testTrace(t *testing.T, open func(*testing.T, Options) Queue) {
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	q := open(t, Options{TracerProvider: tp})
+
+	handled := make(chan trace.SpanContext, 1)
+	consumer(t, q, func(ctx context.Context, d queue.Delivery) error {
+		handled <- trace.SpanContextFromContext(ctx)
+		return nil
+	})
+	ctx, parent := tp.Tracer("test").Start(context.Background(), "upload complete")
+	if err := q.Publish(ctx, queue.Message{ID: "traced", Body: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	parent.End()
+	inHandler := receive(t, handled, "delivery")
+	if inHandler.TraceID() != parent.SpanContext().TraceID() {
+		t.Fatalf("handler trace %s, want the publisher's %s", inHandler.TraceID(), parent.SpanContext().TraceID())
+	}
+
+	var producer, consumerSpan sdktrace.ReadOnlySpan
+	deadline := time.Now().Add(wait)
+	for producer == nil || consumerSpan == nil {
+		for _, s := range rec.Ended() {
+			switch s.SpanKind() {
+			case trace.SpanKindProducer:
+				producer = s
+			case trace.SpanKindConsumer:
+				consumerSpan = s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spans ended: %d; want a producer and a consumer span", len(rec.Ended()))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if producer.Parent().SpanID() != parent.SpanContext().SpanID() {
+		t.Errorf("producer span's parent %s, want the caller's span %s", producer.Parent().SpanID(), parent.SpanContext().SpanID())
+	}
+	if consumerSpan.Parent().SpanID() != producer.SpanContext().SpanID() {
+		t.Errorf("consumer span's parent %v, want the producer span %s", consumerSpan.Parent(), producer.SpanContext().SpanID())
+	}
 }
