@@ -68,7 +68,7 @@ func upload(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	id, err := uploader.Upload(ctx, o, fs.Arg(0), uploader.Metadata{Title: *title, Description: *desc, Tags: all})
 	if err != nil {
-		return fmt.Errorf("upload %s: %w", fs.Arg(0), err)
+		return err // it names the file already
 	}
 	fmt.Fprintln(stdout, id)
 	if !*wait {
