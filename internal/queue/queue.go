@@ -42,6 +42,10 @@ type Stats struct {
 	DeadLettered int64 // messages in the dead-letter queue
 }
 
+// ErrClosed is returned by calls made on (or interrupted by) a closed
+// queue.
+var ErrClosed = errors.New("queue closed")
+
 // permanentError marks a failure that retrying cannot fix.
 type permanentError struct{ err error }
 

@@ -31,7 +31,7 @@ import (
 )
 
 // ErrClosed is returned by calls made on (or interrupted by) a closed Queue.
-var ErrClosed = errors.New("amqpqueue: queue closed")
+var ErrClosed = queue.ErrClosed
 
 // errConnLost means the connection went away under a call that may succeed
 // on the next connection.

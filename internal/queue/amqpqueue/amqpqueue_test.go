@@ -57,53 +57,14 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// consume runs q.Consume until the test ends.
-func consume(t *testing.T, q *Queue, h func(context.Context, queue.Delivery) error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- q.Consume(ctx, h) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Consume: %v", err)
-			}
-		case <-time.After(wait):
-			t.Errorf("Consume did not return within %v", wait)
-		}
-	})
-}
-
-func publish(t *testing.T, q *Queue, m queue.Message) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	if err := q.Publish(ctx, m); err != nil {
-		t.Fatalf("Publish(%s): %v", m.ID, err)
-	}
-}
-
-func receive[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(wait):
-		t.Fatalf("%s: nothing within %v", what, wait)
-		panic("unreachable")
-	}
-}
-
 // TestPublishIsPersistentAndConfirmed reads the message back with basic.get
 // on a separate connection, so what is checked is what the broker stored.
 func TestPublishIsPersistentAndConfirmed(t *testing.T) {
 	t.Parallel()
 	q := open(t, Options{})
-	publish(t, q, queue.Message{ID: "persist-1", Body: []byte("payload")})
+	queuetest.Publish(t, q, queue.Message{ID: "persist-1", Body: []byte("payload")})
 	// Without an ID the message still gets one.
-	publish(t, q, queue.Message{Body: []byte("anonymous")})
+	queuetest.Publish(t, q, queue.Message{Body: []byte("anonymous")})
 
 	conn, err := amqp.Dial(testenv.AMQPURL())
 	if err != nil {
@@ -206,12 +167,12 @@ func TestConsumerSurvivesConnectionLoss(t *testing.T) {
 	name := testenv.Name("cftest-conn-")
 	q := open(t, Options{ConnectionName: name})
 	got := make(chan string, 10)
-	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+	queuetest.Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		got <- d.ID
 		return nil
 	})
-	publish(t, q, queue.Message{ID: "before", Body: []byte("x")})
-	if id := receive(t, got, "delivery before the failure"); id != "before" {
+	queuetest.Publish(t, q, queue.Message{ID: "before", Body: []byte("x")})
+	if id := queuetest.Receive(t, got, "delivery before the failure"); id != "before" {
 		t.Fatalf("got %s, want before", id)
 	}
 
@@ -233,8 +194,8 @@ func TestConsumerSurvivesConnectionLoss(t *testing.T) {
 			t.Fatalf("%s: the client did not notice", b.name)
 		}
 		id := fmt.Sprint("after-", i)
-		publish(t, q, queue.Message{ID: id, Body: []byte("x")})
-		if got := receive(t, got, "delivery after "+b.name); got != id {
+		queuetest.Publish(t, q, queue.Message{ID: id, Body: []byte("x")})
+		if got := queuetest.Receive(t, got, "delivery after "+b.name); got != id {
 			t.Fatalf("%s: got %s, want %s", b.name, got, id)
 		}
 		if err := q.Ping(context.Background()); err != nil {
@@ -303,7 +264,7 @@ func TestCloseEndsConsume(t *testing.T) {
 	if err := q.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := receive(t, done, "Consume return"); !errors.Is(err, ErrClosed) {
+	if err := queuetest.Receive(t, done, "Consume return"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Consume after Close = %v, want ErrClosed", err)
 	}
 	if err := q.Ping(ctx); !errors.Is(err, ErrClosed) {

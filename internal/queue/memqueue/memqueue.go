@@ -16,7 +16,6 @@ package memqueue
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -34,7 +33,7 @@ import (
 )
 
 // ErrClosed is returned by calls made on (or interrupted by) a closed Queue.
-var ErrClosed = errors.New("memqueue: queue closed")
+var ErrClosed = queue.ErrClosed
 
 const (
 	tracerName = "github.com/cloudflix/cloudflix/internal/queue/memqueue"

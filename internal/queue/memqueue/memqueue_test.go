@@ -33,64 +33,6 @@ func TestContract(t *testing.T) {
 	})
 }
 
-// consume runs q.Consume until the test ends.
-func consume(t *testing.T, q *Queue, h func(context.Context, queue.Delivery) error) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- q.Consume(ctx, h) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, ErrClosed) {
-				t.Errorf("Consume: %v", err)
-			}
-		case <-time.After(wait):
-			t.Errorf("Consume did not return within %v", wait)
-		}
-	})
-}
-
-func publish(t *testing.T, q *Queue, m queue.Message) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	if err := q.Publish(ctx, m); err != nil {
-		t.Fatalf("Publish(%s): %v", m.ID, err)
-	}
-}
-
-func receive[T any](t *testing.T, ch <-chan T, what string) T {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(wait):
-		t.Fatalf("%s: nothing within %v", what, wait)
-		panic("unreachable")
-	}
-}
-
-// eventually polls Stats until ok accepts them.
-func eventually(t *testing.T, q *Queue, what string, ok func(queue.Stats) bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		st, err := q.Stats(context.Background())
-		if err != nil {
-			t.Fatalf("Stats: %v", err)
-		}
-		if ok(st) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v; last stats %+v", what, wait, st)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestCompetingConsumers(t *testing.T) {
 	t.Parallel()
 	q := open(t, Options{})
@@ -107,19 +49,19 @@ func TestCompetingConsumers(t *testing.T) {
 			return ctx.Err()
 		}
 	}
-	consume(t, q, h)
-	consume(t, q, h)
-	eventually(t, q, "two consumers", func(s queue.Stats) bool { return s.Consumers == 2 })
-	publish(t, q, queue.Message{ID: "a"})
-	publish(t, q, queue.Message{ID: "b"})
+	queuetest.Consume(t, q, h)
+	queuetest.Consume(t, q, h)
+	queuetest.Eventually(t, q, "two consumers", func(s queue.Stats) bool { return s.Consumers == 2 })
+	queuetest.Publish(t, q, queue.Message{ID: "a"})
+	queuetest.Publish(t, q, queue.Message{ID: "b"})
 	// Each consumer's prefetch is 1, so both running means both took one.
-	got := []string{receive(t, started, "first"), receive(t, started, "second")}
+	got := []string{queuetest.Receive(t, started, "first"), queuetest.Receive(t, started, "second")}
 	slices.Sort(got)
 	if !slices.Equal(got, []string{"a", "b"}) {
 		t.Fatalf("handled %v, want a and b at once", got)
 	}
 	once.Do(func() { close(release) })
-	eventually(t, q, "both settled", func(s queue.Stats) bool { return s.Pending == 0 })
+	queuetest.Eventually(t, q, "both settled", func(s queue.Stats) bool { return s.Pending == 0 })
 }
 
 // A failed message goes back behind the messages already waiting, after a
@@ -128,14 +70,14 @@ func TestRedeliveryWaitsItsTurn(t *testing.T) {
 	t.Parallel()
 	q := open(t, Options{})
 	for _, id := range []string{"a", "b", "c"} {
-		publish(t, q, queue.Message{ID: id})
+		queuetest.Publish(t, q, queue.Message{ID: id})
 	}
 	type handled struct {
 		name string
 		at   time.Time
 	}
 	got := make(chan handled, 10)
-	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+	queuetest.Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		got <- handled{fmt.Sprint(d.ID, d.Attempt), time.Now()}
 		if d.ID == "a" && d.Attempt == 1 {
 			return errors.New("transient")
@@ -145,7 +87,7 @@ func TestRedeliveryWaitsItsTurn(t *testing.T) {
 	var order []string
 	var times []time.Time
 	for range 4 {
-		h := receive(t, got, "delivery")
+		h := queuetest.Receive(t, got, "delivery")
 		order = append(order, h.name)
 		times = append(times, h.at)
 	}
@@ -155,14 +97,14 @@ func TestRedeliveryWaitsItsTurn(t *testing.T) {
 	if gap := times[3].Sub(times[0]); gap < retryStep {
 		t.Errorf("a redelivered %v after its failure, want a pause of at least %v", gap, retryStep)
 	}
-	eventually(t, q, "all settled", func(s queue.Stats) bool { return s.Pending == 0 && s.DeadLettered == 0 })
+	queuetest.Eventually(t, q, "all settled", func(s queue.Stats) bool { return s.Pending == 0 && s.DeadLettered == 0 })
 }
 
 // A handler cut short by the end of Consume does not use up an attempt.
 func TestInterruptedDeliveryIsNotAnAttempt(t *testing.T) {
 	t.Parallel()
 	q := open(t, Options{MaxDeliveries: 1})
-	publish(t, q, queue.Message{ID: "long"})
+	queuetest.Publish(t, q, queue.Message{ID: "long"})
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
 	done := make(chan error, 1)
@@ -173,26 +115,26 @@ func TestInterruptedDeliveryIsNotAnAttempt(t *testing.T) {
 			return hctx.Err()
 		})
 	}()
-	receive(t, started, "handler start")
+	queuetest.Receive(t, started, "handler start")
 	cancel()
-	if err := receive(t, done, "Consume return"); err != nil {
+	if err := queuetest.Receive(t, done, "Consume return"); err != nil {
 		t.Fatalf("Consume = %v, want nil", err)
 	}
 	attempts := make(chan int, 1)
-	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+	queuetest.Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		attempts <- d.Attempt
 		return nil
 	})
-	if a := receive(t, attempts, "delivery to the next consumer"); a != 1 {
+	if a := queuetest.Receive(t, attempts, "delivery to the next consumer"); a != 1 {
 		t.Errorf("attempt %d after an interrupted delivery, want 1", a)
 	}
-	eventually(t, q, "settled, not dead-lettered", func(s queue.Stats) bool { return s.Pending == 0 && s.DeadLettered == 0 })
+	queuetest.Eventually(t, q, "settled, not dead-lettered", func(s queue.Stats) bool { return s.Pending == 0 && s.DeadLettered == 0 })
 }
 
 func TestPublishWaitsForRoom(t *testing.T) {
 	t.Parallel()
 	q := open(t, Options{Capacity: 1})
-	publish(t, q, queue.Message{ID: "first"})
+	queuetest.Publish(t, q, queue.Message{ID: "first"})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if err := q.Publish(ctx, queue.Message{ID: "too-many"}); !errors.Is(err, context.DeadlineExceeded) {
@@ -205,14 +147,14 @@ func TestPublishWaitsForRoom(t *testing.T) {
 		published <- q.Publish(ctx, queue.Message{ID: "second"})
 	}()
 	got := make(chan string, 2)
-	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+	queuetest.Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		got <- d.ID
 		return nil
 	})
-	if err := receive(t, published, "Publish once there is room"); err != nil {
+	if err := queuetest.Receive(t, published, "Publish once there is room"); err != nil {
 		t.Fatalf("Publish: %v", err)
 	}
-	if a, b := receive(t, got, "first"), receive(t, got, "second"); a != "first" || b != "second" {
+	if a, b := queuetest.Receive(t, got, "first"), queuetest.Receive(t, got, "second"); a != "first" || b != "second" {
 		t.Errorf("handled %s then %s, want first then second", a, b)
 	}
 }
@@ -220,7 +162,7 @@ func TestPublishWaitsForRoom(t *testing.T) {
 func TestCloseEndsConsume(t *testing.T) {
 	t.Parallel()
 	q := New(Options{})
-	publish(t, q, queue.Message{ID: "long"})
+	queuetest.Publish(t, q, queue.Message{ID: "long"})
 	handlerEnded := make(chan error, 1)
 	done := make(chan error, 1)
 	go func() {
@@ -230,14 +172,14 @@ func TestCloseEndsConsume(t *testing.T) {
 			return ctx.Err()
 		})
 	}()
-	eventually(t, q, "handler running", func(s queue.Stats) bool { return s.Consumers == 1 && s.Pending == 0 })
+	queuetest.Eventually(t, q, "handler running", func(s queue.Stats) bool { return s.Consumers == 1 && s.Pending == 0 })
 	if err := q.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := receive(t, handlerEnded, "handler's context end"); !errors.Is(err, context.Canceled) {
+	if err := queuetest.Receive(t, handlerEnded, "handler's context end"); !errors.Is(err, context.Canceled) {
 		t.Errorf("handler's context ended with %v, want context.Canceled", err)
 	}
-	if err := receive(t, done, "Consume return"); !errors.Is(err, ErrClosed) {
+	if err := queuetest.Receive(t, done, "Consume return"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Consume after Close = %v, want ErrClosed", err)
 	}
 	ctx := t.Context()
@@ -262,10 +204,10 @@ func TestBodiesAreCopied(t *testing.T) {
 	t.Parallel()
 	q := open(t, Options{})
 	buf := []byte("payload")
-	publish(t, q, queue.Message{ID: "m", Body: buf})
+	queuetest.Publish(t, q, queue.Message{ID: "m", Body: buf})
 	copy(buf, "XXXXXXX")
 	bodies := make(chan string, 2)
-	consume(t, q, func(_ context.Context, d queue.Delivery) error {
+	queuetest.Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		bodies <- string(d.Body)
 		if d.Attempt == 1 {
 			copy(d.Body, "scribbl")
@@ -274,7 +216,7 @@ func TestBodiesAreCopied(t *testing.T) {
 		return nil
 	})
 	for i := range 2 {
-		if b := receive(t, bodies, "delivery"); b != "payload" {
+		if b := queuetest.Receive(t, bodies, "delivery"); b != "payload" {
 			t.Errorf("attempt %d got body %q, want payload", i+1, b)
 		}
 	}

@@ -60,9 +60,10 @@ func Run(t *testing.T, open func(t *testing.T, o Options) Queue) {
 	t.Run("TraceContinuesAcrossTheQueue", func(t *testing.T) { t.Parallel(); testTrace(t, open) })
 }
 
-// consumer runs Consume in the background until the test ends, failing the
-// test if Consume returns an error.
-func consumer(t *testing.T, q Queue, h func(ctx context.Context, d queue.Delivery) error) {
+// Consume runs q.Consume in the background until the test ends, failing
+// the test if Consume returns an error other than queue.ErrClosed (a test
+// may close the queue itself).
+func Consume(t *testing.T, q Queue, h func(ctx context.Context, d queue.Delivery) error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -71,7 +72,7 @@ func consumer(t *testing.T, q Queue, h func(ctx context.Context, d queue.Deliver
 		cancel()
 		select {
 		case err := <-done:
-			if err != nil {
+			if err != nil && !errors.Is(err, queue.ErrClosed) {
 				t.Errorf("Consume: %v", err)
 			}
 		case <-time.After(wait):
@@ -80,7 +81,8 @@ func consumer(t *testing.T, q Queue, h func(ctx context.Context, d queue.Deliver
 	})
 }
 
-func publish(t *testing.T, q Queue, m queue.Message) {
+// Publish publishes m, failing the test if it cannot.
+func Publish(t *testing.T, q Queue, m queue.Message) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
@@ -89,8 +91,8 @@ func publish(t *testing.T, q Queue, m queue.Message) {
 	}
 }
 
-// eventually polls Stats until ok accepts them.
-func eventually(t *testing.T, q Queue, what string, ok func(queue.Stats) bool) queue.Stats {
+// Eventually polls Stats until ok accepts them.
+func Eventually(t *testing.T, q Queue, what string, ok func(queue.Stats) bool) queue.Stats {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {
@@ -110,8 +112,8 @@ func eventually(t *testing.T, q Queue, what string, ok func(queue.Stats) bool) q
 	}
 }
 
-// receive waits for the next value on ch.
-func receive[T any](t *testing.T, ch <-chan T, what string) T {
+// Receive waits for the next value on ch.
+func Receive[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
 	select {
 	case v := <-ch:
@@ -124,7 +126,7 @@ func receive[T any](t *testing.T, ch <-chan T, what string) T {
 
 func testRoundTrip(t *testing.T, q Queue) {
 	got := make(chan queue.Delivery, 10)
-	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+	Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		got <- d
 		return nil
 	})
@@ -133,11 +135,11 @@ func testRoundTrip(t *testing.T, q Queue) {
 		{ID: "job-2", Body: []byte{0, 1, 2, 255}},
 	}
 	for _, m := range want {
-		publish(t, q, m)
+		Publish(t, q, m)
 	}
 	byID := map[string]queue.Delivery{}
 	for range want {
-		d := receive(t, got, "delivery")
+		d := Receive(t, got, "delivery")
 		byID[d.ID] = d
 	}
 	for _, m := range want {
@@ -152,7 +154,7 @@ func testRoundTrip(t *testing.T, q Queue) {
 			t.Errorf("message %s: attempt %d, want 1", m.ID, d.Attempt)
 		}
 	}
-	eventually(t, q, "acked messages leave the queue", func(s queue.Stats) bool {
+	Eventually(t, q, "acked messages leave the queue", func(s queue.Stats) bool {
 		return s.Pending == 0 && s.DeadLettered == 0
 	})
 	select {
@@ -164,17 +166,17 @@ func testRoundTrip(t *testing.T, q Queue) {
 
 func testRetry(t *testing.T, q Queue) {
 	attempts := make(chan int, 10)
-	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+	Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		attempts <- d.Attempt
 		if d.Attempt < MaxDeliveries {
 			return fmt.Errorf("transient failure on attempt %d", d.Attempt)
 		}
 		return nil
 	})
-	publish(t, q, queue.Message{ID: "flaky", Body: []byte("x")})
+	Publish(t, q, queue.Message{ID: "flaky", Body: []byte("x")})
 	var seen []int
 	for range MaxDeliveries {
-		seen = append(seen, receive(t, attempts, "redelivery"))
+		seen = append(seen, Receive(t, attempts, "redelivery"))
 	}
 	want := make([]int, MaxDeliveries)
 	for i := range want {
@@ -183,10 +185,10 @@ func testRetry(t *testing.T, q Queue) {
 	if !slices.Equal(seen, want) {
 		t.Fatalf("attempts %v, want %v", seen, want)
 	}
-	eventually(t, q, "message that succeeded on its last attempt is gone", func(s queue.Stats) bool {
+	Eventually(t, q, "message that succeeded on its last attempt is gone", func(s queue.Stats) bool {
 		return s.Pending == 0
 	})
-	if st := eventually(t, q, "stats", func(queue.Stats) bool { return true }); st.DeadLettered != 0 {
+	if st := Eventually(t, q, "stats", func(queue.Stats) bool { return true }); st.DeadLettered != 0 {
 		t.Errorf("DeadLettered = %d, want 0: the last attempt succeeded", st.DeadLettered)
 	}
 }
@@ -194,13 +196,13 @@ func testRetry(t *testing.T, q Queue) {
 func testDeadLetterAfterLimit(t *testing.T, q Queue) {
 	var calls atomic.Int32
 	attempts := make(chan int, 2*MaxDeliveries)
-	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+	Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		calls.Add(1)
 		attempts <- d.Attempt
 		return errors.New("always fails")
 	})
-	publish(t, q, queue.Message{ID: "poison", Body: []byte("x")})
-	eventually(t, q, "poison message dead-lettered", func(s queue.Stats) bool {
+	Publish(t, q, queue.Message{ID: "poison", Body: []byte("x")})
+	Eventually(t, q, "poison message dead-lettered", func(s queue.Stats) bool {
 		return s.DeadLettered == 1 && s.Pending == 0
 	})
 	if n := calls.Load(); n != MaxDeliveries {
@@ -217,12 +219,12 @@ func testDeadLetterAfterLimit(t *testing.T, q Queue) {
 
 func testPermanent(t *testing.T, q Queue) {
 	var calls atomic.Int32
-	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+	Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		calls.Add(1)
 		return queue.Permanent(errors.New("not a video"))
 	})
-	publish(t, q, queue.Message{ID: "bad", Body: []byte("x")})
-	eventually(t, q, "permanent failure dead-lettered", func(s queue.Stats) bool {
+	Publish(t, q, queue.Message{ID: "bad", Body: []byte("x")})
+	Eventually(t, q, "permanent failure dead-lettered", func(s queue.Stats) bool {
 		return s.DeadLettered == 1 && s.Pending == 0
 	})
 	if n := calls.Load(); n != 1 {
@@ -232,43 +234,43 @@ func testPermanent(t *testing.T, q Queue) {
 
 func testPanic(t *testing.T, q Queue) {
 	attempts := make(chan int, 10)
-	consumer(t, q, func(_ context.Context, d queue.Delivery) error {
+	Consume(t, q, func(_ context.Context, d queue.Delivery) error {
 		attempts <- d.Attempt
 		if d.Attempt == 1 {
 			panic("handler bug")
 		}
 		return nil
 	})
-	publish(t, q, queue.Message{ID: "panics-once", Body: []byte("x")})
-	if a := receive(t, attempts, "first delivery"); a != 1 {
+	Publish(t, q, queue.Message{ID: "panics-once", Body: []byte("x")})
+	if a := Receive(t, attempts, "first delivery"); a != 1 {
 		t.Fatalf("first attempt %d, want 1", a)
 	}
-	if a := receive(t, attempts, "redelivery after panic"); a != 2 {
+	if a := Receive(t, attempts, "redelivery after panic"); a != 2 {
 		t.Fatalf("second attempt %d, want 2", a)
 	}
 	// The consumer survived the panic: it still takes new messages.
-	publish(t, q, queue.Message{ID: "after-panic", Body: []byte("y")})
-	if a := receive(t, attempts, "delivery after panic"); a != 1 {
+	Publish(t, q, queue.Message{ID: "after-panic", Body: []byte("y")})
+	if a := Receive(t, attempts, "delivery after panic"); a != 1 {
 		t.Fatalf("new message attempt %d, want 1", a)
 	}
-	eventually(t, q, "queue drained", func(s queue.Stats) bool { return s.Pending == 0 })
+	Eventually(t, q, "queue drained", func(s queue.Stats) bool { return s.Pending == 0 })
 }
 
 func testStats(t *testing.T, q Queue) {
-	st := eventually(t, q, "new queue is empty", func(queue.Stats) bool { return true })
+	st := Eventually(t, q, "new queue is empty", func(queue.Stats) bool { return true })
 	if st != (queue.Stats{}) {
 		t.Fatalf("new queue stats %+v, want zero", st)
 	}
 	for i := range 3 {
-		publish(t, q, queue.Message{ID: fmt.Sprintf("m%d", i), Body: []byte("x")})
+		Publish(t, q, queue.Message{ID: fmt.Sprintf("m%d", i), Body: []byte("x")})
 	}
-	eventually(t, q, "three pending, no consumer", func(s queue.Stats) bool {
+	Eventually(t, q, "three pending, no consumer", func(s queue.Stats) bool {
 		return s.Pending == 3 && s.Consumers == 0
 	})
 	release := make(chan struct{})
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	consumer(t, q, func(ctx context.Context, d queue.Delivery) error {
+	Consume(t, q, func(ctx context.Context, d queue.Delivery) error {
 		select {
 		case <-release:
 			return nil
@@ -276,9 +278,9 @@ func testStats(t *testing.T, q Queue) {
 			return ctx.Err()
 		}
 	})
-	eventually(t, q, "one consumer registered", func(s queue.Stats) bool { return s.Consumers == 1 })
+	Eventually(t, q, "one consumer registered", func(s queue.Stats) bool { return s.Consumers == 1 })
 	once.Do(func() { close(release) })
-	eventually(t, q, "all handled", func(s queue.Stats) bool {
+	Eventually(t, q, "all handled", func(s queue.Stats) bool {
 		return s.Pending == 0 && s.Consumers == 1 && s.DeadLettered == 0
 	})
 }
@@ -297,17 +299,17 @@ func testCancel(t *testing.T, q Queue) {
 			return hctx.Err()
 		})
 	}()
-	publish(t, q, queue.Message{ID: "long-job", Body: []byte("x")})
-	receive(t, started, "handler start")
+	Publish(t, q, queue.Message{ID: "long-job", Body: []byte("x")})
+	Receive(t, started, "handler start")
 	cancel()
-	if err := receive(t, done, "Consume return"); err != nil {
+	if err := Receive(t, done, "Consume return"); err != nil {
 		t.Fatalf("Consume after cancel = %v, want nil", err)
 	}
 	if !finished.Load() {
 		t.Fatal("Consume returned before its running handler finished")
 	}
 	// The interrupted job is not lost: it waits for the next consumer.
-	eventually(t, q, "interrupted job back on the queue", func(s queue.Stats) bool {
+	Eventually(t, q, "interrupted job back on the queue", func(s queue.Stats) bool {
 		return s.Pending == 1 && s.Consumers == 0
 	})
 }
@@ -320,7 +322,7 @@ func testPrefetch(t *testing.T, open func(*testing.T, Options) Queue) {
 	release := make(chan struct{})
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
-	consumer(t, q, func(ctx context.Context, d queue.Delivery) error {
+	Consume(t, q, func(ctx context.Context, d queue.Delivery) error {
 		n := running.Add(1)
 		defer running.Add(-1)
 		for {
@@ -339,12 +341,12 @@ func testPrefetch(t *testing.T, open func(*testing.T, Options) Queue) {
 	})
 	const total = 5
 	for i := range total {
-		publish(t, q, queue.Message{ID: fmt.Sprint("job-", i), Body: []byte("x")})
+		Publish(t, q, queue.Message{ID: fmt.Sprint("job-", i), Body: []byte("x")})
 	}
-	receive(t, started, "first handler")
-	receive(t, started, "second handler")
+	Receive(t, started, "first handler")
+	Receive(t, started, "second handler")
 	// With two handlers blocked, the other three are held back.
-	eventually(t, q, "the rest held back", func(s queue.Stats) bool { return s.Pending == total-prefetch })
+	Eventually(t, q, "the rest held back", func(s queue.Stats) bool { return s.Pending == total-prefetch })
 	select {
 	case id := <-started:
 		t.Fatalf("third handler started (%s) while two were running", id)
@@ -352,7 +354,7 @@ func testPrefetch(t *testing.T, open func(*testing.T, Options) Queue) {
 	}
 	once.Do(func() { close(release) })
 	for range total - prefetch {
-		receive(t, started, "remaining handlers")
+		Receive(t, started, "remaining handlers")
 	}
 	if m := most.Load(); m > prefetch {
 		t.Fatalf("%d handlers ran at once, want at most %d", m, prefetch)
@@ -369,7 +371,7 @@ func testTrace(t *testing.T, open func(*testing.T, Options) Queue) {
 	q := open(t, Options{TracerProvider: tp})
 
 	handled := make(chan trace.SpanContext, 1)
-	consumer(t, q, func(ctx context.Context, d queue.Delivery) error {
+	Consume(t, q, func(ctx context.Context, d queue.Delivery) error {
 		handled <- trace.SpanContextFromContext(ctx)
 		return nil
 	})
@@ -378,7 +380,7 @@ func testTrace(t *testing.T, open func(*testing.T, Options) Queue) {
 		t.Fatal(err)
 	}
 	parent.End()
-	inHandler := receive(t, handled, "delivery")
+	inHandler := Receive(t, handled, "delivery")
 	if inHandler.TraceID() != parent.SpanContext().TraceID() {
 		t.Fatalf("handler trace %s, want the publisher's %s", inHandler.TraceID(), parent.SpanContext().TraceID())
 	}
