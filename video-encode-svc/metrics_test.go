@@ -5,14 +5,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cloudflix/cloudflix/internal/queue"
 	"github.com/cloudflix/cloudflix/internal/queue/memqueue"
 	"github.com/cloudflix/cloudflix/internal/store/sqlitestore"
-	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
 )
 
 func TestPipelineMetrics(t *testing.T) {
@@ -29,16 +28,8 @@ func TestPipelineMetrics(t *testing.T) {
 	q := memqueue.New(memqueue.Options{})
 	t.Cleanup(func() { q.Close() })
 
-	for i := range 2 {
-		id := "0190a1b2-0000-7000-8000-00000000000" + string(rune('1'+i))
-		if err := store.CreateVideo(ctx, video.Video{ID: id, Title: "Waiting", State: video.StateUploading, SizeBytes: 1, ContentType: "video/mp4"},
-			video.UploadSession{VideoID: id, UploadID: "u", ObjectKey: video.SourceKey(id), SizeBytes: 1, PartSize: 5 << 20, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := store.MarkUploaded(ctx, id); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.Uploaded(t, store, "Waiting")
+	storetest.Uploaded(t, store, "Waiting too")
 	if err := q.Publish(context.Background(), queue.Message{ID: "m1", Body: []byte(`{"video_id":"x"}`)}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/outbox"
 	"github.com/cloudflix/cloudflix/internal/queue"
 	"github.com/cloudflix/cloudflix/internal/store/pgstore"
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	"github.com/cloudflix/cloudflix/internal/testenv"
 	"github.com/cloudflix/cloudflix/internal/transcode"
 	"github.com/cloudflix/cloudflix/internal/video"
@@ -62,21 +63,13 @@ func newRig(t *testing.T, maxAttempts int) rig {
 // nil source stores nothing.
 func (r rig) uploaded(t *testing.T, source string) string {
 	t.Helper()
-	ctx := t.Context()
-	id := "0190a1b2-0000-7000-8000-" + testenv.Name("")[:12]
-	if err := r.store.CreateVideo(ctx, video.Video{ID: id, Title: "Worker test", State: video.StateUploading, SizeBytes: 1, ContentType: "video/mp4"},
-		video.UploadSession{VideoID: id, UploadID: "u", ObjectKey: video.SourceKey(id), SizeBytes: 1, PartSize: 5 << 20, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
+	v := storetest.Uploaded(t, r.store, "Worker test")
 	if source != "" {
-		if err := r.objects.PutFile(ctx, video.SourceKey(id), source, "video/mp4"); err != nil {
+		if err := r.objects.PutFile(t.Context(), video.SourceKey(v.ID), source, "video/mp4"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := r.store.MarkUploaded(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return v.ID
 }
 
 func delivery(id string) queue.Delivery {

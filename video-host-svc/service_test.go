@@ -12,8 +12,8 @@ import (
 
 	"github.com/cloudflix/cloudflix/internal/cache/rediscache"
 	"github.com/cloudflix/cloudflix/internal/store/pgstore"
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	"github.com/cloudflix/cloudflix/internal/testenv"
-	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
@@ -48,23 +48,6 @@ func newFixture(t testing.TB) fixture {
 	return fixture{svc: New(store, cache, rc, reg), store: store, cache: cache, dbURL: url, reg: reg}
 }
 
-// readyVideo takes a video through its whole life in the store.
-func (f fixture) readyVideo(t testing.TB, title string) string {
-	t.Helper()
-	ctx := t.Context()
-	id := "0190a1b2-0000-7000-8000-" + testenv.Name("")[:12]
-	must(t, f.store.CreateVideo(ctx, video.Video{ID: id, Title: title, State: video.StateUploading, SizeBytes: 1, ContentType: "video/mp4"},
-		video.UploadSession{VideoID: id, UploadID: "u", ObjectKey: video.SourceKey(id), SizeBytes: 1, PartSize: 5 << 20, ExpiresAt: time.Now().Add(time.Hour)}))
-	_, err := f.store.MarkUploaded(ctx, id)
-	must(t, err)
-	_, err = f.store.ClaimEncode(ctx, id, "w", time.Minute)
-	must(t, err)
-	_, err = f.store.MarkReady(ctx, id, "w", video.Encoded{DurationSeconds: 10, Width: 1280, Height: 720,
-		Renditions: []video.Rendition{{Name: "720p", Width: 1280, Height: 720, Bandwidth: 3e6, AverageBandwidth: 2e6, Codecs: "avc1.64001f,mp4a.40.2", FrameRate: 30}}})
-	must(t, err)
-	return id
-}
-
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
@@ -87,7 +70,7 @@ func TestGetVideoIsServedFromTheCache(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
-	id := f.readyVideo(t, "Original title")
+	id := storetest.Ready(t, f.store, "Original title").ID
 
 	first, err := f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
 	must(t, err)
@@ -97,7 +80,7 @@ func TestGetVideoIsServedFromTheCache(t *testing.T) {
 	if first.GetTitle() != "Original title" || second.GetTitle() != "Original title" {
 		t.Fatalf("titles %q, %q: the second read went to the database", first.GetTitle(), second.GetTitle())
 	}
-	if len(second.GetRenditions()) != 1 || second.GetState() != pb.VideoState_VIDEO_STATE_READY {
+	if len(second.GetRenditions()) == 0 || len(second.GetRenditions()) != len(first.GetRenditions()) || second.GetState() != pb.VideoState_VIDEO_STATE_READY {
 		t.Fatalf("cached video lost fields: %v", second)
 	}
 	if hits := f.cacheLookups(t, "hit"); hits != 1 {
@@ -138,7 +121,7 @@ func TestViewsAreCountedAndFlushed(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
-	id := f.readyVideo(t, "Watched")
+	id := storetest.Ready(t, f.store, "Watched").ID
 	for range 3 {
 		_, err := f.svc.RecordView(ctx, &pb.RecordViewRequest{Id: id})
 		must(t, err)
@@ -193,7 +176,7 @@ func TestListPagesThroughReadyVideos(t *testing.T) {
 	ctx := t.Context()
 	var ids []string
 	for _, title := range []string{"One", "Two", "Three"} {
-		ids = append(ids, f.readyVideo(t, title))
+		ids = append(ids, storetest.Ready(t, f.store, title).ID)
 	}
 	var seen []string
 	cursor := ""

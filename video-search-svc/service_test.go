@@ -11,8 +11,7 @@ import (
 
 	"github.com/cloudflix/cloudflix/internal/cache/memcache"
 	"github.com/cloudflix/cloudflix/internal/store/sqlitestore"
-	"github.com/cloudflix/cloudflix/internal/testenv"
-	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
@@ -37,33 +36,12 @@ func newFixture(t *testing.T, ttl time.Duration) fixture {
 	return fixture{svc: New(store, c, ttl, prometheus.NewRegistry()), store: store}
 }
 
-// ready adds a video and takes it to READY.
-func (f fixture) ready(t *testing.T, title string) string {
-	t.Helper()
-	ctx := t.Context()
-	id := "0190a1b2-0000-7000-8000-" + testenv.Name("")[:12]
-	if err := f.store.CreateVideo(ctx, video.Video{ID: id, Title: title, State: video.StateUploading, SizeBytes: 1, ContentType: "video/mp4"},
-		video.UploadSession{VideoID: id, UploadID: "u", ObjectKey: video.SourceKey(id), SizeBytes: 1, PartSize: 5 << 20, ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.MarkUploaded(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.ClaimEncode(ctx, id, "w", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.store.MarkReady(ctx, id, "w", video.Encoded{DurationSeconds: 1, Width: 640, Height: 360}); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 func TestSearchPagesWithCursors(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, 0)
 	want := map[string]bool{}
 	for _, title := range []string{"Lighthouse one", "Lighthouse two", "Lighthouse three"} {
-		want[f.ready(t, title)] = true
+		want[storetest.Ready(t, f.store, title).ID] = true
 	}
 	seen := map[string]bool{}
 	cursor := ""
@@ -90,14 +68,14 @@ func TestSearchPagesWithCursors(t *testing.T) {
 func TestHotQueriesAreCached(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, time.Minute)
-	f.ready(t, "Canyon rafting")
+	storetest.Ready(t, f.store, "Canyon rafting")
 	first, err := f.svc.Search(t.Context(), &pb.SearchRequest{Query: "canyon"})
 	if err != nil || len(first.GetResults()) != 1 {
 		t.Fatalf("first search = %v, %v", first, err)
 	}
 	// A video that becomes ready meanwhile shows up once the cached page
 	// expires, not before: the cache answered.
-	f.ready(t, "Canyon hiking")
+	storetest.Ready(t, f.store, "Canyon hiking")
 	second, err := f.svc.Search(t.Context(), &pb.SearchRequest{Query: "  CANYON "})
 	if err != nil || len(second.GetResults()) != 1 {
 		t.Fatalf("cached search = %v, %v; want the cached page of one hit", second, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/queue"
 	"github.com/cloudflix/cloudflix/internal/queue/amqpqueue"
 	"github.com/cloudflix/cloudflix/internal/store/pgstore"
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	"github.com/cloudflix/cloudflix/internal/testenv"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
@@ -68,7 +69,7 @@ func TestJobsWaitForTheBroker(t *testing.T) {
 	})
 
 	proxy.Down()
-	id := uploadedVideo(t, ctx, store)
+	id := storetest.Uploaded(t, store, "Broker outage").ID
 	relay := outbox.NewRelay(store, pub, 100*time.Millisecond, nil)
 	fctx, fcancel := context.WithTimeout(ctx, 2*time.Second)
 	n, err := relay.Flush(fctx)
@@ -114,18 +115,4 @@ func TestJobsWaitForTheBroker(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func uploadedVideo(t *testing.T, ctx context.Context, store *pgstore.Store) string {
-	t.Helper()
-	id := "0190a1b2-0000-7000-8000-" + testenv.Name("")[:12]
-	err := store.CreateVideo(ctx, video.Video{ID: id, Title: "Broker outage", State: video.StateUploading, SizeBytes: 1, ContentType: "video/mp4"},
-		video.UploadSession{VideoID: id, UploadID: "u", ObjectKey: video.SourceKey(id), SizeBytes: 1, PartSize: 5 << 20, ExpiresAt: time.Now().Add(time.Hour)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.MarkUploaded(ctx, id); err != nil {
-		t.Fatal(err)
-	}
-	return id
 }

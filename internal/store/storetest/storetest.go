@@ -70,10 +70,24 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 // Long enough that no lease in these tests runs out unless it is meant to.
 const longLease = time.Hour
 
-func ctxFor(t *testing.T) context.Context {
+func ctxFor(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
+}
+
+// Uploaded adds a video titled title to s and takes it to UPLOADED, as a
+// completed upload does, for the tests of what stands on a store.
+func Uploaded(t testing.TB, s Store, title string) video.Video {
+	t.Helper()
+	return uploaded(t, s, draft{title: title})
+}
+
+// Ready adds a video titled title to s and takes it through an encode to
+// READY.
+func Ready(t testing.TB, s Store, title string) video.Video {
+	t.Helper()
+	return ready(t, s, draft{title: title})
 }
 
 // draft is a video as an upload service creates it.
@@ -83,7 +97,7 @@ type draft struct {
 	createdAt          time.Time
 }
 
-func create(t *testing.T, s Store, d draft) video.Video {
+func create(t testing.TB, s Store, d draft) video.Video {
 	t.Helper()
 	v := video.Video{
 		ID:          uuid.NewString(),
@@ -108,7 +122,7 @@ func create(t *testing.T, s Store, d draft) video.Video {
 	return v
 }
 
-func uploaded(t *testing.T, s Store, d draft) video.Video {
+func uploaded(t testing.TB, s Store, d draft) video.Video {
 	t.Helper()
 	v := create(t, s, d)
 	if _, err := s.MarkUploaded(ctxFor(t), v.ID); err != nil {
@@ -127,7 +141,7 @@ var testEncoded = video.Encoded{
 	},
 }
 
-func ready(t *testing.T, s Store, d draft) video.Video {
+func ready(t testing.TB, s Store, d draft) video.Video {
 	t.Helper()
 	v := uploaded(t, s, d)
 	ctx := ctxFor(t)
