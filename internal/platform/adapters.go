@@ -61,10 +61,6 @@ func OpenStore(ctx context.Context, cfg config.Backends, migrate bool) (store.St
 	}
 }
 
-func openStore(ctx context.Context, cfg config.Backends) (store.Store, func() error, error) {
-	return OpenStore(ctx, cfg, false)
-}
-
 func openObjects(ctx context.Context, cfg config.Backends) (blob.Store, http.Handler, error) {
 	if cfg.Storage == "s3" {
 		c := cfg.S3

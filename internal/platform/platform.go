@@ -101,7 +101,7 @@ func (p *Process) Store(ctx context.Context) (store.Store, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.store == nil {
-		s, closeFn, err := openStore(ctx, p.cfg)
+		s, closeFn, err := OpenStore(ctx, p.cfg, false)
 		if err != nil {
 			return nil, err
 		}
