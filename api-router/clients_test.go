@@ -5,7 +5,7 @@ import (
 
 	"google.golang.org/grpc"
 
-	cloudflixv1 "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
 // The clients below stand in for the services ONLY to check how the edge
@@ -15,53 +15,53 @@ import (
 // backends in their own packages.
 
 type uploadClient struct {
-	cloudflixv1.UploadServiceClient
-	create   func(*cloudflixv1.CreateUploadRequest) (*cloudflixv1.UploadSession, error)
-	sign     func(*cloudflixv1.SignPartsRequest) (*cloudflixv1.SignPartsResponse, error)
-	list     func(*cloudflixv1.ListPartsRequest) (*cloudflixv1.ListPartsResponse, error)
-	complete func(*cloudflixv1.CompleteUploadRequest) (*cloudflixv1.Video, error)
+	pb.UploadServiceClient
+	create   func(*pb.CreateUploadRequest) (*pb.UploadSession, error)
+	sign     func(*pb.SignPartsRequest) (*pb.SignPartsResponse, error)
+	list     func(*pb.ListPartsRequest) (*pb.ListPartsResponse, error)
+	complete func(*pb.CompleteUploadRequest) (*pb.Video, error)
 }
 
-func (c *uploadClient) CreateUpload(_ context.Context, in *cloudflixv1.CreateUploadRequest, _ ...grpc.CallOption) (*cloudflixv1.UploadSession, error) {
+func (c *uploadClient) CreateUpload(_ context.Context, in *pb.CreateUploadRequest, _ ...grpc.CallOption) (*pb.UploadSession, error) {
 	return c.create(in)
 }
 
-func (c *uploadClient) SignParts(_ context.Context, in *cloudflixv1.SignPartsRequest, _ ...grpc.CallOption) (*cloudflixv1.SignPartsResponse, error) {
+func (c *uploadClient) SignParts(_ context.Context, in *pb.SignPartsRequest, _ ...grpc.CallOption) (*pb.SignPartsResponse, error) {
 	return c.sign(in)
 }
 
-func (c *uploadClient) ListParts(_ context.Context, in *cloudflixv1.ListPartsRequest, _ ...grpc.CallOption) (*cloudflixv1.ListPartsResponse, error) {
+func (c *uploadClient) ListParts(_ context.Context, in *pb.ListPartsRequest, _ ...grpc.CallOption) (*pb.ListPartsResponse, error) {
 	return c.list(in)
 }
 
-func (c *uploadClient) CompleteUpload(_ context.Context, in *cloudflixv1.CompleteUploadRequest, _ ...grpc.CallOption) (*cloudflixv1.Video, error) {
+func (c *uploadClient) CompleteUpload(_ context.Context, in *pb.CompleteUploadRequest, _ ...grpc.CallOption) (*pb.Video, error) {
 	return c.complete(in)
 }
 
 type hostClient struct {
-	cloudflixv1.HostServiceClient
-	get  func(*cloudflixv1.GetVideoRequest) (*cloudflixv1.Video, error)
-	list func(*cloudflixv1.ListVideosRequest) (*cloudflixv1.ListVideosResponse, error)
+	pb.HostServiceClient
+	get  func(*pb.GetVideoRequest) (*pb.Video, error)
+	list func(*pb.ListVideosRequest) (*pb.ListVideosResponse, error)
 }
 
-func (c *hostClient) GetVideo(_ context.Context, in *cloudflixv1.GetVideoRequest, _ ...grpc.CallOption) (*cloudflixv1.Video, error) {
+func (c *hostClient) GetVideo(_ context.Context, in *pb.GetVideoRequest, _ ...grpc.CallOption) (*pb.Video, error) {
 	return c.get(in)
 }
 
-func (c *hostClient) ListVideos(_ context.Context, in *cloudflixv1.ListVideosRequest, _ ...grpc.CallOption) (*cloudflixv1.ListVideosResponse, error) {
+func (c *hostClient) ListVideos(_ context.Context, in *pb.ListVideosRequest, _ ...grpc.CallOption) (*pb.ListVideosResponse, error) {
 	return c.list(in)
 }
 
 type searchClient struct {
-	cloudflixv1.SearchServiceClient
-	search  func(*cloudflixv1.SearchRequest) (*cloudflixv1.SearchResponse, error)
-	suggest func(*cloudflixv1.SuggestRequest) (*cloudflixv1.SuggestResponse, error)
+	pb.SearchServiceClient
+	search  func(*pb.SearchRequest) (*pb.SearchResponse, error)
+	suggest func(*pb.SuggestRequest) (*pb.SuggestResponse, error)
 }
 
-func (c *searchClient) Search(_ context.Context, in *cloudflixv1.SearchRequest, _ ...grpc.CallOption) (*cloudflixv1.SearchResponse, error) {
+func (c *searchClient) Search(_ context.Context, in *pb.SearchRequest, _ ...grpc.CallOption) (*pb.SearchResponse, error) {
 	return c.search(in)
 }
 
-func (c *searchClient) Suggest(_ context.Context, in *cloudflixv1.SuggestRequest, _ ...grpc.CallOption) (*cloudflixv1.SuggestResponse, error) {
+func (c *searchClient) Suggest(_ context.Context, in *pb.SuggestRequest, _ ...grpc.CallOption) (*pb.SuggestResponse, error) {
 	return c.suggest(in)
 }

@@ -1,11 +1,9 @@
 package router
 
 import (
-	"fmt"
 	"net/http"
-	"strings"
 
-	cloudflixv1 "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
 // notConfigured answers for a service this edge was built without.
@@ -14,28 +12,28 @@ func notConfigured(service string) error {
 		msg: "the " + service + " service is not configured"}
 }
 
-func (a *api) uploadService() (cloudflixv1.UploadServiceClient, error) {
+func (a *api) uploadService() (pb.UploadServiceClient, error) {
 	if a.clients.Upload == nil {
 		return nil, notConfigured("upload")
 	}
 	return a.clients.Upload, nil
 }
 
-func (a *api) hostService() (cloudflixv1.HostServiceClient, error) {
+func (a *api) hostService() (pb.HostServiceClient, error) {
 	if a.clients.Host == nil {
 		return nil, notConfigured("host")
 	}
 	return a.clients.Host, nil
 }
 
-func (a *api) searchService() (cloudflixv1.SearchServiceClient, error) {
+func (a *api) searchService() (pb.SearchServiceClient, error) {
 	if a.clients.Search == nil {
 		return nil, notConfigured("search")
 	}
 	return a.clients.Search, nil
 }
 
-func (a *api) encodeService() (cloudflixv1.EncodeServiceClient, error) {
+func (a *api) encodeService() (pb.EncodeServiceClient, error) {
 	if a.clients.Encode == nil {
 		return nil, notConfigured("encode")
 	}
@@ -60,7 +58,7 @@ func (a *api) createUpload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s, err := svc.CreateUpload(r.Context(), &cloudflixv1.CreateUploadRequest{
+	s, err := svc.CreateUpload(r.Context(), &pb.CreateUploadRequest{
 		Title:       body.Title,
 		Description: body.Description,
 		Tags:        body.Tags,
@@ -80,20 +78,13 @@ func (a *api) getUpload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s, err := svc.GetUpload(r.Context(), &cloudflixv1.GetUploadRequest{VideoId: r.PathValue("id")})
+	s, err := svc.GetUpload(r.Context(), &pb.GetUploadRequest{VideoId: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, sessionToJSON(s))
 	return nil
 }
-
-// maxSignBatch bounds one signing request; S3 allows 10000 parts, and a
-// client signs a few at a time as it goes.
-const (
-	maxSignBatch = 1000
-	maxPartCount = 10000
-)
 
 type signPartsBody struct {
 	PartNumbers []int32 `json:"part_numbers"`
@@ -104,19 +95,11 @@ func (a *api) signParts(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &body); err != nil {
 		return err
 	}
-	if n := len(body.PartNumbers); n == 0 || n > maxSignBatch {
-		return badRequest(fmt.Sprintf("part_numbers must list 1 to %d parts", maxSignBatch))
-	}
-	for _, n := range body.PartNumbers {
-		if n < 1 || n > maxPartCount {
-			return badRequest(fmt.Sprintf("part number %d is not in 1..%d", n, maxPartCount))
-		}
-	}
 	svc, err := a.uploadService()
 	if err != nil {
 		return err
 	}
-	resp, err := svc.SignParts(r.Context(), &cloudflixv1.SignPartsRequest{
+	resp, err := svc.SignParts(r.Context(), &pb.SignPartsRequest{
 		VideoId:     r.PathValue("id"),
 		PartNumbers: body.PartNumbers,
 	})
@@ -138,7 +121,7 @@ func (a *api) listParts(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := svc.ListParts(r.Context(), &cloudflixv1.ListPartsRequest{VideoId: r.PathValue("id")})
+	resp, err := svc.ListParts(r.Context(), &pb.ListPartsRequest{VideoId: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
@@ -157,7 +140,7 @@ func (a *api) completeUpload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := svc.CompleteUpload(r.Context(), &cloudflixv1.CompleteUploadRequest{VideoId: r.PathValue("id")})
+	v, err := svc.CompleteUpload(r.Context(), &pb.CompleteUploadRequest{VideoId: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
@@ -170,7 +153,7 @@ func (a *api) abortUpload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := svc.AbortUpload(r.Context(), &cloudflixv1.AbortUploadRequest{VideoId: r.PathValue("id")}); err != nil {
+	if _, err := svc.AbortUpload(r.Context(), &pb.AbortUploadRequest{VideoId: r.PathValue("id")}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -186,7 +169,7 @@ func (a *api) listVideos(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := svc.ListVideos(r.Context(), &cloudflixv1.ListVideosRequest{
+	resp, err := svc.ListVideos(r.Context(), &pb.ListVideosRequest{
 		PageSize: limit,
 		Cursor:   r.URL.Query().Get("cursor"),
 	})
@@ -209,7 +192,7 @@ func (a *api) getVideo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := svc.GetVideo(r.Context(), &cloudflixv1.GetVideoRequest{Id: r.PathValue("id")})
+	v, err := svc.GetVideo(r.Context(), &pb.GetVideoRequest{Id: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
@@ -222,7 +205,7 @@ func (a *api) recordView(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := svc.RecordView(r.Context(), &cloudflixv1.RecordViewRequest{Id: r.PathValue("id")}); err != nil {
+	if _, err := svc.RecordView(r.Context(), &pb.RecordViewRequest{Id: r.PathValue("id")}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -234,7 +217,7 @@ func (a *api) reencode(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := svc.Reencode(r.Context(), &cloudflixv1.ReencodeRequest{Id: r.PathValue("id")})
+	v, err := svc.Reencode(r.Context(), &pb.ReencodeRequest{Id: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
@@ -243,21 +226,7 @@ func (a *api) reencode(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// queryParam reads the required "q" query parameter. It goes to the
-// service as typed: a trailing space can matter to search-as-you-type.
-func queryParam(r *http.Request) (string, error) {
-	q := r.URL.Query().Get("q")
-	if strings.TrimSpace(q) == "" {
-		return "", badRequest("q must not be empty")
-	}
-	return q, nil
-}
-
 func (a *api) search(w http.ResponseWriter, r *http.Request) error {
-	q, err := queryParam(r)
-	if err != nil {
-		return err
-	}
 	limit, err := limitParam(r)
 	if err != nil {
 		return err
@@ -266,8 +235,8 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := svc.Search(r.Context(), &cloudflixv1.SearchRequest{
-		Query:    q,
+	resp, err := svc.Search(r.Context(), &pb.SearchRequest{
+		Query:    r.URL.Query().Get("q"),
 		PageSize: limit,
 		Cursor:   r.URL.Query().Get("cursor"),
 	})
@@ -286,10 +255,6 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) suggest(w http.ResponseWriter, r *http.Request) error {
-	q, err := queryParam(r)
-	if err != nil {
-		return err
-	}
 	limit, err := limitParam(r)
 	if err != nil {
 		return err
@@ -298,7 +263,7 @@ func (a *api) suggest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	resp, err := svc.Suggest(r.Context(), &cloudflixv1.SuggestRequest{Prefix: q, Limit: limit})
+	resp, err := svc.Suggest(r.Context(), &pb.SuggestRequest{Prefix: r.URL.Query().Get("q"), Limit: limit})
 	if err != nil {
 		return err
 	}

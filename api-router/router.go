@@ -19,7 +19,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
-	cloudflixv1 "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
 // OpenAPI is the OpenAPI document of the API, served at /api/openapi.json.
@@ -38,10 +38,10 @@ type MediaStore interface {
 // Clients are the gRPC services the edge calls. A nil client makes the
 // routes that need it answer 503.
 type Clients struct {
-	Upload cloudflixv1.UploadServiceClient
-	Host   cloudflixv1.HostServiceClient
-	Search cloudflixv1.SearchServiceClient
-	Encode cloudflixv1.EncodeServiceClient
+	Upload pb.UploadServiceClient
+	Host   pb.HostServiceClient
+	Search pb.SearchServiceClient
+	Encode pb.EncodeServiceClient
 }
 
 // Options configure the edge.

@@ -12,7 +12,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/ops"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/rpc"
-	cloudflixv1 "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 	"github.com/cloudflix/cloudflix/web"
 )
 
@@ -58,10 +58,10 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 	}
 	mux.Handle("/", New(Options{
 		Clients: Clients{
-			Upload: cloudflixv1.NewUploadServiceClient(conns["upload"]),
-			Host:   cloudflixv1.NewHostServiceClient(conns["host"]),
-			Search: cloudflixv1.NewSearchServiceClient(conns["search"]),
-			Encode: cloudflixv1.NewEncodeServiceClient(conns["encode"]),
+			Upload: pb.NewUploadServiceClient(conns["upload"]),
+			Host:   pb.NewHostServiceClient(conns["host"]),
+			Search: pb.NewSearchServiceClient(conns["search"]),
+			Encode: pb.NewEncodeServiceClient(conns["encode"]),
 		},
 		Media:         media,
 		PublicBaseURL: cfg.PublicURL,

@@ -14,7 +14,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cloudflix/cloudflix/internal/video"
-	cloudflixv1 "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+	"github.com/cloudflix/cloudflix/internal/videopb"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
 // The JSON shapes of the API. Slices are never nil so that clients always
@@ -79,29 +80,19 @@ type storedPartJSON struct {
 	ETag       string `json:"etag"`
 }
 
-// stateNames spells the proto's states as the domain (and the API) does.
-var stateNames = map[cloudflixv1.VideoState]video.State{
-	cloudflixv1.VideoState_VIDEO_STATE_UPLOADING:  video.StateUploading,
-	cloudflixv1.VideoState_VIDEO_STATE_UPLOADED:   video.StateUploaded,
-	cloudflixv1.VideoState_VIDEO_STATE_PROCESSING: video.StateProcessing,
-	cloudflixv1.VideoState_VIDEO_STATE_READY:      video.StateReady,
-	cloudflixv1.VideoState_VIDEO_STATE_FAILED:     video.StateFailed,
-	cloudflixv1.VideoState_VIDEO_STATE_DELETED:    video.StateDeleted,
-}
-
 func formatTime(ts *timestamppb.Timestamp) string {
 	return ts.AsTime().UTC().Format(time.RFC3339Nano)
 }
 
 // videoToJSON is the API's view of a video. Media URLs exist only once the
 // video is ready: before that there is nothing to play.
-func (a *api) videoToJSON(v *cloudflixv1.Video) videoJSON {
+func (a *api) videoToJSON(v *pb.Video) videoJSON {
 	out := videoJSON{
 		ID:              v.GetId(),
 		Title:           v.GetTitle(),
 		Description:     v.GetDescription(),
 		Tags:            append([]string{}, v.GetTags()...),
-		State:           string(stateNames[v.GetState()]),
+		State:           string(videopb.DomainState(v.GetState())),
 		FailureReason:   v.GetFailureReason(),
 		Progress:        v.GetProgress(),
 		DurationSeconds: v.GetDurationSeconds(),
@@ -130,7 +121,7 @@ func (a *api) videoToJSON(v *cloudflixv1.Video) videoJSON {
 			FrameRate:        r.GetFrameRate(),
 		})
 	}
-	if v.GetState() == cloudflixv1.VideoState_VIDEO_STATE_READY {
+	if v.GetState() == pb.VideoState_VIDEO_STATE_READY {
 		id := url.PathEscape(v.GetId())
 		out.HLSURL = a.mediaURL(video.MasterPlaylistKey(id))
 		out.ThumbnailURL = a.mediaURL(video.ThumbnailKey(id))
@@ -144,7 +135,7 @@ func (a *api) mediaURL(key string) *string {
 	return &u
 }
 
-func sessionToJSON(s *cloudflixv1.UploadSession) sessionJSON {
+func sessionToJSON(s *pb.UploadSession) sessionJSON {
 	return sessionJSON{
 		VideoID:   s.GetVideoId(),
 		SizeBytes: s.GetSizeBytes(),
@@ -229,19 +220,23 @@ func jsonError(err error) error {
 	return badRequest("malformed JSON: " + msg)
 }
 
-// maxLimit bounds every page size a client may ask for.
-const maxLimit = 100
-
-// limitParam reads the optional "limit" query parameter: 0 when absent (the
-// service's default), an error when it is not a number in 1..maxLimit.
-func limitParam(r *http.Request) (int32, error) {
+// limitParam reads the optional "limit" query parameter: nil when absent
+// (the service's default). Only its syntax is checked here; the service
+// that serves the list owns its bounds. A number too large for the wire is
+// sent as the largest one, so the client hears the service's bounds.
+func limitParam(r *http.Request) (*int32, error) {
 	s := r.URL.Query().Get("limit")
 	if s == "" {
-		return 0, nil
+		return nil, nil
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxLimit {
-		return 0, badRequest(fmt.Sprintf("limit must be an integer from 1 to %d", maxLimit))
+	n, err := strconv.ParseInt(s, 10, 32)
+	var numErr *strconv.NumError
+	if errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange) {
+		err = nil // n is already the bound ParseInt stopped at
 	}
-	return int32(n), nil
+	if err != nil {
+		return nil, badRequest("limit must be a whole number")
+	}
+	limit := int32(n)
+	return &limit, nil
 }

@@ -231,6 +231,7 @@ func TestPipelineSplitProcesses(t *testing.T) {
 	testenv.RequireFFmpeg(t)
 	pf := startSplit(t)
 	runPipeline(t, pf)
+	checkSameRules(t, pf)
 }
 
 func runPipeline(t *testing.T, pf *platform) {
@@ -543,7 +544,7 @@ func checkBadInput(t *testing.T, pf *platform) {
 		{"POST", "/api/v1/uploads", `{"title":"doc","filename":"a.pdf","content_type":"application/pdf","size_bytes":10}`, 400, "not accepted"},
 		{"POST", "/api/v1/uploads", `{"title":"x","size_bytes":10,"colour":"red"}`, 400, ""},
 		{"POST", "/api/v1/uploads/0190a1b2-0000-7000-8000-000000000000/complete", "", 404, ""},
-		{"GET", "/api/v1/search?q=", "", 400, "q must not be empty"},
+		{"GET", "/api/v1/search?q=", "", 400, "query is required"},
 	}
 	for _, c := range cases {
 		code, body := pf.do(t, c.method, c.path, c.body)

@@ -30,12 +30,12 @@ type Service struct {
 	pb.UnimplementedEncodeServiceServer
 	control  Control
 	queue    QueueStats
-	cache    Invalidator
+	cache    Cache
 	enqueued func()
 }
 
 // NewService returns the control service; enqueued wakes the outbox relay.
-func NewService(control Control, q QueueStats, cache Invalidator, enqueued func()) *Service {
+func NewService(control Control, q QueueStats, cache Cache, enqueued func()) *Service {
 	return &Service{control: control, queue: q, cache: cache, enqueued: enqueued}
 }
 
@@ -57,9 +57,7 @@ func (s *Service) Reencode(ctx context.Context, req *pb.ReencodeRequest) (*pb.Vi
 	if err != nil {
 		return nil, rpc.Error(ctx, fmt.Errorf("reencode %s: %w", req.GetId(), err))
 	}
-	if err := s.cache.Invalidate(ctx, v.ID); err != nil {
-		slog.WarnContext(ctx, "cache invalidation failed", "video_id", v.ID, "err", err)
-	}
+	s.cache.Forget(ctx, v.ID)
 	s.enqueued()
 	return videopb.ToProto(v), nil
 }

@@ -47,9 +47,10 @@ type Objects interface {
 	DeletePrefix(ctx context.Context, prefix string) error
 }
 
-// Invalidator drops cached video info after a change.
-type Invalidator interface {
-	Invalidate(ctx context.Context, ids ...string) error
+// Cache forgets a video's cached info after a change; it never fails the
+// change, which is committed already.
+type Cache interface {
+	Forget(ctx context.Context, ids ...string)
 }
 
 // Settings tune the worker.
@@ -66,7 +67,7 @@ type Settings struct {
 type Worker struct {
 	store   Store
 	objects Objects
-	cache   Invalidator
+	cache   Cache
 	set     Settings
 	m       workerMetrics
 }
@@ -80,7 +81,7 @@ type workerMetrics struct {
 }
 
 // NewWorker returns a worker. reg may be nil.
-func NewWorker(store Store, objects Objects, cache Invalidator, set Settings, reg prometheus.Registerer) *Worker {
+func NewWorker(store Store, objects Objects, cache Cache, set Settings, reg prometheus.Registerer) *Worker {
 	m := workerMetrics{
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cloudflix_encode_jobs_total",
@@ -131,7 +132,7 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("claim %s: %w", id, err)
 	}
-	w.invalidate(ctx, id)
+	w.cache.Forget(ctx, id)
 	log := slog.With("video_id", id, "attempt", claim.Attempt)
 
 	if claim.Attempt > w.set.MaxAttempts {
@@ -158,7 +159,7 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 			}
 			return w.retry(ctx, id, claim.Attempt, fmt.Errorf("mark ready: %w", err))
 		}
-		w.invalidate(ctx, id)
+		w.cache.Forget(ctx, id)
 		took := time.Since(start)
 		w.m.jobs.WithLabelValues("ready").Inc()
 		w.m.duration.Observe(took.Seconds())
@@ -185,7 +186,7 @@ func (w *Worker) fail(ctx context.Context, id, reason string) error {
 		return fmt.Errorf("mark %s failed: %w", id, err)
 	}
 	w.m.jobs.WithLabelValues("failed").Inc()
-	w.invalidate(ctx, id)
+	w.cache.Forget(ctx, id)
 	return nil
 }
 
@@ -207,7 +208,7 @@ func (w *Worker) retry(ctx context.Context, id string, attempt int, cause error)
 		return fmt.Errorf("release %s after %v: %w", id, cause, err)
 	}
 	w.m.jobs.WithLabelValues("retried").Inc()
-	w.invalidate(rctx, id)
+	w.cache.Forget(rctx, id)
 	return nil
 }
 
@@ -259,7 +260,7 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 	progress := func(f float64) {
 		// Encoding is most of the job; the upload takes the last 5%.
 		if err := w.store.SetProgress(ctx, v.ID, w.set.WorkerID, 0.95*f); err == nil {
-			w.invalidate(ctx, v.ID)
+			w.cache.Forget(ctx, v.ID)
 		}
 	}
 	renditions, err := w.set.Options.Encode(ctx, src, srcPath, hlsDir, ladder.For(src.Width, src.Height), progress)
@@ -325,12 +326,6 @@ func (w *Worker) uploadHLS(ctx context.Context, id, dir string) error {
 		err = gerr
 	}
 	return err
-}
-
-func (w *Worker) invalidate(ctx context.Context, id string) {
-	if err := w.cache.Invalidate(ctx, id); err != nil {
-		slog.WarnContext(ctx, "cache invalidation failed", "video_id", id, "err", err)
-	}
 }
 
 // mediaType is the Content-Type stored with an output file.

@@ -35,11 +35,11 @@ type Counters interface {
 	DrainCounters(ctx context.Context, set string) (map[string]int64, error)
 }
 
-const (
-	viewsSet        = "views:pending"
-	defaultPageSize = 24
-	maxPageSize     = 100
-)
+const viewsSet = "views:pending"
+
+// listPage bounds a page of the latest videos: 24 fills the home page's
+// grid at four and six columns.
+var listPage = video.PageRule{Default: 24, Max: 100}
 
 // Service implements the HostService gRPC API.
 type Service struct {
@@ -108,20 +108,9 @@ func decodeCursor(s string) (video.ListPosition, error) {
 	return video.ListPosition{CreatedAt: c.CreatedAt, ID: c.ID}, nil
 }
 
-// PageSize checks a requested page size; 0 means the default.
-func PageSize(n int32) (int, error) {
-	switch {
-	case n == 0:
-		return defaultPageSize, nil
-	case n < 0 || n > maxPageSize:
-		return 0, video.Invalid("page size must be between 1 and %d", maxPageSize)
-	}
-	return int(n), nil
-}
-
 // ListVideos lists ready videos, newest first.
 func (s *Service) ListVideos(ctx context.Context, req *pb.ListVideosRequest) (*pb.ListVideosResponse, error) {
-	size, err := PageSize(req.GetPageSize())
+	size, err := listPage.Size(req.PageSize)
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
 	}

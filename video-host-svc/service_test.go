@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/cloudflix/cloudflix/internal/cache/rediscache"
 	"github.com/cloudflix/cloudflix/internal/store/pgstore"
@@ -150,7 +151,7 @@ func TestErrorsMapToCodes(t *testing.T) {
 	}{
 		{get(f, ctx, "0190a1b2-0000-7000-8000-00000000dead"), codes.NotFound},
 		{get(f, ctx, ""), codes.InvalidArgument},
-		{list(f, ctx, &pb.ListVideosRequest{PageSize: 1000}), codes.InvalidArgument},
+		{list(f, ctx, &pb.ListVideosRequest{PageSize: proto.Int32(1000)}), codes.InvalidArgument},
 		{list(f, ctx, &pb.ListVideosRequest{Cursor: "not-ours"}), codes.InvalidArgument},
 	}
 	for i, c := range cases {
@@ -181,7 +182,7 @@ func TestListPagesThroughReadyVideos(t *testing.T) {
 	var seen []string
 	cursor := ""
 	for {
-		resp, err := f.svc.ListVideos(ctx, &pb.ListVideosRequest{PageSize: 2, Cursor: cursor})
+		resp, err := f.svc.ListVideos(ctx, &pb.ListVideosRequest{PageSize: proto.Int32(2), Cursor: cursor})
 		must(t, err)
 		for _, v := range resp.GetVideos() {
 			seen = append(seen, v.GetId())

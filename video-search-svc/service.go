@@ -41,12 +41,14 @@ type Cache interface {
 }
 
 const (
-	defaultPageSize = 20
-	maxPageSize     = 100
-	maxOffset       = 1000
-	maxQueryRunes   = 200
-	defaultSuggest  = 8
-	maxSuggest      = 20
+	maxOffset     = 1000
+	maxQueryRunes = 200
+)
+
+// The pages of results and of suggestions.
+var (
+	resultPage  = video.PageRule{Default: 20, Max: 100}
+	suggestPage = video.PageRule{Default: 8, Max: 20}
 )
 
 // Service implements the SearchService gRPC API.
@@ -71,9 +73,14 @@ func New(store Store, c Cache, ttl time.Duration, reg prometheus.Registerer) *Se
 	return s
 }
 
+// normalize folds the query's white space and checks it: a query is
+// required and bounded.
 func normalize(q string) (string, error) {
 	q = strings.Join(strings.Fields(q), " ")
-	if utf8.RuneCountInString(q) > maxQueryRunes {
+	switch {
+	case q == "":
+		return "", video.Invalid("query is required")
+	case utf8.RuneCountInString(q) > maxQueryRunes:
 		return "", video.Invalid("query is longer than %d characters", maxQueryRunes)
 	}
 	return q, nil
@@ -85,15 +92,9 @@ func (s *Service) Search(ctx context.Context, req *pb.SearchRequest) (*pb.Search
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
 	}
-	if q == "" {
-		return nil, rpc.Error(ctx, video.Invalid("query is required"))
-	}
-	size := int(req.GetPageSize())
-	switch {
-	case size == 0:
-		size = defaultPageSize
-	case size < 0 || size > maxPageSize:
-		return nil, rpc.Error(ctx, video.Invalid("page size must be between 1 and %d", maxPageSize))
+	size, err := resultPage.Size(req.PageSize)
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
 	}
 	offset, err := decodeOffset(req.GetCursor())
 	if err != nil {
@@ -126,17 +127,11 @@ func (s *Service) Suggest(ctx context.Context, req *pb.SuggestRequest) (*pb.Sugg
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
 	}
-	limit := int(req.GetLimit())
-	switch {
-	case limit == 0:
-		limit = defaultSuggest
-	case limit < 0 || limit > maxSuggest:
-		return nil, rpc.Error(ctx, video.Invalid("limit must be between 1 and %d", maxSuggest))
+	limit, err := suggestPage.Size(req.Limit)
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
 	}
 	resp := &pb.SuggestResponse{}
-	if q == "" {
-		return resp, nil
-	}
 	err = s.cached(ctx, "suggest", fmt.Sprintf("%s\x00%d", strings.ToLower(q), limit), resp, func() error {
 		out, err := s.store.Suggest(ctx, q, limit)
 		resp.Suggestions = out

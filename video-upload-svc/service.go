@@ -48,9 +48,10 @@ type Objects interface {
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
 }
 
-// Invalidator drops cached video info after a change.
-type Invalidator interface {
-	Invalidate(ctx context.Context, ids ...string) error
+// Cache forgets a video's cached info after a change; it never fails the
+// change, which is committed already.
+type Cache interface {
+	Forget(ctx context.Context, ids ...string)
 }
 
 // Limits are what an upload may be.
@@ -78,7 +79,7 @@ type Service struct {
 	pb.UnimplementedUploadServiceServer
 	store     Store
 	objects   Objects
-	cache     Invalidator
+	cache     Cache
 	limits    Limits
 	enqueued  func() // wakes the outbox relay
 	completed *prometheus.CounterVec
@@ -87,7 +88,7 @@ type Service struct {
 
 // New returns the service. enqueued is called after a video is marked
 // uploaded, to publish its encode job without waiting.
-func New(store Store, objects Objects, cache Invalidator, limits Limits, enqueued func(), reg prometheus.Registerer) *Service {
+func New(store Store, objects Objects, cache Cache, limits Limits, enqueued func(), reg prometheus.Registerer) *Service {
 	s := &Service{store: store, objects: objects, cache: cache, limits: limits, enqueued: enqueued,
 		completed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cloudflix_uploads_total",
@@ -379,7 +380,7 @@ func (s *Service) complete(ctx context.Context, id string) (video.Video, error) 
 	}
 	s.completed.WithLabelValues("completed").Inc()
 	s.bytes.Add(float64(sess.SizeBytes))
-	s.invalidate(ctx, id)
+	s.cache.Forget(ctx, id)
 	s.enqueued()
 	return v, nil
 }
@@ -453,12 +454,6 @@ func (s *Service) AbortUpload(ctx context.Context, req *pb.AbortUploadRequest) (
 		return nil, rpc.Error(ctx, fmt.Errorf("delete video %s: %w", sess.VideoID, err))
 	}
 	s.completed.WithLabelValues("aborted").Inc()
-	s.invalidate(ctx, sess.VideoID)
+	s.cache.Forget(ctx, sess.VideoID)
 	return &pb.AbortUploadResponse{}, nil
-}
-
-func (s *Service) invalidate(ctx context.Context, id string) {
-	if err := s.cache.Invalidate(ctx, id); err != nil {
-		slog.WarnContext(ctx, "cache invalidation failed", "video_id", id, "err", err)
-	}
 }

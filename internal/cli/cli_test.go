@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/cloudflix/cloudflix/internal/config"
 )
 
 func TestParseTargets(t *testing.T) {
@@ -77,5 +79,22 @@ func TestVersion(t *testing.T) {
 	out, _, err := run(t, nil, "version")
 	if err != nil || !strings.HasPrefix(out, "cloudflix ") {
 		t.Fatalf("version = %q, %v", out, err)
+	}
+}
+
+func TestSiteURL(t *testing.T) {
+	for _, c := range []struct {
+		rc   config.Router
+		want string
+	}{
+		{config.Router{HTTPAddr: ":8080"}, "http://localhost:8080"},
+		{config.Router{HTTPAddr: "0.0.0.0:8080"}, "http://localhost:8080"},
+		{config.Router{HTTPAddr: "[::]:80"}, "http://localhost:80"},
+		{config.Router{HTTPAddr: "127.0.0.1:9000"}, "http://127.0.0.1:9000"},
+		{config.Router{HTTPAddr: ":8080", PublicURL: "https://videos.example.org/"}, "https://videos.example.org"},
+	} {
+		if got := siteURL(c.rc); got != c.want {
+			t.Errorf("siteURL(%+v) = %q, want %q", c.rc, got, c.want)
+		}
 	}
 }

@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -96,6 +99,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			return err
 		}
 		slog.Info("target config", append([]any{"target", t}, config.LogAttrs(cfg)...)...)
+		if rc, ok := cfg.(*config.Router); ok {
+			g.Go(func() error { announce(gctx, p, *rc, backends); return nil })
+		}
 		g.Go(func() error {
 			if err := run(gctx); err != nil {
 				return fmt.Errorf("%s: %w", t, err)
@@ -114,6 +120,45 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	slog.Info("stopped")
 	return nil
+}
+
+// announce says once, when the process is ready, where a person opens the
+// platform (and where its data is kept, when it is kept here).
+func announce(ctx context.Context, p *platform.Process, rc config.Router, b config.Backends) {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for len(p.Ready.Run(ctx, 2*time.Second)) > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+	var attrs []any
+	if len(b.InProcess()) > 0 {
+		dir, err := filepath.Abs(b.DataDir)
+		if err != nil {
+			dir = b.DataDir
+		}
+		attrs = append(attrs, "data_dir", dir)
+	}
+	slog.Info("CloudFlix is running at "+siteURL(rc), attrs...)
+}
+
+// siteURL is where a browser reaches the router: the public URL when one is
+// set, else its listen address, with a wildcard host read as this machine.
+func siteURL(rc config.Router) string {
+	if rc.PublicURL != "" {
+		return strings.TrimRight(rc.PublicURL, "/")
+	}
+	host, port, err := net.SplitHostPort(rc.HTTPAddr)
+	if err != nil {
+		return "http://" + rc.HTTPAddr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // targetRunner returns the run function of one target with its loaded config.

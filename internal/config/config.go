@@ -300,8 +300,11 @@ func LogAttrs(cfg any) []any {
 	var attrs []any
 	_ = walk(reflect.ValueOf(cfg).Elem(), func(f reflect.StructField, fv reflect.Value) error {
 		var val any = fv.Interface()
-		if s, ok := val.(Secret); ok {
-			val = s.LogValue()
+		switch v := val.(type) {
+		case Secret:
+			val = v.LogValue()
+		case time.Duration:
+			val = v.String() // "24h0m0s", not nanoseconds
 		}
 		attrs = append(attrs, slog.Any(f.Tag.Get("env"), val))
 		return nil

@@ -85,3 +85,15 @@ func TestSecretsMasked(t *testing.T) {
 		t.Fatalf("secrets = %d, want 5", secrets)
 	}
 }
+
+func TestDurationsLoggedAsDurations(t *testing.T) {
+	var up Upload
+	if err := load(&up, func(string) (string, bool) { return "", false }); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", LogAttrs(&up)...)
+	if !strings.Contains(buf.String(), `"CLOUDFLIX_UPLOAD_SESSION_TTL":"24h0m0s"`) {
+		t.Fatalf("session TTL not logged as a duration: %s", buf.String())
+	}
+}

@@ -1,6 +1,6 @@
 // Package telemetry sets up a process's traces, logs and metrics: an
 // OpenTelemetry tracer provider exporting over OTLP, W3C trace-context
-// propagation, JSON slog logs that carry the trace id, and a Prometheus
+// propagation, JSON slog logs (text on a terminal) that carry the trace id, and a Prometheus
 // registry with the Go runtime and process collectors. It must never decide
 // anything about videos; services only record into what it sets up.
 package telemetry
@@ -22,6 +22,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.37.0"
 	"go.opentelemetry.io/otel/trace"
+	"golang.org/x/term"
 )
 
 // Options configure Setup.
@@ -46,7 +47,7 @@ func Setup(ctx context.Context, o Options) (*Telemetry, error) {
 	if err := level.UnmarshalText([]byte(strings.ToUpper(o.LogLevel))); err != nil {
 		return nil, fmt.Errorf("log level %q: %w", o.LogLevel, err)
 	}
-	slog.SetDefault(slog.New(TraceHandler{slog.NewJSONHandler(o.LogOutput, &slog.HandlerOptions{Level: level})}).With("service", o.Service))
+	slog.SetDefault(slog.New(TraceHandler{logHandler(o.LogOutput, level)}).With("service", o.Service))
 
 	tp, err := SetupTracing(ctx, o.Service, o.Version, o.OTLPEndpoint)
 	if err != nil {
@@ -88,6 +89,16 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("telemetry shutdown: %w", err)
 	}
 	return nil
+}
+
+// logHandler writes JSON lines, what log collectors read, unless out is a
+// terminal: a person reading it gets slog's text form.
+func logHandler(out io.Writer, level slog.Level) slog.Handler {
+	opts := &slog.HandlerOptions{Level: level}
+	if f, ok := out.(interface{ Fd() uintptr }); ok && term.IsTerminal(int(f.Fd())) {
+		return slog.NewTextHandler(out, opts)
+	}
+	return slog.NewJSONHandler(out, opts)
 }
 
 // TraceHandler adds trace_id and span_id to every record logged with a

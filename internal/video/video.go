@@ -21,15 +21,6 @@ const (
 	StateDeleted    State = "deleted"
 )
 
-// Valid reports whether s is one of the known states.
-func (s State) Valid() bool {
-	switch s {
-	case StateUploading, StateUploaded, StateProcessing, StateReady, StateFailed, StateDeleted:
-		return true
-	}
-	return false
-}
-
 // Terminal reports whether a video in s will not change without a new request.
 func (s State) Terminal() bool {
 	return s == StateReady || s == StateFailed || s == StateDeleted
@@ -126,6 +117,26 @@ func ThumbnailKey(id string) string      { return "videos/" + id + "/thumb.jpg" 
 func StoryboardKey(id string) string     { return "videos/" + id + "/storyboard.jpg" }
 func StoryboardVTTKey(id string) string  { return "videos/" + id + "/storyboard.vtt" }
 func VideoPrefix(id string) string       { return "videos/" + id + "/" }
+
+// PageRule bounds one page of a list: Default items when the caller asks
+// for no size, at most Max. Each list states its rule once, in the service
+// that serves it; the edge passes what the client asked for unchanged.
+type PageRule struct {
+	Default int
+	Max     int
+}
+
+// Size is the page size for a request: the default when requested is nil
+// (the caller did not ask), else requested if it is within 1..Max.
+func (r PageRule) Size(requested *int32) (int, error) {
+	if requested == nil {
+		return r.Default, nil
+	}
+	if n := *requested; n < 1 || int(n) > r.Max {
+		return 0, Invalid("limit must be between 1 and %d", r.Max)
+	}
+	return int(*requested), nil
+}
 
 // ListPosition is a keyset position in a newest-first list of videos; the
 // zero value is the start of the list.

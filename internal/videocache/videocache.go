@@ -112,6 +112,15 @@ func (c *Cache) lifetime(v video.Video) time.Duration {
 	return changingTTL
 }
 
+// Forget is Invalidate for writers that have committed their change and
+// must not fail because of the cache: a failure is logged, and the entry
+// lives at most its lifetime.
+func (c *Cache) Forget(ctx context.Context, ids ...string) {
+	if err := c.Invalidate(ctx, ids...); err != nil {
+		slog.WarnContext(ctx, "cache invalidation failed", "video_ids", ids, "err", err)
+	}
+}
+
 // Invalidate drops the cached info of the given videos; writers call it after
 // every committed change.
 func (c *Cache) Invalidate(ctx context.Context, ids ...string) error {

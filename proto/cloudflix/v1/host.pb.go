@@ -66,8 +66,10 @@ func (x *GetVideoRequest) GetId() string {
 }
 
 type ListVideosRequest struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	PageSize int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many videos a page holds; unset: the service's default. A value
+	// outside the service's bounds is INVALID_ARGUMENT.
+	PageSize *int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3,oneof" json:"page_size,omitempty"`
 	// Opaque cursor from a previous response's next_cursor.
 	Cursor        string `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -105,8 +107,8 @@ func (*ListVideosRequest) Descriptor() ([]byte, []int) {
 }
 
 func (x *ListVideosRequest) GetPageSize() int32 {
-	if x != nil {
-		return x.PageSize
+	if x != nil && x.PageSize != nil {
+		return *x.PageSize
 	}
 	return 0
 }
@@ -256,10 +258,12 @@ const file_cloudflix_v1_host_proto_rawDesc = "" +
 	"\n" +
 	"\x17cloudflix/v1/host.proto\x12\fcloudflix.v1\x1a\x18cloudflix/v1/video.proto\"!\n" +
 	"\x0fGetVideoRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"H\n" +
-	"\x11ListVideosRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x16\n" +
-	"\x06cursor\x18\x02 \x01(\tR\x06cursor\"b\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"[\n" +
+	"\x11ListVideosRequest\x12 \n" +
+	"\tpage_size\x18\x01 \x01(\x05H\x00R\bpageSize\x88\x01\x01\x12\x16\n" +
+	"\x06cursor\x18\x02 \x01(\tR\x06cursorB\f\n" +
+	"\n" +
+	"_page_size\"b\n" +
 	"\x12ListVideosResponse\x12+\n" +
 	"\x06videos\x18\x01 \x03(\v2\x13.cloudflix.v1.VideoR\x06videos\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
@@ -316,6 +320,7 @@ func file_cloudflix_v1_host_proto_init() {
 		return
 	}
 	file_cloudflix_v1_video_proto_init()
+	file_cloudflix_v1_host_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

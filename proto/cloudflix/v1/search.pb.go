@@ -22,10 +22,12 @@ const (
 )
 
 type SearchRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Query         string                 `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
-	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	Cursor        string                 `protobuf:"bytes,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Query string                 `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// How many results a page holds; unset: the service's default. A value
+	// outside the service's bounds is INVALID_ARGUMENT.
+	PageSize      *int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3,oneof" json:"page_size,omitempty"`
+	Cursor        string `protobuf:"bytes,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -68,8 +70,8 @@ func (x *SearchRequest) GetQuery() string {
 }
 
 func (x *SearchRequest) GetPageSize() int32 {
-	if x != nil {
-		return x.PageSize
+	if x != nil && x.PageSize != nil {
+		return *x.PageSize
 	}
 	return 0
 }
@@ -186,9 +188,10 @@ func (x *SearchResponse) GetNextCursor() string {
 }
 
 type SuggestRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Prefix        string                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
-	Limit         int32                  `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Prefix string                 `protobuf:"bytes,1,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// How many suggestions at most; unset: the service's default.
+	Limit         *int32 `protobuf:"varint,2,opt,name=limit,proto3,oneof" json:"limit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -231,8 +234,8 @@ func (x *SuggestRequest) GetPrefix() string {
 }
 
 func (x *SuggestRequest) GetLimit() int32 {
-	if x != nil {
-		return x.Limit
+	if x != nil && x.Limit != nil {
+		return *x.Limit
 	}
 	return 0
 }
@@ -285,21 +288,24 @@ var File_cloudflix_v1_search_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_search_proto_rawDesc = "" +
 	"\n" +
-	"\x19cloudflix/v1/search.proto\x12\fcloudflix.v1\x1a\x18cloudflix/v1/video.proto\"Z\n" +
+	"\x19cloudflix/v1/search.proto\x12\fcloudflix.v1\x1a\x18cloudflix/v1/video.proto\"m\n" +
 	"\rSearchRequest\x12\x14\n" +
-	"\x05query\x18\x01 \x01(\tR\x05query\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x16\n" +
-	"\x06cursor\x18\x03 \x01(\tR\x06cursor\"O\n" +
+	"\x05query\x18\x01 \x01(\tR\x05query\x12 \n" +
+	"\tpage_size\x18\x02 \x01(\x05H\x00R\bpageSize\x88\x01\x01\x12\x16\n" +
+	"\x06cursor\x18\x03 \x01(\tR\x06cursorB\f\n" +
+	"\n" +
+	"_page_size\"O\n" +
 	"\fSearchResult\x12)\n" +
 	"\x05video\x18\x01 \x01(\v2\x13.cloudflix.v1.VideoR\x05video\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x01R\x05score\"g\n" +
 	"\x0eSearchResponse\x124\n" +
 	"\aresults\x18\x01 \x03(\v2\x1a.cloudflix.v1.SearchResultR\aresults\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor\">\n" +
+	"nextCursor\"M\n" +
 	"\x0eSuggestRequest\x12\x16\n" +
-	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x14\n" +
-	"\x05limit\x18\x02 \x01(\x05R\x05limit\"3\n" +
+	"\x06prefix\x18\x01 \x01(\tR\x06prefix\x12\x19\n" +
+	"\x05limit\x18\x02 \x01(\x05H\x00R\x05limit\x88\x01\x01B\b\n" +
+	"\x06_limit\"3\n" +
 	"\x0fSuggestResponse\x12 \n" +
 	"\vsuggestions\x18\x01 \x03(\tR\vsuggestions2\x9c\x01\n" +
 	"\rSearchService\x12C\n" +
@@ -347,6 +353,8 @@ func file_cloudflix_v1_search_proto_init() {
 		return
 	}
 	file_cloudflix_v1_video_proto_init()
+	file_cloudflix_v1_search_proto_msgTypes[0].OneofWrappers = []any{}
+	file_cloudflix_v1_search_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
