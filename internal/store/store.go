@@ -54,6 +54,49 @@ func ValidID(id string) bool {
 	return err == nil && u.String() == id
 }
 
+// NewVideo checks a video and its upload session as CreateVideo is given
+// them, and completes them for the insert: the session's video id defaults
+// to the video's, and no tags are an empty list, never NULL.
+func NewVideo(v video.Video, u video.UploadSession) (video.Video, video.UploadSession, error) {
+	if !ValidID(v.ID) {
+		return video.Video{}, video.UploadSession{}, video.Invalid("video id %q is not a canonical UUID", v.ID)
+	}
+	if u.VideoID == "" {
+		u.VideoID = v.ID
+	}
+	if u.VideoID != v.ID {
+		return video.Video{}, video.UploadSession{}, video.Invalid("upload session is for video %q, not %q", u.VideoID, v.ID)
+	}
+	if v.Tags == nil {
+		v.Tags = []string{}
+	}
+	return v, u, nil
+}
+
+// CheckListPosition refuses a LatestVideos position whose id cannot name a
+// video: it is the caller's mistake, not the end of the list.
+func CheckListPosition(after video.ListPosition) error {
+	if after.ID != "" && !ValidID(after.ID) {
+		return video.Invalid("list position id %q is not a video id", after.ID)
+	}
+	return nil
+}
+
+// ViewCounts is the part of AddViews' counts that a store applies, as two
+// parallel lists. Counts of zero change nothing, and an id that cannot name
+// a video is skipped rather than failing the batch it came in.
+func ViewCounts(counts map[string]int64) (ids []string, ns []int64) {
+	ids = make([]string, 0, len(counts))
+	ns = make([]int64, 0, len(counts))
+	for id, n := range counts {
+		if n != 0 && ValidID(id) {
+			ids = append(ids, id)
+			ns = append(ns, n)
+		}
+	}
+	return ids, ns
+}
+
 // TraceParent is the W3C traceparent of the span in ctx, or "": adapters
 // keep it with each outbox entry so that the job joins the request's trace.
 func TraceParent(ctx context.Context) string {

@@ -10,7 +10,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -102,53 +101,18 @@ const videoColumns = `id::text, title, description, tags, state, failure_reason,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
 	created_at, updated_at`
 
-// rendition is the stored JSON form of a video.Rendition; its field names are
-// part of the schema, so they are spelled out here rather than derived.
-type rendition struct {
-	Name             string  `json:"name"`
-	Width            int     `json:"width"`
-	Height           int     `json:"height"`
-	Bandwidth        int64   `json:"bandwidth"`
-	AverageBandwidth int64   `json:"average_bandwidth"`
-	Codecs           string  `json:"codecs"`
-	FrameRate        float64 `json:"frame_rate"`
-}
-
-func encodeRenditions(rs []video.Rendition) ([]byte, error) {
-	out := make([]rendition, len(rs))
-	for i, r := range rs {
-		out[i] = rendition(r)
-	}
-	return json.Marshal(out)
-}
-
 func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	var (
 		v          video.Video
-		state      string
 		renditions []byte
 	)
-	dest := append([]any{&v.ID, &v.Title, &v.Description, &v.Tags, &state, &v.FailureReason, &v.Progress,
+	dest := append([]any{&v.ID, &v.Title, &v.Description, &v.Tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
 		&v.CreatedAt, &v.UpdatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
-	v.State = video.State(state)
-	var rs []rendition
-	if err := json.Unmarshal(renditions, &rs); err != nil {
-		return video.Video{}, fmt.Errorf("renditions of %s: %w", v.ID, err)
-	}
-	if len(rs) > 0 {
-		v.Renditions = make([]video.Rendition, len(rs))
-		for i, r := range rs {
-			v.Renditions[i] = video.Rendition(r)
-		}
-	}
-	if len(v.Tags) == 0 {
-		v.Tags = nil
-	}
-	return v, nil
+	return store.ScannedVideo(v, renditions)
 }
 
 // querier is what both the pool and a transaction offer.
@@ -156,50 +120,34 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// whyNot explains a conditional UPDATE that matched no row: ErrNotFound when
-// the video is absent (or deleted, when deletedIsGone), else ErrWrongState.
+// whyNot looks up why a conditional UPDATE matched no row; store.WhyNot
+// says what that means.
 func whyNot(ctx context.Context, q querier, id string, deletedIsGone bool) error {
-	var state string
+	var state video.State
 	err := q.QueryRow(ctx, "SELECT state FROM videos WHERE id = $1", id).Scan(&state)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return video.ErrNotFound
-	case err != nil:
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
-	case deletedIsGone && state == string(video.StateDeleted):
-		return video.ErrNotFound
 	}
-	return fmt.Errorf("video is %s: %w", state, video.ErrWrongState)
+	return store.WhyNot(state, err == nil, deletedIsGone)
 }
-
-func micros(d time.Duration) int64 { return d.Microseconds() }
 
 // CreateVideo inserts v in state uploading together with its upload session,
 // in one transaction. v.CreatedAt, when set, is kept (imports and tests);
 // otherwise it is the time of the insert.
 func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
-	if !store.ValidID(v.ID) {
-		return video.Invalid("video id %q is not a canonical UUID", v.ID)
-	}
-	if u.VideoID == "" {
-		u.VideoID = v.ID
-	}
-	if u.VideoID != v.ID {
-		return video.Invalid("upload session is for video %q, not %q", u.VideoID, v.ID)
-	}
-	tags := v.Tags
-	if tags == nil {
-		tags = []string{}
+	v, u, err := store.NewVideo(v, u)
+	if err != nil {
+		return err
 	}
 	var createdAt *time.Time
 	if !v.CreatedAt.IsZero() {
 		createdAt = &v.CreatedAt
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO videos (id, title, description, tags, state, size_bytes, content_type, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, 'uploading', $5, $6, coalesce($7, now()), now())`,
-			v.ID, v.Title, v.Description, tags, v.SizeBytes, v.ContentType, createdAt)
+			v.ID, v.Title, v.Description, v.Tags, v.SizeBytes, v.ContentType, createdAt)
 		if err != nil {
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -331,8 +279,8 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 	if limit <= 0 {
 		return nil, nil
 	}
-	if after.ID != "" && !store.ValidID(after.ID) {
-		return nil, video.Invalid("list position id %q is not a video id", after.ID)
+	if err := store.CheckListPosition(after); err != nil {
+		return nil, err
 	}
 	var (
 		rows pgx.Rows
@@ -379,14 +327,7 @@ func collectVideos(rows pgx.Rows) ([]video.Video, error) {
 // are skipped: counts arrive in batches from a cache and one stale id must
 // not lose the rest.
 func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
-	ids := make([]string, 0, len(counts))
-	ns := make([]int64, 0, len(counts))
-	for id, n := range counts {
-		if n != 0 && store.ValidID(id) {
-			ids = append(ids, id)
-			ns = append(ns, n)
-		}
-	}
+	ids, ns := store.ViewCounts(counts)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -424,7 +365,7 @@ func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.D
 			lease_until = now() + $3 * interval '1 microsecond',
 			progress = 0, encode_attempts = encode_attempts + 1, updated_at = now()
 		WHERE id = $1 AND (state = 'uploaded' OR (state = 'processing' AND lease_until < now()))
-		RETURNING `+videoColumns+`, encode_attempts`, id, worker, micros(lease)), &c.Attempt)
+		RETURNING `+videoColumns+`, encode_attempts`, id, worker, lease.Microseconds()), &c.Attempt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = whyNot(ctx, s.pool, id, false)
 	}
@@ -443,7 +384,7 @@ const leaseHeld = `id = $1 AND state = 'processing' AND lease_owner = $2`
 func (s *Store) RenewLease(ctx context.Context, id, worker string, lease time.Duration) error {
 	if err := s.execHeld(ctx, id, `
 		UPDATE videos SET lease_until = now() + $3 * interval '1 microsecond', updated_at = now()
-		WHERE `+leaseHeld, worker, micros(lease)); err != nil {
+		WHERE `+leaseHeld, worker, lease.Microseconds()); err != nil {
 		return fmt.Errorf("renew lease on %s: %w", id, err)
 	}
 	return nil
@@ -476,7 +417,7 @@ func (s *Store) execHeld(ctx context.Context, id, sql string, worker string, arg
 // MarkReady publishes worker's finished encode: processing to ready with the
 // encode's facts, progress 1 and the lease cleared.
 func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error) {
-	renditions, err := encodeRenditions(e.Renditions)
+	renditions, err := store.EncodeRenditions(e.Renditions)
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
 	}
@@ -536,7 +477,7 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO outbox (video_id, available_at, trace_parent)
-			VALUES ($1, now() + $2 * interval '1 microsecond', $3)`, id, micros(max(retryAfter, 0)), store.TraceParent(ctx))
+			VALUES ($1, now() + $2 * interval '1 microsecond', $3)`, id, max(retryAfter, 0).Microseconds(), store.TraceParent(ctx))
 		return err
 	})
 	if err != nil {
@@ -632,7 +573,7 @@ func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (in
 			  AND NOT EXISTS (
 				SELECT 1 FROM outbox o WHERE o.video_id = v.id
 				AND (o.sent_at IS NULL OR o.created_at > now() - $1 * interval '1 microsecond'))
-			ORDER BY v.id`, micros(max(uploadedFor, 0)))
+			ORDER BY v.id`, max(uploadedFor, 0).Microseconds())
 		n = tag.RowsAffected()
 		return err
 	})

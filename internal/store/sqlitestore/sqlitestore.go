@@ -160,72 +160,39 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, now int64) error)
 	return tx.Commit()
 }
 
-// micros is t in Unix microseconds, the schema's time; fromMicros, back.
-func micros(t time.Time) int64      { return t.UnixMicro() }
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+// fromUnixMicros is a time as the schema keeps it, in Unix microseconds
+// (time.Time.UnixMicro), back in UTC.
+func fromUnixMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 // videoColumns is what scanVideo reads, in order.
 const videoColumns = `id, title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
 	created_at, updated_at`
 
-// rendition is the stored JSON form of a video.Rendition; its field names are
-// part of the schema (the same as PostgreSQL's), so they are spelled out.
-type rendition struct {
-	Name             string  `json:"name"`
-	Width            int     `json:"width"`
-	Height           int     `json:"height"`
-	Bandwidth        int64   `json:"bandwidth"`
-	AverageBandwidth int64   `json:"average_bandwidth"`
-	Codecs           string  `json:"codecs"`
-	FrameRate        float64 `json:"frame_rate"`
-}
-
-func encodeRenditions(rs []video.Rendition) (string, error) {
-	out := make([]rendition, len(rs))
-	for i, r := range rs {
-		out[i] = rendition(r)
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
-}
-
 // scanner is what both *sql.Row and *sql.Rows offer.
 type scanner interface {
 	Scan(dest ...any) error
 }
 
+// scanVideo reads a row of videoColumns, then extra. Tags are a JSON array
+// and times Unix microseconds in this schema.
 func scanVideo(row scanner, extra ...any) (video.Video, error) {
 	var (
 		v                    video.Video
-		state, tags, rends   string
+		tags, renditions     []byte
 		createdAt, updatedAt int64
 	)
-	dest := append([]any{&v.ID, &v.Title, &v.Description, &tags, &state, &v.FailureReason, &v.Progress,
-		&v.DurationSeconds, &v.Width, &v.Height, &rends, &v.Views, &v.SizeBytes, &v.ContentType,
+	dest := append([]any{&v.ID, &v.Title, &v.Description, &tags, &v.State, &v.FailureReason, &v.Progress,
+		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
 		&createdAt, &updatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
-	v.State = video.State(state)
-	v.CreatedAt, v.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
-	if err := json.Unmarshal([]byte(tags), &v.Tags); err != nil {
+	if err := json.Unmarshal(tags, &v.Tags); err != nil {
 		return video.Video{}, fmt.Errorf("tags of %s: %w", v.ID, err)
 	}
-	if len(v.Tags) == 0 {
-		v.Tags = nil
-	}
-	var rs []rendition
-	if err := json.Unmarshal([]byte(rends), &rs); err != nil {
-		return video.Video{}, fmt.Errorf("renditions of %s: %w", v.ID, err)
-	}
-	if len(rs) > 0 {
-		v.Renditions = make([]video.Rendition, len(rs))
-		for i, r := range rs {
-			v.Renditions[i] = video.Rendition(r)
-		}
-	}
-	return v, nil
+	v.CreatedAt, v.UpdatedAt = fromUnixMicros(createdAt), fromUnixMicros(updatedAt)
+	return store.ScannedVideo(v, renditions)
 }
 
 func collectVideos(rows *sql.Rows) ([]video.Video, error) {
@@ -241,20 +208,15 @@ func collectVideos(rows *sql.Rows) ([]video.Video, error) {
 	return vs, rows.Err()
 }
 
-// whyNot explains a conditional UPDATE that matched no row: ErrNotFound when
-// the video is absent (or deleted, when deletedIsGone), else ErrWrongState.
+// whyNot looks up why a conditional UPDATE matched no row; store.WhyNot
+// says what that means.
 func whyNot(ctx context.Context, tx *sql.Tx, id string, deletedIsGone bool) error {
-	var state string
+	var state video.State
 	err := tx.QueryRowContext(ctx, "SELECT state FROM videos WHERE id = ?", id).Scan(&state)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return video.ErrNotFound
-	case err != nil:
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
-	case deletedIsGone && state == string(video.StateDeleted):
-		return video.ErrNotFound
 	}
-	return fmt.Errorf("video is %s: %w", state, video.ErrWrongState)
+	return store.WhyNot(state, err == nil, deletedIsGone)
 }
 
 // isUniqueViolation reports whether err is SQLite refusing a duplicate key.
@@ -269,31 +231,22 @@ func isUniqueViolation(err error) bool {
 // in one transaction. v.CreatedAt, when set, is kept (imports and tests);
 // otherwise it is the time of the insert.
 func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
-	if !store.ValidID(v.ID) {
-		return video.Invalid("video id %q is not a canonical UUID", v.ID)
+	v, u, err := store.NewVideo(v, u)
+	if err != nil {
+		return err
 	}
-	if u.VideoID == "" {
-		u.VideoID = v.ID
-	}
-	if u.VideoID != v.ID {
-		return video.Invalid("upload session is for video %q, not %q", u.VideoID, v.ID)
-	}
-	tags := v.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	tagsJSON, err := json.Marshal(tags)
+	tagsJSON, err := json.Marshal(v.Tags)
 	if err != nil {
 		return fmt.Errorf("create video %s: %w", v.ID, err)
 	}
-	wordsJSON, err := json.Marshal(documentWords(v.Title, tags, v.Description))
+	wordsJSON, err := json.Marshal(documentWords(v.Title, v.Tags, v.Description))
 	if err != nil {
 		return fmt.Errorf("create video %s: %w", v.ID, err)
 	}
 	err = s.write(ctx, func(tx *sql.Tx, now int64) error {
 		createdAt := now
 		if !v.CreatedAt.IsZero() {
-			createdAt = micros(v.CreatedAt)
+			createdAt = v.CreatedAt.UnixMicro()
 		}
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO videos (id, title, description, tags, words, state, size_bytes, content_type, created_at, updated_at)
@@ -308,7 +261,7 @@ func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSe
 		_, err = tx.ExecContext(ctx, `
 			INSERT INTO upload_sessions (video_id, upload_id, object_key, size_bytes, part_size, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`,
-			u.VideoID, u.UploadID, u.ObjectKey, u.SizeBytes, u.PartSize, micros(u.ExpiresAt))
+			u.VideoID, u.UploadID, u.ObjectKey, u.SizeBytes, u.PartSize, u.ExpiresAt.UnixMicro())
 		return err
 	})
 	if err != nil {
@@ -336,7 +289,7 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 	if err != nil {
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, err)
 	}
-	u.ExpiresAt = fromMicros(expiresAt)
+	u.ExpiresAt = fromUnixMicros(expiresAt)
 	return u, nil
 }
 
@@ -441,8 +394,8 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 	if limit <= 0 {
 		return nil, nil
 	}
-	if after.ID != "" && !store.ValidID(after.ID) {
-		return nil, video.Invalid("list position id %q is not a video id", after.ID)
+	if err := store.CheckListPosition(after); err != nil {
+		return nil, err
 	}
 	var (
 		rows *sql.Rows
@@ -456,11 +409,11 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 	case after.ID == "":
 		rows, err = s.r.QueryContext(ctx, `
 			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND created_at < ?2
-			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, micros(after.CreatedAt))
+			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, after.CreatedAt.UnixMicro())
 	default:
 		rows, err = s.r.QueryContext(ctx, `
 			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND (created_at, id) < (?2, ?3)
-			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, micros(after.CreatedAt), after.ID)
+			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, after.CreatedAt.UnixMicro(), after.ID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("latest videos: %w", err)
@@ -476,13 +429,8 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 // are skipped: counts arrive in batches from a cache and one stale id must
 // not lose the rest.
 func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
-	n := 0
-	for id, c := range counts {
-		if c != 0 && store.ValidID(id) {
-			n++
-		}
-	}
-	if n == 0 {
+	ids, ns := store.ViewCounts(counts)
+	if len(ids) == 0 {
 		return nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
@@ -492,11 +440,8 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 			return err
 		}
 		defer stmt.Close()
-		for id, c := range counts {
-			if c == 0 || !store.ValidID(id) {
-				continue
-			}
-			if _, err := stmt.ExecContext(ctx, id, c, now); err != nil {
+		for i, id := range ids {
+			if _, err := stmt.ExecContext(ctx, id, ns[i], now); err != nil {
 				return err
 			}
 		}
@@ -584,7 +529,7 @@ func (s *Store) execHeld(ctx context.Context, id, worker, query string, arg any)
 // MarkReady publishes worker's finished encode: processing to ready with the
 // encode's facts, progress 1 and the lease cleared.
 func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error) {
-	renditions, err := encodeRenditions(e.Renditions)
+	renditions, err := store.EncodeRenditions(e.Renditions)
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
 	}
@@ -593,7 +538,7 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 			duration_seconds = ?4, width = ?5, height = ?6, renditions = ?7,
 			lease_owner = NULL, lease_until = NULL, updated_at = ?3
 		WHERE `+leaseHeld+` RETURNING `+videoColumns,
-		e.DurationSeconds, e.Width, e.Height, renditions)
+		e.DurationSeconds, e.Width, e.Height, string(renditions))
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
 	}
@@ -713,7 +658,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEnt
 		if err := rows.Scan(&e.ID, &e.VideoID, &createdAt, &e.TraceParent); err != nil {
 			return nil, fmt.Errorf("pending outbox: %w", err)
 		}
-		e.CreatedAt = fromMicros(createdAt)
+		e.CreatedAt = fromUnixMicros(createdAt)
 		entries = append(entries, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -814,5 +759,5 @@ func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
 	if !oldest.Valid {
 		return 0, time.Time{}, nil
 	}
-	return n, fromMicros(oldest.Int64), nil
+	return n, fromUnixMicros(oldest.Int64), nil
 }
