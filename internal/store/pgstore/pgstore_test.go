@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -192,28 +191,5 @@ func TestSearchWordsFollowReadyVideos(t *testing.T) {
 	}
 	if got := words(); len(got) != 0 {
 		t.Fatalf("search_words with no ready video = %v, want empty", got)
-	}
-}
-
-func TestQueryWords(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   string
-		want []string
-	}{
-		{"", []string{}},
-		{"a & | ! ( ':*", []string{"a"}},
-		{"Mountain  SUNRISE", []string{"mountain", "sunrise"}},
-		{"moun:*A | x<->y", []string{"moun", "a", "x", "y"}},
-		{"Grandma's h264 recipe, 2024!", []string{"grandma", "s", "h264", "recipe", "2024"}},
-		{"café naïve", []string{"café", "naïve"}},
-		{"dup dup Dup", []string{"dup"}},
-		{"\u0301abc", []string{"abc"}},
-		{"one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen",
-			[]string{"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"}},
-	} {
-		if got := queryWords(tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("queryWords(%q) = %q, want %q", tc.in, got, tc.want)
-		}
 	}
 }
