@@ -18,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cloudflix/cloudflix"
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
@@ -73,25 +72,6 @@ func (s *Store) Close() { s.pool.Close() }
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("pgstore: ping: %w", err)
-	}
-	return nil
-}
-
-// Migrate applies cloudflix.Schema in one transaction. Every service runs it
-// at start-up, so the transaction first takes an advisory lock: replicas
-// starting together apply it one after another instead of racing on DDL.
-func (s *Store) Migrate(ctx context.Context) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrateLockKey)); err != nil {
-			return err
-		}
-		// No arguments: pgx sends it with the simple protocol, which runs
-		// a multi-statement script.
-		_, err := tx.Exec(ctx, cloudflix.Schema)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
 	}
 	return nil
 }

@@ -79,6 +79,40 @@ func TestMigrateIsIdempotentAndSafeConcurrently(t *testing.T) {
 	}
 }
 
+// A fresh server has no CloudFlix database yet: Migrate creates it, and
+// running it again changes nothing.
+func TestMigrateCreatesMissingDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	// testenv drops the database when the test ends, whoever created it.
+	url := testenv.Postgres(t)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, testenv.PostgresAdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{cfg.Database}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(ctx, Options{URL: url}); err == nil {
+		s.Close()
+		t.Fatal("Open of a missing database succeeded")
+	}
+	for range 2 {
+		if err := Migrate(ctx, Options{URL: url}); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+	}
+	s := open(t, Options{URL: url})
+	if _, err := s.LatestVideos(ctx, 10, video.ListPosition{}); err != nil {
+		t.Fatalf("LatestVideos after Migrate: %v", err)
+	}
+}
+
 func TestOpenFailsOnUnreachableServer(t *testing.T) {
 	t.Parallel()
 	addr, err := testenv.FreeAddr()
@@ -87,9 +121,13 @@ func TestOpenFailsOnUnreachableServer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if s, err := Open(ctx, Options{URL: "postgres://postgres@" + addr + "/x?sslmode=disable&connect_timeout=2"}); err == nil {
+	closed := Options{URL: "postgres://postgres@" + addr + "/x?sslmode=disable&connect_timeout=2"}
+	if s, err := Open(ctx, closed); err == nil {
 		s.Close()
 		t.Fatal("Open of a closed port succeeded")
+	}
+	if err := Migrate(ctx, closed); err == nil {
+		t.Fatal("Migrate on a closed port succeeded")
 	}
 	if _, err := Open(ctx, Options{URL: "::not a url::"}); err == nil {
 		t.Fatal("Open of a malformed URL succeeded")

@@ -16,7 +16,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,11 +29,6 @@ import (
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
-
-// schema is sqlite_schema.sql; applying it is idempotent.
-//
-//go:embed sqlite_schema.sql
-var schema string
 
 // Options configure Open.
 type Options struct {
@@ -74,7 +68,7 @@ func dsn(path string, readOnly bool) string {
 }
 
 // Open opens (creating when missing) the database file at o.Path, in WAL
-// mode, and checks that it answers. Migrate creates the tables.
+// mode, and checks that it answers. Store.Migrate creates the tables.
 func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.Path == "" {
 		return nil, errors.New("sqlitestore: open: no database path")
@@ -123,19 +117,6 @@ func (s *Store) Close() error {
 func (s *Store) Ping(ctx context.Context) error {
 	if err := errors.Join(s.r.PingContext(ctx), s.w.PingContext(ctx)); err != nil {
 		return fmt.Errorf("sqlitestore: ping: %w", err)
-	}
-	return nil
-}
-
-// Migrate applies the embedded schema in one write transaction, so that
-// processes starting together on one file apply it one after another.
-func (s *Store) Migrate(ctx context.Context) error {
-	err := s.write(ctx, func(tx *sql.Tx, _ int64) error {
-		_, err := tx.ExecContext(ctx, schema)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
 	return nil
 }
