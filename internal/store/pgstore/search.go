@@ -71,10 +71,7 @@ func anyExact(terms []store.Term) string {
 	return strings.Join(parts, " | ")
 }
 
-// Search finds READY videos matching every word of query: whole words,
-// prefixes of words, and words with a typo, in titles, tags and descriptions.
-// Hits come best first; a title match ranks above a tag match above a
-// description match. An empty query finds nothing.
+// Search implements [store.Store.Search].
 func (s *Store) Search(ctx context.Context, query string, limit, offset int) ([]video.SearchHit, error) {
 	terms, err := store.SearchTerms(ctx, query, limit, s.resolve)
 	if err != nil {
@@ -111,9 +108,7 @@ func (s *Store) Search(ctx context.Context, query string, limit, offset int) ([]
 	return hits, nil
 }
 
-// Suggest completes what a person is typing: up to limit distinct titles of
-// READY videos whose title has every word of prefix (each as a prefix, or
-// corrected for a typo), best match first, then most viewed.
+// Suggest implements [store.Store.Suggest].
 func (s *Store) Suggest(ctx context.Context, prefix string, limit int) ([]string, error) {
 	terms, err := store.SearchTerms(ctx, prefix, limit, s.resolve)
 	if err != nil {

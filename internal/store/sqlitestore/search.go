@@ -159,10 +159,7 @@ func anyExact(terms []store.Term) string {
 	return strings.Join(parts, " OR ")
 }
 
-// Search finds READY videos matching every word of query: whole words,
-// prefixes of words, and words with a typo, in titles, tags and descriptions.
-// Hits come best first; a title match ranks above a tag match above a
-// description match. An empty query finds nothing.
+// Search implements [store.Store.Search].
 //
 // The score is FTS5's BM25 with columns weighted title 10, tags 4,
 // description 1 (negated, so that higher is better), plus the same for the
@@ -207,9 +204,7 @@ func (s *Store) Search(ctx context.Context, query string, limit, offset int) ([]
 	return hits, nil
 }
 
-// Suggest completes what a person is typing: up to limit distinct titles of
-// READY videos whose title has every word of prefix (each as a prefix, or
-// corrected for a typo), best match first, then most viewed.
+// Suggest implements [store.Store.Suggest].
 func (s *Store) Suggest(ctx context.Context, prefix string, limit int) ([]string, error) {
 	terms, err := store.SearchTerms(ctx, prefix, limit, s.resolve)
 	if err != nil {

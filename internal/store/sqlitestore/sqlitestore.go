@@ -113,7 +113,8 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers, to readers and to the writer.
+// Ping implements [store.Store.Ping]: both the readers and the writer
+// answer.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := errors.Join(s.r.PingContext(ctx), s.w.PingContext(ctx)); err != nil {
 		return fmt.Errorf("sqlitestore: ping: %w", err)
@@ -208,9 +209,7 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
-// CreateVideo inserts v in state uploading together with its upload session,
-// in one transaction. v.CreatedAt, when set, is kept (imports and tests);
-// otherwise it is the time of the insert.
+// CreateVideo implements [store.Store.CreateVideo].
 func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
 	v, u, err := store.NewVideo(v, u)
 	if err != nil {
@@ -251,7 +250,7 @@ func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSe
 	return nil
 }
 
-// UploadSession returns the open upload session of a video, or ErrNotFound.
+// UploadSession implements [store.Store.UploadSession].
 func (s *Store) UploadSession(ctx context.Context, videoID string) (video.UploadSession, error) {
 	if !store.ValidID(videoID) {
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, video.ErrNotFound)
@@ -274,10 +273,7 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 	return u, nil
 }
 
-// MarkUploaded moves a video from uploading to uploaded, removes its upload
-// session and writes its encode job to the outbox, all in one transaction.
-// A video in any other state gives ErrWrongState; a deleted or absent one,
-// ErrNotFound.
+// MarkUploaded implements [store.Store.MarkUploaded].
 func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, error) {
 	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, video.ErrNotFound)
@@ -314,9 +310,7 @@ func insertJob(ctx context.Context, tx *sql.Tx, videoID string, now, availableAt
 	return err
 }
 
-// DeleteVideo moves a video from any state but deleted to deleted, removes
-// its upload session and unsent encode jobs, and returns the video as it was
-// before. A worker encoding it loses its lease on the next renewal.
+// DeleteVideo implements [store.Store.DeleteVideo].
 func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, error) {
 	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, video.ErrNotFound)
@@ -351,7 +345,7 @@ func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, e
 	return v, nil
 }
 
-// Video returns a video that is not deleted, or ErrNotFound.
+// Video implements [store.Store.Video].
 func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("video %s: %w", id, video.ErrNotFound)
@@ -367,10 +361,7 @@ func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 	return v, nil
 }
 
-// LatestVideos returns up to limit READY videos, newest first (created_at,
-// then id, descending), strictly after the position `after`; the zero
-// position starts from the newest. A position with a time but no id starts
-// strictly before that time.
+// LatestVideos implements [store.Store.LatestVideos].
 func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -406,9 +397,7 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 	return vs, nil
 }
 
-// AddViews adds counts to the views of each video. Ids that name no video
-// are skipped: counts arrive in batches from a cache and one stale id must
-// not lose the rest.
+// AddViews implements [store.Store.AddViews].
 func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 	ids, ns := store.ViewCounts(counts)
 	if len(ids) == 0 {
@@ -434,11 +423,7 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 	return nil
 }
 
-// ClaimEncode gives worker the encode of a video for lease: from uploaded,
-// or from processing when the previous holder's lease has run out. The
-// returned Attempt counts claims since upload (or re-encode). A video in any
-// other state, deleted included, or held under a live lease gives
-// ErrWrongState; an absent one ErrNotFound.
+// ClaimEncode implements [store.Store.ClaimEncode].
 func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error) {
 	if !store.ValidID(id) {
 		return video.Claim{}, fmt.Errorf("claim encode of %s: %w", id, video.ErrNotFound)
@@ -465,8 +450,7 @@ func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.D
 // leaseHeld is the guard of every write by the worker holding an encode.
 const leaseHeld = `id = ?1 AND state = 'processing' AND lease_owner = ?2`
 
-// RenewLease extends worker's lease on an encode, or gives ErrLeaseLost when
-// the video is no longer processing under worker's lease.
+// RenewLease implements [store.Store.RenewLease].
 func (s *Store) RenewLease(ctx context.Context, id, worker string, lease time.Duration) error {
 	if err := s.execHeld(ctx, id, worker, `
 		UPDATE videos SET lease_until = ?3 + ?4, updated_at = ?3 WHERE `+leaseHeld, lease.Microseconds()); err != nil {
@@ -475,7 +459,7 @@ func (s *Store) RenewLease(ctx context.Context, id, worker string, lease time.Du
 	return nil
 }
 
-// SetProgress records how far worker's encode has got, 0..1.
+// SetProgress implements [store.Store.SetProgress].
 func (s *Store) SetProgress(ctx context.Context, id, worker string, progress float64) error {
 	progress = min(max(progress, 0), 1)
 	if err := s.execHeld(ctx, id, worker, `
@@ -507,8 +491,7 @@ func (s *Store) execHeld(ctx context.Context, id, worker, query string, arg any)
 	})
 }
 
-// MarkReady publishes worker's finished encode: processing to ready with the
-// encode's facts, progress 1 and the lease cleared.
+// MarkReady implements [store.Store.MarkReady].
 func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error) {
 	renditions, err := store.EncodeRenditions(e.Renditions)
 	if err != nil {
@@ -526,8 +509,7 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 	return v, nil
 }
 
-// MarkFailed ends worker's encode: processing to failed with a reason a
-// person can read.
+// MarkFailed implements [store.Store.MarkFailed].
 func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error) {
 	v, err := s.finishHeld(ctx, id, worker, `
 		UPDATE videos SET state = 'failed', failure_reason = ?4,
@@ -557,9 +539,7 @@ func (s *Store) finishHeld(ctx context.Context, id, worker, query string, args .
 	return v, err
 }
 
-// ReleaseEncode gives back worker's encode without a verdict (the worker is
-// shutting down, or hit a transient error): processing to uploaded, with an
-// encode job that becomes due after retryAfter, in one transaction.
+// ReleaseEncode implements [store.Store.ReleaseEncode].
 func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error {
 	if !store.ValidID(id) {
 		return fmt.Errorf("release encode of %s: %w", id, video.ErrLeaseLost)
@@ -587,9 +567,7 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 	return nil
 }
 
-// Reencode sends a ready or failed video back to uploaded with a fresh count
-// of attempts and an encode job. The old renditions stay until the new
-// encode replaces them, so a ready video keeps playing meanwhile.
+// Reencode implements [store.Store.Reencode].
 func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, video.ErrNotFound)
@@ -616,8 +594,7 @@ func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 	return v, nil
 }
 
-// PendingOutbox returns up to limit unsent encode jobs that are due, oldest
-// first.
+// PendingOutbox implements [store.Store.PendingOutbox].
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEntry, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -648,8 +625,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEnt
 	return entries, nil
 }
 
-// MarkOutboxSent records that the jobs were published. Marking one twice is
-// harmless.
+// MarkOutboxSent implements [store.Store.MarkOutboxSent].
 func (s *Store) MarkOutboxSent(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
@@ -673,11 +649,7 @@ func (s *Store) MarkOutboxSent(ctx context.Context, ids []int64) error {
 	return nil
 }
 
-// RequeueStuck writes a fresh encode job for every video that the queue seems
-// to have lost: uploaded and unchanged for longer than uploadedFor, or
-// processing under a lease that has run out. A video that already has an
-// unsent job, or one written within uploadedFor, is left alone so that a slow
-// queue is not flooded with duplicates. It returns how many jobs it wrote.
+// RequeueStuck implements [store.Store.RequeueStuck].
 func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
@@ -702,11 +674,7 @@ func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (in
 	return int(n), nil
 }
 
-// ExpireLeases makes every encode lease held by a worker whose name starts
-// with ownerPrefix run out now, and returns how many there were. A
-// single-process install calls it at start-up with its own workers' prefix:
-// the process that held them is gone, and the reconciler then requeues
-// those encodes at once instead of after their leases.
+// ExpireLeases implements [store.Store.ExpireLeases].
 func (s *Store) ExpireLeases(ctx context.Context, ownerPrefix string) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
@@ -725,8 +693,7 @@ func (s *Store) ExpireLeases(ctx context.Context, ownerPrefix string) (int, erro
 	return int(n), nil
 }
 
-// EncodeBacklog counts the videos waiting to be encoded and tells when the
-// one that has waited longest started waiting (zero when none waits).
+// EncodeBacklog implements [store.Store.EncodeBacklog].
 func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
 	var (
 		n      int
