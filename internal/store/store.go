@@ -3,6 +3,12 @@
 // semantics the contract suite in storetest pins down. Services declare the
 // smaller interfaces they need in their own packages. The store is the
 // source of truth of every video's state; it never talks to other backends.
+//
+// The package also holds what the adapters do alike beyond their SQL: the
+// checks of their inputs, the stored form of renditions, how a scanned row
+// becomes a video, why a conditional update matched no row, and the words
+// and terms of a search. It must never import an adapter or a database
+// driver: the rules here hold whichever database keeps the videos.
 package store
 
 import (
