@@ -10,7 +10,6 @@ package pgstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -19,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/cloudflix/cloudflix"
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
@@ -70,29 +68,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 // Close closes the pool, waiting for connections in use to be returned.
 func (s *Store) Close() { s.pool.Close() }
 
-// Ping checks that the database answers.
+// Ping implements [store.Store.Ping].
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("pgstore: ping: %w", err)
-	}
-	return nil
-}
-
-// Migrate applies cloudflix.Schema in one transaction. Every service runs it
-// at start-up, so the transaction first takes an advisory lock: replicas
-// starting together apply it one after another instead of racing on DDL.
-func (s *Store) Migrate(ctx context.Context) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrateLockKey)); err != nil {
-			return err
-		}
-		// No arguments: pgx sends it with the simple protocol, which runs
-		// a multi-statement script.
-		_, err := tx.Exec(ctx, cloudflix.Schema)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("pgstore: migrate: %w", err)
 	}
 	return nil
 }
@@ -102,53 +81,18 @@ const videoColumns = `id::text, title, description, tags, state, failure_reason,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
 	created_at, updated_at`
 
-// rendition is the stored JSON form of a video.Rendition; its field names are
-// part of the schema, so they are spelled out here rather than derived.
-type rendition struct {
-	Name             string  `json:"name"`
-	Width            int     `json:"width"`
-	Height           int     `json:"height"`
-	Bandwidth        int64   `json:"bandwidth"`
-	AverageBandwidth int64   `json:"average_bandwidth"`
-	Codecs           string  `json:"codecs"`
-	FrameRate        float64 `json:"frame_rate"`
-}
-
-func encodeRenditions(rs []video.Rendition) ([]byte, error) {
-	out := make([]rendition, len(rs))
-	for i, r := range rs {
-		out[i] = rendition(r)
-	}
-	return json.Marshal(out)
-}
-
 func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	var (
 		v          video.Video
-		state      string
 		renditions []byte
 	)
-	dest := append([]any{&v.ID, &v.Title, &v.Description, &v.Tags, &state, &v.FailureReason, &v.Progress,
+	dest := append([]any{&v.ID, &v.Title, &v.Description, &v.Tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
 		&v.CreatedAt, &v.UpdatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
-	v.State = video.State(state)
-	var rs []rendition
-	if err := json.Unmarshal(renditions, &rs); err != nil {
-		return video.Video{}, fmt.Errorf("renditions of %s: %w", v.ID, err)
-	}
-	if len(rs) > 0 {
-		v.Renditions = make([]video.Rendition, len(rs))
-		for i, r := range rs {
-			v.Renditions[i] = video.Rendition(r)
-		}
-	}
-	if len(v.Tags) == 0 {
-		v.Tags = nil
-	}
-	return v, nil
+	return store.ScannedVideo(v, renditions)
 }
 
 // querier is what both the pool and a transaction offer.
@@ -156,50 +100,32 @@ type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// whyNot explains a conditional UPDATE that matched no row: ErrNotFound when
-// the video is absent (or deleted, when deletedIsGone), else ErrWrongState.
+// whyNot looks up why a conditional UPDATE matched no row; store.WhyNot
+// says what that means.
 func whyNot(ctx context.Context, q querier, id string, deletedIsGone bool) error {
-	var state string
+	var state video.State
 	err := q.QueryRow(ctx, "SELECT state FROM videos WHERE id = $1", id).Scan(&state)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return video.ErrNotFound
-	case err != nil:
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return err
-	case deletedIsGone && state == string(video.StateDeleted):
-		return video.ErrNotFound
 	}
-	return fmt.Errorf("video is %s: %w", state, video.ErrWrongState)
+	return store.WhyNot(state, err == nil, deletedIsGone)
 }
 
-func micros(d time.Duration) int64 { return d.Microseconds() }
-
-// CreateVideo inserts v in state uploading together with its upload session,
-// in one transaction. v.CreatedAt, when set, is kept (imports and tests);
-// otherwise it is the time of the insert.
+// CreateVideo implements [store.Store.CreateVideo].
 func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
-	if !store.ValidID(v.ID) {
-		return video.Invalid("video id %q is not a canonical UUID", v.ID)
-	}
-	if u.VideoID == "" {
-		u.VideoID = v.ID
-	}
-	if u.VideoID != v.ID {
-		return video.Invalid("upload session is for video %q, not %q", u.VideoID, v.ID)
-	}
-	tags := v.Tags
-	if tags == nil {
-		tags = []string{}
+	v, u, err := store.NewVideo(v, u)
+	if err != nil {
+		return err
 	}
 	var createdAt *time.Time
 	if !v.CreatedAt.IsZero() {
 		createdAt = &v.CreatedAt
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
 			INSERT INTO videos (id, title, description, tags, state, size_bytes, content_type, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, 'uploading', $5, $6, coalesce($7, now()), now())`,
-			v.ID, v.Title, v.Description, tags, v.SizeBytes, v.ContentType, createdAt)
+			v.ID, v.Title, v.Description, v.Tags, v.SizeBytes, v.ContentType, createdAt)
 		if err != nil {
 			var pgErr *pgconn.PgError
 			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -219,7 +145,7 @@ func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSe
 	return nil
 }
 
-// UploadSession returns the open upload session of a video, or ErrNotFound.
+// UploadSession implements [store.Store.UploadSession].
 func (s *Store) UploadSession(ctx context.Context, videoID string) (video.UploadSession, error) {
 	if !store.ValidID(videoID) {
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, video.ErrNotFound)
@@ -238,10 +164,7 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 	return u, nil
 }
 
-// MarkUploaded moves a video from uploading to uploaded, removes its upload
-// session and writes its encode job to the outbox, all in one transaction.
-// A video in any other state gives ErrWrongState; a deleted or absent one,
-// ErrNotFound.
+// MarkUploaded implements [store.Store.MarkUploaded].
 func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, error) {
 	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, video.ErrNotFound)
@@ -271,9 +194,7 @@ func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, 
 	return v, nil
 }
 
-// DeleteVideo moves a video from any state but deleted to deleted, removes
-// its upload session and unsent encode jobs, and returns the video as it was
-// before. A worker encoding it loses its lease on the next renewal.
+// DeleteVideo implements [store.Store.DeleteVideo].
 func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, error) {
 	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, video.ErrNotFound)
@@ -307,7 +228,7 @@ func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, e
 	return v, nil
 }
 
-// Video returns a video that is not deleted, or ErrNotFound.
+// Video implements [store.Store.Video].
 func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("video %s: %w", id, video.ErrNotFound)
@@ -323,16 +244,13 @@ func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 	return v, nil
 }
 
-// LatestVideos returns up to limit READY videos, newest first (created_at,
-// then id, descending), strictly after the position `after`; the zero
-// position starts from the newest. A position with a time but no id starts
-// strictly before that time.
+// LatestVideos implements [store.Store.LatestVideos].
 func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	if after.ID != "" && !store.ValidID(after.ID) {
-		return nil, video.Invalid("list position id %q is not a video id", after.ID)
+	if err := store.CheckListPosition(after); err != nil {
+		return nil, err
 	}
 	var (
 		rows pgx.Rows
@@ -375,18 +293,9 @@ func collectVideos(rows pgx.Rows) ([]video.Video, error) {
 	return vs, rows.Err()
 }
 
-// AddViews adds counts to the views of each video. Ids that name no video
-// are skipped: counts arrive in batches from a cache and one stale id must
-// not lose the rest.
+// AddViews implements [store.Store.AddViews].
 func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
-	ids := make([]string, 0, len(counts))
-	ns := make([]int64, 0, len(counts))
-	for id, n := range counts {
-		if n != 0 && store.ValidID(id) {
-			ids = append(ids, id)
-			ns = append(ns, n)
-		}
-	}
+	ids, ns := store.ViewCounts(counts)
 	if len(ids) == 0 {
 		return nil
 	}
@@ -409,11 +318,7 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 	return nil
 }
 
-// ClaimEncode gives worker the encode of a video for lease: from uploaded,
-// or from processing when the previous holder's lease has run out. The
-// returned Attempt counts claims since upload (or re-encode). A video in any
-// other state, deleted included, or held under a live lease gives
-// ErrWrongState; an absent one ErrNotFound.
+// ClaimEncode implements [store.Store.ClaimEncode].
 func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error) {
 	if !store.ValidID(id) {
 		return video.Claim{}, fmt.Errorf("claim encode of %s: %w", id, video.ErrNotFound)
@@ -424,7 +329,7 @@ func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.D
 			lease_until = now() + $3 * interval '1 microsecond',
 			progress = 0, encode_attempts = encode_attempts + 1, updated_at = now()
 		WHERE id = $1 AND (state = 'uploaded' OR (state = 'processing' AND lease_until < now()))
-		RETURNING `+videoColumns+`, encode_attempts`, id, worker, micros(lease)), &c.Attempt)
+		RETURNING `+videoColumns+`, encode_attempts`, id, worker, lease.Microseconds()), &c.Attempt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = whyNot(ctx, s.pool, id, false)
 	}
@@ -438,18 +343,17 @@ func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.D
 // leaseHeld is the guard of every write by the worker holding an encode.
 const leaseHeld = `id = $1 AND state = 'processing' AND lease_owner = $2`
 
-// RenewLease extends worker's lease on an encode, or gives ErrLeaseLost when
-// the video is no longer processing under worker's lease.
+// RenewLease implements [store.Store.RenewLease].
 func (s *Store) RenewLease(ctx context.Context, id, worker string, lease time.Duration) error {
 	if err := s.execHeld(ctx, id, `
 		UPDATE videos SET lease_until = now() + $3 * interval '1 microsecond', updated_at = now()
-		WHERE `+leaseHeld, worker, micros(lease)); err != nil {
+		WHERE `+leaseHeld, worker, lease.Microseconds()); err != nil {
 		return fmt.Errorf("renew lease on %s: %w", id, err)
 	}
 	return nil
 }
 
-// SetProgress records how far worker's encode has got, 0..1.
+// SetProgress implements [store.Store.SetProgress].
 func (s *Store) SetProgress(ctx context.Context, id, worker string, progress float64) error {
 	progress = min(max(progress, 0), 1)
 	if err := s.execHeld(ctx, id, `
@@ -473,10 +377,9 @@ func (s *Store) execHeld(ctx context.Context, id, sql string, worker string, arg
 	return nil
 }
 
-// MarkReady publishes worker's finished encode: processing to ready with the
-// encode's facts, progress 1 and the lease cleared.
+// MarkReady implements [store.Store.MarkReady].
 func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error) {
-	renditions, err := encodeRenditions(e.Renditions)
+	renditions, err := store.EncodeRenditions(e.Renditions)
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
 	}
@@ -492,8 +395,7 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 	return v, nil
 }
 
-// MarkFailed ends worker's encode: processing to failed with a reason a
-// person can read.
+// MarkFailed implements [store.Store.MarkFailed].
 func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error) {
 	v, err := s.finishHeld(ctx, id, worker, `
 		UPDATE videos SET state = 'failed', failure_reason = $3,
@@ -516,9 +418,7 @@ func (s *Store) finishHeld(ctx context.Context, id, worker, sql string, args ...
 	return v, err
 }
 
-// ReleaseEncode gives back worker's encode without a verdict (the worker is
-// shutting down, or hit a transient error): processing to uploaded, with an
-// encode job that becomes due after retryAfter, in one transaction.
+// ReleaseEncode implements [store.Store.ReleaseEncode].
 func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error {
 	if !store.ValidID(id) {
 		return fmt.Errorf("release encode of %s: %w", id, video.ErrLeaseLost)
@@ -536,7 +436,7 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 		}
 		_, err = tx.Exec(ctx, `
 			INSERT INTO outbox (video_id, available_at, trace_parent)
-			VALUES ($1, now() + $2 * interval '1 microsecond', $3)`, id, micros(max(retryAfter, 0)), store.TraceParent(ctx))
+			VALUES ($1, now() + $2 * interval '1 microsecond', $3)`, id, max(retryAfter, 0).Microseconds(), store.TraceParent(ctx))
 		return err
 	})
 	if err != nil {
@@ -545,9 +445,7 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 	return nil
 }
 
-// Reencode sends a ready or failed video back to uploaded with a fresh count
-// of attempts and an encode job. The old renditions stay until the new
-// encode replaces them, so a ready video keeps playing meanwhile.
+// Reencode implements [store.Store.Reencode].
 func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, video.ErrNotFound)
@@ -575,8 +473,7 @@ func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 	return v, nil
 }
 
-// PendingOutbox returns up to limit unsent encode jobs that are due, oldest
-// first.
+// PendingOutbox implements [store.Store.PendingOutbox].
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEntry, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -599,8 +496,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEnt
 	return entries, nil
 }
 
-// MarkOutboxSent records that the jobs were published. Marking one twice is
-// harmless.
+// MarkOutboxSent implements [store.Store.MarkOutboxSent].
 func (s *Store) MarkOutboxSent(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
@@ -612,11 +508,7 @@ func (s *Store) MarkOutboxSent(ctx context.Context, ids []int64) error {
 	return nil
 }
 
-// RequeueStuck writes a fresh encode job for every video that the queue seems
-// to have lost: uploaded and unchanged for longer than uploadedFor, or
-// processing under a lease that has run out. A video that already has an
-// unsent job, or one written within uploadedFor, is left alone so that a slow
-// queue is not flooded with duplicates. It returns how many jobs it wrote.
+// RequeueStuck implements [store.Store.RequeueStuck].
 func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error) {
 	var n int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -632,7 +524,7 @@ func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (in
 			  AND NOT EXISTS (
 				SELECT 1 FROM outbox o WHERE o.video_id = v.id
 				AND (o.sent_at IS NULL OR o.created_at > now() - $1 * interval '1 microsecond'))
-			ORDER BY v.id`, micros(max(uploadedFor, 0)))
+			ORDER BY v.id`, max(uploadedFor, 0).Microseconds())
 		n = tag.RowsAffected()
 		return err
 	})
@@ -642,11 +534,7 @@ func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (in
 	return int(n), nil
 }
 
-// ExpireLeases makes every encode lease held by a worker whose name starts
-// with ownerPrefix run out now, and returns how many there were. A
-// single-process install calls it at start-up with its own workers' prefix:
-// the process that held them is gone, and the reconciler then requeues
-// those encodes at once instead of after their leases.
+// ExpireLeases implements [store.Store.ExpireLeases].
 func (s *Store) ExpireLeases(ctx context.Context, ownerPrefix string) (int, error) {
 	tag, err := s.pool.Exec(ctx, `
 		UPDATE videos SET lease_until = least(lease_until, now() - interval '1 microsecond'), updated_at = now()
@@ -657,8 +545,7 @@ func (s *Store) ExpireLeases(ctx context.Context, ownerPrefix string) (int, erro
 	return int(tag.RowsAffected()), nil
 }
 
-// EncodeBacklog counts the videos waiting to be encoded and tells when the
-// one that has waited longest started waiting (zero when none waits).
+// EncodeBacklog implements [store.Store.EncodeBacklog].
 func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
 	var (
 		n      int

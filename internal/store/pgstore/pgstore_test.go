@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,6 +79,40 @@ func TestMigrateIsIdempotentAndSafeConcurrently(t *testing.T) {
 	}
 }
 
+// A fresh server has no CloudFlix database yet: Migrate creates it, and
+// running it again changes nothing.
+func TestMigrateCreatesMissingDatabase(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	// testenv drops the database when the test ends, whoever created it.
+	url := testenv.Postgres(t)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, testenv.PostgresAdminURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, "DROP DATABASE "+pgx.Identifier{cfg.Database}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := Open(ctx, Options{URL: url}); err == nil {
+		s.Close()
+		t.Fatal("Open of a missing database succeeded")
+	}
+	for range 2 {
+		if err := Migrate(ctx, Options{URL: url}); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+	}
+	s := open(t, Options{URL: url})
+	if _, err := s.LatestVideos(ctx, 10, video.ListPosition{}); err != nil {
+		t.Fatalf("LatestVideos after Migrate: %v", err)
+	}
+}
+
 func TestOpenFailsOnUnreachableServer(t *testing.T) {
 	t.Parallel()
 	addr, err := testenv.FreeAddr()
@@ -88,9 +121,13 @@ func TestOpenFailsOnUnreachableServer(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if s, err := Open(ctx, Options{URL: "postgres://postgres@" + addr + "/x?sslmode=disable&connect_timeout=2"}); err == nil {
+	closed := Options{URL: "postgres://postgres@" + addr + "/x?sslmode=disable&connect_timeout=2"}
+	if s, err := Open(ctx, closed); err == nil {
 		s.Close()
 		t.Fatal("Open of a closed port succeeded")
+	}
+	if err := Migrate(ctx, closed); err == nil {
+		t.Fatal("Migrate on a closed port succeeded")
 	}
 	if _, err := Open(ctx, Options{URL: "::not a url::"}); err == nil {
 		t.Fatal("Open of a malformed URL succeeded")
@@ -192,28 +229,5 @@ func TestSearchWordsFollowReadyVideos(t *testing.T) {
 	}
 	if got := words(); len(got) != 0 {
 		t.Fatalf("search_words with no ready video = %v, want empty", got)
-	}
-}
-
-func TestQueryWords(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   string
-		want []string
-	}{
-		{"", []string{}},
-		{"a & | ! ( ':*", []string{"a"}},
-		{"Mountain  SUNRISE", []string{"mountain", "sunrise"}},
-		{"moun:*A | x<->y", []string{"moun", "a", "x", "y"}},
-		{"Grandma's h264 recipe, 2024!", []string{"grandma", "s", "h264", "recipe", "2024"}},
-		{"café naïve", []string{"café", "naïve"}},
-		{"dup dup Dup", []string{"dup"}},
-		{"\u0301abc", []string{"abc"}},
-		{"one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen",
-			[]string{"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"}},
-	} {
-		if got := queryWords(tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("queryWords(%q) = %q, want %q", tc.in, got, tc.want)
-		}
 	}
 }

@@ -6,20 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
+	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
-// Limits on what a query may cost: words past maxQueryWords are ignored, and
-// so is text past maxQueryRunes.
 const (
-	maxQueryWords = 16
-	maxQueryRunes = 256
-	// minTypoRunes is the shortest word that is corrected for typos; shorter
-	// words share too few trigrams with anything for similarity to mean much.
-	minTypoRunes = 4
 	// similarityThreshold is pg_trgm's default similarity_threshold: a word
 	// this similar to a typo or more may replace it.
 	similarityThreshold = 0.3
@@ -31,54 +23,15 @@ const (
 	lastRune = "\U0010FFFF"
 )
 
-// splitWords splits text into lower-case words of letters, digits and marks:
-// the words video_search's tokenizer makes. Everything else, FTS5 syntax
-// included, separates words.
-func splitWords(text string) []string {
-	fields := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
-	})
-	words := fields[:0]
-	for _, f := range fields {
-		// A combining mark belongs to the letter before it; with none, it
-		// is dropped.
-		if f = strings.TrimLeftFunc(f, unicode.IsMark); f != "" {
-			words = append(words, f)
-		}
-	}
-	return words
-}
-
-// queryWords is the distinct words of a search query, in order, within the
-// limits on a query's cost.
-func queryWords(query string) []string {
-	if r := []rune(query); len(r) > maxQueryRunes {
-		query = string(r[:maxQueryRunes])
-	}
-	words := make([]string, 0, maxQueryWords)
-	seen := map[string]bool{}
-	for _, w := range splitWords(query) {
-		if seen[w] {
-			continue
-		}
-		seen[w] = true
-		words = append(words, w)
-		if len(words) == maxQueryWords {
-			break
-		}
-	}
-	return words
-}
-
 // documentWords is the sorted, distinct words of a video's searchable text:
 // what its row's words column holds, and so what search_words counts while
 // the video is ready.
 func documentWords(title string, tags []string, description string) []string {
-	words := splitWords(title)
+	words := store.SplitWords(title)
 	for _, t := range tags {
-		words = append(words, splitWords(t)...)
+		words = append(words, store.SplitWords(t)...)
 	}
-	words = append(words, splitWords(description)...)
+	words = append(words, store.SplitWords(description)...)
 	slices.Sort(words)
 	return slices.Compact(words)
 }
@@ -120,38 +73,22 @@ func quote(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// term is one query word as it will be searched for.
-type term struct {
-	word   string // the word searched for
-	prefix bool   // match any word starting with word
-}
-
-// resolve turns query words into search terms. A word that some word of a
-// READY video starts with is searched as a prefix (search-as-you-type, for
-// every word, not only the last). Any other word of minTypoRunes or more is
-// taken for a typo and replaced by the READY word nearest to it by trigram
-// similarity, if one reaches similarityThreshold. A word that is neither
-// stays as a prefix and simply matches nothing.
-func (s *Store) resolve(ctx context.Context, words []string) ([]term, error) {
-	terms := make([]term, len(words))
+// resolve turns query words into search terms (store.ResolveWord). A
+// typo's nearest word is nearestWord's.
+func (s *Store) resolve(ctx context.Context, words []string) ([]store.Term, error) {
+	terms := make([]store.Term, len(words))
 	for i, w := range words {
-		terms[i] = term{word: w, prefix: true}
 		var known bool
 		if err := s.r.QueryRowContext(ctx, `
 			SELECT EXISTS (SELECT 1 FROM search_words WHERE word >= ?1 AND word < ?2)`,
 			w, w+lastRune).Scan(&known); err != nil {
 			return nil, err
 		}
-		if known || utf8.RuneCountInString(w) < minTypoRunes {
-			continue
-		}
-		nearest, err := s.nearestWord(ctx, w)
+		t, err := store.ResolveWord(w, known, func(typo string) (string, error) { return s.nearestWord(ctx, typo) })
 		if err != nil {
 			return nil, err
 		}
-		if nearest != "" {
-			terms[i] = term{word: nearest}
-		}
+		terms[i] = t
 	}
 	return terms, nil
 }
@@ -196,11 +133,11 @@ func (s *Store) nearestWord(ctx context.Context, w string) (string, error) {
 // match writes terms as an FTS5 query that every term must match, each a
 // quoted phrase (a prefix phrase for a prefix term), within column when it
 // is not empty.
-func match(terms []term, column string) string {
+func match(terms []store.Term, column string) string {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
-		p := quote(t.word)
-		if t.prefix {
+		p := quote(t.Word)
+		if t.Prefix {
 			p += "*"
 		}
 		if column != "" {
@@ -214,31 +151,27 @@ func match(terms []term, column string) string {
 // anyExact is an FTS5 query that matches a document containing any term as a
 // whole word; its score is added so that an exact word beats a longer word
 // it merely begins.
-func anyExact(terms []term) string {
+func anyExact(terms []store.Term) string {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
-		parts[i] = quote(t.word)
+		parts[i] = quote(t.Word)
 	}
 	return strings.Join(parts, " OR ")
 }
 
-// Search finds READY videos matching every word of query: whole words,
-// prefixes of words, and words with a typo, in titles, tags and descriptions.
-// Hits come best first; a title match ranks above a tag match above a
-// description match. An empty query finds nothing.
+// Search implements [store.Store.Search].
 //
 // The score is FTS5's BM25 with columns weighted title 10, tags 4,
 // description 1 (negated, so that higher is better), plus the same for the
 // whole words alone. The CTEs are MATERIALIZED because bm25() only works in
 // the query that runs the MATCH.
 func (s *Store) Search(ctx context.Context, query string, limit, offset int) ([]video.SearchHit, error) {
-	words := queryWords(query)
-	if len(words) == 0 || limit <= 0 {
-		return nil, nil
-	}
-	terms, err := s.resolve(ctx, words)
+	terms, err := store.SearchTerms(ctx, query, limit, s.resolve)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	if terms == nil {
+		return nil, nil
 	}
 	rows, err := s.r.QueryContext(ctx, `
 		WITH hit AS MATERIALIZED (
@@ -271,17 +204,14 @@ func (s *Store) Search(ctx context.Context, query string, limit, offset int) ([]
 	return hits, nil
 }
 
-// Suggest completes what a person is typing: up to limit distinct titles of
-// READY videos whose title has every word of prefix (each as a prefix, or
-// corrected for a typo), best match first, then most viewed.
+// Suggest implements [store.Store.Suggest].
 func (s *Store) Suggest(ctx context.Context, prefix string, limit int) ([]string, error) {
-	words := queryWords(prefix)
-	if len(words) == 0 || limit <= 0 {
-		return nil, nil
-	}
-	terms, err := s.resolve(ctx, words)
+	terms, err := store.SearchTerms(ctx, prefix, limit, s.resolve)
 	if err != nil {
 		return nil, fmt.Errorf("suggest %q: %w", prefix, err)
+	}
+	if terms == nil {
+		return nil, nil
 	}
 	rows, err := s.r.QueryContext(ctx, `
 		WITH hit AS MATERIALIZED (

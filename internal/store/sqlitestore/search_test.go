@@ -5,30 +5,6 @@ import (
 	"testing"
 )
 
-func TestQueryWords(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   string
-		want []string
-	}{
-		{"", []string{}},
-		{"a & | ! ( ':*", []string{"a"}},
-		{"Mountain  SUNRISE", []string{"mountain", "sunrise"}},
-		{"moun:*A | x<->y", []string{"moun", "a", "x", "y"}},
-		{`"quoted" NEAR(a b) title:x ^y {z}`, []string{"quoted", "near", "a", "b", "title", "x", "y", "z"}},
-		{"Grandma's h264 recipe, 2024!", []string{"grandma", "s", "h264", "recipe", "2024"}},
-		{"café naïve", []string{"café", "naïve"}},
-		{"dup dup Dup", []string{"dup"}},
-		{"\u0301abc", []string{"abc"}},
-		{"one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen",
-			[]string{"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"}},
-	} {
-		if got := queryWords(tc.in); !slices.Equal(got, tc.want) {
-			t.Errorf("queryWords(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestDocumentWords(t *testing.T) {
 	t.Parallel()
 	got := documentWords("Blue Lake", []string{"tag-one", "Blue"}, "example.com at 1.5x speed")

@@ -16,7 +16,6 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,11 +29,6 @@ import (
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
-
-// schema is sqlite_schema.sql; applying it is idempotent.
-//
-//go:embed sqlite_schema.sql
-var schema string
 
 // Options configure Open.
 type Options struct {
@@ -74,7 +68,7 @@ func dsn(path string, readOnly bool) string {
 }
 
 // Open opens (creating when missing) the database file at o.Path, in WAL
-// mode, and checks that it answers. Migrate creates the tables.
+// mode, and checks that it answers. Store.Migrate creates the tables.
 func Open(ctx context.Context, o Options) (*Store, error) {
 	if o.Path == "" {
 		return nil, errors.New("sqlitestore: open: no database path")
@@ -119,23 +113,11 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// Ping checks that the database answers, to readers and to the writer.
+// Ping implements [store.Store.Ping]: both the readers and the writer
+// answer.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := errors.Join(s.r.PingContext(ctx), s.w.PingContext(ctx)); err != nil {
 		return fmt.Errorf("sqlitestore: ping: %w", err)
-	}
-	return nil
-}
-
-// Migrate applies the embedded schema in one write transaction, so that
-// processes starting together on one file apply it one after another.
-func (s *Store) Migrate(ctx context.Context) error {
-	err := s.write(ctx, func(tx *sql.Tx, _ int64) error {
-		_, err := tx.ExecContext(ctx, schema)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
 	return nil
 }
@@ -160,72 +142,39 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, now int64) error)
 	return tx.Commit()
 }
 
-// micros is t in Unix microseconds, the schema's time; fromMicros, back.
-func micros(t time.Time) int64      { return t.UnixMicro() }
-func fromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
+// fromUnixMicros is a time as the schema keeps it, in Unix microseconds
+// (time.Time.UnixMicro), back in UTC.
+func fromUnixMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
 // videoColumns is what scanVideo reads, in order.
 const videoColumns = `id, title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
 	created_at, updated_at`
 
-// rendition is the stored JSON form of a video.Rendition; its field names are
-// part of the schema (the same as PostgreSQL's), so they are spelled out.
-type rendition struct {
-	Name             string  `json:"name"`
-	Width            int     `json:"width"`
-	Height           int     `json:"height"`
-	Bandwidth        int64   `json:"bandwidth"`
-	AverageBandwidth int64   `json:"average_bandwidth"`
-	Codecs           string  `json:"codecs"`
-	FrameRate        float64 `json:"frame_rate"`
-}
-
-func encodeRenditions(rs []video.Rendition) (string, error) {
-	out := make([]rendition, len(rs))
-	for i, r := range rs {
-		out[i] = rendition(r)
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
-}
-
 // scanner is what both *sql.Row and *sql.Rows offer.
 type scanner interface {
 	Scan(dest ...any) error
 }
 
+// scanVideo reads a row of videoColumns, then extra. Tags are a JSON array
+// and times Unix microseconds in this schema.
 func scanVideo(row scanner, extra ...any) (video.Video, error) {
 	var (
 		v                    video.Video
-		state, tags, rends   string
+		tags, renditions     []byte
 		createdAt, updatedAt int64
 	)
-	dest := append([]any{&v.ID, &v.Title, &v.Description, &tags, &state, &v.FailureReason, &v.Progress,
-		&v.DurationSeconds, &v.Width, &v.Height, &rends, &v.Views, &v.SizeBytes, &v.ContentType,
+	dest := append([]any{&v.ID, &v.Title, &v.Description, &tags, &v.State, &v.FailureReason, &v.Progress,
+		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
 		&createdAt, &updatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
-	v.State = video.State(state)
-	v.CreatedAt, v.UpdatedAt = fromMicros(createdAt), fromMicros(updatedAt)
-	if err := json.Unmarshal([]byte(tags), &v.Tags); err != nil {
+	if err := json.Unmarshal(tags, &v.Tags); err != nil {
 		return video.Video{}, fmt.Errorf("tags of %s: %w", v.ID, err)
 	}
-	if len(v.Tags) == 0 {
-		v.Tags = nil
-	}
-	var rs []rendition
-	if err := json.Unmarshal([]byte(rends), &rs); err != nil {
-		return video.Video{}, fmt.Errorf("renditions of %s: %w", v.ID, err)
-	}
-	if len(rs) > 0 {
-		v.Renditions = make([]video.Rendition, len(rs))
-		for i, r := range rs {
-			v.Renditions[i] = video.Rendition(r)
-		}
-	}
-	return v, nil
+	v.CreatedAt, v.UpdatedAt = fromUnixMicros(createdAt), fromUnixMicros(updatedAt)
+	return store.ScannedVideo(v, renditions)
 }
 
 func collectVideos(rows *sql.Rows) ([]video.Video, error) {
@@ -241,20 +190,15 @@ func collectVideos(rows *sql.Rows) ([]video.Video, error) {
 	return vs, rows.Err()
 }
 
-// whyNot explains a conditional UPDATE that matched no row: ErrNotFound when
-// the video is absent (or deleted, when deletedIsGone), else ErrWrongState.
+// whyNot looks up why a conditional UPDATE matched no row; store.WhyNot
+// says what that means.
 func whyNot(ctx context.Context, tx *sql.Tx, id string, deletedIsGone bool) error {
-	var state string
+	var state video.State
 	err := tx.QueryRowContext(ctx, "SELECT state FROM videos WHERE id = ?", id).Scan(&state)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return video.ErrNotFound
-	case err != nil:
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
-	case deletedIsGone && state == string(video.StateDeleted):
-		return video.ErrNotFound
 	}
-	return fmt.Errorf("video is %s: %w", state, video.ErrWrongState)
+	return store.WhyNot(state, err == nil, deletedIsGone)
 }
 
 // isUniqueViolation reports whether err is SQLite refusing a duplicate key.
@@ -265,35 +209,24 @@ func isUniqueViolation(err error) bool {
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
 }
 
-// CreateVideo inserts v in state uploading together with its upload session,
-// in one transaction. v.CreatedAt, when set, is kept (imports and tests);
-// otherwise it is the time of the insert.
+// CreateVideo implements [store.Store.CreateVideo].
 func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
-	if !store.ValidID(v.ID) {
-		return video.Invalid("video id %q is not a canonical UUID", v.ID)
+	v, u, err := store.NewVideo(v, u)
+	if err != nil {
+		return err
 	}
-	if u.VideoID == "" {
-		u.VideoID = v.ID
-	}
-	if u.VideoID != v.ID {
-		return video.Invalid("upload session is for video %q, not %q", u.VideoID, v.ID)
-	}
-	tags := v.Tags
-	if tags == nil {
-		tags = []string{}
-	}
-	tagsJSON, err := json.Marshal(tags)
+	tagsJSON, err := json.Marshal(v.Tags)
 	if err != nil {
 		return fmt.Errorf("create video %s: %w", v.ID, err)
 	}
-	wordsJSON, err := json.Marshal(documentWords(v.Title, tags, v.Description))
+	wordsJSON, err := json.Marshal(documentWords(v.Title, v.Tags, v.Description))
 	if err != nil {
 		return fmt.Errorf("create video %s: %w", v.ID, err)
 	}
 	err = s.write(ctx, func(tx *sql.Tx, now int64) error {
 		createdAt := now
 		if !v.CreatedAt.IsZero() {
-			createdAt = micros(v.CreatedAt)
+			createdAt = v.CreatedAt.UnixMicro()
 		}
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO videos (id, title, description, tags, words, state, size_bytes, content_type, created_at, updated_at)
@@ -308,7 +241,7 @@ func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSe
 		_, err = tx.ExecContext(ctx, `
 			INSERT INTO upload_sessions (video_id, upload_id, object_key, size_bytes, part_size, expires_at)
 			VALUES (?, ?, ?, ?, ?, ?)`,
-			u.VideoID, u.UploadID, u.ObjectKey, u.SizeBytes, u.PartSize, micros(u.ExpiresAt))
+			u.VideoID, u.UploadID, u.ObjectKey, u.SizeBytes, u.PartSize, u.ExpiresAt.UnixMicro())
 		return err
 	})
 	if err != nil {
@@ -317,7 +250,7 @@ func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSe
 	return nil
 }
 
-// UploadSession returns the open upload session of a video, or ErrNotFound.
+// UploadSession implements [store.Store.UploadSession].
 func (s *Store) UploadSession(ctx context.Context, videoID string) (video.UploadSession, error) {
 	if !store.ValidID(videoID) {
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, video.ErrNotFound)
@@ -336,14 +269,11 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 	if err != nil {
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, err)
 	}
-	u.ExpiresAt = fromMicros(expiresAt)
+	u.ExpiresAt = fromUnixMicros(expiresAt)
 	return u, nil
 }
 
-// MarkUploaded moves a video from uploading to uploaded, removes its upload
-// session and writes its encode job to the outbox, all in one transaction.
-// A video in any other state gives ErrWrongState; a deleted or absent one,
-// ErrNotFound.
+// MarkUploaded implements [store.Store.MarkUploaded].
 func (s *Store) MarkUploaded(ctx context.Context, videoID string) (video.Video, error) {
 	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("mark %s uploaded: %w", videoID, video.ErrNotFound)
@@ -380,9 +310,7 @@ func insertJob(ctx context.Context, tx *sql.Tx, videoID string, now, availableAt
 	return err
 }
 
-// DeleteVideo moves a video from any state but deleted to deleted, removes
-// its upload session and unsent encode jobs, and returns the video as it was
-// before. A worker encoding it loses its lease on the next renewal.
+// DeleteVideo implements [store.Store.DeleteVideo].
 func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, error) {
 	if !store.ValidID(videoID) {
 		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, video.ErrNotFound)
@@ -417,7 +345,7 @@ func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, e
 	return v, nil
 }
 
-// Video returns a video that is not deleted, or ErrNotFound.
+// Video implements [store.Store.Video].
 func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("video %s: %w", id, video.ErrNotFound)
@@ -433,16 +361,13 @@ func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 	return v, nil
 }
 
-// LatestVideos returns up to limit READY videos, newest first (created_at,
-// then id, descending), strictly after the position `after`; the zero
-// position starts from the newest. A position with a time but no id starts
-// strictly before that time.
+// LatestVideos implements [store.Store.LatestVideos].
 func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	if after.ID != "" && !store.ValidID(after.ID) {
-		return nil, video.Invalid("list position id %q is not a video id", after.ID)
+	if err := store.CheckListPosition(after); err != nil {
+		return nil, err
 	}
 	var (
 		rows *sql.Rows
@@ -456,11 +381,11 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 	case after.ID == "":
 		rows, err = s.r.QueryContext(ctx, `
 			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND created_at < ?2
-			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, micros(after.CreatedAt))
+			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, after.CreatedAt.UnixMicro())
 	default:
 		rows, err = s.r.QueryContext(ctx, `
 			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND (created_at, id) < (?2, ?3)
-			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, micros(after.CreatedAt), after.ID)
+			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, after.CreatedAt.UnixMicro(), after.ID)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("latest videos: %w", err)
@@ -472,17 +397,10 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 	return vs, nil
 }
 
-// AddViews adds counts to the views of each video. Ids that name no video
-// are skipped: counts arrive in batches from a cache and one stale id must
-// not lose the rest.
+// AddViews implements [store.Store.AddViews].
 func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
-	n := 0
-	for id, c := range counts {
-		if c != 0 && store.ValidID(id) {
-			n++
-		}
-	}
-	if n == 0 {
+	ids, ns := store.ViewCounts(counts)
+	if len(ids) == 0 {
 		return nil
 	}
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
@@ -492,11 +410,8 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 			return err
 		}
 		defer stmt.Close()
-		for id, c := range counts {
-			if c == 0 || !store.ValidID(id) {
-				continue
-			}
-			if _, err := stmt.ExecContext(ctx, id, c, now); err != nil {
+		for i, id := range ids {
+			if _, err := stmt.ExecContext(ctx, id, ns[i], now); err != nil {
 				return err
 			}
 		}
@@ -508,11 +423,7 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 	return nil
 }
 
-// ClaimEncode gives worker the encode of a video for lease: from uploaded,
-// or from processing when the previous holder's lease has run out. The
-// returned Attempt counts claims since upload (or re-encode). A video in any
-// other state, deleted included, or held under a live lease gives
-// ErrWrongState; an absent one ErrNotFound.
+// ClaimEncode implements [store.Store.ClaimEncode].
 func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error) {
 	if !store.ValidID(id) {
 		return video.Claim{}, fmt.Errorf("claim encode of %s: %w", id, video.ErrNotFound)
@@ -539,8 +450,7 @@ func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.D
 // leaseHeld is the guard of every write by the worker holding an encode.
 const leaseHeld = `id = ?1 AND state = 'processing' AND lease_owner = ?2`
 
-// RenewLease extends worker's lease on an encode, or gives ErrLeaseLost when
-// the video is no longer processing under worker's lease.
+// RenewLease implements [store.Store.RenewLease].
 func (s *Store) RenewLease(ctx context.Context, id, worker string, lease time.Duration) error {
 	if err := s.execHeld(ctx, id, worker, `
 		UPDATE videos SET lease_until = ?3 + ?4, updated_at = ?3 WHERE `+leaseHeld, lease.Microseconds()); err != nil {
@@ -549,7 +459,7 @@ func (s *Store) RenewLease(ctx context.Context, id, worker string, lease time.Du
 	return nil
 }
 
-// SetProgress records how far worker's encode has got, 0..1.
+// SetProgress implements [store.Store.SetProgress].
 func (s *Store) SetProgress(ctx context.Context, id, worker string, progress float64) error {
 	progress = min(max(progress, 0), 1)
 	if err := s.execHeld(ctx, id, worker, `
@@ -581,10 +491,9 @@ func (s *Store) execHeld(ctx context.Context, id, worker, query string, arg any)
 	})
 }
 
-// MarkReady publishes worker's finished encode: processing to ready with the
-// encode's facts, progress 1 and the lease cleared.
+// MarkReady implements [store.Store.MarkReady].
 func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error) {
-	renditions, err := encodeRenditions(e.Renditions)
+	renditions, err := store.EncodeRenditions(e.Renditions)
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
 	}
@@ -593,15 +502,14 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 			duration_seconds = ?4, width = ?5, height = ?6, renditions = ?7,
 			lease_owner = NULL, lease_until = NULL, updated_at = ?3
 		WHERE `+leaseHeld+` RETURNING `+videoColumns,
-		e.DurationSeconds, e.Width, e.Height, renditions)
+		e.DurationSeconds, e.Width, e.Height, string(renditions))
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
 	}
 	return v, nil
 }
 
-// MarkFailed ends worker's encode: processing to failed with a reason a
-// person can read.
+// MarkFailed implements [store.Store.MarkFailed].
 func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error) {
 	v, err := s.finishHeld(ctx, id, worker, `
 		UPDATE videos SET state = 'failed', failure_reason = ?4,
@@ -631,9 +539,7 @@ func (s *Store) finishHeld(ctx context.Context, id, worker, query string, args .
 	return v, err
 }
 
-// ReleaseEncode gives back worker's encode without a verdict (the worker is
-// shutting down, or hit a transient error): processing to uploaded, with an
-// encode job that becomes due after retryAfter, in one transaction.
+// ReleaseEncode implements [store.Store.ReleaseEncode].
 func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error {
 	if !store.ValidID(id) {
 		return fmt.Errorf("release encode of %s: %w", id, video.ErrLeaseLost)
@@ -661,9 +567,7 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 	return nil
 }
 
-// Reencode sends a ready or failed video back to uploaded with a fresh count
-// of attempts and an encode job. The old renditions stay until the new
-// encode replaces them, so a ready video keeps playing meanwhile.
+// Reencode implements [store.Store.Reencode].
 func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 	if !store.ValidID(id) {
 		return video.Video{}, fmt.Errorf("re-encode %s: %w", id, video.ErrNotFound)
@@ -690,8 +594,7 @@ func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 	return v, nil
 }
 
-// PendingOutbox returns up to limit unsent encode jobs that are due, oldest
-// first.
+// PendingOutbox implements [store.Store.PendingOutbox].
 func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEntry, error) {
 	if limit <= 0 {
 		return nil, nil
@@ -713,7 +616,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEnt
 		if err := rows.Scan(&e.ID, &e.VideoID, &createdAt, &e.TraceParent); err != nil {
 			return nil, fmt.Errorf("pending outbox: %w", err)
 		}
-		e.CreatedAt = fromMicros(createdAt)
+		e.CreatedAt = fromUnixMicros(createdAt)
 		entries = append(entries, e)
 	}
 	if err := rows.Err(); err != nil {
@@ -722,8 +625,7 @@ func (s *Store) PendingOutbox(ctx context.Context, limit int) ([]video.OutboxEnt
 	return entries, nil
 }
 
-// MarkOutboxSent records that the jobs were published. Marking one twice is
-// harmless.
+// MarkOutboxSent implements [store.Store.MarkOutboxSent].
 func (s *Store) MarkOutboxSent(ctx context.Context, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
@@ -747,11 +649,7 @@ func (s *Store) MarkOutboxSent(ctx context.Context, ids []int64) error {
 	return nil
 }
 
-// RequeueStuck writes a fresh encode job for every video that the queue seems
-// to have lost: uploaded and unchanged for longer than uploadedFor, or
-// processing under a lease that has run out. A video that already has an
-// unsent job, or one written within uploadedFor, is left alone so that a slow
-// queue is not flooded with duplicates. It returns how many jobs it wrote.
+// RequeueStuck implements [store.Store.RequeueStuck].
 func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
@@ -776,11 +674,7 @@ func (s *Store) RequeueStuck(ctx context.Context, uploadedFor time.Duration) (in
 	return int(n), nil
 }
 
-// ExpireLeases makes every encode lease held by a worker whose name starts
-// with ownerPrefix run out now, and returns how many there were. A
-// single-process install calls it at start-up with its own workers' prefix:
-// the process that held them is gone, and the reconciler then requeues
-// those encodes at once instead of after their leases.
+// ExpireLeases implements [store.Store.ExpireLeases].
 func (s *Store) ExpireLeases(ctx context.Context, ownerPrefix string) (int, error) {
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
@@ -799,8 +693,7 @@ func (s *Store) ExpireLeases(ctx context.Context, ownerPrefix string) (int, erro
 	return int(n), nil
 }
 
-// EncodeBacklog counts the videos waiting to be encoded and tells when the
-// one that has waited longest started waiting (zero when none waits).
+// EncodeBacklog implements [store.Store.EncodeBacklog].
 func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
 	var (
 		n      int
@@ -814,5 +707,5 @@ func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
 	if !oldest.Valid {
 		return 0, time.Time{}, nil
 	}
-	return n, fromMicros(oldest.Int64), nil
+	return n, fromUnixMicros(oldest.Int64), nil
 }

@@ -102,6 +102,22 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	}
 }
 
+// Migrate makes the file, and its folder, on a fresh install.
+func TestMigrateCreatesMissingFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "fresh", "data", "cloudflix.db")
+	for range 2 {
+		if err := Migrate(testCtx(t), Options{Path: path}); err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+	}
+	s := openAt(t, path)
+	readyVideo(t, s, "After a fresh migration", "")
+	if err := Migrate(testCtx(t), Options{}); err == nil {
+		t.Fatal("Migrate without a path succeeded")
+	}
+}
+
 // A single-process install keeps its catalogue across a restart: everything
 // committed before Close is there when the file is opened again.
 func TestReopenKeepsData(t *testing.T) {
