@@ -19,7 +19,7 @@ import (
 // Run serves the HTTP edge until ctx ends. It is ready when the four
 // services and object storage answer.
 func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
-	media, err := p.Objects(ctx)
+	media, parts, err := p.Objects(ctx)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 
 	mux := http.NewServeMux()
 	ops.Register(mux, p.Ready, p.Metrics)
-	if parts := p.UploadParts(); parts != nil {
+	if parts != nil {
 		mux.Handle(platform.UploadPartsPath+"/", parts)
 	}
 	mux.Handle("/", New(Options{

@@ -29,7 +29,7 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 	if err != nil {
 		return err
 	}
-	objects, err := p.Objects(ctx)
+	objects, _, err := p.Objects(ctx)
 	if err != nil {
 		return err
 	}
@@ -46,11 +46,12 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 	if workDir == "" {
 		workDir = filepath.Join(os.TempDir(), "cloudflix-encode")
 	}
+	prefix := workerPrefix(p.QueueInProcess(), p.DataDir())
 	reg := p.Registerer("encode")
 	cache := videocache.New(rc, 0, nil)
 	relay := outbox.NewRelay(db, q, time.Second, reg)
 	worker := NewWorker(db, objects, cache, Settings{
-		WorkerID:    fmt.Sprintf("%s%d-%s", p.WorkerPrefix(), os.Getpid(), uuid.NewString()[:8]),
+		WorkerID:    fmt.Sprintf("%s%d-%s", prefix, os.Getpid(), uuid.NewString()[:8]),
 		WorkDir:     workDir,
 		Lease:       cfg.Lease,
 		MaxAttempts: cfg.MaxAttempts,
@@ -61,10 +62,10 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 	srv := rpc.NewServer(p.RPC)
 	pb.RegisterEncodeServiceServer(srv, NewService(db, q, cache, relay.Wake))
 
-	if p.Embedded() {
+	if p.QueueInProcess() {
 		// The queue lived in this process: what an earlier run of it was
 		// encoding, or had queued, is only in the database now.
-		if err := recoverUnfinished(ctx, db, p.WorkerPrefix(), relay.Wake); err != nil {
+		if err := recoverUnfinished(ctx, db, prefix, relay.Wake); err != nil {
 			return err
 		}
 	}
@@ -75,4 +76,17 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 	g.Go(func() error { RunReconciler(gctx, db, 30*time.Second, cfg.StuckAfter, relay.Wake); return nil })
 	g.Go(func() error { return srv.Serve(gctx, cfg.GRPC.EncodeListen, p.ShutdownWait) })
 	return g.Wait()
+}
+
+// workerPrefix starts the id of every encode worker of this install. A
+// single process names its workers after its data folder, so that a
+// restarted process can tell which leases its dead predecessor held (the
+// in-process queue died with it); otherwise the host name tells an operator
+// which pod held a lease.
+func workerPrefix(queueInProcess bool, dataDir string) string {
+	if queueInProcess {
+		return "embedded:" + dataDir + ":"
+	}
+	host, _ := os.Hostname()
+	return host + ":"
 }

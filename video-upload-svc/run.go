@@ -20,7 +20,7 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 	if err != nil {
 		return err
 	}
-	objects, err := p.Objects(ctx)
+	objects, _, err := p.Objects(ctx)
 	if err != nil {
 		return err
 	}

@@ -32,24 +32,18 @@ import (
 const UploadPartsPath = "/storage/parts"
 
 // OpenStore opens the configured metadata store. SQLite is migrated on
-// open, since nothing else would; PostgreSQL is migrated by `cloudflix
-// migrate` (a deploy step) when migrate is false.
-func OpenStore(ctx context.Context, cfg config.Backends, migrate bool) (store.Store, func() error, error) {
+// open, since nothing else would; PostgreSQL is migrated by Migrate (a
+// deploy step: `cloudflix migrate`).
+func OpenStore(ctx context.Context, cfg config.Backends) (store.Store, func() error, error) {
 	switch cfg.Metadata {
 	case "postgres":
-		s, err := pgstore.Open(ctx, pgstore.Options{URL: string(cfg.Postgres.URL), MaxConns: cfg.Postgres.MaxConns, Tracer: queryTracer{}})
+		s, err := pgstore.Open(ctx, pgOptions(cfg))
 		if err != nil {
 			return nil, nil, fmt.Errorf("PostgreSQL: %w", err)
 		}
-		if migrate {
-			if err := s.Migrate(ctx); err != nil {
-				s.Close()
-				return nil, nil, fmt.Errorf("PostgreSQL: %w", err)
-			}
-		}
 		return s, func() error { s.Close(); return nil }, nil
 	default:
-		s, err := sqlitestore.Open(ctx, sqlitestore.Options{Path: filepath.Join(cfg.DataDir, "metadata.db")})
+		s, err := sqlitestore.Open(ctx, sqliteOptions(cfg))
 		if err != nil {
 			return nil, nil, fmt.Errorf("SQLite: %w", err)
 		}
@@ -59,6 +53,29 @@ func OpenStore(ctx context.Context, cfg config.Backends, migrate bool) (store.St
 		}
 		return s, s.Close, nil
 	}
+}
+
+// Migrate brings the configured metadata store's schema up to date,
+// creating the database (or the file) when there is none yet.
+func Migrate(ctx context.Context, cfg config.Backends) error {
+	if cfg.Metadata == "postgres" {
+		if err := pgstore.Migrate(ctx, pgOptions(cfg)); err != nil {
+			return fmt.Errorf("PostgreSQL: %w", err)
+		}
+		return nil
+	}
+	if err := sqlitestore.Migrate(ctx, sqliteOptions(cfg)); err != nil {
+		return fmt.Errorf("SQLite: %w", err)
+	}
+	return nil
+}
+
+func pgOptions(cfg config.Backends) pgstore.Options {
+	return pgstore.Options{URL: string(cfg.Postgres.URL), MaxConns: cfg.Postgres.MaxConns, Tracer: queryTracer{}}
+}
+
+func sqliteOptions(cfg config.Backends) sqlitestore.Options {
+	return sqlitestore.Options{Path: filepath.Join(cfg.DataDir, "metadata.db")}
 }
 
 func openObjects(ctx context.Context, cfg config.Backends) (blob.Store, http.Handler, error) {

@@ -76,24 +76,19 @@ func (p *Process) Registerer(name string) prometheus.Registerer {
 	return prometheus.WrapRegistererWith(prometheus.Labels{"service": name}, p.Metrics)
 }
 
-// Embedded reports whether the job queue lives in this process, in which
-// case no other process can share the work and this one recovers what a
-// previous run of it left unfinished.
-func (p *Process) Embedded() bool { return p.cfg.Queue == "memory" }
+// QueueInProcess reports whether the job queue lives in this process, in
+// which case no other process can share the work and this one recovers what
+// a previous run of it left unfinished.
+func (p *Process) QueueInProcess() bool { return p.cfg.Queue == "memory" }
 
-// WorkerPrefix starts the id of every encode worker of this install when it
-// runs as one process, so a restarted process can tell which leases its dead
-// predecessor held.
-func (p *Process) WorkerPrefix() string {
-	if p.Embedded() {
-		dir, err := filepath.Abs(p.cfg.DataDir)
-		if err != nil {
-			dir = p.cfg.DataDir
-		}
-		return "embedded:" + dir + ":"
+// DataDir is the absolute path of the folder the in-process backends keep
+// their data in; this process holds it while any of them is in use.
+func (p *Process) DataDir() string {
+	dir, err := filepath.Abs(p.cfg.DataDir)
+	if err != nil {
+		return p.cfg.DataDir
 	}
-	host, _ := os.Hostname()
-	return host + ":"
+	return dir
 }
 
 // Store returns the metadata store, opening it on first use.
@@ -101,7 +96,7 @@ func (p *Process) Store(ctx context.Context) (store.Store, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.store == nil {
-		s, closeFn, err := OpenStore(ctx, p.cfg, false)
+		s, closeFn, err := OpenStore(ctx, p.cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -113,28 +108,21 @@ func (p *Process) Store(ctx context.Context) (store.Store, error) {
 }
 
 // Objects returns object storage, opening it (and creating its bucket or
-// folder) on first use.
-func (p *Process) Objects(ctx context.Context) (blob.Store, error) {
+// folder) on first use, with the HTTP endpoint that takes the parts of
+// uploads when storage is a local folder (clients PUT to its presigned
+// URLs); that endpoint is nil when storage is S3, which takes them itself.
+func (p *Process) Objects(ctx context.Context) (blob.Store, http.Handler, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.objects == nil {
 		o, parts, err := openObjects(ctx, p.cfg)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		p.objects, p.uploadParts = o, parts
 		p.Ready.Add(p.cfg.Storage+"-storage", o.Ping)
 	}
-	return p.objects, nil
-}
-
-// UploadParts is the HTTP endpoint that takes the parts of uploads when
-// object storage is a local folder (clients PUT to its presigned URLs); nil
-// when storage is S3, which takes them itself. Call it after Objects.
-func (p *Process) UploadParts() http.Handler {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.uploadParts
+	return p.objects, p.uploadParts, nil
 }
 
 // Cache returns the cache, opening it on first use.
