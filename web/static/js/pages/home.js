@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { h, icon, errorBox } from "../dom.js";
 import { grid } from "../cards.js";
 
-export async function homePage({ main, signal, setTitle }) {
+export default async function homePage({ main, signal, setTitle }) {
   setTitle("");
   const heading = h("h1", { class: "page-title" }, "Latest videos");
   const loading = h("p", { class: "loading", role: "status" }, "Loading videos…");

@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { h, errorBox } from "../dom.js";
 import { grid } from "../cards.js";
 
-export async function searchPage({ main, url, signal, setTitle }) {
+export default async function searchPage({ main, url, signal, setTitle }) {
   const q = (url.searchParams.get("q") || "").trim();
   if (!q) {
     setTitle("Search");

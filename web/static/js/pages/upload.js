@@ -9,7 +9,7 @@ import { Upload, findResumable, looksLikeVideo } from "../uploader.js";
 
 const pollMs = 1500;
 
-export async function uploadPage({ main, signal, setTitle }) {
+export default async function uploadPage({ main, signal, setTitle }) {
   setTitle("Upload");
   let file = null;
   let resume = null;
