@@ -13,11 +13,13 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -29,16 +31,51 @@ var static embed.FS
 // UI gets is a page.
 const staticPrefix = "/static/"
 
-// pages are the paths the single page shell answers with 200; the
-// client-side router draws them. Any other path gets the same shell with
-// 404, and the shell says the page does not exist.
+// pages are the UI's pages: the paths the page shell answers with 200, and
+// the module that draws each. The shell carries this list to the
+// client-side router, so that the server and the router cannot disagree on
+// what is a page. Any other path gets the same shell with 404, and the
+// router says the page does not exist.
+var pages = []page{
+	newPage("/", "/static/js/pages/home.js"),
+	newPage("/search", "/static/js/pages/search.js"),
+	newPage("/upload", "/static/js/pages/upload.js"),
+	newPage("/watch/{id}", "/static/js/pages/watch.js"),
+}
+
+// page is one of the UI's pages, as the router in the browser gets it.
+type page struct {
+	// Match is the regular expression of the page's paths. Go and
+	// JavaScript read it alike, so both sides match with the same one.
+	Match string `json:"match"`
+	// Module is the ES module whose default export draws the page.
+	Module string `json:"module"`
+	re     *regexp.Regexp
+}
+
+// newPage makes the page at path, where a {name} segment is any one
+// non-empty segment, handed to the page as params.name.
+func newPage(path, module string) page {
+	expr := "^"
+	for _, seg := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
+		expr += "/"
+		if name, ok := strings.CutPrefix(seg, "{"); ok {
+			expr += "(?<" + strings.TrimSuffix(name, "}") + ">[^/]+)"
+		} else {
+			expr += regexp.QuoteMeta(seg)
+		}
+	}
+	expr += "$"
+	return page{Match: expr, Module: module, re: regexp.MustCompile(expr)}
+}
+
+// isPage reports whether p is one of the pages, which the shell answers
+// with 200.
 func isPage(p string) bool {
-	switch {
-	case p == "/", p == "/search", p == "/upload":
-		return true
-	case strings.HasPrefix(p, "/watch/"):
-		id := strings.TrimPrefix(p, "/watch/")
-		return id != "" && !strings.Contains(id, "/")
+	for _, pg := range pages {
+		if pg.re.MatchString(p) {
+			return true
+		}
 	}
 	return false
 }
@@ -81,6 +118,10 @@ func load(fsys fs.FS, name string) (*file, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: read %s: %w", name, err)
 	}
+	return newFile(name, body)
+}
+
+func newFile(name string, body []byte) (*file, error) {
 	ct := contentTypes[path.Ext(name)]
 	if ct == "" {
 		ct = mime.TypeByExtension(path.Ext(name))
@@ -138,11 +179,31 @@ func newUI(fsys fs.FS) (*ui, error) {
 	if err != nil {
 		return nil, err
 	}
-	u.shell = u.files["/static/index.html"]
-	if u.shell == nil {
+	index := u.files["/static/index.html"]
+	if index == nil {
 		return nil, fmt.Errorf("web: static/index.html is missing")
 	}
+	if u.shell, err = shell(index); err != nil {
+		return nil, err
+	}
 	return u, nil
+}
+
+// pagesSlot is where index.html takes the list of pages.
+const pagesSlot = `<script type="application/json" id="pages"></script>`
+
+// shell is index.html with the list of pages filled in.
+func shell(index *file) (*file, error) {
+	if !bytes.Contains(index.body, []byte(pagesSlot)) {
+		return nil, fmt.Errorf("web: static/index.html has no %s", pagesSlot)
+	}
+	// Marshal escapes <, > and &: the list cannot end the script element.
+	list, err := json.Marshal(pages)
+	if err != nil {
+		return nil, fmt.Errorf("web: pages: %w", err)
+	}
+	filled := strings.TrimSuffix(pagesSlot, "</script>") + string(list) + "</script>"
+	return newFile(index.name, bytes.Replace(index.body, []byte(pagesSlot), []byte(filled), 1))
 }
 
 func (u *ui) ServeHTTP(w http.ResponseWriter, r *http.Request) {

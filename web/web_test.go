@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"compress/gzip"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,9 +26,30 @@ func get(t *testing.T, h http.Handler, target string, header ...string) *httptes
 	return w
 }
 
+// clientPage is a page as the shell lists it for the client-side router.
+type clientPage struct {
+	Match  string `json:"match"`
+	Module string `json:"module"`
+}
+
+// clientPages reads the list of pages from the shell, as app.js does.
+func clientPages(t *testing.T, h http.Handler) []clientPage {
+	t.Helper()
+	m := regexp.MustCompile(`<script type="application/json" id="pages">(.*?)</script>`).FindStringSubmatch(get(t, h, "/").Body.String())
+	if m == nil {
+		t.Fatal("the shell does not list the pages")
+	}
+	var pages []clientPage
+	if err := json.Unmarshal([]byte(m[1]), &pages); err != nil {
+		t.Fatalf("the shell's list of pages: %v", err)
+	}
+	return pages
+}
+
 func TestPagesGetTheShell(t *testing.T) {
 	t.Parallel()
 	h := web.Handler()
+	pages := clientPages(t, h)
 	for target, code := range map[string]int{
 		"/":                 200,
 		"/search?q=sea":     200,
@@ -35,11 +57,22 @@ func TestPagesGetTheShell(t *testing.T) {
 		"/watch/0190a1b2-1": 200,
 		"/watch/":           404,
 		"/watch/a/b":        404,
+		"/watch":            404,
+		"/uploads":          404,
 		"/no-such-page":     404,
 	} {
 		w := get(t, h, target)
 		if w.Code != code {
 			t.Errorf("GET %s = %d, want %d", target, w.Code, code)
+		}
+		// The router matches the same expressions in JavaScript, whose
+		// syntax for these is Go's.
+		drawn := false
+		for _, p := range pages {
+			drawn = drawn || regexp.MustCompile(p.Match).MatchString(strings.SplitN(target, "?", 2)[0])
+		}
+		if drawn != (w.Code == 200) {
+			t.Errorf("GET %s = %d, but the client-side router draws it: %v", target, w.Code, drawn)
 		}
 		body := w.Body.String()
 		if !strings.Contains(body, `<script type="module" src="/static/js/app.js">`) {
@@ -118,7 +151,14 @@ func TestModuleImportsResolve(t *testing.T) {
 	importRE := regexp.MustCompile(`(?m)(?:^import\s[^"']*|\bimport\(\s*|^export\s[^"']*\sfrom\s)["']([^"']+)["']`)
 	constRE := regexp.MustCompile(`const hlsModule = "([^"]+)"`)
 	seen := map[string]bool{}
+	// The router imports each page's module by its name in the shell.
 	queue := []string{"/static/js/app.js"}
+	for _, p := range clientPages(t, h) {
+		queue = append(queue, p.Module)
+		if w := get(t, h, p.Module); !strings.Contains(w.Body.String(), "\nexport default ") {
+			t.Errorf("page module %s = %d, without a default export to draw the page", p.Module, w.Code)
+		}
+	}
 	for len(queue) > 0 {
 		p := queue[0]
 		queue = queue[1:]
@@ -155,7 +195,7 @@ func TestModuleImportsResolve(t *testing.T) {
 	}
 	for _, want := range []string{"/static/js/pages/watch.js", "/static/js/player.js", "/static/vendor/hls.light.min.mjs"} {
 		if !seen[want] {
-			t.Errorf("%s is not reached from app.js (reached %v)", want, seen)
+			t.Errorf("%s is not reached from app.js and the pages (reached %v)", want, seen)
 		}
 	}
 }

@@ -4,20 +4,28 @@
 
 import { setupSearchBox } from "./searchbox.js";
 import { h, errorBox } from "./dom.js";
-import { homePage } from "./pages/home.js";
-import { searchPage } from "./pages/search.js";
-import { watchPage } from "./pages/watch.js";
-import { uploadPage } from "./pages/upload.js";
 
 const main = document.getElementById("main");
 const banner = document.getElementById("banner");
 
-const routes = [
-  { match: (p) => p === "/", page: homePage },
-  { match: (p) => p === "/search", page: searchPage },
-  { match: (p) => p === "/upload", page: uploadPage },
-  { match: (p) => /^\/watch\/[^/]+$/.test(p), page: watchPage },
-];
+// The pages come from the server (web.go), in the shell: the paths it
+// answers with 200 are the ones drawn here. A page's module is loaded
+// when it is first shown, so that the home page does not wait for the
+// player or the uploader.
+const pages = JSON.parse(document.getElementById("pages").textContent)
+  .map((p) => ({ match: new RegExp(p.match), module: p.module }));
+
+// route returns the page of path and its parameters, or null.
+function route(path) {
+  for (const p of pages) {
+    const m = p.match.exec(path);
+    if (!m) continue;
+    const params = {};
+    for (const [name, value] of Object.entries(m.groups || {})) params[name] = decodeURIComponent(value);
+    return { module: p.module, params };
+  }
+  return null;
+}
 
 function notFoundPage(ctx) {
   ctx.setTitle("Page not found");
@@ -35,19 +43,21 @@ async function render(focus) {
   current = { controller };
   hideBanner();
   const url = new URL(location.href);
-  const route = routes.find((r) => r.match(url.pathname));
   main.replaceChildren();
-  const ctx = {
-    main,
-    url,
-    signal: controller.signal,
-    navigate,
-    setTitle: (t) => { document.title = t ? `${t} – CloudFlix` : "CloudFlix"; },
-    searchBox,
-  };
   searchBox.setQuery(url.pathname === "/search" ? url.searchParams.get("q") || "" : "");
   try {
-    await (route ? route.page : notFoundPage)(ctx);
+    const page = route(url.pathname);
+    const draw = page ? (await import(page.module)).default : notFoundPage;
+    if (controller.signal.aborted) return;
+    await draw({
+      main,
+      url,
+      params: page?.params || {},
+      signal: controller.signal,
+      navigate,
+      setTitle: (t) => { document.title = t ? `${t} – CloudFlix` : "CloudFlix"; },
+      searchBox,
+    });
   } catch (err) {
     if (err?.name === "AbortError" || controller.signal.aborted) return;
     main.replaceChildren(errorBox("Something went wrong", err,

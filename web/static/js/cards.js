@@ -2,7 +2,7 @@
 // from the list's own JSON (no request per card); hovering it plays a
 // preview from the video's storyboard, fetched on the first hover.
 
-import { h, duration, views, age } from "./dom.js";
+import { h, duration, views, age, errorBox, isAbort } from "./dom.js";
 import * as storyboard from "./storyboard.js";
 
 // previewStep is how long each storyboard frame shows in a hover preview.
@@ -62,7 +62,7 @@ function hoverPreview(target, preview, thumb, url) {
 
 // grid draws a list of cards, with a "more" button when the list has a
 // next page; loadMore(cursor) returns the next {items, next} page.
-export function grid(items, next, loadMore, label) {
+function grid(items, next, loadMore, label) {
   const list = h("ul", { class: "grid", "aria-label": label }, items.map(card));
   const wrap = h("div", {}, list);
   const addMore = (cursor) => {
@@ -90,4 +90,24 @@ export function grid(items, next, loadMore, label) {
   };
   addMore(next);
   return wrap;
+}
+
+// videoList draws a list of videos in main, a page at a time: a loading
+// note, then the cards, or what is empty() when there are none, or the
+// failure in words. load(cursor) returns a page, {items, next}; the first
+// page's cursor is "".
+export async function videoList(main, { label, loading, failure, empty, load }) {
+  const note = h("p", { class: "loading", role: "status" }, loading);
+  main.append(note);
+  let page;
+  try {
+    page = await load("");
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    main.append(errorBox(failure, err));
+    return;
+  } finally {
+    note.remove();
+  }
+  main.append(page.items.length ? grid(page.items, page.next, load, label) : empty());
 }

@@ -75,6 +75,17 @@ function partRange(n, partSize, size) {
   return [start, Math.min(size, start + partSize)];
 }
 
+// storedBytes is how much of file the parts of resume (from
+// findResumable) hold.
+export function storedBytes(file, { session, done }) {
+  let sum = 0;
+  for (const n of done) {
+    const [start, end] = partRange(n, session.part_size, file.size);
+    sum += end - start;
+  }
+  return sum;
+}
+
 // findResumable returns the remembered session of file and the parts that
 // storage already holds in full, or null when there is nothing to resume.
 export async function findResumable(file, signal) {
@@ -147,14 +158,22 @@ export class Upload {
       remember(file, session.video_id);
     }
     this.videoID = session.video_id;
+    this.stored = storedBytes(file, { session, done });
+    this.report("sending");
     const todo = [];
     for (let n = 1; n <= session.part_count; n++) {
-      const [start, end] = partRange(n, session.part_size, file.size);
-      if (done.has(n)) this.stored += end - start;
-      else todo.push(n);
+      if (!done.has(n)) todo.push(n);
     }
-    this.report("sending");
+    await this.sendParts(session, todo);
+    const video = await this.withRetries(() => api.completeUpload(session.video_id, signal));
+    forget(file);
+    return video;
+  }
 
+  // sendParts sends the parts numbered in todo, `parallel` of them at
+  // once; one that fails for good stops the others.
+  async sendParts(session, todo) {
+    const { signal } = this;
     let next = 0;
     const worker = async () => {
       while (next < todo.length && !signal.aborted) {
@@ -171,9 +190,6 @@ export class Upload {
       throw err;
     }
     signal.throwIfAborted();
-    const video = await this.withRetries(() => api.completeUpload(session.video_id, signal));
-    forget(file);
-    return video;
   }
 
   // sendPart PUTs part n, retrying with backoff; batch are the parts

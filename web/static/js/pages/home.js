@@ -2,32 +2,22 @@
 // page of cards.
 
 import { api } from "../api.js";
-import { h, icon, errorBox } from "../dom.js";
-import { grid } from "../cards.js";
+import { h, icon } from "../dom.js";
+import { videoList } from "../cards.js";
 
-export async function homePage({ main, signal, setTitle }) {
+export default async function homePage({ main, signal, setTitle }) {
   setTitle("");
-  const heading = h("h1", { class: "page-title" }, "Latest videos");
-  const loading = h("p", { class: "loading", role: "status" }, "Loading videos…");
-  main.append(heading, loading);
-  let page;
-  try {
-    page = await api.listVideos("", signal);
-  } catch (err) {
-    loading.remove();
-    if (err.name === "AbortError") throw err;
-    main.append(errorBox("Couldn't load the videos", err));
-    return;
-  }
-  loading.remove();
-  if (!page.videos.length) {
-    main.append(h("div", { class: "empty" },
+  main.append(h("h1", { class: "page-title" }, "Latest videos"));
+  await videoList(main, {
+    label: "Latest videos",
+    loading: "Loading videos…",
+    failure: "Couldn't load the videos",
+    empty: () => h("div", { class: "empty" },
       h("p", {}, "No videos yet."),
-      h("a", { class: "button primary", href: "/upload" }, icon("upload"), "Upload the first one")));
-    return;
-  }
-  main.append(grid(page.videos, page.next_cursor, async (cursor) => {
-    const next = await api.listVideos(cursor, signal);
-    return { items: next.videos, next: next.next_cursor };
-  }, "Latest videos"));
+      h("a", { class: "button primary", href: "/upload" }, icon("upload"), "Upload the first one")),
+    load: async (cursor) => {
+      const page = await api.listVideos(cursor, signal);
+      return { items: page.videos, next: page.next_cursor };
+    },
+  });
 }

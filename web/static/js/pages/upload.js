@@ -2,281 +2,147 @@
 // a title, description and tags, and watch it go: upload progress with
 // speed and time left, then the encoding progress, then a link to the
 // watch page. Choosing a file that was partly uploaded before resumes it.
+// Each part of the page is a controller of its own, in upload/; this
+// module lays them out and carries the page from one step to the next.
 
-import { api } from "../api.js";
-import { h, icon, bytes, errorBox, sleep, isAbort, announce } from "../dom.js";
-import { Upload, findResumable, looksLikeVideo } from "../uploader.js";
+import { h, icon, errorBox, isAbort, announce } from "../dom.js";
+import { Upload, looksLikeVideo } from "../uploader.js";
+import { filePicker } from "./upload/picker.js";
+import { detailsFields } from "./upload/details.js";
+import { resumeOffer } from "./upload/resume.js";
+import { progressView, followEncoding } from "./upload/progress.js";
 
-const pollMs = 1500;
-
-export async function uploadPage({ main, signal, setTitle }) {
+export default async function uploadPage({ main, signal, setTitle }) {
   setTitle("Upload");
-  let file = null;
-  let resume = null;
-  let busy = false;
-
-  const input = h("input", { type: "file", id: "upload-file", class: "file-input", accept: "video/*" });
-  const chosen = h("p", { class: "chosen", "aria-live": "polite" });
-  const zone = h("div", { class: "dropzone" },
-    icon("film"),
-    h("p", {}, "Drag and drop a video file here, or"),
-    input,
-    h("label", { for: "upload-file", class: "button" }, "Choose a file"),
-    chosen);
-  const resumeNote = h("p", { class: "notice ok", hidden: true });
-  const title = h("input", { type: "text", id: "upload-title", name: "title", required: true, maxlength: 200, autocomplete: "off" });
-  const description = h("textarea", { id: "upload-description", name: "description", maxlength: 5000 });
-  const tags = h("input", { type: "text", id: "upload-tags", name: "tags", autocomplete: "off", "aria-describedby": "upload-tags-hint" });
   const submit = h("button", { type: "submit", class: "button primary", id: "upload-submit" }, icon("upload"), h("span", {}, "Upload"));
   const cancel = h("button", { type: "button", class: "button", hidden: true }, "Cancel");
   const message = h("div", {});
-  const status = h("section", { class: "status", "aria-label": "Upload status", hidden: true });
-
+  const page = {
+    signal,
+    picker: filePicker((f) => choose(page, f)),
+    offer: resumeOffer(signal),
+    details: detailsFields(),
+    submit,
+    cancel,
+    status: h("section", { class: "status", "aria-label": "Upload status", hidden: true }),
+    say: (node) => message.replaceChildren(...(node ? [node] : [])),
+    file: null, // the file to upload
+    resume: null, // its earlier upload, to continue
+    run: null, // the upload under way, while there is one
+  };
   const form = h("form", { novalidate: true },
-    zone,
-    resumeNote,
-    h("div", { class: "field" }, h("label", { for: "upload-title" }, "Title"), title),
-    h("div", { class: "field" }, h("label", { for: "upload-description" }, "Description"), description),
-    h("div", { class: "field" },
-      h("label", { for: "upload-tags" }, "Tags"), tags,
-      h("span", { class: "hint", id: "upload-tags-hint" }, "Separate tags with commas, e.g. nature, timelapse")),
-    h("div", { class: "actions" }, submit, cancel),
-    message);
+    page.picker.el, page.offer.el, page.details.el, h("div", { class: "actions" }, submit, cancel), message);
   main.append(h("div", { class: "upload" },
-    h("h1", { class: "page-title" }, "Upload a video"), form, status));
-
-  const fields = [title, description, tags];
-  const setMessage = (node) => message.replaceChildren(...(node ? [node] : []));
-  const submitLabel = (text) => submit.querySelector("span").replaceChildren(text);
-
-  let autoTitle = "";
-  async function choose(f) {
-    if (busy) return;
-    setMessage(null);
-    await consider(f);
-  }
-
-  // consider makes f the file to upload, and finds out whether an
-  // earlier upload of it can be resumed.
-  async function consider(f) {
-    resume = null;
-    resumeNote.hidden = true;
-    fields.forEach((el) => { el.disabled = false; });
-    submitLabel("Upload");
-    if (!f) return;
-    if (!looksLikeVideo(f)) {
-      file = null;
-      chosen.textContent = "";
-      setMessage(errorBox("That is not a video",
-        `“${f.name}” is not a video file. Choose a video such as MP4, MOV, WebM or MKV.`));
-      return;
-    }
-    file = f;
-    chosen.textContent = `${f.name} (${bytes(f.size)})`;
-    if (!title.value || title.value === autoTitle) {
-      autoTitle = f.name.replace(/\.[^.]+$/, "").replace(/[_-]+/g, " ").trim();
-      title.value = autoTitle;
-    }
-    try {
-      resume = await findResumable(f, signal);
-    } catch (err) {
-      if (isAbort(err)) return;
-      // Unknown whether it can resume; a fresh upload still works.
-      resume = null;
-    }
-    if (resume && file === f) {
-      const stored = [...resume.done].reduce((sum, n) =>
-        sum + Math.min(f.size, n * resume.session.part_size) - (n - 1) * resume.session.part_size, 0);
-      resumeNote.textContent = `You started uploading this file before: ${Math.floor((stored / f.size) * 100)}% ` +
-        "is already stored. The upload continues from there, with the title and details given then.";
-      resumeNote.hidden = false;
-      fields.forEach((el) => { el.disabled = true; });
-      submitLabel("Resume upload");
-    }
-  }
-
-  input.addEventListener("change", () => choose(input.files[0] || null));
-  for (const type of ["dragenter", "dragover"]) {
-    zone.addEventListener(type, (e) => {
-      e.preventDefault();
-      zone.classList.add("over");
-    });
-  }
-  for (const type of ["dragleave", "drop"]) {
-    zone.addEventListener(type, () => zone.classList.remove("over"));
-  }
-  zone.addEventListener("drop", (e) => {
+    h("h1", { class: "page-title" }, "Upload a video"), form, page.status));
+  cancel.addEventListener("click", () => page.run?.abort());
+  form.addEventListener("submit", (e) => {
     e.preventDefault();
-    const f = e.dataTransfer?.files?.[0];
-    if (f) choose(f);
+    send(page);
   });
-
   // Leaving the page mid-upload would stop it: ask first.
   const guard = (e) => {
-    if (busy) {
+    if (page.run) {
       e.preventDefault();
       e.returnValue = "";
     }
   };
   window.addEventListener("beforeunload", guard);
   signal.addEventListener("abort", () => window.removeEventListener("beforeunload", guard), { once: true });
-
-  let run = null;
-  cancel.addEventListener("click", () => run?.abort());
-
-  form.addEventListener("submit", async (e) => {
-    e.preventDefault();
-    if (busy) return;
-    setMessage(null);
-    if (!file) {
-      setMessage(errorBox("Choose a video first", "Pick a file with the button above, or drop one on it."));
-      return;
-    }
-    if (!resume && !title.value.trim()) {
-      setMessage(errorBox("Give the video a title", ""));
-      title.focus();
-      return;
-    }
-    busy = true;
-    run = new AbortController();
-    signal.addEventListener("abort", () => run.abort(), { once: true });
-    submit.disabled = true;
-    input.disabled = true;
-    fields.forEach((el) => { el.disabled = true; });
-    cancel.hidden = false;
-    const view = progressView(status);
-    view.uploading(file);
-    const up = new Upload(file, {
-      title: title.value.trim(),
-      description: description.value.trim(),
-      tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
-    }, { resume, signal: run.signal, onProgress: (p) => view.progress(p) });
-    let video;
-    try {
-      video = await up.run();
-    } catch (err) {
-      busy = false;
-      cancel.hidden = true;
-      submit.disabled = false;
-      input.disabled = false;
-      if (signal.aborted) return;
-      if (isAbort(err)) {
-        view.hide();
-        setMessage(h("p", { class: "notice", role: "status" },
-          "Upload stopped. Choose the same file again to continue where it stopped."));
-      } else {
-        view.hide();
-        const resumable = !!up.videoID;
-        setMessage(errorBox(resumable ? "The upload stopped" : "The upload could not start", err,
-          resumable ? h("p", {}, "Press “Resume upload” to continue where it stopped.") : null));
-      }
-      // The next try resumes what is stored.
-      await consider(file);
-      return;
-    }
-    busy = false;
-    cancel.hidden = true;
-    announce("Upload complete. The video is being processed.");
-    await followEncoding(video, view, signal);
-  });
 }
 
-// progressView draws the upload and encoding progress in status.
-function progressView(status) {
-  const heading = h("h2");
-  const bar = h("progress", { max: 1, value: 0, "aria-label": "Upload progress" });
-  const numbers = h("div", { class: "numbers" });
-  const note = h("p", { class: "muted" });
-  const result = h("div");
-  status.replaceChildren(heading, bar, numbers, note, result);
-  status.hidden = false;
-  status.scrollIntoView({ block: "nearest" });
-  let lastDraw = 0;
-  return {
-    hide() { status.hidden = true; },
-    uploading(file) {
-      heading.textContent = `Uploading ${file.name}`;
-      bar.setAttribute("aria-label", "Upload progress");
-      bar.value = 0;
-      numbers.replaceChildren();
-      note.textContent = "Keep this page open until the upload is finished.";
-    },
-    progress({ sent, total, speed, eta, state }) {
-      const now = performance.now();
-      // Progress events come by the hundred a second; a few redraws do.
-      if (now - lastDraw < 150 && sent < total && state === "sending") return;
-      lastDraw = now;
-      bar.value = total ? sent / total : 1;
-      const pct = total ? Math.floor((sent / total) * 100) : 100;
-      numbers.replaceChildren(
-        h("span", {}, `${bytes(sent)} of ${bytes(total)} (${pct}%)`),
-        h("span", {}, speed > 0 ? `${bytes(Math.round(speed))}/s` : "…"),
-        h("span", {}, Number.isFinite(eta) ? `${timeLeft(eta)} left` : ""));
-      note.textContent = state === "offline"
-        ? "The network is down. The upload continues when it is back."
-        : state === "retrying"
-          ? "A part failed to send; trying it again…"
-          : "Keep this page open until the upload is finished.";
-    },
-    encoding(v) {
-      heading.textContent = v.state === "processing" ? "Processing" : "Upload complete";
-      bar.setAttribute("aria-label", "Encoding progress");
-      if (v.state === "processing") bar.value = v.progress || 0;
-      else bar.removeAttribute("value");
-      numbers.replaceChildren(h("span", {}, v.state === "processing"
-        ? `${Math.round((v.progress || 0) * 100)}% encoded`
-        : "Waiting for the encoder…"));
-      note.textContent = "You can leave this page; the video keeps processing.";
-    },
-    done(v) {
-      heading.textContent = "Your video is ready";
-      bar.value = 1;
-      numbers.replaceChildren();
-      note.textContent = "";
-      const link = h("a", { class: "button primary", href: "/watch/" + encodeURIComponent(v.id), id: "watch-link" },
-        `Watch “${v.title}”`);
-      result.replaceChildren(link);
-      link.scrollIntoView({ block: "nearest" });
-      link.focus({ preventScroll: true });
-    },
-    failed(v) {
-      heading.textContent = "The video could not be processed";
-      bar.hidden = true;
-      numbers.replaceChildren();
-      note.textContent = "";
-      result.replaceChildren(h("p", { class: "notice error", role: "alert", text: v.failure_reason || "The file could not be encoded." }));
-    },
-    trouble(err) {
-      note.textContent = `${err.message} Retrying…`;
-    },
-  };
+function choose(page, f) {
+  if (page.run) return;
+  page.say(null);
+  consider(page, f);
 }
 
-async function followEncoding(v, view, signal) {
-  for (;;) {
-    if (v.state === "ready") {
-      view.done(v);
-      announce("Your video is ready to watch.");
-      return;
-    }
-    if (v.state === "failed" || v.state === "deleted") {
-      view.failed(v);
-      announce("The video could not be processed.");
-      return;
-    }
-    view.encoding(v);
-    try {
-      await sleep(pollMs, signal);
-      v = await api.video(v.id, signal);
-    } catch (err) {
-      if (isAbort(err)) return;
-      view.trouble(err);
-    }
+// consider makes f the file to upload, and finds out whether an earlier
+// upload of it can be resumed.
+async function consider(page, f) {
+  page.resume = null;
+  page.offer.hide();
+  page.details.lock(false);
+  submitLabel(page, "Upload");
+  if (!f) return;
+  if (!looksLikeVideo(f)) {
+    page.file = null;
+    page.picker.show(null);
+    page.say(errorBox("That is not a video",
+      `“${f.name}” is not a video file. Choose a video such as MP4, MOV, WebM or MKV.`));
+    return;
   }
+  page.file = f;
+  page.picker.show(f);
+  page.details.nameAfter(f);
+  const resume = await page.offer.find(f);
+  // Another file may have been chosen meanwhile.
+  if (!resume || page.file !== f) return;
+  page.resume = resume;
+  page.offer.show(f, resume);
+  page.details.lock(true);
+  submitLabel(page, "Resume upload");
 }
 
-function timeLeft(s) {
-  if (s < 60) return `${Math.max(1, Math.round(s))} s`;
-  if (s < 3600) return `${Math.round(s / 60)} min`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+function submitLabel(page, text) {
+  page.submit.querySelector("span").replaceChildren(text);
+}
+
+// send uploads the chosen file, then follows its encoding.
+async function send(page) {
+  if (page.run) return;
+  page.say(null);
+  const { file, details, signal } = page;
+  if (!file) {
+    page.say(errorBox("Choose a video first", "Pick a file with the button above, or drop one on it."));
+    return;
+  }
+  if (!page.resume && !details.meta().title) {
+    page.say(errorBox("Give the video a title", ""));
+    details.title.focus();
+    return;
+  }
+  const run = new AbortController();
+  page.run = run;
+  signal.addEventListener("abort", () => run.abort(), { once: true });
+  lockForm(page, true);
+  details.lock(true);
+  const view = progressView(page.status);
+  view.uploading(file);
+  const up = new Upload(file, details.meta(), { resume: page.resume, signal: run.signal, onProgress: (p) => view.progress(p) });
+  let video;
+  try {
+    video = await up.run();
+  } catch (err) {
+    page.run = null;
+    lockForm(page, false);
+    if (signal.aborted) return;
+    view.hide();
+    page.say(stopped(err, !!up.videoID));
+    // The next try resumes what is stored.
+    await consider(page, file);
+    return;
+  }
+  page.run = null;
+  page.cancel.hidden = true;
+  announce("Upload complete. The video is being processed.");
+  await followEncoding(video, view, signal);
+}
+
+// lockForm keeps the file and the submit button as they are while an
+// upload runs, which only Cancel can stop.
+function lockForm(page, locked) {
+  page.submit.disabled = locked;
+  page.picker.lock(locked);
+  page.cancel.hidden = !locked;
+}
+
+// stopped says why an upload stopped; begun is whether it has a video to
+// resume.
+function stopped(err, begun) {
+  if (isAbort(err)) {
+    return h("p", { class: "notice", role: "status" },
+      "Upload stopped. Choose the same file again to continue where it stopped.");
+  }
+  return errorBox(begun ? "The upload stopped" : "The upload could not start", err,
+    begun ? h("p", {}, "Press “Resume upload” to continue where it stopped.") : null);
 }

@@ -8,8 +8,8 @@ import { createPlayer } from "../player.js";
 
 const pollMs = 1500;
 
-export async function watchPage({ main, url, signal, setTitle }) {
-  const id = decodeURIComponent(url.pathname.slice("/watch/".length));
+export default async function watchPage({ main, params, signal, setTitle }) {
+  const id = params.id;
   setTitle("Watch");
   const slot = h("div", { class: "watch" }, h("p", { class: "loading", role: "status" }, "Loading…"));
   main.append(slot);
