@@ -261,19 +261,30 @@ func (s *Service) openSession(ctx context.Context, videoID string) (video.Upload
 	}
 	sess, err := s.store.UploadSession(ctx, videoID)
 	if errors.Is(err, video.ErrNotFound) {
-		v, verr := s.store.Video(ctx, videoID)
-		if verr != nil {
-			return video.UploadSession{}, fmt.Errorf("no upload for video %s: %w", videoID, video.ErrNotFound)
-		}
-		return video.UploadSession{}, fmt.Errorf("video %s is %s, its upload is closed: %w", videoID, v.State, video.ErrWrongState)
+		return video.UploadSession{}, s.noSession(ctx, videoID)
 	}
 	if err != nil {
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, err)
 	}
-	if time.Now().After(sess.ExpiresAt) {
-		return video.UploadSession{}, fmt.Errorf("the upload of video %s expired at %s: %w", videoID, sess.ExpiresAt.Format(time.RFC3339), video.ErrWrongState)
+	return sess, checkOpen(sess)
+}
+
+// noSession says why a video has no upload session: there is no such video,
+// or its upload is over.
+func (s *Service) noSession(ctx context.Context, videoID string) error {
+	v, err := s.store.Video(ctx, videoID)
+	if err != nil {
+		return fmt.Errorf("no upload for video %s: %w", videoID, video.ErrNotFound)
 	}
-	return sess, nil
+	return fmt.Errorf("video %s is %s, its upload is closed: %w", videoID, v.State, video.ErrWrongState)
+}
+
+// checkOpen refuses a session past its expiry.
+func checkOpen(sess video.UploadSession) error {
+	if time.Now().After(sess.ExpiresAt) {
+		return fmt.Errorf("the upload of video %s expired at %s: %w", sess.VideoID, sess.ExpiresAt.Format(time.RFC3339), video.ErrWrongState)
+	}
+	return nil
 }
 
 // GetUpload returns an open session so a client can resume it.
@@ -341,22 +352,26 @@ func (s *Service) CompleteUpload(ctx context.Context, req *pb.CompleteUploadRequ
 }
 
 func (s *Service) complete(ctx context.Context, id string) (video.Video, error) {
-	sess, err := s.openSession(ctx, id)
-	if errors.Is(err, video.ErrWrongState) {
-		// A retried complete of an upload that already went through.
-		if v, verr := s.store.Video(ctx, id); verr == nil && v.State != video.StateUploading {
-			return v, nil
-		}
+	if id == "" {
+		return video.Video{}, video.Invalid("video_id is required")
 	}
+	draft, err := s.store.Video(ctx, id)
 	if err != nil {
+		return video.Video{}, fmt.Errorf("no upload for video %s: %w", id, video.ErrNotFound)
+	}
+	if draft.State != video.StateUploading {
+		// A retried complete of an upload that already went through.
+		return draft, nil
+	}
+	sess, err := s.store.UploadSession(ctx, id)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("upload session %s: %w", id, err)
+	}
+	if err := checkOpen(sess); err != nil {
 		return video.Video{}, err
 	}
 	// The limits are checked again: they may have changed since the upload
 	// was opened.
-	draft, err := s.store.Video(ctx, id)
-	if err != nil {
-		return video.Video{}, fmt.Errorf("video %s: %w", id, err)
-	}
 	if !slices.Contains(s.limits.AllowedTypes, draft.ContentType) {
 		return video.Video{}, video.Invalid("files of type %s are no longer accepted; accepted types: %s", draft.ContentType, strings.Join(s.limits.AllowedTypes, ", "))
 	}
@@ -440,9 +455,14 @@ func checkParts(sess video.UploadSession, parts []blob.Part, maxBytes int64) err
 
 // AbortUpload discards the stored parts and deletes the video.
 func (s *Service) AbortUpload(ctx context.Context, req *pb.AbortUploadRequest) (*pb.AbortUploadResponse, error) {
-	sess, err := s.store.UploadSession(ctx, req.GetVideoId())
+	id := req.GetVideoId()
+	if id == "" {
+		return nil, rpc.Error(ctx, video.Invalid("video_id is required"))
+	}
+	// An expired session is aborted too: that is how its parts go.
+	sess, err := s.store.UploadSession(ctx, id)
 	if errors.Is(err, video.ErrNotFound) {
-		_, err = s.openSession(ctx, req.GetVideoId()) // says why there is no session
+		err = s.noSession(ctx, id)
 	}
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
