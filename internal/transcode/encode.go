@@ -23,13 +23,7 @@ import (
 // stderrLines is how much of ffmpeg's stderr an error message carries.
 const stderrLines = 40
 
-// Encode encodes srcPath into every rung with the default Options; see
-// Options.Encode.
-func Encode(ctx context.Context, src Source, srcPath, outDir string, rungs []ladder.Rung, progress func(fraction float64)) ([]video.Rendition, error) {
-	return Options{}.Encode(ctx, src, srcPath, outDir, rungs, progress)
-}
-
-// Encode runs the one ffmpeg process of Command, then measures every
+// Encode runs the one ffmpeg process of command, then measures every
 // rendition it produced and writes outDir/master.m3u8 from the measurements.
 // progress, when not nil, is called from one goroutine at a time, at most
 // about once a second, and with 1 once everything is written; never after
@@ -53,7 +47,7 @@ func (o Options) Encode(ctx context.Context, src Source, srcPath, outDir string,
 		}
 	}
 
-	if err := runFFmpeg(ctx, o.Command(src, srcPath, outDir, rungs), newProgressParser(src.DurationSeconds, progress)); err != nil {
+	if err := runFFmpeg(ctx, o.command(src, srcPath, outDir, rungs), newProgressParser(src.DurationSeconds, progress)); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 

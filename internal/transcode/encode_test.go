@@ -55,7 +55,7 @@ func TestEncode(t *testing.T) {
 			outDir := t.TempDir()
 			var mu sync.Mutex
 			var fractions []float64
-			rs, err := Encode(ctx, src, c.path, outDir, rungs, func(f float64) {
+			rs, err := Options{}.Encode(ctx, src, c.path, outDir, rungs, func(f float64) {
 				mu.Lock()
 				defer mu.Unlock()
 				fractions = append(fractions, f)
@@ -276,7 +276,7 @@ func TestEncodeRotatedSourceIsPortrait(t *testing.T) {
 		t.Fatal(err)
 	}
 	rungs := ladder.For(src.Width, src.Height)[:1]
-	rs, err := Encode(ctx, src, path, t.TempDir(), rungs, nil)
+	rs, err := Options{}.Encode(ctx, src, path, t.TempDir(), rungs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +318,7 @@ func TestEncodeUnsupported(t *testing.T) {
 					t.Fatalf("Probe: %v", err)
 				}
 			}
-			_, err := Encode(ctx, src, c.path, t.TempDir(), ladder.For(640, 360), nil)
+			_, err := Options{}.Encode(ctx, src, c.path, t.TempDir(), ladder.For(640, 360), nil)
 			var u *Unsupported
 			if !errors.As(err, &u) {
 				t.Fatalf("Encode = %v, want an *Unsupported error", err)
@@ -372,15 +372,16 @@ func TestEncodeRefusesBadArguments(t *testing.T) {
 	t.Parallel()
 	src := Source{DurationSeconds: 4, Width: 640, Height: 360, FrameRate: 30}
 	ctx := context.Background()
-	if _, err := Encode(ctx, src, "in.mp4", t.TempDir(), nil, nil); err == nil {
+	var o Options
+	if _, err := o.Encode(ctx, src, "in.mp4", t.TempDir(), nil, nil); err == nil {
 		t.Error("Encode accepted no rungs")
 	}
-	if _, err := Encode(ctx, src, "in.mp4", filepath.Join(t.TempDir(), "100%"), ladder.For(640, 360), nil); err == nil {
+	if _, err := o.Encode(ctx, src, "in.mp4", filepath.Join(t.TempDir(), "100%"), ladder.For(640, 360), nil); err == nil {
 		t.Error("Encode accepted an output folder ffmpeg would read as a template")
 	}
 	bad := ladder.For(640, 360)
 	bad[0].Name = "../escape"
-	if _, err := Encode(ctx, src, "in.mp4", t.TempDir(), bad, nil); err == nil {
+	if _, err := o.Encode(ctx, src, "in.mp4", t.TempDir(), bad, nil); err == nil {
 		t.Error("Encode accepted a rung name that is a path")
 	}
 }
