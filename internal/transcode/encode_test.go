@@ -129,11 +129,7 @@ func checkRendition(t *testing.T, src Source, outDir string, r ladder.Rung, got 
 		t.Errorf("%s: playlist lasts %g s, source %g s", r.Name, pl.seconds(), src.DurationSeconds)
 	}
 
-	// It decodes without a single error.
-	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", playlist, "-f", "null", "-")
-	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-		t.Errorf("%s does not decode cleanly: %v\n%s", r.Name, err, out)
-	}
+	checkDecodes(t, r.Name, playlist)
 
 	// The master playlist's values are true of the stream.
 	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-print_format", "json",
@@ -272,6 +268,15 @@ func peakSegmentBitRate(t *testing.T, playlist string) int64 {
 	return q.Int64()
 }
 
+// checkDecodes checks that the rendition decodes without a single error.
+func checkDecodes(t *testing.T, name, playlist string) {
+	t.Helper()
+	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", playlist, "-f", "null", "-")
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("%s does not decode cleanly: %v\n%s", name, err, out)
+	}
+}
+
 func segmentURIs(pl variantPlaylist) []string {
 	var uris []string
 	for _, s := range pl.segments {
@@ -372,6 +377,59 @@ func TestEncodeRotatedSourceIsPortrait(t *testing.T) {
 	}
 	if rs[0].Width != 240 || rs[0].Height != 426 {
 		t.Errorf("rotated phone video encoded %dx%d, want 240x426", rs[0].Width, rs[0].Height)
+	}
+}
+
+// A one-frame video is a video, if a short one: it plays, with its
+// thumbnail and storyboard, like any other.
+func TestOneFrameVideo(t *testing.T) {
+	t.Parallel()
+	testenv.RequireFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	path := clip(t, 640, 360, 1.0/30, true)
+	src, err := Probe(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outDir := t.TempDir()
+	rs, err := Options{}.Encode(ctx, src, path, outDir, ladder.For(src.Width, src.Height), nil)
+	if err != nil {
+		t.Fatalf("Encode: %v", err)
+	}
+	for _, r := range rs {
+		playlist := filepath.Join(outDir, r.Name, "index.m3u8")
+		checkDecodes(t, r.Name, playlist)
+		if frames := ffprobeCSV(t, "-select_streams", "v:0", "-show_entries", "frame=pts_time", playlist); len(frames) != 1 {
+			t.Errorf("%s: frames at %v, want one", r.Name, frames)
+		}
+		if want := peakSegmentBitRate(t, playlist); r.Bandwidth < want-1 || r.Bandwidth > want+1 || r.Bandwidth != r.AverageBandwidth {
+			t.Errorf("%s: BANDWIDTH %d, AVERAGE-BANDWIDTH %d, want both the whole video's rate %d", r.Name, r.Bandwidth, r.AverageBandwidth, want)
+		}
+	}
+	checkMaster(t, outDir, rs)
+
+	thumb := filepath.Join(outDir, "thumb.jpg")
+	if err := Thumbnail(ctx, src, path, thumb); err != nil {
+		t.Fatalf("Thumbnail: %v", err)
+	}
+	if got, want := imageSize(t, thumb), "mjpeg,640,360"; got != want {
+		t.Errorf("thumbnail is %s, want %s", got, want)
+	}
+	jpg, vtt, err := Storyboard(ctx, src, path, outDir)
+	if err != nil {
+		t.Fatalf("Storyboard: %v", err)
+	}
+	if got, want := imageSize(t, jpg), "mjpeg,160,90"; got != want {
+		t.Errorf("sprite is %s, want %s", got, want)
+	}
+	checkTilesHavePictures(t, jpg, 1, 160, 90)
+	b, err := os.ReadFile(vtt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "WEBVTT\n\n00:00:00.000 --> " + vttTime(src.DurationSeconds) + "\nstoryboard.jpg#xywh=0,0,160,90\n"; string(b) != want {
+		t.Errorf("storyboard.vtt:\n%s\nwant:\n%s", b, want)
 	}
 }
 
