@@ -44,12 +44,7 @@ func TestEncode(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			src, err := Probe(ctx, c.path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ctx, src := probed(t, c.path)
 			rungs := ladder.For(src.Width, src.Height)
 			var names []string
 			for _, r := range rungs {
@@ -363,13 +358,8 @@ func checkMaster(t *testing.T, outDir string, rs []video.Rendition) {
 func TestEncodeRotatedSourceIsPortrait(t *testing.T) {
 	t.Parallel()
 	testenv.RequireFFmpeg(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	path := derived(t, "rotated.mp4", clip(t, 640, 360, 4, true), "-c", "copy", "-metadata:s:v:0", "rotate=90")
-	src, err := Probe(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, src := probed(t, path)
 	rungs := ladder.For(src.Width, src.Height)[:1]
 	rs, err := Options{}.Encode(ctx, src, path, t.TempDir(), rungs, nil)
 	if err != nil {
@@ -385,13 +375,8 @@ func TestEncodeRotatedSourceIsPortrait(t *testing.T) {
 func TestOneFrameVideo(t *testing.T) {
 	t.Parallel()
 	testenv.RequireFFmpeg(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
 	path := clip(t, 640, 360, 1.0/30, true)
-	src, err := Probe(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, src := probed(t, path)
 	outDir := t.TempDir()
 	rs, err := Options{}.Encode(ctx, src, path, outDir, ladder.For(src.Width, src.Height), nil)
 	if err != nil {

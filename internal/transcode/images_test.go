@@ -39,12 +39,7 @@ func TestThumbnail(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			src, err := Probe(ctx, c.path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ctx, src := probed(t, c.path)
 			out := filepath.Join(t.TempDir(), "thumb.jpg")
 			if err := Thumbnail(ctx, src, c.path, out); err != nil {
 				t.Fatalf("Thumbnail: %v", err)
@@ -84,12 +79,7 @@ func TestStoryboard(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprint(c.tiles, " tiles"), func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			src, err := Probe(ctx, c.path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ctx, src := probed(t, c.path)
 			outDir := t.TempDir()
 			jpg, vtt, err := Storyboard(ctx, src, c.path, outDir)
 			if err != nil {
