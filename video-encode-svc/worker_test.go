@@ -108,6 +108,23 @@ func TestEncodeToReadyAndIgnoreDuplicates(t *testing.T) {
 	}
 }
 
+// A one-frame video is a video: it becomes ready on its first attempt, its
+// thumbnail and storyboard made of its only frame.
+func TestOneFrameVideoIsReady(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, 1)
+	ctx := t.Context()
+	clip := filepath.Join(t.TempDir(), "one-frame.mp4")
+	testenv.GenerateClip(t, clip, 640, 360, 1.0/30, true)
+	id := r.uploaded(t, clip)
+	if err := r.worker.Handle(ctx, delivery(id)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if v, err := r.store.Video(ctx, id); err != nil || v.State != video.StateReady {
+		t.Fatalf("after encode: %s %q, %v", v.State, v.FailureReason, err)
+	}
+}
+
 func TestFileThatIsNotAVideoFails(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, 3)

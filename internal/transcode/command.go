@@ -41,19 +41,13 @@ func (o Options) preset() string {
 	return o.Preset
 }
 
-// Command returns the ffmpeg arguments (without "ffmpeg") that encode srcPath
-// into every rung with the default Options.
-func Command(src Source, srcPath, outDir string, rungs []ladder.Rung) []string {
-	return Options{}.Command(src, srcPath, outDir, rungs)
-}
-
-// Command returns the ffmpeg arguments (without "ffmpeg") that decode srcPath
+// command returns the ffmpeg arguments (without "ffmpeg") that decode srcPath
 // once and encode every rung from it: H.264 capped-CRF video and AAC audio,
 // closed 2 s GOPs aligned across rungs, muxed into fMP4 HLS under
 // outDir/{rung name}/ (index.m3u8, init_N.mp4, seg_NNNNN.m4s). Progress is
 // written to stdout as -progress key=value blocks; only errors go to stderr.
 // ffmpeg's master playlist is not used: Encode writes one from measurements.
-func (o Options) Command(src Source, srcPath, outDir string, rungs []ladder.Rung) []string {
+func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung) []string {
 	fps := src.FrameRate
 	if fps <= 0 {
 		fps = 30 // unknown: assume the common rate for the GOP length

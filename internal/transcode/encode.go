@@ -23,13 +23,7 @@ import (
 // stderrLines is how much of ffmpeg's stderr an error message carries.
 const stderrLines = 40
 
-// Encode encodes srcPath into every rung with the default Options; see
-// Options.Encode.
-func Encode(ctx context.Context, src Source, srcPath, outDir string, rungs []ladder.Rung, progress func(fraction float64)) ([]video.Rendition, error) {
-	return Options{}.Encode(ctx, src, srcPath, outDir, rungs, progress)
-}
-
-// Encode runs the one ffmpeg process of Command, then measures every
+// Encode runs the one ffmpeg process of command, then measures every
 // rendition it produced and writes outDir/master.m3u8 from the measurements.
 // progress, when not nil, is called from one goroutine at a time, at most
 // about once a second, and with 1 once everything is written; never after
@@ -53,7 +47,7 @@ func (o Options) Encode(ctx context.Context, src Source, srcPath, outDir string,
 		}
 	}
 
-	if err := runFFmpeg(ctx, o.Command(src, srcPath, outDir, rungs), newProgressParser(src.DurationSeconds, progress)); err != nil {
+	if err := runFFmpeg(ctx, o.command(src, srcPath, outDir, rungs), newProgressParser(src.DurationSeconds, progress)); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 
@@ -197,8 +191,9 @@ func measure(ctx context.Context, dir, name string) (video.Rendition, float64, e
 
 // variantPlaylist is what Encode needs of a media playlist ffmpeg wrote.
 type variantPlaylist struct {
-	init     string // URI of the EXT-X-MAP init segment
-	segments []segment
+	targetSeconds int    // EXT-X-TARGETDURATION
+	init          string // URI of the EXT-X-MAP init segment
+	segments      []segment
 }
 
 type segment struct {
@@ -221,10 +216,15 @@ func readPlaylist(path string) (variantPlaylist, error) {
 		return pl, err
 	}
 	var extinf float64
+	pl.targetSeconds = -1
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
 		switch {
+		case strings.HasPrefix(line, "#EXT-X-TARGETDURATION:"):
+			if pl.targetSeconds, err = strconv.Atoi(strings.TrimPrefix(line, "#EXT-X-TARGETDURATION:")); err != nil || pl.targetSeconds < 0 {
+				return pl, fmt.Errorf("%s: bad %q", path, line)
+			}
 		case strings.HasPrefix(line, "#EXT-X-MAP:"):
 			_, uri, _ := strings.Cut(line, `URI="`)
 			pl.init, _, _ = strings.Cut(uri, `"`)
@@ -239,17 +239,15 @@ func readPlaylist(path string) (variantPlaylist, error) {
 			extinf = 0
 		}
 	}
-	if pl.init == "" || len(pl.segments) == 0 {
-		return pl, fmt.Errorf("%s: no init segment or no media segments", path)
+	if pl.init == "" || len(pl.segments) == 0 || pl.targetSeconds < 0 {
+		return pl, fmt.Errorf("%s: no target duration, init segment or media segments", path)
 	}
 	return pl, nil
 }
 
 type bandwidth struct{ peak, average int64 }
 
-// bandwidth measures the rendition from its files: the average over the
-// whole presentation, init segment included, and the peak over single
-// segments, the first one carrying the init segment a player fetches with it.
+// bandwidth measures the rendition from its files; see bitRates.
 func (p variantPlaylist) bandwidth(dir string) (bandwidth, error) {
 	size := func(uri string) (int64, error) {
 		fi, err := os.Stat(filepath.Join(dir, uri))
@@ -262,24 +260,74 @@ func (p variantPlaylist) bandwidth(dir string) (bandwidth, error) {
 	if err != nil {
 		return bandwidth{}, err
 	}
-	total, seconds, peak := initSize, 0.0, 0.0
+	segs := make([]sizedSegment, len(p.segments))
 	for i, seg := range p.segments {
-		n, err := size(seg.uri)
-		if err != nil {
+		if segs[i].bytes, err = size(seg.uri); err != nil {
 			return bandwidth{}, err
 		}
-		if seg.seconds <= 0 {
+		// EXTINF is written to the microsecond; whole microseconds keep the
+		// bounds of bitRates' window exact.
+		segs[i].duration = time.Duration(math.Round(seg.seconds*1e6)) * time.Microsecond
+		if segs[i].duration <= 0 {
 			return bandwidth{}, fmt.Errorf("segment %s has no duration", seg.uri)
 		}
-		total += n
-		seconds += seg.seconds
-		if i == 0 {
-			n += initSize
-		}
-		peak = max(peak, float64(n*8)/seg.seconds)
 	}
-	average := float64(total*8) / seconds
-	return bandwidth{peak: int64(math.Ceil(max(peak, average))), average: int64(math.Ceil(average))}, nil
+	return bitRates(time.Duration(p.targetSeconds)*time.Second, initSize, segs), nil
+}
+
+// sizedSegment is a media segment as its bit rates see it.
+type sizedSegment struct {
+	bytes    int64
+	duration time.Duration // EXTINF
+}
+
+// bitRates are the two bit rates of a media playlist RFC 8216 (section 4.1)
+// defines, from its segments' sizes and EXTINF durations:
+//
+//   - average, for AVERAGE-BANDWIDTH: every byte over the whole duration;
+//   - peak, for BANDWIDTH: the highest rate (bytes over duration) of any
+//     contiguous run of segments lasting from 0.5 to 1.5 times the target
+//     duration, bounds included. A short last segment, a keyframe in a
+//     fraction of a second, thus only counts together with the segment
+//     before it instead of setting the peak on its own.
+//
+// The init segment's bytes count with the first segment, which a player
+// fetches with it, so that each byte counts once, as in the average.
+//
+// When no run qualifies (a video shorter than half the target duration, or
+// of one frame, for which ffmpeg writes a target duration of 0) the peak is
+// the average: the whole video is the only window there is. The peak is
+// never below the average, which a player must sustain to keep up.
+func bitRates(target time.Duration, initBytes int64, segs []sizedSegment) bandwidth {
+	shortest, longest := target/2, target*3/2
+	rate := func(bytes int64, d time.Duration) float64 { return float64(bytes*8) / d.Seconds() }
+
+	total, whole := initBytes, time.Duration(0)
+	for _, s := range segs {
+		total += s.bytes
+		whole += s.duration
+	}
+	average := rate(total, whole)
+
+	peak := average
+	for i := range segs {
+		var bytes int64
+		if i == 0 {
+			bytes = initBytes
+		}
+		var d time.Duration
+		for _, s := range segs[i:] {
+			bytes += s.bytes
+			d += s.duration
+			if d > longest {
+				break
+			}
+			if d >= shortest {
+				peak = max(peak, rate(bytes, d))
+			}
+		}
+	}
+	return bandwidth{peak: int64(math.Ceil(peak)), average: int64(math.Ceil(average))}
 }
 
 // avcCodec is the RFC 6381 codec string (avc1.PPCCLL) of the H.264 stream

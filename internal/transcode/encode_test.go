@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,20 +30,21 @@ func TestEncode(t *testing.T) {
 		name      string
 		path      string
 		rungNames []string
+		// lastSegment is the length of the last segment in frames, or 0
+		// when it does not matter.
+		lastSegment int
 	}{
-		{"landscape with audio", clip(t, 640, 360, 4, true), []string{"240p", "360p"}},
-		{"portrait without audio", clip(t, 360, 640, 4, false), []string{"240p", "360p"}},
-		{"720p with audio", clip(t, 1280, 720, 3, true), []string{"240p", "360p", "480p", "720p"}},
+		{"landscape with audio", clip(t, 640, 360, 4, true), []string{"240p", "360p"}, 0},
+		{"portrait without audio", clip(t, 360, 640, 4, false), []string{"240p", "360p"}, 0},
+		{"720p with audio", clip(t, 1280, 720, 3, true), []string{"240p", "360p", "480p", "720p"}, 0},
+		// 121 frames: the last segment is one frame, a keyframe, whose own
+		// bit rate is several times the rendition's.
+		{"last segment one frame long", clip(t, 640, 360, 4.03, true), []string{"240p", "360p"}, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			src, err := Probe(ctx, c.path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ctx, src := probed(t, c.path)
 			rungs := ladder.For(src.Width, src.Height)
 			var names []string
 			for _, r := range rungs {
@@ -55,7 +57,7 @@ func TestEncode(t *testing.T) {
 			outDir := t.TempDir()
 			var mu sync.Mutex
 			var fractions []float64
-			rs, err := Encode(ctx, src, c.path, outDir, rungs, func(f float64) {
+			rs, err := Options{}.Encode(ctx, src, c.path, outDir, rungs, func(f float64) {
 				mu.Lock()
 				defer mu.Unlock()
 				fractions = append(fractions, f)
@@ -70,6 +72,9 @@ func TestEncode(t *testing.T) {
 			var segments [][]float64
 			for i, r := range rungs {
 				segments = append(segments, checkRendition(t, src, outDir, r, rs[i]))
+			}
+			if last := segments[0][len(segments[0])-1]; c.lastSegment > 0 && math.Abs(last-float64(c.lastSegment)/30) > 0.001 {
+				t.Fatalf("last segment lasts %g s, want %d frames", last, c.lastSegment)
 			}
 			// Segments line up across rungs: a player can switch anywhere.
 			for i := range segments[1:] {
@@ -119,11 +124,7 @@ func checkRendition(t *testing.T, src Source, outDir string, r ladder.Rung, got 
 		t.Errorf("%s: playlist lasts %g s, source %g s", r.Name, pl.seconds(), src.DurationSeconds)
 	}
 
-	// It decodes without a single error.
-	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", playlist, "-f", "null", "-")
-	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
-		t.Errorf("%s does not decode cleanly: %v\n%s", r.Name, err, out)
-	}
+	checkDecodes(t, r.Name, playlist)
 
 	// The master playlist's values are true of the stream.
 	out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", "v:0", "-print_format", "json",
@@ -152,8 +153,10 @@ func checkRendition(t *testing.T, src Source, outDir string, r ladder.Rung, got 
 	if got.Name != r.Name || got.Width != r.Width || got.Height != r.Height || got.FrameRate != 30 {
 		t.Errorf("rendition %+v, want %s %dx%d at 30 fps", got, r.Name, r.Width, r.Height)
 	}
-	if !(got.Bandwidth >= got.AverageBandwidth && got.AverageBandwidth > 0) {
-		t.Errorf("%s: BANDWIDTH %d, AVERAGE-BANDWIDTH %d", r.Name, got.Bandwidth, got.AverageBandwidth)
+	// Encode divides in floating point, peakSegmentBitRate exactly: the
+	// rounded-up results may differ by one.
+	if want := peakSegmentBitRate(t, playlist); got.Bandwidth < want-1 || got.Bandwidth > want+1 {
+		t.Errorf("%s: BANDWIDTH %d, the RFC 8216 peak of its segments is %d (AVERAGE-BANDWIDTH %d)", r.Name, got.Bandwidth, want, got.AverageBandwidth)
 	}
 	// The average is the files' bits over the playlist's seconds.
 	var bytes int64
@@ -180,6 +183,93 @@ func checkRendition(t *testing.T, src Source, outDir string, r ladder.Rung, got 
 	}
 	checkKeyframes(t, r.Name, playlist, pl.seconds())
 	return durations
+}
+
+// peakSegmentBitRate is the peak segment bit rate of the media playlist
+// (RFC 8216, section 4.1), rounded up: the largest bit rate of any
+// contiguous set of segments whose total duration is between 0.5 and 1.5
+// times the target duration, a set's bit rate being the sum of its segment
+// sizes over the sum of their EXTINF durations. It is worked out in exact
+// fractions from the playlist's text and the files' sizes. The init segment
+// counts with the first segment; if no set qualifies, the set is the whole
+// presentation.
+func peakSegmentBitRate(t *testing.T, playlist string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(playlist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := func(uri string) *big.Rat {
+		fi, err := os.Stat(filepath.Join(filepath.Dir(playlist), uri))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return new(big.Rat).SetInt64(fi.Size())
+	}
+	var target, duration *big.Rat
+	var sizes, durations []*big.Rat
+	initSize := new(big.Rat)
+	for _, line := range strings.Split(string(b), "\n") {
+		tag, value, _ := strings.Cut(line, ":")
+		var ok bool
+		switch {
+		case tag == "#EXT-X-TARGETDURATION":
+			target, ok = new(big.Rat).SetString(value)
+		case tag == "#EXT-X-MAP":
+			initSize, ok = size(strings.TrimSuffix(strings.TrimPrefix(value, `URI="`), `"`)), true
+		case tag == "#EXTINF":
+			duration, ok = new(big.Rat).SetString(strings.TrimSuffix(value, ","))
+		case line != "" && !strings.HasPrefix(line, "#"):
+			sizes, durations, ok = append(sizes, size(line)), append(durations, duration), duration != nil
+			duration = nil
+		default:
+			ok = true
+		}
+		if !ok {
+			t.Fatalf("%s: cannot read %q", playlist, line)
+		}
+	}
+	if target == nil || len(sizes) == 0 {
+		t.Fatalf("%s has no target duration or no segments", playlist)
+	}
+	sizes[0].Add(sizes[0], initSize)
+
+	lo := new(big.Rat).Mul(target, big.NewRat(1, 2))
+	hi := new(big.Rat).Mul(target, big.NewRat(3, 2))
+	var peak, whole *big.Rat
+	for i := range sizes {
+		bytes, seconds := new(big.Rat), new(big.Rat)
+		for j := i; j < len(sizes); j++ {
+			bytes.Add(bytes, sizes[j])
+			seconds.Add(seconds, durations[j])
+			if seconds.Cmp(lo) >= 0 && seconds.Cmp(hi) <= 0 {
+				if rate := new(big.Rat).Quo(bytes, seconds); peak == nil || rate.Cmp(peak) > 0 {
+					peak = rate
+				}
+			}
+		}
+		if i == 0 {
+			whole = new(big.Rat).Quo(bytes, seconds)
+		}
+	}
+	if peak == nil {
+		peak = whole
+	}
+	bits := new(big.Rat).Mul(peak, big.NewRat(8, 1))
+	q, r := new(big.Int).QuoRem(bits.Num(), bits.Denom(), new(big.Int))
+	if r.Sign() > 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return q.Int64()
+}
+
+// checkDecodes checks that the rendition decodes without a single error.
+func checkDecodes(t *testing.T, name, playlist string) {
+	t.Helper()
+	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", playlist, "-f", "null", "-")
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("%s does not decode cleanly: %v\n%s", name, err, out)
+	}
 }
 
 func segmentURIs(pl variantPlaylist) []string {
@@ -268,20 +358,63 @@ func checkMaster(t *testing.T, outDir string, rs []video.Rendition) {
 func TestEncodeRotatedSourceIsPortrait(t *testing.T) {
 	t.Parallel()
 	testenv.RequireFFmpeg(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	path := derived(t, "rotated.mp4", clip(t, 640, 360, 4, true), "-c", "copy", "-metadata:s:v:0", "rotate=90")
-	src, err := Probe(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, src := probed(t, path)
 	rungs := ladder.For(src.Width, src.Height)[:1]
-	rs, err := Encode(ctx, src, path, t.TempDir(), rungs, nil)
+	rs, err := Options{}.Encode(ctx, src, path, t.TempDir(), rungs, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rs[0].Width != 240 || rs[0].Height != 426 {
 		t.Errorf("rotated phone video encoded %dx%d, want 240x426", rs[0].Width, rs[0].Height)
+	}
+}
+
+// A one-frame video is a video, if a short one: it plays, with its
+// thumbnail and storyboard, like any other.
+func TestOneFrameVideo(t *testing.T) {
+	t.Parallel()
+	testenv.RequireFFmpeg(t)
+	path := clip(t, 640, 360, 1.0/30, true)
+	ctx, src := probed(t, path)
+	outDir := t.TempDir()
+	rs, err := Options{}.Encode(ctx, src, path, outDir, ladder.For(src.Width, src.Height), nil)
+	if err != nil {
+		t.Fatalf("Encode: %v", err)
+	}
+	for _, r := range rs {
+		playlist := filepath.Join(outDir, r.Name, "index.m3u8")
+		checkDecodes(t, r.Name, playlist)
+		if frames := ffprobeCSV(t, "-select_streams", "v:0", "-show_entries", "frame=pts_time", playlist); len(frames) != 1 {
+			t.Errorf("%s: frames at %v, want one", r.Name, frames)
+		}
+		if want := peakSegmentBitRate(t, playlist); r.Bandwidth < want-1 || r.Bandwidth > want+1 || r.Bandwidth != r.AverageBandwidth {
+			t.Errorf("%s: BANDWIDTH %d, AVERAGE-BANDWIDTH %d, want both the whole video's rate %d", r.Name, r.Bandwidth, r.AverageBandwidth, want)
+		}
+	}
+	checkMaster(t, outDir, rs)
+
+	thumb := filepath.Join(outDir, "thumb.jpg")
+	if err := Thumbnail(ctx, src, path, thumb); err != nil {
+		t.Fatalf("Thumbnail: %v", err)
+	}
+	if got, want := imageSize(t, thumb), "mjpeg,640,360"; got != want {
+		t.Errorf("thumbnail is %s, want %s", got, want)
+	}
+	jpg, vtt, err := Storyboard(ctx, src, path, outDir)
+	if err != nil {
+		t.Fatalf("Storyboard: %v", err)
+	}
+	if got, want := imageSize(t, jpg), "mjpeg,160,90"; got != want {
+		t.Errorf("sprite is %s, want %s", got, want)
+	}
+	checkTilesHavePictures(t, jpg, 1, 160, 90)
+	b, err := os.ReadFile(vtt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "WEBVTT\n\n00:00:00.000 --> " + vttTime(src.DurationSeconds) + "\nstoryboard.jpg#xywh=0,0,160,90\n"; string(b) != want {
+		t.Errorf("storyboard.vtt:\n%s\nwant:\n%s", b, want)
 	}
 }
 
@@ -318,7 +451,7 @@ func TestEncodeUnsupported(t *testing.T) {
 					t.Fatalf("Probe: %v", err)
 				}
 			}
-			_, err := Encode(ctx, src, c.path, t.TempDir(), ladder.For(640, 360), nil)
+			_, err := Options{}.Encode(ctx, src, c.path, t.TempDir(), ladder.For(640, 360), nil)
 			var u *Unsupported
 			if !errors.As(err, &u) {
 				t.Fatalf("Encode = %v, want an *Unsupported error", err)
@@ -372,15 +505,94 @@ func TestEncodeRefusesBadArguments(t *testing.T) {
 	t.Parallel()
 	src := Source{DurationSeconds: 4, Width: 640, Height: 360, FrameRate: 30}
 	ctx := context.Background()
-	if _, err := Encode(ctx, src, "in.mp4", t.TempDir(), nil, nil); err == nil {
+	var o Options
+	if _, err := o.Encode(ctx, src, "in.mp4", t.TempDir(), nil, nil); err == nil {
 		t.Error("Encode accepted no rungs")
 	}
-	if _, err := Encode(ctx, src, "in.mp4", filepath.Join(t.TempDir(), "100%"), ladder.For(640, 360), nil); err == nil {
+	if _, err := o.Encode(ctx, src, "in.mp4", filepath.Join(t.TempDir(), "100%"), ladder.For(640, 360), nil); err == nil {
 		t.Error("Encode accepted an output folder ffmpeg would read as a template")
 	}
 	bad := ladder.For(640, 360)
 	bad[0].Name = "../escape"
-	if _, err := Encode(ctx, src, "in.mp4", t.TempDir(), bad, nil); err == nil {
+	if _, err := o.Encode(ctx, src, "in.mp4", t.TempDir(), bad, nil); err == nil {
 		t.Error("Encode accepted a rung name that is a path")
+	}
+}
+
+func TestBitRates(t *testing.T) {
+	t.Parallel()
+	seg := func(seconds float64, bytes int64) sizedSegment {
+		return sizedSegment{bytes: bytes, duration: time.Duration(seconds * float64(time.Second))}
+	}
+	cases := []struct {
+		name   string
+		target time.Duration
+		init   int64
+		segs   []sizedSegment
+		want   bandwidth
+	}{
+		{
+			// Alone, the last segment runs at 800 kbit/s; it only counts
+			// with the one before it: 150 kB over 2.5 s.
+			name: "short last segment", target: 2 * time.Second, init: 1_000,
+			segs: []sizedSegment{seg(2, 99_000), seg(2, 100_000), seg(0.5, 50_000)},
+			want: bandwidth{peak: 480_000, average: 444_445},
+		},
+		{
+			name: "one segment within the window", target: 2 * time.Second,
+			segs: []sizedSegment{seg(1.5, 60_000)},
+			want: bandwidth{peak: 320_000, average: 320_000},
+		},
+		{
+			// No run lasts half the target duration: the whole video is the window.
+			name: "one segment shorter than half the target", target: 2 * time.Second, init: 1_000,
+			segs: []sizedSegment{seg(0.5, 24_000)},
+			want: bandwidth{peak: 400_000, average: 400_000},
+		},
+		{
+			// ffmpeg writes EXT-X-TARGETDURATION:0 for a one-frame video.
+			name: "one frame, target duration 0", init: 800,
+			segs: []sizedSegment{seg(0.04, 4_200)},
+			want: bandwidth{peak: 1_000_000, average: 1_000_000},
+		},
+		{
+			name: "all equal", target: 2 * time.Second,
+			segs: []sizedSegment{seg(2, 50_000), seg(2, 50_000), seg(2, 50_000)},
+			want: bandwidth{peak: 200_000, average: 200_000},
+		},
+		{
+			name: "one big segment in the middle", target: 2 * time.Second,
+			segs: []sizedSegment{seg(2, 50_000), seg(2, 50_000), seg(2, 200_000), seg(2, 50_000), seg(2, 50_000)},
+			want: bandwidth{peak: 800_000, average: 320_000},
+		},
+		{
+			name: "init segment counts with the first segment", target: 2 * time.Second, init: 10_000,
+			segs: []sizedSegment{seg(2, 50_000), seg(2, 50_000)},
+			want: bandwidth{peak: 240_000, average: 220_000},
+		},
+		{
+			// 0.4 + 0.6 s is exactly half the target duration.
+			name: "run of half the target counts", target: 2 * time.Second,
+			segs: []sizedSegment{seg(0.4, 40_000), seg(0.6, 10_000), seg(2, 10_000)},
+			want: bandwidth{peak: 400_000, average: 160_000},
+		},
+		{
+			// 2.5 + 0.5 s is exactly 1.5 times the target duration.
+			name: "run of 1.5 times the target counts", target: 2 * time.Second,
+			segs: []sizedSegment{seg(2.5, 10_000), seg(0.5, 50_000), seg(2.5, 10_000)},
+			want: bandwidth{peak: 160_000, average: 101_819},
+		},
+		{
+			// 1 s segments under a 4 s target: runs of two to six
+			// segments; the big one is too short to be a run alone.
+			name: "runs of several segments", target: 4 * time.Second,
+			segs: []sizedSegment{seg(1, 10_000), seg(1, 10_000), seg(1, 60_000), seg(1, 10_000), seg(1, 10_000), seg(1, 10_000)},
+			want: bandwidth{peak: 280_000, average: 146_667},
+		},
+	}
+	for _, c := range cases {
+		if got := bitRates(c.target, c.init, c.segs); got != c.want {
+			t.Errorf("%s: bitRates = %+v, want %+v", c.name, got, c.want)
+		}
 	}
 }

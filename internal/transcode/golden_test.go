@@ -47,13 +47,13 @@ func TestCommandLandscape(t *testing.T) {
 	if len(rungs) != 4 {
 		t.Fatalf("ladder for 1280x720 has %d rungs, want 4", len(rungs))
 	}
-	goldenArgs(t, "command_1280x720.golden", Command(src, "/tmp/job/source", "/tmp/job/hls", rungs))
+	goldenArgs(t, "command_1280x720.golden", Options{}.command(src, "/tmp/job/source", "/tmp/job/hls", rungs))
 }
 
 func TestCommandPortraitNoAudio(t *testing.T) {
 	t.Parallel()
 	src := Source{DurationSeconds: 15, Width: 1080, Height: 1920, FrameRate: 30000.0 / 1001, VideoCodec: "hevc"}
-	goldenArgs(t, "command_1080x1920.golden", Command(src, "/tmp/job/source", "/tmp/job/hls", ladder.For(src.Width, src.Height)))
+	goldenArgs(t, "command_1080x1920.golden", Options{}.command(src, "/tmp/job/source", "/tmp/job/hls", ladder.For(src.Width, src.Height)))
 }
 
 func TestCommandHighFrameRate(t *testing.T) {
@@ -61,7 +61,7 @@ func TestCommandHighFrameRate(t *testing.T) {
 	// A slow-motion clip is streamed at a quarter of its 240 fps.
 	src := Source{DurationSeconds: 5, Width: 1920, Height: 1080, FrameRate: 240, HasAudio: true, VideoCodec: "h264"}
 	opts := Options{Preset: "faster"}
-	goldenArgs(t, "command_240fps.golden", opts.Command(src, "/tmp/job/source", "/tmp/job/hls", ladder.For(src.Width, src.Height)[3:]))
+	goldenArgs(t, "command_240fps.golden", opts.command(src, "/tmp/job/source", "/tmp/job/hls", ladder.For(src.Width, src.Height)[3:]))
 }
 
 func TestH264Level(t *testing.T) {

@@ -17,15 +17,17 @@ import (
 // ThumbnailWidth is the widest a thumbnail gets; smaller sources keep their width.
 const ThumbnailWidth = 640
 
-// Thumbnail writes one JPEG frame of the source, from a tenth of the way in
-// (past most fade-ins and black openings), at most ThumbnailWidth wide.
+// Thumbnail writes one JPEG frame of the source, the one showing a tenth of
+// the way in (past most fade-ins and black openings), at most ThumbnailWidth
+// wide.
 func Thumbnail(ctx context.Context, src Source, srcPath, outPath string) error {
 	w, h := fitWidth(src.Width, src.Height, ThumbnailWidth)
-	at := src.DurationSeconds / 10
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
 		// Seeking before -i jumps to the keyframe before the position and
 		// decodes from there, instead of decoding everything up to it.
-		"-ss", strconv.FormatFloat(at, 'f', 3, 64)}
+		// It reads the position to the microsecond, dropping further
+		// digits, so it lands at or just before the frame's start.
+		"-ss", strconv.FormatFloat(thumbnailAt(src), 'f', -1, 64)}
 	args = append(args, input(srcPath)...)
 	args = append(args, "-map", "0:v:0", "-an", "-sn", "-dn", "-frames:v", "1",
 		"-vf", fmt.Sprintf("scale=w=%d:h=%d:flags=lanczos,setsar=1", w, h),
@@ -34,6 +36,19 @@ func Thumbnail(ctx context.Context, src Source, srcPath, outPath string) error {
 		return fmt.Errorf("thumbnail: %w", err)
 	}
 	return nonEmpty("thumbnail", outPath)
+}
+
+// thumbnailAt is where Thumbnail seeks to: the start of the frame showing a
+// tenth of the way in. ffmpeg skips a frame that starts before the position,
+// so a position inside the last frame, which in a one-frame video is also
+// the first, would leave it nothing to write.
+func thumbnailAt(src Source) float64 {
+	at := src.DurationSeconds / 10
+	if src.FrameRate <= 0 {
+		return at
+	}
+	// The small term keeps a product such as 8.9999999 from losing a frame.
+	return math.Floor(at*src.FrameRate+1e-6) / src.FrameRate
 }
 
 // Storyboard tiling: tiles of StoryboardTileWidth pixels (or the source's
@@ -62,9 +77,9 @@ func (s Sprite) Rows() int { return (s.Tiles + s.Columns - 1) / s.Columns }
 // spriteFor plans the storyboard of src.
 func spriteFor(src Source) Sprite {
 	interval := max(1, math.Ceil(src.DurationSeconds/StoryboardMaxTiles))
-	// ffmpeg's fps filter gives a tile at 0, interval, 2 x interval, ...
-	// for as long as there are frames: the last frame starts one frame
-	// before the end.
+	// ffmpeg's fps filter (with eof_action=pass, see Storyboard) gives a
+	// tile at 0, interval, 2 x interval, ... for as long as there are
+	// frames: the last frame starts one frame before the end.
 	var frame float64
 	if src.FrameRate > 0 {
 		frame = 1 / src.FrameRate
@@ -91,8 +106,12 @@ func Storyboard(ctx context.Context, src Source, srcPath, outDir string) (jpg, v
 	vtt = filepath.Join(outDir, "storyboard.vtt")
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"}
 	args = append(args, input(srcPath)...)
+	// By default the fps filter ends at the end of the video rounded to
+	// the nearest tile, which drops the last tile when the video ends less
+	// than half an interval after it: a one-frame video would have no tile.
+	// eof_action=pass rounds up instead and keeps it.
 	args = append(args, "-map", "0:v:0", "-an", "-sn", "-dn",
-		"-vf", fmt.Sprintf("fps=1/%g,scale=w=%d:h=%d:flags=bicubic,setsar=1,tile=%dx%d",
+		"-vf", fmt.Sprintf("fps=1/%g:eof_action=pass,scale=w=%d:h=%d:flags=bicubic,setsar=1,tile=%dx%d",
 			sp.Interval, sp.TileWidth, sp.TileHeight, sp.Columns, sp.Rows()),
 		"-frames:v", "1", "-c:v", "mjpeg", "-q:v", "4", "-f", "image2", "-update", "1", jpg)
 	if err := runFFmpeg(ctx, args, io.Discard); err != nil {

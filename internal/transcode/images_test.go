@@ -39,12 +39,7 @@ func TestThumbnail(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			src, err := Probe(ctx, c.path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			ctx, src := probed(t, c.path)
 			out := filepath.Join(t.TempDir(), "thumb.jpg")
 			if err := Thumbnail(ctx, src, c.path, out); err != nil {
 				t.Fatalf("Thumbnail: %v", err)
@@ -71,37 +66,49 @@ func TestThumbnailOfGarbageFails(t *testing.T) {
 func TestStoryboard(t *testing.T) {
 	t.Parallel()
 	testenv.RequireFFmpeg(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	path := clip(t, 640, 360, 4, true)
-	src, err := Probe(ctx, path)
-	if err != nil {
-		t.Fatal(err)
+	// One tile a second, in a single row of 160x90 tiles. The last tile of
+	// the 4.4 s video shows its last 0.4 s.
+	cases := []struct {
+		path  string
+		tiles int
+		end   string // of the last cue
+	}{
+		{clip(t, 640, 360, 4, true), 4, "00:00:04.000"},
+		{clip(t, 640, 360, 4.4, false), 5, "00:00:04.400"},
 	}
-	outDir := t.TempDir()
-	jpg, vtt, err := Storyboard(ctx, src, path, outDir)
-	if err != nil {
-		t.Fatalf("Storyboard: %v", err)
-	}
-	if jpg != filepath.Join(outDir, "storyboard.jpg") || vtt != filepath.Join(outDir, "storyboard.vtt") {
-		t.Errorf("Storyboard wrote %s and %s", jpg, vtt)
-	}
-	// 4 s, one tile a second: a single row of four 160x90 tiles.
-	if got, want := imageSize(t, jpg), "mjpeg,640,90"; got != want {
-		t.Errorf("sprite is %s, want %s", got, want)
-	}
-	checkTilesHavePictures(t, jpg, 4, 160, 90)
-	b, err := os.ReadFile(vtt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var want strings.Builder
-	want.WriteString("WEBVTT\n")
-	for i := range 4 {
-		fmt.Fprintf(&want, "\n00:00:%02d.000 --> 00:00:%02d.000\nstoryboard.jpg#xywh=%d,0,160,90\n", i, i+1, i*160)
-	}
-	if string(b) != want.String() {
-		t.Errorf("storyboard.vtt:\n%s\nwant:\n%s", b, want.String())
+	for _, c := range cases {
+		t.Run(fmt.Sprint(c.tiles, " tiles"), func(t *testing.T) {
+			t.Parallel()
+			ctx, src := probed(t, c.path)
+			outDir := t.TempDir()
+			jpg, vtt, err := Storyboard(ctx, src, c.path, outDir)
+			if err != nil {
+				t.Fatalf("Storyboard: %v", err)
+			}
+			if jpg != filepath.Join(outDir, "storyboard.jpg") || vtt != filepath.Join(outDir, "storyboard.vtt") {
+				t.Errorf("Storyboard wrote %s and %s", jpg, vtt)
+			}
+			if got, want := imageSize(t, jpg), fmt.Sprintf("mjpeg,%d,90", 160*c.tiles); got != want {
+				t.Errorf("sprite is %s, want %s", got, want)
+			}
+			checkTilesHavePictures(t, jpg, c.tiles, 160, 90)
+			b, err := os.ReadFile(vtt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want strings.Builder
+			want.WriteString("WEBVTT\n")
+			for i := range c.tiles {
+				end := fmt.Sprintf("00:00:%02d.000", i+1)
+				if i == c.tiles-1 {
+					end = c.end
+				}
+				fmt.Fprintf(&want, "\n00:00:%02d.000 --> %s\nstoryboard.jpg#xywh=%d,0,160,90\n", i, end, i*160)
+			}
+			if string(b) != want.String() {
+				t.Errorf("storyboard.vtt:\n%s\nwant:\n%s", b, want.String())
+			}
+		})
 	}
 }
 

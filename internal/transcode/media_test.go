@@ -1,6 +1,7 @@
 package transcode
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cloudflix/cloudflix/internal/testenv"
 )
@@ -65,6 +67,19 @@ func shared(t *testing.T, name string, create func(path string)) string {
 	create(path)
 	media[name] = path
 	return path
+}
+
+// probed returns what Probe says of a test clip, and the context for the
+// test's work on it, which ends with the test or after two minutes.
+func probed(t *testing.T, path string) (context.Context, Source) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	src, err := Probe(ctx, path)
+	if err != nil {
+		t.Fatalf("Probe %s: %v", path, err)
+	}
+	return ctx, src
 }
 
 // writeFile writes a test file of its own into the test's folder.
