@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudflix/cloudflix/internal/blob/s3blob"
-	"github.com/cloudflix/cloudflix/internal/cache/rediscache"
+	"github.com/cloudflix/cloudflix/internal/blob"
 	"github.com/cloudflix/cloudflix/internal/outbox"
+	"github.com/cloudflix/cloudflix/internal/platform"
+	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
 	"github.com/cloudflix/cloudflix/internal/queue"
-	"github.com/cloudflix/cloudflix/internal/store/pgstore"
+	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	"github.com/cloudflix/cloudflix/internal/testenv"
 	"github.com/cloudflix/cloudflix/internal/transcode"
@@ -22,41 +23,33 @@ import (
 )
 
 type rig struct {
-	store   *pgstore.Store
-	objects *s3blob.Store
+	store   store.Store
+	objects blob.Store
 	worker  *Worker
 }
 
-func newRig(t *testing.T, maxAttempts int) rig {
+// newRig makes a worker on the backends of p.
+func newRig(t *testing.T, p *platform.Process, maxAttempts int) rig {
 	t.Helper()
 	testenv.RequireFFmpeg(t)
 	ctx := t.Context()
-	store, err := pgstore.Open(ctx, pgstore.Options{URL: testenv.Postgres(t)})
+	db, err := p.Store(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(store.Close)
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s3 := testenv.S3Bucket(t)
-	objects, err := s3blob.Open(ctx, s3blob.Options{Endpoint: s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Bucket: s3.Bucket})
+	objects, _, err := p.Objects(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := objects.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := rediscache.Open(ctx, rediscache.Options{Addr: testenv.RedisAddr(), Prefix: testenv.RedisPrefix(t)})
+	c, err := p.Cache(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rc.Close() })
-	w := NewWorker(store, objects, videocache.New(rc, time.Minute, nil), Settings{
+	w := NewWorker(db, objects, videocache.New(c, time.Minute, nil), Settings{
 		WorkerID: testenv.Name("worker-"), WorkDir: t.TempDir(), Lease: time.Minute, MaxAttempts: maxAttempts,
 		Limits: transcode.Limits{MaxDuration: time.Hour}, Options: transcode.Options{Preset: "ultrafast"},
 	}, nil)
-	return rig{store: store, objects: objects, worker: w}
+	return rig{store: db, objects: objects, worker: w}
 }
 
 // uploaded stores source as a video's original and marks it uploaded; a
@@ -78,7 +71,11 @@ func delivery(id string) queue.Delivery {
 
 func TestEncodeToReadyAndIgnoreDuplicates(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, 3)
+	platformtest.Each(t, testEncodeToReadyAndIgnoreDuplicates)
+}
+
+func testEncodeToReadyAndIgnoreDuplicates(t *testing.T, p *platform.Process) {
+	r := newRig(t, p, 3)
 	ctx := t.Context()
 	clip := filepath.Join(t.TempDir(), "clip.mp4")
 	testenv.GenerateClip(t, clip, 640, 360, 3, true)
@@ -112,7 +109,11 @@ func TestEncodeToReadyAndIgnoreDuplicates(t *testing.T) {
 // thumbnail and storyboard made of its only frame.
 func TestOneFrameVideoIsReady(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, 1)
+	platformtest.Each(t, testOneFrameVideoIsReady)
+}
+
+func testOneFrameVideoIsReady(t *testing.T, p *platform.Process) {
+	r := newRig(t, p, 1)
 	ctx := t.Context()
 	clip := filepath.Join(t.TempDir(), "one-frame.mp4")
 	testenv.GenerateClip(t, clip, 640, 360, 1.0/30, true)
@@ -127,7 +128,11 @@ func TestOneFrameVideoIsReady(t *testing.T) {
 
 func TestFileThatIsNotAVideoFails(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, 3)
+	platformtest.Each(t, testFileThatIsNotAVideoFails)
+}
+
+func testFileThatIsNotAVideoFails(t *testing.T, p *platform.Process) {
+	r := newRig(t, p, 3)
 	ctx := t.Context()
 	garbage := filepath.Join(t.TempDir(), "garbage.mp4")
 	b := make([]byte, 64<<10)
@@ -147,7 +152,11 @@ func TestFileThatIsNotAVideoFails(t *testing.T) {
 
 func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, 1)
+	platformtest.Each(t, testTransientFailuresAreRetriedThenGivenUp)
+}
+
+func testTransientFailuresAreRetriedThenGivenUp(t *testing.T, p *platform.Process) {
+	r := newRig(t, p, 1)
 	ctx := t.Context()
 	id := r.uploaded(t, "") // no source object: every attempt fails
 
@@ -177,7 +186,11 @@ func TestTransientFailuresAreRetriedThenGivenUp(t *testing.T) {
 
 func TestShutdownMidEncodeHandsTheVideoBack(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, 3)
+	platformtest.Each(t, testShutdownMidEncodeHandsTheVideoBack)
+}
+
+func testShutdownMidEncodeHandsTheVideoBack(t *testing.T, p *platform.Process) {
+	r := newRig(t, p, 3)
 	clip := filepath.Join(t.TempDir(), "clip.mp4")
 	testenv.GenerateClip(t, clip, 1280, 720, 20, true)
 	id := r.uploaded(t, clip)

@@ -3,6 +3,7 @@ package hostsvc
 import (
 	"testing"
 
+	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
 	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
@@ -13,7 +14,7 @@ import (
 //
 //	go test -run '^$' -bench GetVideo -count 5 ./video-host-svc
 func BenchmarkGetVideo(b *testing.B) {
-	f := newFixture(b)
+	f := newFixture(b, platformtest.Process(b, platformtest.Production))
 	id := storetest.Ready(b, f.store, "Benchmarked").ID
 	req := &pb.GetVideoRequest{Id: id}
 	b.Run("cache-hit", func(b *testing.B) {

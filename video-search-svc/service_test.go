@@ -1,7 +1,6 @@
 package searchsvc
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,36 +9,40 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/cloudflix/cloudflix/internal/cache/memcache"
-	"github.com/cloudflix/cloudflix/internal/store/sqlitestore"
+	"github.com/cloudflix/cloudflix/internal/platform"
+	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
+	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
 type fixture struct {
 	svc   *Service
-	store *sqlitestore.Store
+	store store.Store
 }
 
-func newFixture(t *testing.T, ttl time.Duration) fixture {
+// newFixture runs the service on the backends of p, caching results for ttl.
+func newFixture(t *testing.T, p *platform.Process, ttl time.Duration) fixture {
 	t.Helper()
 	ctx := t.Context()
-	store, err := sqlitestore.Open(ctx, sqlitestore.Options{Path: filepath.Join(t.TempDir(), "s.db")})
+	db, err := p.Store(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
+	c, err := p.Cache(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	c := memcache.New(memcache.Options{})
-	t.Cleanup(func() { c.Close() })
-	return fixture{svc: New(store, c, ttl, prometheus.NewRegistry()), store: store}
+	return fixture{svc: New(db, c, ttl, prometheus.NewRegistry()), store: db}
 }
 
 func TestSearchPagesWithCursors(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, 0)
+	platformtest.Each(t, testSearchPagesWithCursors)
+}
+
+func testSearchPagesWithCursors(t *testing.T, p *platform.Process) {
+	f := newFixture(t, p, 0)
 	want := map[string]bool{}
 	for _, title := range []string{"Lighthouse one", "Lighthouse two", "Lighthouse three"} {
 		want[storetest.Ready(t, f.store, title).ID] = true
@@ -68,7 +71,11 @@ func TestSearchPagesWithCursors(t *testing.T) {
 
 func TestHotQueriesAreCached(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, time.Minute)
+	platformtest.Each(t, testHotQueriesAreCached)
+}
+
+func testHotQueriesAreCached(t *testing.T, p *platform.Process) {
+	f := newFixture(t, p, time.Minute)
 	storetest.Ready(t, f.store, "Canyon rafting")
 	first, err := f.svc.Search(t.Context(), &pb.SearchRequest{Query: "canyon"})
 	if err != nil || len(first.GetResults()) != 1 {
@@ -90,7 +97,11 @@ func TestHotQueriesAreCached(t *testing.T) {
 
 func TestBadRequestsAreInvalidArgument(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t, 0)
+	platformtest.Each(t, testBadRequestsAreInvalidArgument)
+}
+
+func testBadRequestsAreInvalidArgument(t *testing.T, p *platform.Process) {
+	f := newFixture(t, p, 0)
 	ctx := t.Context()
 	long := make([]byte, 300)
 	for i := range long {

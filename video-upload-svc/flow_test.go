@@ -7,16 +7,17 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"net/url"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/cloudflix/cloudflix/internal/blob/localblob"
-	"github.com/cloudflix/cloudflix/internal/cache/memcache"
-	"github.com/cloudflix/cloudflix/internal/store/sqlitestore"
+	"github.com/cloudflix/cloudflix/internal/blob"
+	"github.com/cloudflix/cloudflix/internal/platform"
+	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
+	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
@@ -24,42 +25,37 @@ import (
 
 type rig struct {
 	svc      *Service
-	store    *sqlitestore.Store
-	objects  *localblob.Store
+	store    store.Store
+	objects  blob.Store
+	parts    *httptest.Server // the local storage's part endpoint; unused on S3
 	enqueued int
 }
 
-// newRig runs the service on the embedded adapters, with the local
-// storage's part endpoint on a real HTTP server.
-func newRig(t *testing.T) *rig {
+// newRig runs the service on the backends of p, with local storage's part
+// endpoint on a real HTTP server as the router would serve it.
+func newRig(t *testing.T, p *platform.Process) *rig {
 	t.Helper()
 	ctx := t.Context()
-	dir := t.TempDir()
-	store, err := sqlitestore.Open(ctx, sqlitestore.Options{Path: filepath.Join(dir, "m.db")})
+	db, err := p.Store(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
+	objects, parts, err := p.Objects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.Cache(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	if parts != nil {
+		mux.Handle(platform.UploadPartsPath+"/", parts)
+	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	objects, err := localblob.Open(localblob.Options{Dir: filepath.Join(dir, "storage"), PartURL: srv.URL + "/parts", SigningKey: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := objects.EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
-	}
-	mux.Handle("/parts/", objects.PartHandler())
-	c := memcache.New(memcache.Options{})
-	t.Cleanup(func() { c.Close() })
-	r := &rig{store: store, objects: objects}
-	r.svc = New(store, objects, videocache.New(c, time.Minute, nil), Limits{
+	r := &rig{store: db, objects: objects, parts: srv}
+	r.svc = New(db, objects, videocache.New(c, time.Minute, nil), Limits{
 		MaxBytes: 64 << 20, PartSize: 5 << 20, SessionTTL: time.Hour, PresignTTL: time.Minute,
 		AllowedTypes: []string{"video/mp4"},
 	}, func() { r.enqueued++ }, nil)
@@ -82,7 +78,16 @@ func (r *rig) put(t *testing.T, sess *pb.UploadSession, data []byte, only ...int
 	for _, p := range signed.GetParts() {
 		off := int64(p.GetPartNumber()-1) * sess.GetPartSize()
 		end := min(off+sess.GetPartSize(), int64(len(data)))
-		req, _ := http.NewRequest(http.MethodPut, p.GetUrl(), bytes.NewReader(data[off:end]))
+		// Local storage signs URLs relative to the router, S3 absolute ones.
+		u, err := url.Parse(r.parts.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target, err := u.Parse(p.GetUrl())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodPut, target.String(), bytes.NewReader(data[off:end]))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -97,7 +102,11 @@ func (r *rig) put(t *testing.T, sess *pb.UploadSession, data []byte, only ...int
 
 func TestUploadToUploaded(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	platformtest.Each(t, testUploadToUploaded)
+}
+
+func testUploadToUploaded(t *testing.T, p *platform.Process) {
+	r := newRig(t, p)
 	ctx := t.Context()
 	data := make([]byte, 12<<20)
 	_, _ = rand.Read(data)
@@ -143,7 +152,11 @@ func TestUploadToUploaded(t *testing.T) {
 
 func TestLimitsAreCheckedAgainAtComplete(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	platformtest.Each(t, testLimitsAreCheckedAgainAtComplete)
+}
+
+func testLimitsAreCheckedAgainAtComplete(t *testing.T, p *platform.Process) {
+	r := newRig(t, p)
 	ctx := t.Context()
 	data := []byte("a small file")
 	sess, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Small", ContentType: "video/mp4", SizeBytes: int64(len(data))})
@@ -163,7 +176,11 @@ func TestLimitsAreCheckedAgainAtComplete(t *testing.T) {
 
 func TestAbortLeavesNothing(t *testing.T) {
 	t.Parallel()
-	r := newRig(t)
+	platformtest.Each(t, testAbortLeavesNothing)
+}
+
+func testAbortLeavesNothing(t *testing.T, p *platform.Process) {
+	r := newRig(t, p)
 	ctx := context.Background()
 	sess, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Gone", ContentType: "video/mp4", SizeBytes: 10})
 	if err != nil {
