@@ -172,7 +172,7 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 		w.m.failures.WithLabelValues("unsupported_media").Inc()
 		log.InfoContext(ctx, "video cannot be encoded", "reason", unsupported.Reason)
 		return w.fail(ctx, id, unsupported.Reason)
-	case errors.Is(context.Cause(jobCtx), video.ErrLeaseLost):
+	case errors.Is(context.Cause(jobCtx), video.ErrLeaseLost), errors.Is(err, video.ErrLeaseLost):
 		w.m.jobs.WithLabelValues("lease_lost").Inc()
 		log.WarnContext(ctx, "encode lease lost to another worker; stopping")
 		return nil
@@ -276,6 +276,12 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 		return video.Encoded{}, err
 	}
 
+	// Publishing is the lease holder's alone: a worker whose lease was
+	// taken over while it encoded stops here rather than replace the new
+	// holder's outputs.
+	if err := w.store.RenewLease(ctx, v.ID, w.set.WorkerID, w.set.Lease); err != nil {
+		return video.Encoded{}, fmt.Errorf("renew the lease before publishing: %w", err)
+	}
 	// Whatever an earlier, interrupted attempt left goes first, so the
 	// stored renditions are exactly this encode's.
 	if err := w.objects.DeletePrefix(ctx, video.VideoPrefix(v.ID)); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -194,5 +195,54 @@ func testAbortLeavesNothing(t *testing.T, p *platform.Process) {
 	}
 	if _, err := r.svc.SignParts(ctx, &pb.SignPartsRequest{VideoId: sess.GetVideoId(), PartNumbers: []int32{1}}); status.Code(err) != codes.NotFound {
 		t.Fatalf("signing parts of an aborted upload: %v", err)
+	}
+}
+
+// Complete and abort clear the cached info they change: a reader that has
+// the uploading video cached sees it uploaded, or gone, on its very next
+// read.
+func TestWritersClearTheCache(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, testWritersClearTheCache)
+}
+
+func testWritersClearTheCache(t *testing.T, p *platform.Process) {
+	r := newRig(t, p)
+	ctx := t.Context()
+	c, err := p.Cache(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reader := videocache.New(c, time.Hour, nil)
+	read := func(id string) (video.Video, error) { return reader.Video(ctx, id, r.store.Video) }
+
+	data := []byte("twelve bytes")
+	done, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Completed", ContentType: "video/mp4", SizeBytes: int64(len(data))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := read(done.GetVideoId()); err != nil || v.State != video.StateUploading {
+		t.Fatalf("before complete: %v, %v", v.State, err)
+	}
+	r.put(t, done, data)
+	if _, err := r.svc.CompleteUpload(ctx, &pb.CompleteUploadRequest{VideoId: done.GetVideoId()}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := read(done.GetVideoId()); err != nil || v.State != video.StateUploaded {
+		t.Fatalf("the read after complete shows %v (%v), want uploaded: the cached uploading video was kept", v.State, err)
+	}
+
+	gone, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Aborted", ContentType: "video/mp4", SizeBytes: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := read(gone.GetVideoId()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.svc.AbortUpload(ctx, &pb.AbortUploadRequest{VideoId: gone.GetVideoId()}); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := read(gone.GetVideoId()); !errors.Is(err, video.ErrNotFound) {
+		t.Fatalf("the read after abort = %v, %v; want not found: the cached video outlived its abort", v.State, err)
 	}
 }
