@@ -37,6 +37,12 @@ import (
 // thumbnails aside.
 const homeBudget = 300 << 10
 
+// uiWait bounds a wait for the page to answer an action. The waits poll, so
+// a generous bound costs nothing when the page is quick; it is wide because
+// Chromium plays video here next to other packages' ffmpeg runs on two
+// cores.
+const uiWait = 20 * time.Second
+
 // chromium finds the browser, or fails saying how to install it.
 func chromium(t *testing.T) string {
 	t.Helper()
@@ -390,7 +396,7 @@ func browserUpload(t *testing.T, tb *tab, clip string) string {
 	tb.do("open the upload page", chromedp.Navigate(tb.base+"/upload"),
 		chromedp.WaitVisible(chromedp.ID("upload-title")),
 		chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{clip}))
-	tb.wait("the title is taken from the file name", `document.getElementById("upload-title").value === "sunrise"`, 10*time.Second)
+	tb.wait("the title is taken from the file name", `document.getElementById("upload-title").value === "sunrise"`, uiWait)
 	tb.do("fill in the details",
 		clear("upload-title"),
 		chromedp.SendKeys(chromedp.ID("upload-title"), "Mountain sunrise timelapse"),
@@ -410,7 +416,7 @@ func browserUpload(t *testing.T, tb *tab, clip string) string {
 	early := openTab(t, tb.ctx, tb.base, tb.shots)
 	early.do("open the watch page while encoding", chromedp.Navigate(tb.base+"/watch/"+encodingID),
 		chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
-	early.wait("the watch page shows the video", `document.querySelector(".processing, .player") !== null`, 10*time.Second)
+	early.wait("the watch page shows the video", `document.querySelector(".processing, .player") !== null`, uiWait)
 	if evalJS[bool](early, `document.querySelector(".processing") !== null`) {
 		early.screenshot("watch-processing")
 	} else {
@@ -453,19 +459,19 @@ func browserUpload(t *testing.T, tb *tab, clip string) string {
 	// Keyboard shortcuts act on the player from anywhere on the page.
 	tb.do("blur", chromedp.Evaluate[chromedp.Void](`document.activeElement?.blur()`))
 	tb.do("press m", chromedp.KeyEvent("m"))
-	tb.wait("m mutes", `document.querySelector("video").muted === true`, 5*time.Second)
+	tb.wait("m mutes", `document.querySelector("video").muted === true`, uiWait)
 	tb.do("press m", chromedp.KeyEvent("m"))
-	tb.wait("m unmutes", `document.querySelector("video").muted === false`, 5*time.Second)
+	tb.wait("m unmutes", `document.querySelector("video").muted === false`, uiWait)
 	tb.do("press space", chromedp.KeyEvent(" "))
-	tb.wait("space pauses", `document.querySelector("video").paused`, 5*time.Second)
+	tb.wait("space pauses", `document.querySelector("video").paused`, uiWait)
 	// The clip is 6 s: seek ahead, then back to where there is time to play.
 	before := evalJS[float64](tb, `document.querySelector("video").currentTime`)
 	tb.do("press the right arrow", chromedp.KeyEvent(kb.ArrowRight))
-	tb.wait("the right arrow seeks ahead", fmt.Sprintf(`document.querySelector("video").currentTime >= %f`, min(before+4.9, 5.9)), 5*time.Second)
+	tb.wait("the right arrow seeks ahead", fmt.Sprintf(`document.querySelector("video").currentTime >= %f`, min(before+4.9, 5.9)), uiWait)
 	tb.do("press the left arrow", chromedp.KeyEvent(kb.ArrowLeft))
-	tb.wait("the left arrow seeks back", `document.querySelector("video").currentTime <= 1.1`, 5*time.Second)
+	tb.wait("the left arrow seeks back", `document.querySelector("video").currentTime <= 1.1`, uiWait)
 	tb.do("press space", chromedp.KeyEvent(" "))
-	tb.wait("space plays", `!document.querySelector("video").paused`, 5*time.Second)
+	tb.wait("space plays", `!document.querySelector("video").paused`, uiWait)
 
 	// Quality: pick the rendition that is not playing now.
 	current := evalJS[int](tb, `window.cloudflixPlayer.hls.currentLevel`)
@@ -481,7 +487,7 @@ func browserUpload(t *testing.T, tb *tab, clip string) string {
 		const b = document.querySelector('button[aria-haspopup="menu"][aria-label^="Quality"]');
 		const m = document.querySelector('[role="menu"][aria-label="Quality"]');
 		return b.getAttribute("aria-expanded") === "true" && !m.hidden && m.contains(document.activeElement);
-	})()`, 5*time.Second)
+	})()`, uiWait)
 	want := strconv.Itoa(target)
 	for range 5 {
 		if evalJS[string](tb, `document.activeElement.dataset.value ?? ""`) == want {
@@ -490,7 +496,7 @@ func browserUpload(t *testing.T, tb *tab, clip string) string {
 		tb.do("move down the menu", chromedp.KeyEvent(kb.ArrowDown))
 	}
 	tb.do("pick the rendition", keyDownUp("Enter", 13))
-	tb.wait("the menu closes on the pick", `document.querySelector('[role="menu"][aria-label="Quality"]').hidden`, 5*time.Second)
+	tb.wait("the menu closes on the pick", `document.querySelector('[role="menu"][aria-label="Quality"]').hidden`, uiWait)
 	tb.wait("hls.js switched to the picked rendition", fmt.Sprintf(
 		`window.cloudflixPlayer.hls.currentLevel === %d && !window.cloudflixPlayer.hls.autoLevelEnabled && document.querySelector(".player").dataset.level === "%d"`,
 		target, target), 20*time.Second)
@@ -509,11 +515,11 @@ func browserUpload(t *testing.T, tb *tab, clip string) string {
 	rect := evalJS[[]float64](tb, `(() => { const r = document.querySelector(".seek input").getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`)
 	tb.do("hover the seek bar", chromedp.MouseEvent(chromedp.MouseMoved, rect[0]+rect[2]*0.6, rect[1]+rect[3]/2))
 	tb.wait("the seek bar shows a storyboard thumbnail",
-		`(() => { const p = document.querySelector(".seek-preview.on"); return p && p.style.backgroundImage.includes("storyboard.jpg") && p.offsetWidth > 0; })()`, 10*time.Second)
+		`(() => { const p = document.querySelector(".seek-preview.on"); return p && p.style.backgroundImage.includes("storyboard.jpg") && p.offsetWidth > 0; })()`, uiWait)
 	tb.screenshot("watch")
 
 	// One view per page view, once playback started.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(uiWait)
 	for tb.count(http.MethodPost, "/api/v1/videos/"+id+"/views") == 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -542,18 +548,18 @@ func browserErrors(t *testing.T, tb *tab, dir string) {
 	tb.do("choose a text file", chromedp.Navigate(tb.base+"/upload"),
 		chromedp.WaitVisible(chromedp.ID("upload-title")),
 		chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{notes}))
-	tb.wait("a text file is refused as not a video", `document.querySelector("main [role=alert]")?.textContent.includes("is not a video file")`, 10*time.Second)
+	tb.wait("a text file is refused as not a video", `document.querySelector("main [role=alert]")?.textContent.includes("is not a video file")`, uiWait)
 
 	tb.do("choose a file that is too large", chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{huge}))
-	tb.wait("the title is filled in", `document.getElementById("upload-title").value === "huge"`, 10*time.Second)
+	tb.wait("the title is filled in", `document.getElementById("upload-title").value === "huge"`, uiWait)
 	tb.do("upload it", chromedp.Click(chromedp.ID("upload-submit")))
 	tb.wait("the server's limit is shown in words", `document.querySelector("main [role=alert]")?.textContent.includes("larger than the")`, 20*time.Second)
 	tb.screenshot("upload-error")
 
 	tb.do("open a video that does not exist", chromedp.Navigate(tb.base+"/watch/0190a1b2-0000-7000-8000-000000000000"))
-	tb.wait("a missing video is explained", `document.querySelector("main").innerText.includes("This video doesn't exist")`, 10*time.Second)
+	tb.wait("a missing video is explained", `document.querySelector("main").innerText.includes("This video doesn't exist")`, uiWait)
 	tb.do("open a page that does not exist", chromedp.Navigate(tb.base+"/no/such/page"))
-	tb.wait("a missing page is explained", `document.querySelector("main").innerText.includes("This page doesn't exist")`, 10*time.Second)
+	tb.wait("a missing page is explained", `document.querySelector("main").innerText.includes("This page doesn't exist")`, uiWait)
 
 	// The API cannot be reached: the browser fails the request as a
 	// network would.
@@ -570,7 +576,7 @@ func browserErrors(t *testing.T, tb *tab, dir string) {
 		t.Fatal(err)
 	}
 	tb.do("open the home page", chromedp.Navigate(tb.base+"/"))
-	tb.wait("an unreachable server is explained", `document.querySelector("main").innerText.includes("Can't reach the CloudFlix server")`, 10*time.Second)
+	tb.wait("an unreachable server is explained", `document.querySelector("main").innerText.includes("Can't reach the CloudFlix server")`, uiWait)
 	if _, err := chromedp.Call(tb.ctx, fetch.Disable, cdp.Empty{}); err != nil {
 		t.Fatal(err)
 	}
@@ -624,7 +630,7 @@ func browserResume(t *testing.T, browser context.Context, pf *platform, shots, d
 	first.do("start an upload", chromedp.Navigate(first.base+"/upload"),
 		chromedp.WaitVisible(chromedp.ID("upload-title")),
 		chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{file}))
-	first.wait("the title is filled in", `document.getElementById("upload-title").value === "resume"`, 10*time.Second)
+	first.wait("the title is filled in", `document.getElementById("upload-title").value === "resume"`, uiWait)
 	first.do("upload", chromedp.Click(chromedp.ID("upload-submit")))
 
 	var id string
@@ -685,7 +691,7 @@ func browserResume(t *testing.T, browser context.Context, pf *platform, shots, d
 	second.do("choose the same file again", chromedp.Navigate(second.base+"/upload"),
 		chromedp.WaitVisible(chromedp.ID("upload-title")),
 		chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{file}))
-	second.wait("the page offers to resume", `(() => { const n = document.querySelector(".notice.ok"); return n && !n.hidden && n.textContent.includes("already stored") && document.getElementById("upload-submit").textContent.includes("Resume"); })()`, 10*time.Second)
+	second.wait("the page offers to resume", `(() => { const n = document.querySelector(".notice.ok"); return n && !n.hidden && n.textContent.includes("already stored") && document.getElementById("upload-submit").textContent.includes("Resume"); })()`, uiWait)
 	second.screenshot("upload-resume")
 	second.do("resume", chromedp.Click(chromedp.ID("upload-submit")))
 	second.wait("the resumed upload finishes and the encoder refuses the bytes",
@@ -721,7 +727,7 @@ func browserResume(t *testing.T, browser context.Context, pf *platform, shots, d
 	}
 	second.do("open its watch page", chromedp.Navigate(second.base+"/watch/"+id))
 	second.wait("the watch page shows the failure reason",
-		`document.querySelector("main").innerText.includes(`+jsString(v.FailureReason)+`)`, 10*time.Second)
+		`document.querySelector("main").innerText.includes(`+jsString(v.FailureReason)+`)`, uiWait)
 	second.screenshot("watch-failed")
 }
 
@@ -735,16 +741,16 @@ func browserSearch(t *testing.T, tb *tab, id string) {
 		const opts = [...document.querySelectorAll("#search-suggestions [role=option]")];
 		return i.getAttribute("aria-expanded") === "true" && !document.getElementById("search-suggestions").hidden &&
 			opts.some((o) => o.textContent === "Mountain sunrise timelapse");
-	})()`, 10*time.Second)
+	})()`, uiWait)
 	tb.do("move to the first suggestion", chromedp.KeyEvent(kb.ArrowDown))
 	tb.wait("the suggestion is active", `(() => {
 		const i = document.getElementById("search-input");
 		const id = i.getAttribute("aria-activedescendant");
 		return id && document.getElementById(id)?.getAttribute("aria-selected") === "true";
-	})()`, 5*time.Second)
+	})()`, uiWait)
 	tb.screenshot("search-suggestions")
 	tb.do("close the suggestions", chromedp.KeyEvent(kb.Escape))
-	tb.wait("Escape closes the list", `document.getElementById("search-suggestions").hidden`, 5*time.Second)
+	tb.wait("Escape closes the list", `document.getElementById("search-suggestions").hidden`, uiWait)
 
 	tb.do("search with typos",
 		clear("search-input"),
@@ -804,7 +810,7 @@ func browserHome(t *testing.T, tb *tab, id string) {
 	card := fmt.Sprintf(`.grid a[href="/watch/%s"]`, id)
 	rect := evalJS[[]float64](tb, `(() => { const r = document.querySelector('`+card+` .card-thumb').getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`)
 	tb.do("hover a card", chromedp.MouseEvent(chromedp.MouseMoved, rect[0]+rect[2]/2, rect[1]+rect[3]/2))
-	tb.wait("the card previews its storyboard", `(() => { const p = document.querySelector('`+card+` .card-preview.on'); return p && p.style.backgroundImage.includes("storyboard.jpg"); })()`, 10*time.Second)
+	tb.wait("the card previews its storyboard", `(() => { const p = document.querySelector('`+card+` .card-preview.on'); return p && p.style.backgroundImage.includes("storyboard.jpg"); })()`, uiWait)
 	if n := tb.count(http.MethodGet, "/storyboard.vtt"); n != 1 {
 		t.Errorf("hover fetched the storyboard %d times, want 1", n)
 	}
@@ -813,7 +819,7 @@ func browserHome(t *testing.T, tb *tab, id string) {
 	tb.screenshot("home")
 
 	tb.do("switch to the dark theme", chromedp.Click(chromedp.ID("theme-toggle")))
-	tb.wait("the theme is dark", `document.documentElement.dataset.theme === "dark" && document.getElementById("theme-toggle").getAttribute("aria-pressed") === "true"`, 5*time.Second)
+	tb.wait("the theme is dark", `document.documentElement.dataset.theme === "dark" && document.getElementById("theme-toggle").getAttribute("aria-pressed") === "true"`, uiWait)
 	tb.screenshot("home-dark")
 	tb.do("back to light", chromedp.Click(chromedp.ID("theme-toggle")))
 

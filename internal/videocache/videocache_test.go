@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/cloudflix/cloudflix/internal/cache/rediscache"
 	"github.com/cloudflix/cloudflix/internal/testenv"
@@ -52,7 +53,9 @@ func TestHitNeedsNoLoad(t *testing.T) {
 
 func TestColdKeyLoadsOnceForConcurrentReaders(t *testing.T) {
 	t.Parallel()
-	c := New(openRedis(t), time.Minute, nil)
+	const readers = 50
+	reg := prometheus.NewRegistry()
+	c := New(openRedis(t), time.Minute, reg)
 	var loads atomic.Int32
 	release := make(chan struct{})
 	load := func(_ context.Context, id string) (video.Video, error) {
@@ -61,23 +64,28 @@ func TestColdKeyLoadsOnceForConcurrentReaders(t *testing.T) {
 		return video.Video{ID: id, State: video.StateReady}, nil
 	}
 	var wg sync.WaitGroup
-	for range 50 {
+	for range readers {
 		wg.Go(func() {
 			if _, err := c.Video(context.Background(), "hot", load); err != nil {
 				t.Error(err)
 			}
 		})
 	}
-	// The load blocks until released, so every reader that misses while it
-	// runs must share it rather than start its own.
-	deadline := time.Now().Add(5 * time.Second)
-	for loads.Load() == 0 && time.Now().Before(deadline) {
+	// The load blocks until every reader has missed the cache, so each of
+	// them must share the one load rather than start its own.
+	misses := c.lookups.WithLabelValues("video", "miss")
+	deadline := time.Now().Add(30 * time.Second)
+	for testutil.ToFloat64(misses) < readers {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("only %v of %d readers missed the cache", testutil.ToFloat64(misses), readers)
+		}
 		time.Sleep(time.Millisecond)
 	}
 	close(release)
 	wg.Wait()
 	if n := loads.Load(); n != 1 {
-		t.Fatalf("loads = %d, want 1", n)
+		t.Fatalf("loads = %d for %d readers that missed, want 1", n, readers)
 	}
 }
 
