@@ -6,40 +6,6 @@ import (
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
-// notConfigured answers for a service this edge was built without.
-func notConfigured(service string) error {
-	return &edgeError{status: http.StatusServiceUnavailable, code: "unavailable",
-		msg: "the " + service + " service is not configured"}
-}
-
-func (a *api) uploadService() (pb.UploadServiceClient, error) {
-	if a.clients.Upload == nil {
-		return nil, notConfigured("upload")
-	}
-	return a.clients.Upload, nil
-}
-
-func (a *api) hostService() (pb.HostServiceClient, error) {
-	if a.clients.Host == nil {
-		return nil, notConfigured("host")
-	}
-	return a.clients.Host, nil
-}
-
-func (a *api) searchService() (pb.SearchServiceClient, error) {
-	if a.clients.Search == nil {
-		return nil, notConfigured("search")
-	}
-	return a.clients.Search, nil
-}
-
-func (a *api) encodeService() (pb.EncodeServiceClient, error) {
-	if a.clients.Encode == nil {
-		return nil, notConfigured("encode")
-	}
-	return a.clients.Encode, nil
-}
-
 type createUploadBody struct {
 	Title       string   `json:"title"`
 	Description string   `json:"description"`
@@ -54,11 +20,7 @@ func (a *api) createUpload(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &body); err != nil {
 		return err
 	}
-	svc, err := a.uploadService()
-	if err != nil {
-		return err
-	}
-	s, err := svc.CreateUpload(r.Context(), &pb.CreateUploadRequest{
+	s, err := a.clients.Upload.CreateUpload(r.Context(), &pb.CreateUploadRequest{
 		Title:       body.Title,
 		Description: body.Description,
 		Tags:        body.Tags,
@@ -74,11 +36,7 @@ func (a *api) createUpload(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) getUpload(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.uploadService()
-	if err != nil {
-		return err
-	}
-	s, err := svc.GetUpload(r.Context(), &pb.GetUploadRequest{VideoId: r.PathValue("id")})
+	s, err := a.clients.Upload.GetUpload(r.Context(), &pb.GetUploadRequest{VideoId: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
@@ -95,11 +53,7 @@ func (a *api) signParts(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &body); err != nil {
 		return err
 	}
-	svc, err := a.uploadService()
-	if err != nil {
-		return err
-	}
-	resp, err := svc.SignParts(r.Context(), &pb.SignPartsRequest{
+	resp, err := a.clients.Upload.SignParts(r.Context(), &pb.SignPartsRequest{
 		VideoId:     r.PathValue("id"),
 		PartNumbers: body.PartNumbers,
 	})
@@ -117,11 +71,7 @@ func (a *api) signParts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listParts(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.uploadService()
-	if err != nil {
-		return err
-	}
-	resp, err := svc.ListParts(r.Context(), &pb.ListPartsRequest{VideoId: r.PathValue("id")})
+	resp, err := a.clients.Upload.ListParts(r.Context(), &pb.ListPartsRequest{VideoId: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
@@ -136,11 +86,7 @@ func (a *api) listParts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) completeUpload(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.uploadService()
-	if err != nil {
-		return err
-	}
-	v, err := svc.CompleteUpload(r.Context(), &pb.CompleteUploadRequest{VideoId: r.PathValue("id")})
+	v, err := a.clients.Upload.CompleteUpload(r.Context(), &pb.CompleteUploadRequest{VideoId: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
@@ -149,11 +95,7 @@ func (a *api) completeUpload(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) abortUpload(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.uploadService()
-	if err != nil {
-		return err
-	}
-	if _, err := svc.AbortUpload(r.Context(), &pb.AbortUploadRequest{VideoId: r.PathValue("id")}); err != nil {
+	if _, err := a.clients.Upload.AbortUpload(r.Context(), &pb.AbortUploadRequest{VideoId: r.PathValue("id")}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -165,11 +107,7 @@ func (a *api) listVideos(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	svc, err := a.hostService()
-	if err != nil {
-		return err
-	}
-	resp, err := svc.ListVideos(r.Context(), &pb.ListVideosRequest{
+	resp, err := a.clients.Host.ListVideos(r.Context(), &pb.ListVideosRequest{
 		PageSize: limit,
 		Cursor:   r.URL.Query().Get("cursor"),
 	})
@@ -188,11 +126,7 @@ func (a *api) listVideos(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) getVideo(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.hostService()
-	if err != nil {
-		return err
-	}
-	v, err := svc.GetVideo(r.Context(), &pb.GetVideoRequest{Id: r.PathValue("id")})
+	v, err := a.clients.Host.GetVideo(r.Context(), &pb.GetVideoRequest{Id: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
@@ -201,11 +135,7 @@ func (a *api) getVideo(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) recordView(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.hostService()
-	if err != nil {
-		return err
-	}
-	if _, err := svc.RecordView(r.Context(), &pb.RecordViewRequest{Id: r.PathValue("id")}); err != nil {
+	if _, err := a.clients.Host.RecordView(r.Context(), &pb.RecordViewRequest{Id: r.PathValue("id")}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -213,11 +143,7 @@ func (a *api) recordView(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) reencode(w http.ResponseWriter, r *http.Request) error {
-	svc, err := a.encodeService()
-	if err != nil {
-		return err
-	}
-	v, err := svc.Reencode(r.Context(), &pb.ReencodeRequest{Id: r.PathValue("id")})
+	v, err := a.clients.Encode.Reencode(r.Context(), &pb.ReencodeRequest{Id: r.PathValue("id")})
 	if err != nil {
 		return err
 	}
@@ -231,11 +157,7 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	svc, err := a.searchService()
-	if err != nil {
-		return err
-	}
-	resp, err := svc.Search(r.Context(), &pb.SearchRequest{
+	resp, err := a.clients.Search.Search(r.Context(), &pb.SearchRequest{
 		Query:    r.URL.Query().Get("q"),
 		PageSize: limit,
 		Cursor:   r.URL.Query().Get("cursor"),
@@ -259,11 +181,7 @@ func (a *api) suggest(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	svc, err := a.searchService()
-	if err != nil {
-		return err
-	}
-	resp, err := svc.Suggest(r.Context(), &pb.SuggestRequest{Prefix: r.URL.Query().Get("q"), Limit: limit})
+	resp, err := a.clients.Search.Suggest(r.Context(), &pb.SuggestRequest{Prefix: r.URL.Query().Get("q"), Limit: limit})
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
+	"github.com/cloudflix/cloudflix/internal/video"
 )
 
 // mediaPrefix is the only part of the object store the edge serves: the
@@ -28,15 +29,6 @@ func mediaKey(key string) bool {
 	return true
 }
 
-// mediaTypes are the Content-Types of what the encoder writes.
-var mediaTypes = map[string]string{
-	".m3u8": "application/vnd.apple.mpegurl",
-	".m4s":  "video/iso.segment",
-	".mp4":  "video/mp4",
-	".jpg":  "image/jpeg",
-	".vtt":  "text/vtt",
-}
-
 // cacheControl says how long a response may be reused. Segments, init
 // segments and images are written once under their name; playlists and
 // WebVTT are text that a re-encode rewrites in place, so they get a short
@@ -55,7 +47,7 @@ func (a *api) serveMedia(w http.ResponseWriter, r *http.Request) error {
 		return &edgeError{status: http.StatusNotFound, code: "not_found", msg: "no such media object"}
 	}
 	if a.media == nil {
-		return notConfigured("media storage")
+		return &edgeError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "media storage is not configured"}
 	}
 	obj, err := a.media.Open(r.Context(), key)
 	if errors.Is(err, blob.ErrNotFound) {
@@ -68,12 +60,9 @@ func (a *api) serveMedia(w http.ResponseWriter, r *http.Request) error {
 	info := obj.Info()
 
 	h := w.Header()
-	ct := mediaTypes[path.Ext(key)]
-	if ct == "" {
+	ct := video.OutputType(key)
+	if ct == "application/octet-stream" && info.ContentType != "" {
 		ct = info.ContentType
-	}
-	if ct == "" {
-		ct = "application/octet-stream"
 	}
 	h.Set("Content-Type", ct)
 	h.Set("Cache-Control", cacheControl(key))

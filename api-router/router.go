@@ -17,6 +17,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
@@ -36,7 +39,7 @@ type MediaStore interface {
 }
 
 // Clients are the gRPC services the edge calls. A nil client makes the
-// routes that need it answer 503.
+// routes that need it answer 503: the edge was built without that service.
 type Clients struct {
 	Upload pb.UploadServiceClient
 	Host   pb.HostServiceClient
@@ -102,7 +105,7 @@ type api struct {
 // New returns the edge's http.Handler.
 func New(o Options) http.Handler {
 	a := &api{
-		clients: o.Clients,
+		clients: o.Clients.orUnconfigured(),
 		media:   o.Media,
 		base:    strings.TrimRight(o.PublicBaseURL, "/"),
 		log:     o.Logger,
@@ -204,4 +207,37 @@ func spanName(_ string, r *http.Request) string {
 		return r.Method
 	}
 	return r.Method + " " + routeOf(r.Pattern)
+}
+
+// orUnconfigured fills each nil client with one whose every call answers
+// Unavailable, so that handlers call their service without asking first.
+func (c Clients) orUnconfigured() Clients {
+	if c.Upload == nil {
+		c.Upload = pb.NewUploadServiceClient(unconfigured("upload"))
+	}
+	if c.Host == nil {
+		c.Host = pb.NewHostServiceClient(unconfigured("host"))
+	}
+	if c.Search == nil {
+		c.Search = pb.NewSearchServiceClient(unconfigured("search"))
+	}
+	if c.Encode == nil {
+		c.Encode = pb.NewEncodeServiceClient(unconfigured("encode"))
+	}
+	return c
+}
+
+// unconfigured is the connection of a service this edge was built without.
+type unconfigured string
+
+func (u unconfigured) Invoke(context.Context, string, any, any, ...grpc.CallOption) error {
+	return u.err()
+}
+
+func (u unconfigured) NewStream(context.Context, *grpc.StreamDesc, string, ...grpc.CallOption) (grpc.ClientStream, error) {
+	return nil, u.err()
+}
+
+func (u unconfigured) err() error {
+	return status.Error(codes.Unavailable, "the "+string(u)+" service is not configured")
 }

@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -295,13 +294,13 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 		video.StoryboardKey(v.ID):    sprite,
 		video.StoryboardVTTKey(v.ID): vtt,
 	} {
-		if err := w.objects.PutFile(ctx, key, path, mediaType(path)); err != nil {
+		if err := w.objects.PutFile(ctx, key, path, video.OutputType(path)); err != nil {
 			return video.Encoded{}, fmt.Errorf("upload %s: %w", key, err)
 		}
 	}
 	// The master playlist goes last: a player that finds it finds every
 	// rendition it names.
-	if err := w.objects.PutFile(ctx, video.MasterPlaylistKey(v.ID), filepath.Join(hlsDir, "master.m3u8"), mediaType("master.m3u8")); err != nil {
+	if err := w.objects.PutFile(ctx, video.MasterPlaylistKey(v.ID), filepath.Join(hlsDir, "master.m3u8"), video.OutputType("master.m3u8")); err != nil {
 		return video.Encoded{}, fmt.Errorf("upload master playlist: %w", err)
 	}
 	return video.Encoded{DurationSeconds: src.DurationSeconds, Width: src.Width, Height: src.Height, Renditions: renditions}, nil
@@ -321,7 +320,7 @@ func (w *Worker) uploadHLS(ctx context.Context, id, dir string) error {
 		}
 		key := video.HLSPrefix(id) + filepath.ToSlash(rel)
 		g.Go(func() error {
-			if err := w.objects.PutFile(gctx, key, path, mediaType(path)); err != nil {
+			if err := w.objects.PutFile(gctx, key, path, video.OutputType(path)); err != nil {
 				return fmt.Errorf("upload %s: %w", key, err)
 			}
 			return nil
@@ -332,21 +331,4 @@ func (w *Worker) uploadHLS(ctx context.Context, id, dir string) error {
 		err = gerr
 	}
 	return err
-}
-
-// mediaType is the Content-Type stored with an output file.
-func mediaType(path string) string {
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".m3u8":
-		return "application/vnd.apple.mpegurl"
-	case ".m4s":
-		return "video/iso.segment"
-	case ".mp4":
-		return "video/mp4"
-	case ".jpg":
-		return "image/jpeg"
-	case ".vtt":
-		return "text/vtt; charset=utf-8"
-	}
-	return "application/octet-stream"
 }

@@ -12,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"mime"
-	"path"
 	"slices"
 	"strings"
 	"time"
@@ -175,18 +174,10 @@ func (s *Service) newVideo(req *pb.CreateUploadRequest) (video.Video, error) {
 	}, nil
 }
 
-// containerTypes maps file extensions to media types, for clients that send
-// a filename but no type.
-var containerTypes = map[string]string{
-	".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/quicktime", ".webm": "video/webm",
-	".mkv": "video/x-matroska", ".avi": "video/x-msvideo", ".mpg": "video/mpeg", ".mpeg": "video/mpeg",
-	".ts": "video/mp2t", ".ogv": "video/ogg", ".3gp": "video/3gpp", ".flv": "video/x-flv",
-}
-
 func (s *Service) contentType(declared, filename string) (string, error) {
 	ctype := declared
 	if ctype == "" {
-		ctype = containerTypes[strings.ToLower(path.Ext(filename))]
+		ctype = video.SourceType(filename)
 		if ctype == "" {
 			return "", video.Invalid("content_type is required (it could not be told from the filename %q)", filename)
 		}

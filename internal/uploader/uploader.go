@@ -19,6 +19,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cloudflix/cloudflix/internal/video"
 )
 
 // Options configure an upload.
@@ -142,27 +144,16 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// videoTypes name the usual video containers. They come before the system's
-// MIME table, which may not know them (Go's built-in one, without
-// /etc/mime.types) or may mean something else (Debian's .ts is a Qt
-// translation file).
-var videoTypes = map[string]string{
-	".mp4":  "video/mp4",
-	".m4v":  "video/x-m4v",
-	".mov":  "video/quicktime",
-	".mkv":  "video/x-matroska",
-	".webm": "video/webm",
-	".avi":  "video/x-msvideo",
-	".ts":   "video/mp2t",
-}
-
 // detectContentType names the file's media type by its extension, or else
 // by its first bytes.
 func detectContentType(f *os.File, path string) (string, error) {
-	ext := strings.ToLower(filepath.Ext(path))
-	if t, ok := videoTypes[ext]; ok {
+	// Video containers first: the system's MIME table may not know them
+	// (Go's built-in one, without /etc/mime.types) or may mean something
+	// else (Debian's .ts is a Qt translation file).
+	if t := video.SourceType(path); t != "" {
 		return t, nil
 	}
+	ext := strings.ToLower(filepath.Ext(path))
 	if t := mime.TypeByExtension(ext); t != "" {
 		if mt, _, err := mime.ParseMediaType(t); err == nil {
 			return mt, nil
