@@ -6,6 +6,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -84,9 +85,10 @@ func TestUploadResumesAfterKill(t *testing.T) {
 	if err := <-exited; err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("the first upload ended %v, want killed\n%s", err, out.String())
 	}
-	// The killed client's half-sent parts reach the store cut short: they
-	// must not count as stored.
-	gate.open()
+	// Whatever of the held parts the client had written before it died
+	// is lost on the way, as with a connection lost mid-part: the store
+	// gets each cut short, and must not keep it as a part.
+	gate.cut()
 	waitUntil(t, 30*time.Second, "the half-sent parts to end", func() string {
 		if n := gate.inFlight(); n > 0 {
 			return strconv.Itoa(n) + " part requests in flight"
@@ -252,27 +254,30 @@ func waitUntil(t *testing.T, within time.Duration, what string, check func() str
 // heldBytes is how much of a held part's body the gate lets through.
 const heldBytes = 1 << 20
 
+// errCut ends a held body when the gate is cut.
+var errCut = errors.New("part gate: connection cut")
+
 // partGate is where the CLI finds the object store: a reverse proxy in
 // front of the S3 server, named to the platform as
 // CLOUDFLIX_S3_PUBLIC_ENDPOINT so that it presigns part URLs for it. It
-// records the part number of every PUT and, until it is opened, holds the
-// body of the parts it was given after heldBytes: those parts are in flight
-// for as long as a test needs, and no other part waits for them.
+// records the part number of every PUT and holds the body of the parts it
+// was given after heldBytes, until it is cut: those parts are in flight for
+// as long as a test needs, and no other part waits for them.
 type partGate struct {
-	srv      *httptest.Server
-	hold     map[int]bool
-	opened   chan struct{}
-	openOnce sync.Once
+	srv     *httptest.Server
+	hold    map[int]bool
+	cutc    chan struct{} // closed by cut
+	cutOnce sync.Once
 
 	mu      sync.Mutex
 	puts    []int // part numbers PUT since the last takePuts
-	waiting int   // held bodies waiting for the gate to open
+	waiting int   // held bodies waiting for the cut
 	active  int   // part PUTs not yet answered
 }
 
 func newPartGate(t *testing.T, s3Endpoint string, hold ...int) *partGate {
 	t.Helper()
-	g := &partGate{hold: map[int]bool{}, opened: make(chan struct{})}
+	g := &partGate{hold: map[int]bool{}, cutc: make(chan struct{})}
 	for _, n := range hold {
 		g.hold[n] = true
 	}
@@ -282,7 +287,7 @@ func newPartGate(t *testing.T, s3Endpoint string, hold ...int) *partGate {
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.Out.URL.Scheme, r.Out.URL.Host = "http", s3Endpoint
 		},
-		// A killed client's part ends here, with nobody left to answer.
+		// A cut part ends here, with nobody left to answer.
 		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, _ error) {
 			w.WriteHeader(http.StatusBadGateway)
 		},
@@ -299,21 +304,31 @@ func newPartGate(t *testing.T, s3Endpoint string, hold ...int) *partGate {
 				g.active--
 				g.mu.Unlock()
 			}()
-			if g.hold[n] {
+			if g.hold[n] && !g.isCut() {
 				r.Body = &heldBody{ReadCloser: r.Body, gate: g}
 			}
 		}
 		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(g.srv.Close)
-	t.Cleanup(g.open) // first: Close waits for the held requests
+	t.Cleanup(g.cut) // first: Close waits for the held requests
 	return g
 }
 
 func (g *partGate) addr() string { return g.srv.Listener.Addr().String() }
 
-// open lets every held body and every later one through.
-func (g *partGate) open() { g.openOnce.Do(func() { close(g.opened) }) }
+// cut ends every held body where it was held, as a connection lost there
+// would, and lets every later part through whole.
+func (g *partGate) cut() { g.cutOnce.Do(func() { close(g.cutc) }) }
+
+func (g *partGate) isCut() bool {
+	select {
+	case <-g.cutc:
+		return true
+	default:
+		return false
+	}
+}
 
 // holding is how many bodies are held now.
 func (g *partGate) holding() int {
@@ -339,34 +354,30 @@ func (g *partGate) takePuts() []int {
 	return puts
 }
 
-func (g *partGate) wait() {
+func (g *partGate) waitForCut() {
 	g.mu.Lock()
 	g.waiting++
 	g.mu.Unlock()
-	<-g.opened
+	<-g.cutc
 	g.mu.Lock()
 	g.waiting--
 	g.mu.Unlock()
 }
 
-// heldBody passes heldBytes of a part on, then waits for the gate to open.
+// heldBody passes heldBytes of a part on, then waits for the gate's cut
+// and ends there.
 type heldBody struct {
 	io.ReadCloser
 	gate *partGate
 	n    int64
-	done bool // held already, or the gate was open
 }
 
 func (b *heldBody) Read(p []byte) (int, error) {
-	if !b.done {
-		if b.n == heldBytes {
-			b.gate.wait()
-			b.done = true
-		} else {
-			p = p[:min(int64(len(p)), heldBytes-b.n)]
-		}
+	if b.n == heldBytes {
+		b.gate.waitForCut()
+		return 0, errCut
 	}
-	n, err := b.ReadCloser.Read(p)
+	n, err := b.ReadCloser.Read(p[:min(int64(len(p)), heldBytes-b.n)])
 	b.n += int64(n)
 	return n, err
 }
