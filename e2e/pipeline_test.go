@@ -31,7 +31,12 @@ type platform struct {
 	admins map[string]string
 	grpc   map[string]string
 	client *http.Client
+	s3     testenv.S3 // the object store of a split platform
 }
+
+// splitPartSize is the upload part size of a split platform: the smallest
+// S3 allows, so a few megabytes make several parts.
+const splitPartSize = 5 << 20
 
 // startSplit starts every target as its own process, talking gRPC.
 func startSplit(t *testing.T) *platform {
@@ -43,7 +48,7 @@ func startSplit(t *testing.T) *platform {
 func startSplitEnv(t *testing.T, extra []string) *platform {
 	t.Helper()
 	b := newBackends(t)
-	pf := &platform{admins: map[string]string{}, grpc: map[string]string{}}
+	pf := &platform{admins: map[string]string{}, grpc: map[string]string{}, s3: b.s3}
 	env := append(append([]string{}, b.env...), extra...)
 	for _, svc := range []string{"UPLOAD", "HOST", "SEARCH", "ENCODE"} {
 		addr := freeAddr(t)
@@ -56,7 +61,7 @@ func startSplitEnv(t *testing.T, extra []string) *platform {
 		"CLOUDFLIX_HTTP_ADDR="+httpAddr,
 		"CLOUDFLIX_ENCODE_WORKDIR="+t.TempDir(),
 		"CLOUDFLIX_UPLOAD_MAX_BYTES="+strconv.Itoa(512<<20),
-		"CLOUDFLIX_UPLOAD_PART_SIZE="+strconv.Itoa(5<<20),
+		"CLOUDFLIX_UPLOAD_PART_SIZE="+strconv.Itoa(splitPartSize),
 	)
 
 	migrate := exec.Command(binary, "migrate")
@@ -182,13 +187,26 @@ func (pf *platform) video(t *testing.T, id string) apiVideo {
 // upload runs `cloudflix upload` and returns the id it printed last.
 func (pf *platform) upload(t *testing.T, path, title string, extra ...string) string {
 	t.Helper()
+	return runUpload(t, pf.uploadCmd(t.TempDir(), path, title, extra...))
+}
+
+// uploadCmd is a `cloudflix upload` command whose resume state lives under
+// cacheDir.
+func (pf *platform) uploadCmd(cacheDir, path, title string, extra ...string) *exec.Cmd {
 	args := append([]string{"upload", "--server", pf.base, "--title", title}, extra...)
 	cmd := exec.Command(binary, append(args, path)...)
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir())
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheDir)
+	return cmd
+}
+
+// runUpload runs an upload command to its end and returns the id it
+// printed last.
+func runUpload(t *testing.T, cmd *exec.Cmd) string {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("cloudflix upload %s: %v\n%s", path, err, stderr.String())
+		t.Fatalf("cloudflix upload %s: %v\n%s", cmd.Args[len(cmd.Args)-1], err, stderr.String())
 	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	return strings.TrimSpace(lines[len(lines)-1])

@@ -189,12 +189,17 @@ func newBackends(t *testing.T) backends {
 			_ = q.DeleteTopology(ctx)
 			_ = q.Close()
 		}
-		if st, err := s3blob.Open(ctx, s3blob.Options{Endpoint: s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Bucket: s3.Bucket}); err == nil {
+		if st, err := openS3(ctx, s3); err == nil {
 			_ = st.DeletePrefix(ctx, "videos/")
 			_ = st.DeletePrefix(ctx, "sources/")
 		}
 	})
 	return b
+}
+
+// openS3 opens the bucket of s3 as the platform does.
+func openS3(ctx context.Context, s3 testenv.S3) (*s3blob.Store, error) {
+	return s3blob.Open(ctx, s3blob.Options{Endpoint: s3.Endpoint, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey, Bucket: s3.Bucket})
 }
 
 func freeAddr(t *testing.T) string {

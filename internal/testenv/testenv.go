@@ -251,13 +251,28 @@ func RequireFFmpeg(t testing.TB) {
 // pattern with a moving counter and, when audio is true, a sine tone.
 func GenerateClip(t testing.TB, path string, width, height int, seconds float64, audio bool) {
 	t.Helper()
+	generateClip(t, path, fmt.Sprintf("testsrc2=size=%dx%d:rate=30:duration=%g", width, height, seconds), seconds, audio)
+}
+
+// GenerateLargeClip writes a clip as GenerateClip does, with noise over the
+// picture, encoded at almost lossless quality: about 5 MB a second at
+// 320x240, so a test gets a file of many upload parts from a cheap encode.
+func GenerateLargeClip(t testing.TB, path string, width, height int, seconds float64, audio bool) {
+	t.Helper()
+	generateClip(t, path, fmt.Sprintf("testsrc2=size=%dx%d:rate=30:duration=%g,noise=alls=100:allf=t", width, height, seconds), seconds, audio, "-qp", "1")
+}
+
+// generateClip encodes the lavfi video source to H.264, with a sine tone
+// when audio is true; x264 adds options of the encoder.
+func generateClip(t testing.TB, path, video string, seconds float64, audio bool, x264 ...string) {
+	t.Helper()
 	RequireFFmpeg(t)
-	args := []string{"-hide_banner", "-loglevel", "error", "-y",
-		"-f", "lavfi", "-i", fmt.Sprintf("testsrc2=size=%dx%d:rate=30:duration=%g", width, height, seconds)}
+	args := []string{"-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", video}
 	if audio {
 		args = append(args, "-f", "lavfi", "-i", fmt.Sprintf("sine=frequency=440:sample_rate=48000:duration=%g", seconds))
 	}
 	args = append(args, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p")
+	args = append(args, x264...)
 	if audio {
 		args = append(args, "-c:a", "aac", "-shortest")
 	}

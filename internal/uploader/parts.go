@@ -2,6 +2,8 @@ package uploader
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -63,6 +65,10 @@ func (c *client) sendParts(ctx context.Context, o Options, f *os.File, s *sessio
 // putPart sends one part, retrying temporary failures.
 func (c *client) putPart(ctx context.Context, retries int, sg *signer, f *os.File, s *session, n int32, bar *progress) error {
 	off, length := partRange(n, s.PartSize, s.SizeBytes)
+	sum, err := partMD5(f, off, length)
+	if err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -73,7 +79,7 @@ func (c *client) putPart(ctx context.Context, retries int, sg *signer, f *os.Fil
 		if err != nil {
 			return err
 		}
-		err = c.putOnce(ctx, u, io.NewSectionReader(f, off, length), length, bar)
+		err = c.putOnce(ctx, u, io.NewSectionReader(f, off, length), length, sum, bar)
 		if err == nil {
 			return nil
 		}
@@ -86,7 +92,20 @@ func (c *client) putPart(ctx context.Context, retries int, sg *signer, f *os.Fil
 	}
 }
 
-func (c *client) putOnce(ctx context.Context, u string, part io.Reader, length int64, bar *progress) error {
+// partMD5 is the part's Content-MD5, with which S3 checks the bytes it
+// received. Without it a part cut short (its client killed mid-body) may be
+// stored as if whole: versitygw v1.8.0 keeps it at its declared size with
+// zeros for the missing bytes, and a resumed upload, which can only compare
+// sizes, would keep it.
+func partMD5(f *os.File, off, length int64) (string, error) {
+	h := md5.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, off, length)); err != nil {
+		return "", fmt.Errorf("read: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(h.Sum(nil)), nil
+}
+
+func (c *client) putOnce(ctx context.Context, u string, part io.Reader, length int64, sum string, bar *progress) error {
 	body := &countingReader{r: part, bar: bar}
 	target, err := c.resolve(u)
 	if err != nil {
@@ -99,6 +118,7 @@ func (c *client) putOnce(ctx context.Context, u string, part io.Reader, length i
 	// The body is a plain reader, so the length must be said: presigned
 	// PUTs take no chunked bodies.
 	req.ContentLength = length
+	req.Header.Set("Content-MD5", sum)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		bar.add(-body.n.Load())

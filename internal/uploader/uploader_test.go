@@ -46,6 +46,7 @@ type uploadAPI struct {
 	attempts  map[int]int     // PUT attempts per part number
 	failFirst map[int]int     // part number -> attempts answered 503 first
 	failWith  map[int]int     // part number -> status every attempt gets
+	corrupt   map[int]bool    // part number -> one byte changed on the way
 	stored    func(part int)  // called once a part is stored, before the answer
 	reject    string          // when set, create answers 400 with this message
 	created   []createRequest // create requests received
@@ -70,7 +71,7 @@ func newUploadAPI(t *testing.T) *uploadAPI {
 	a := &uploadAPI{
 		t: t, s3: c, core: minio.Core{Client: c}, bucket: env.Bucket,
 		sessions: map[string]*uploadSession{}, attempts: map[int]int{},
-		failFirst: map[int]int{}, failWith: map[int]int{},
+		failFirst: map[int]int{}, failWith: map[int]int{}, corrupt: map[int]bool{},
 	}
 	t.Cleanup(func() { a.removeBucket() })
 
@@ -256,8 +257,8 @@ func (a *uploadAPI) complete(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"id": s.id, "state": "uploaded", "size_bytes": s.size})
 }
 
-// forward sends a part PUT on to its presigned S3 URL, unless the test
-// asked for this attempt to fail.
+// forward sends a part PUT on to its presigned S3 URL, with its
+// Content-MD5, unless the test asked for this attempt to fail.
 func (a *uploadAPI) forward(w http.ResponseWriter, r *http.Request) {
 	to, err := url.Parse(r.URL.Query().Get("to"))
 	if err != nil {
@@ -272,6 +273,7 @@ func (a *uploadAPI) forward(w http.ResponseWriter, r *http.Request) {
 	if fail == 0 && attempt <= a.failFirst[part] {
 		fail = http.StatusServiceUnavailable
 	}
+	corrupt := a.corrupt[part]
 	a.mu.Unlock()
 	if fail != 0 {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -280,12 +282,19 @@ func (a *uploadAPI) forward(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "<Error><Code>Injected</Code><Message>injected failure %d of part %d</Message></Error>", attempt, part)
 		return
 	}
-	req, err := http.NewRequestWithContext(r.Context(), http.MethodPut, to.String(), r.Body)
+	var sent io.Reader = r.Body
+	if corrupt {
+		sent = &flipFirstByte{r: r.Body}
+	}
+	req, err := http.NewRequestWithContext(r.Context(), http.MethodPut, to.String(), sent)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	req.ContentLength = r.ContentLength
+	if sum := r.Header.Get("Content-MD5"); sum != "" {
+		req.Header.Set("Content-MD5", sum)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadGateway)
@@ -304,6 +313,21 @@ func (a *uploadAPI) forward(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", resp.Header.Get("ETag"))
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(body)
+}
+
+// flipFirstByte changes the first byte read through it.
+type flipFirstByte struct {
+	r    io.Reader
+	done bool
+}
+
+func (f *flipFirstByte) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if n > 0 && !f.done {
+		p[0] ^= 0xff
+		f.done = true
+	}
+	return n, err
 }
 
 func (a *uploadAPI) createdCopy() []createRequest {
@@ -445,6 +469,31 @@ func TestPartFailsFastOn4xx(t *testing.T) {
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusForbidden || ae.Code != "Injected" {
 		t.Errorf("error %v is not the APIError of the 403", err)
+	}
+}
+
+// A part whose bytes change on the way is refused by the storage, which
+// checks them against the part's Content-MD5, and is not stored.
+func TestStorageChecksPartBytes(t *testing.T) {
+	t.Parallel()
+	api := newUploadAPI(t)
+	api.corrupt[2] = true
+	path, _ := randomFile(t, 12<<20)
+
+	id, err := Upload(context.Background(), Options{Server: api.url, StateDir: t.TempDir(), Parallel: 1}, path, Metadata{Title: "t"})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != "BadDigest" {
+		t.Fatalf("Upload error = %v, want the storage's BadDigest", err)
+	}
+	api.mu.Lock()
+	s := api.sessions[id]
+	api.mu.Unlock()
+	parts, err := api.parts(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(parts) != 1 || parts[0].PartNumber != 1 {
+		t.Errorf("stored parts %+v, want only part 1", parts)
 	}
 }
 
