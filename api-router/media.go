@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
@@ -69,10 +70,58 @@ func (a *api) serveMedia(w http.ResponseWriter, r *http.Request) error {
 	if info.ETag != "" {
 		h.Set("ETag", quoteETag(info.ETag))
 	}
+	if asked := r.Header.Get("Range"); asked != "" {
+		if served := servedRange(asked, info.Size); served == "" {
+			r.Header.Del("Range")
+		} else {
+			r.Header.Set("Range", served)
+		}
+	}
 	// ServeContent answers Range, If-None-Match, If-Modified-Since and
 	// HEAD from the headers above and the object's seekable body.
 	http.ServeContent(w, r, key, info.LastModified, obj)
 	return nil
+}
+
+// maxRanges is how many byte ranges one request is served. Players ask for
+// one at a time, and each range costs a read of its own from storage (a GET
+// on S3), so a request for more gets the whole object in one read instead,
+// as RFC 9110 §14.2 lets a server do.
+const maxRanges = 1
+
+// servedRange is the Range header ServeContent is given for an object of
+// size bytes: the one asked for, except where ServeContent's answer would
+// be wrong or costly. A range of an empty object and a request naming more
+// than maxRanges ranges get none: the whole object. A suffix of no byte
+// ("bytes=-0") is unsatisfiable (RFC 9110 §14.1.1) and becomes a range
+// starting at the end, answered 416 with "bytes */size". ServeContent would
+// answer both kinds of suffix 206 with a Content-Range whose last byte
+// comes before its first (golang/go#81262).
+func servedRange(asked string, size int64) string {
+	specs, ok := strings.CutPrefix(asked, "bytes=")
+	if !ok {
+		return asked // not bytes: ServeContent refuses it
+	}
+	if size == 0 {
+		return ""
+	}
+	var one string
+	n := 0
+	for spec := range strings.SplitSeq(specs, ",") {
+		if spec = strings.TrimSpace(spec); spec != "" {
+			one = spec
+			n++
+		}
+	}
+	if n > maxRanges {
+		return ""
+	}
+	if first, last, ok := strings.Cut(one, "-"); ok && strings.TrimSpace(first) == "" {
+		if suffix, err := strconv.ParseInt(strings.TrimSpace(last), 10, 64); err == nil && suffix == 0 {
+			return "bytes=" + strconv.FormatInt(size, 10) + "-"
+		}
+	}
+	return asked
 }
 
 // quoteETag makes a store's ETag (S3 hands them out bare or quoted) the

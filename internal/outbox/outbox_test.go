@@ -31,9 +31,6 @@ func TestMessageRoundTrip(t *testing.T) {
 // An upload completed while the broker is unreachable is published, and so
 // encoded, once the broker is back.
 func TestJobsWaitForTheBroker(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs PostgreSQL and RabbitMQ")
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 

@@ -2,6 +2,13 @@
 // a fresh PostgreSQL database, a Redis key prefix, RabbitMQ queue names and an
 // S3 bucket, each removed when the test ends. It never fakes a server: when
 // one is unreachable the test fails and says how to start it.
+//
+// Under -short (`make test-short`, no servers at hand) each function that
+// hands a test a server or a tool (Postgres, RedisPrefix, QueueName,
+// S3Server, S3Bucket, RequireFFmpeg, GenerateClip) skips the test instead,
+// so a test reaches a server only through one of them, before any other
+// use of it; the bare addresses (RedisAddr, AMQPURL, PostgresAdminURL)
+// take no test and skip nothing.
 package testenv
 
 import (
@@ -34,6 +41,15 @@ func Name(prefix string) string {
 	return prefix + hex.EncodeToString(b)
 }
 
+// needs skips t under -short, which runs with no server or tool at hand;
+// without -short, a missing server fails the test where it is used.
+func needs(t testing.TB, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("testenv: needs %s, and -short runs without servers", what)
+	}
+}
+
 func env(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
@@ -50,6 +66,7 @@ func PostgresAdminURL() string {
 // database is dropped when the test ends.
 func Postgres(t testing.TB) string {
 	t.Helper()
+	needs(t, "PostgreSQL")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin := PostgresAdminURL()
@@ -89,6 +106,7 @@ func RedisAddr() string { return env("CLOUDFLIX_TEST_REDIS_ADDR", "127.0.0.1:637
 // deleted when the test ends.
 func RedisPrefix(t testing.TB) string {
 	t.Helper()
+	needs(t, "Redis")
 	prefix := Name("cftest:") + ":"
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -116,6 +134,7 @@ func AMQPURL() string { return env("CLOUDFLIX_TEST_AMQP_URL", "amqp://guest:gues
 // QueueName returns a queue name of the test's own.
 func QueueName(t testing.TB) string {
 	t.Helper()
+	needs(t, "RabbitMQ")
 	return Name("cftest.encode.")
 }
 
@@ -139,6 +158,7 @@ var (
 // process on a free loopback port, which dies with the process.
 func S3Server(t testing.TB) S3 {
 	t.Helper()
+	needs(t, "an S3 server")
 	s3Once.Do(func() { s3Server, s3Err = startS3() })
 	if s3Err != nil {
 		t.Fatalf("testenv: %v", s3Err)
@@ -237,9 +257,11 @@ func WaitTCP(addr string, within time.Duration) error {
 	}
 }
 
-// RequireFFmpeg fails the test when ffmpeg or ffprobe is missing.
+// RequireFFmpeg fails the test when ffmpeg or ffprobe is missing, and
+// skips it under -short.
 func RequireFFmpeg(t testing.TB) {
 	t.Helper()
+	needs(t, "ffmpeg")
 	for _, name := range []string{"ffmpeg", "ffprobe"} {
 		if _, err := exec.LookPath(name); err != nil {
 			t.Fatalf("testenv: %s not found: run `make tools` (it installs Debian's ffmpeg)", name)
