@@ -226,10 +226,25 @@ func TestConsumerSurvivesConnectionLoss(t *testing.T) {
 		got <- d.ID
 		return nil
 	})
-	queuetest.Publish(t, q, queue.Message{ID: "before", Body: []byte("x")})
-	if id := queuetest.Receive(t, got, "delivery before the failure"); id != "before" {
-		t.Fatalf("got %s, want before", id)
+	// A cut may take the ack of the message handled last with it, and the
+	// broker then rightly delivers that message again; any other message
+	// than the one awaited or one delivered before is wrong.
+	delivered := map[string]bool{}
+	next := func(want, what string) {
+		t.Helper()
+		for {
+			id := queuetest.Receive(t, got, what)
+			if id == want {
+				delivered[id] = true
+				return
+			}
+			if !delivered[id] {
+				t.Fatalf("%s: got %s, want %s", what, id, want)
+			}
+		}
 	}
+	queuetest.Publish(t, q, queue.Message{ID: "before", Body: []byte("x")})
+	next("before", "delivery before the failure")
 
 	breaks := []struct {
 		name string
@@ -250,9 +265,7 @@ func TestConsumerSurvivesConnectionLoss(t *testing.T) {
 		}
 		id := fmt.Sprint("after-", i)
 		queuetest.Publish(t, q, queue.Message{ID: id, Body: []byte("x")})
-		if got := queuetest.Receive(t, got, "delivery after "+b.name); got != id {
-			t.Fatalf("%s: got %s, want %s", b.name, got, id)
-		}
+		next(id, "delivery after "+b.name)
 		if err := q.Ping(context.Background()); err != nil {
 			t.Fatalf("%s: Ping after recovery: %v", b.name, err)
 		}
