@@ -52,9 +52,13 @@ func open(t *testing.T, o Options) *Queue {
 
 func TestContract(t *testing.T) {
 	t.Parallel()
-	queuetest.Run(t, func(t *testing.T, o queuetest.Options) queuetest.Queue {
-		return open(t, Options{MaxDeliveries: queuetest.MaxDeliveries, Prefetch: o.Prefetch,
-			TracerProvider: o.TracerProvider, Propagator: propagation.TraceContext{}})
+	queuetest.Run(t, queuetest.Adapter{
+		Open: func(t *testing.T, o queuetest.Options) queuetest.Queue {
+			return open(t, Options{MaxDeliveries: queuetest.MaxDeliveries, Prefetch: o.Prefetch,
+				TracerProvider: o.TracerProvider, Propagator: propagation.TraceContext{}})
+		},
+		// The broker hands a nacked or returned message out again at once.
+		RetryPause: 0,
 	})
 }
 
