@@ -142,10 +142,10 @@ func Receive[T any](t *testing.T, ch <-chan T, what string) T {
 	}
 }
 
-// NothingWithin watches ch for d and fails the test if a value arrives:
+// nothingWithin watches ch for d and fails the test if a value arrives:
 // that something did not happen is only known after watching for as long
 // as it could take to happen.
-func NothingWithin[T any](t *testing.T, ch <-chan T, d time.Duration, what string) {
+func nothingWithin[T any](t *testing.T, ch <-chan T, d time.Duration, what string) {
 	t.Helper()
 	select {
 	case v := <-ch:
@@ -197,7 +197,7 @@ func testRoundTrip(t *testing.T, q Queue, quiet time.Duration) {
 	Eventually(t, q, "acked messages leave the queue", func(s queue.Stats) bool {
 		return s.Pending == 0 && s.DeadLettered == 0
 	})
-	NothingWithin(t, got, quiet, "an acked message delivered again")
+	nothingWithin(t, got, quiet, "an acked message delivered again")
 }
 
 func testRetry(t *testing.T, q Queue, quiet time.Duration) {
@@ -221,7 +221,7 @@ func testRetry(t *testing.T, q Queue, quiet time.Duration) {
 	if !slices.Equal(seen, want) {
 		t.Fatalf("attempts %v, want %v", seen, want)
 	}
-	NothingWithin(t, attempts, quiet, "an attempt after the one that succeeded")
+	nothingWithin(t, attempts, quiet, "an attempt after the one that succeeded")
 	st := Eventually(t, q, "message that succeeded on its last attempt is gone", func(s queue.Stats) bool {
 		return s.Pending == 0
 	})
@@ -245,7 +245,7 @@ func testDeadLetterAfterLimit(t *testing.T, q Queue, quiet time.Duration) {
 	Eventually(t, q, "poison message dead-lettered", func(s queue.Stats) bool {
 		return s.DeadLettered == 1 && s.Pending == 0
 	})
-	NothingWithin(t, attempts, quiet, "a delivery past the limit")
+	nothingWithin(t, attempts, quiet, "a delivery past the limit")
 }
 
 func testPermanent(t *testing.T, q Queue, quiet time.Duration) {
@@ -261,7 +261,7 @@ func testPermanent(t *testing.T, q Queue, quiet time.Duration) {
 	Eventually(t, q, "permanent failure dead-lettered", func(s queue.Stats) bool {
 		return s.DeadLettered == 1 && s.Pending == 0
 	})
-	NothingWithin(t, attempts, quiet, "a delivery after a permanent failure")
+	nothingWithin(t, attempts, quiet, "a delivery after a permanent failure")
 }
 
 func testPanic(t *testing.T, q Queue, quiet time.Duration) {
@@ -286,7 +286,7 @@ func testPanic(t *testing.T, q Queue, quiet time.Duration) {
 		t.Fatalf("new message attempt %d, want 1", a)
 	}
 	Eventually(t, q, "queue drained", func(s queue.Stats) bool { return s.Pending == 0 })
-	NothingWithin(t, attempts, quiet, "a delivery after both messages were handled")
+	nothingWithin(t, attempts, quiet, "a delivery after both messages were handled")
 }
 
 func testStats(t *testing.T, q Queue) {
@@ -380,7 +380,7 @@ func testPrefetch(t *testing.T, open func(*testing.T, Options) Queue, quiet time
 	Receive(t, started, "second handler")
 	// With two handlers blocked, the other three are held back.
 	Eventually(t, q, "the rest held back", func(s queue.Stats) bool { return s.Pending == total-prefetch })
-	NothingWithin(t, started, quiet, "a third handler while two were running")
+	nothingWithin(t, started, quiet, "a third handler while two were running")
 	once.Do(func() { close(release) })
 	for range total - prefetch {
 		Receive(t, started, "remaining handlers")
@@ -401,7 +401,7 @@ func testTrace(t *testing.T, open func(*testing.T, Options) Queue) {
 
 	handled := make(chan trace.SpanContext, 1)
 	Consume(t, q, func(ctx context.Context, d queue.Delivery) error {
-		handled <- trace.SpanContextFromContext(ctx)
+		send(ctx, handled, trace.SpanContextFromContext(ctx))
 		return nil
 	})
 	ctx, parent := tp.Tracer("test").Start(context.Background(), "upload complete")
