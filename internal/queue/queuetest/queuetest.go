@@ -49,7 +49,7 @@ type Options struct {
 // has decided on may take to reach a handler. A watch for a delivery that
 // must not come lasts the adapter's retry pause plus this margin. A margin
 // too short can only let a broken adapter pass, never fail a correct one.
-const handoffMargin = 2 * time.Second
+const handoffMargin = time.Second
 
 // Adapter is what the suite needs of an adapter.
 type Adapter struct {
