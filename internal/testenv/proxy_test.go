@@ -44,17 +44,6 @@ func echoServer(t *testing.T) (addr string, got <-chan string) {
 	return lis.Addr().String(), lines
 }
 
-func receive(t *testing.T, ch <-chan string, what string) string {
-	t.Helper()
-	select {
-	case v := <-ch:
-		return v
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s: nothing within 30s", what)
-		return ""
-	}
-}
-
 func dial(t *testing.T, addr string) net.Conn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
@@ -68,17 +57,23 @@ func dial(t *testing.T, addr string) net.Conn {
 	return c
 }
 
+// echo sends line through c and fails the test unless it comes back.
+func echo(t *testing.T, c net.Conn, line string) {
+	t.Helper()
+	if _, err := io.WriteString(c, line); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := bufio.NewReader(c).ReadString('\n'); err != nil || got != line {
+		t.Fatalf("echo of %q = %q, %v", line, got, err)
+	}
+}
+
 func TestProxyForwardsAndGoesDown(t *testing.T) {
 	t.Parallel()
 	target, _ := echoServer(t)
 	p := NewProxy(t, target)
 	c := dial(t, p.Addr())
-	if _, err := io.WriteString(c, "one\n"); err != nil {
-		t.Fatal(err)
-	}
-	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || line != "one\n" {
-		t.Fatalf("echo through the proxy = %q, %v", line, err)
-	}
+	echo(t, c, "one\n")
 	p.Down()
 	if _, err := c.Read(make([]byte, 1)); err == nil {
 		t.Fatal("a connection read after Down, want it cut")
@@ -89,12 +84,7 @@ func TestProxyForwardsAndGoesDown(t *testing.T) {
 	}
 	p.Up()
 	c = dial(t, p.Addr())
-	if _, err := io.WriteString(c, "two\n"); err != nil {
-		t.Fatal(err)
-	}
-	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || line != "two\n" {
-		t.Fatalf("echo after Up = %q, %v", line, err)
-	}
+	echo(t, c, "two\n")
 	if n := p.Accepted(); n != 2 {
 		t.Fatalf("Accepted = %d, want 2", n)
 	}
@@ -112,8 +102,13 @@ func TestProxyHoldsRepliesUntilDown(t *testing.T) {
 	if _, err := io.WriteString(c, "request\n"); err != nil {
 		t.Fatal(err)
 	}
-	if line := receive(t, served, "the server's reply"); line != "request\n" {
-		t.Fatalf("server read %q", line)
+	select {
+	case line := <-served:
+		if line != "request\n" {
+			t.Fatalf("server read %q", line)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the request did not reach the server")
 	}
 	p.Down()
 	// The server had answered before the cut; none of it may arrive.
@@ -126,12 +121,8 @@ func TestProxyHoldsRepliesUntilDown(t *testing.T) {
 		t.Fatalf("the connection was not cut: %v", err)
 	}
 
+	// Connections made after Up get their replies again.
 	p.Up()
 	c = dial(t, p.Addr())
-	if _, err := io.WriteString(c, "again\n"); err != nil {
-		t.Fatal(err)
-	}
-	if line, err := bufio.NewReader(c).ReadString('\n'); err != nil || line != "again\n" {
-		t.Fatalf("reply after Up = %q, %v; want replies forwarded again", line, err)
-	}
+	echo(t, c, "again\n")
 }

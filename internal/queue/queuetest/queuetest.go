@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,12 +163,31 @@ func send[T any](ctx context.Context, ch chan<- T, v T) {
 	}
 }
 
-func testRoundTrip(t *testing.T, q Queue, quiet time.Duration) {
+// consumeRecording consumes q with a handler that hands each delivery to
+// the test and then returns what result makes of it.
+func consumeRecording(t *testing.T, q Queue, result func(d queue.Delivery) error) <-chan queue.Delivery {
 	got := make(chan queue.Delivery, 10)
 	Consume(t, q, func(ctx context.Context, d queue.Delivery) error {
 		send(ctx, got, d)
-		return nil
+		return result(d)
 	})
+	return got
+}
+
+// receiveAttempts receives the next deliveries, failing the test unless
+// they are the given attempts of message id, in order.
+func receiveAttempts(t *testing.T, got <-chan queue.Delivery, id string, attempts ...int) {
+	t.Helper()
+	for _, a := range attempts {
+		d := Receive(t, got, fmt.Sprintf("attempt %d of %s", a, id))
+		if d.ID != id || d.Attempt != a {
+			t.Fatalf("got attempt %d of %s, want attempt %d of %s", d.Attempt, d.ID, a, id)
+		}
+	}
+}
+
+func testRoundTrip(t *testing.T, q Queue, quiet time.Duration) {
+	got := consumeRecording(t, q, func(queue.Delivery) error { return nil })
 	want := []queue.Message{
 		{ID: "job-1", Body: []byte(`{"video":"a"}`)},
 		{ID: "job-2", Body: []byte{0, 1, 2, 255}},
@@ -201,27 +219,15 @@ func testRoundTrip(t *testing.T, q Queue, quiet time.Duration) {
 }
 
 func testRetry(t *testing.T, q Queue, quiet time.Duration) {
-	attempts := make(chan int, 10)
-	Consume(t, q, func(ctx context.Context, d queue.Delivery) error {
-		send(ctx, attempts, d.Attempt)
+	got := consumeRecording(t, q, func(d queue.Delivery) error {
 		if d.Attempt < MaxDeliveries {
 			return fmt.Errorf("transient failure on attempt %d", d.Attempt)
 		}
 		return nil
 	})
 	Publish(t, q, queue.Message{ID: "flaky", Body: []byte("x")})
-	var seen []int
-	for range MaxDeliveries {
-		seen = append(seen, Receive(t, attempts, "redelivery"))
-	}
-	want := make([]int, MaxDeliveries)
-	for i := range want {
-		want[i] = i + 1
-	}
-	if !slices.Equal(seen, want) {
-		t.Fatalf("attempts %v, want %v", seen, want)
-	}
-	nothingWithin(t, attempts, quiet, "an attempt after the one that succeeded")
+	receiveAttempts(t, got, "flaky", upTo(MaxDeliveries)...)
+	nothingWithin(t, got, quiet, "an attempt after the one that succeeded")
 	st := Eventually(t, q, "message that succeeded on its last attempt is gone", func(s queue.Stats) bool {
 		return s.Pending == 0
 	})
@@ -230,63 +236,51 @@ func testRetry(t *testing.T, q Queue, quiet time.Duration) {
 	}
 }
 
-func testDeadLetterAfterLimit(t *testing.T, q Queue, quiet time.Duration) {
-	attempts := make(chan int, 10)
-	Consume(t, q, func(ctx context.Context, d queue.Delivery) error {
-		send(ctx, attempts, d.Attempt)
-		return errors.New("always fails")
-	})
-	Publish(t, q, queue.Message{ID: "poison", Body: []byte("x")})
-	for want := 1; want <= MaxDeliveries; want++ {
-		if a := Receive(t, attempts, "delivery of a failing message"); a != want {
-			t.Fatalf("attempt %d, want %d", a, want)
-		}
+// upTo returns 1, 2, ... n.
+func upTo(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i + 1
 	}
+	return s
+}
+
+func testDeadLetterAfterLimit(t *testing.T, q Queue, quiet time.Duration) {
+	got := consumeRecording(t, q, func(queue.Delivery) error { return errors.New("always fails") })
+	Publish(t, q, queue.Message{ID: "poison", Body: []byte("x")})
+	receiveAttempts(t, got, "poison", upTo(MaxDeliveries)...)
 	Eventually(t, q, "poison message dead-lettered", func(s queue.Stats) bool {
 		return s.DeadLettered == 1 && s.Pending == 0
 	})
-	nothingWithin(t, attempts, quiet, "a delivery past the limit")
+	nothingWithin(t, got, quiet, "a delivery past the limit")
 }
 
 func testPermanent(t *testing.T, q Queue, quiet time.Duration) {
-	attempts := make(chan int, 10)
-	Consume(t, q, func(ctx context.Context, d queue.Delivery) error {
-		send(ctx, attempts, d.Attempt)
+	got := consumeRecording(t, q, func(queue.Delivery) error {
 		return queue.Permanent(errors.New("not a video"))
 	})
 	Publish(t, q, queue.Message{ID: "bad", Body: []byte("x")})
-	if a := Receive(t, attempts, "delivery"); a != 1 {
-		t.Fatalf("attempt %d, want 1", a)
-	}
+	receiveAttempts(t, got, "bad", 1)
 	Eventually(t, q, "permanent failure dead-lettered", func(s queue.Stats) bool {
 		return s.DeadLettered == 1 && s.Pending == 0
 	})
-	nothingWithin(t, attempts, quiet, "a delivery after a permanent failure")
+	nothingWithin(t, got, quiet, "a delivery after a permanent failure")
 }
 
 func testPanic(t *testing.T, q Queue, quiet time.Duration) {
-	attempts := make(chan int, 10)
-	Consume(t, q, func(ctx context.Context, d queue.Delivery) error {
-		send(ctx, attempts, d.Attempt)
+	got := consumeRecording(t, q, func(d queue.Delivery) error {
 		if d.ID == "panics-once" && d.Attempt == 1 {
 			panic("handler bug")
 		}
 		return nil
 	})
 	Publish(t, q, queue.Message{ID: "panics-once", Body: []byte("x")})
-	if a := Receive(t, attempts, "first delivery"); a != 1 {
-		t.Fatalf("first attempt %d, want 1", a)
-	}
-	if a := Receive(t, attempts, "redelivery after panic"); a != 2 {
-		t.Fatalf("second attempt %d, want 2", a)
-	}
+	receiveAttempts(t, got, "panics-once", 1, 2)
 	// The consumer survived the panic: it still takes new messages.
 	Publish(t, q, queue.Message{ID: "after-panic", Body: []byte("y")})
-	if a := Receive(t, attempts, "delivery after panic"); a != 1 {
-		t.Fatalf("new message attempt %d, want 1", a)
-	}
+	receiveAttempts(t, got, "after-panic", 1)
 	Eventually(t, q, "queue drained", func(s queue.Stats) bool { return s.Pending == 0 })
-	nothingWithin(t, attempts, quiet, "a delivery after both messages were handled")
+	nothingWithin(t, got, quiet, "a delivery after both messages were handled")
 }
 
 func testStats(t *testing.T, q Queue) {
