@@ -180,10 +180,11 @@ func TestJobsWaitForTheBroker(t *testing.T) {
 const unconfirmedWindow = 20 * relayInterval
 
 // The connection to the broker is cut after the broker took the job but
-// before its confirm reached the relay. The relay cannot tell that from a
-// lost job, so it publishes the job again; the broker then holds it twice,
-// and the encode workers' claim in the database makes the second copy do
-// nothing. Two workers take the copies, as two encode processes would.
+// before its confirm reached the relay. The relay's publish cannot tell
+// that from a lost job, so the job goes out again on the next connection
+// and is marked sent only then; the broker holds it twice, and the encode
+// workers' claim in the database makes the second copy do nothing. Two
+// workers take the copies, as two encode processes would.
 func TestUnconfirmedJobIsPublishedAgainAndEncodedOnce(t *testing.T) {
 	t.Parallel()
 	testenv.RequireFFmpeg(t)
