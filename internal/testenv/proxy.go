@@ -9,7 +9,9 @@ import (
 
 // Proxy forwards TCP connections to a real server and can cut them off, so
 // a test can take a dependency "down" (a network partition) and bring it
-// back without touching the shared server.
+// back without touching the shared server. It can also hold back what the
+// server answers while still forwarding what clients send, so a test can
+// make a request reach the server and its answer never arrive.
 type Proxy struct {
 	t      testing.TB
 	addr   string
@@ -19,6 +21,9 @@ type Proxy struct {
 	lis      net.Listener
 	conns    map[net.Conn]bool
 	accepted int
+	// held is non-nil while the server's bytes are held back; Down closes
+	// it once the connections are closed, so what was held is dropped.
+	held chan struct{}
 }
 
 // NewProxy starts a proxy on a free loopback port in front of target; it is
@@ -46,6 +51,20 @@ func (p *Proxy) Accepted() int {
 	return p.accepted
 }
 
+// HoldReplies stops forwarding what the server sends, on the connections
+// open now and on new ones, while what clients send still goes through:
+// the server acts on a request but its reply does not arrive, as when a
+// link fails between the two. Nothing held is ever delivered: Down drops
+// it with the connections, and forwarding resumes on the connections made
+// after Up.
+func (p *Proxy) HoldReplies() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		p.held = make(chan struct{})
+	}
+}
+
 // Down closes every forwarded connection and refuses new ones.
 func (p *Proxy) Down() {
 	p.mu.Lock()
@@ -58,6 +77,12 @@ func (p *Proxy) Down() {
 		c.Close()
 	}
 	p.conns = map[net.Conn]bool{}
+	// Released only now, with their clients closed, held replies cannot
+	// be written.
+	if p.held != nil {
+		close(p.held)
+		p.held = nil
+	}
 }
 
 // Up accepts connections again on the same address.
@@ -91,8 +116,8 @@ func (p *Proxy) serve(lis net.Listener) {
 			if !p.track(lis, in, out) {
 				continue
 			}
-			go p.pipe(in, out)
 			go p.pipe(out, in)
+			go p.reply(in, out)
 		}
 	}()
 }
@@ -110,8 +135,34 @@ func (p *Proxy) track(lis net.Listener, in, out net.Conn) bool {
 	return true
 }
 
+// pipe forwards what a client sends to the server.
 func (p *Proxy) pipe(dst, src net.Conn) {
 	_, _ = io.Copy(dst, src)
 	dst.Close()
 	src.Close()
+}
+
+// reply forwards what the server sends to the client, waiting while
+// replies are held.
+func (p *Proxy) reply(client, server net.Conn) {
+	defer client.Close()
+	defer server.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := server.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			held := p.held
+			p.mu.Unlock()
+			if held != nil {
+				<-held
+			}
+			if _, err := client.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }

@@ -28,8 +28,12 @@ func open(t *testing.T, o Options) *Queue {
 
 func TestContract(t *testing.T) {
 	t.Parallel()
-	queuetest.Run(t, func(t *testing.T, o queuetest.Options) queuetest.Queue {
-		return open(t, Options{MaxDeliveries: queuetest.MaxDeliveries, Prefetch: o.Prefetch, TracerProvider: o.TracerProvider})
+	queuetest.Run(t, queuetest.Adapter{
+		Open: func(t *testing.T, o queuetest.Options) queuetest.Queue {
+			return open(t, Options{MaxDeliveries: queuetest.MaxDeliveries, Prefetch: o.Prefetch, TracerProvider: o.TracerProvider})
+		},
+		// A failed message waits its attempt number times retryStep.
+		RetryPause: min(queuetest.MaxDeliveries*retryStep, maxRetryDelay),
 	})
 }
 
