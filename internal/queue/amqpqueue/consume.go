@@ -9,10 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	amqp "github.com/rabbitmq/amqp091-go"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudflix/cloudflix/internal/queue"
 )
@@ -141,49 +138,25 @@ func (q *Queue) handle(ctx context.Context, d amqp.Delivery, handler handlerFunc
 		Message: queue.Message{ID: d.MessageId, Body: d.Body},
 		Attempt: attempt(d.Headers),
 	}
-	ctx, span := q.tracer.Start(ctx, "process "+q.opts.Queue,
-		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(
-			semconv.MessagingSystemRabbitMQ,
-			semconv.MessagingOperationTypeProcess,
-			semconv.MessagingOperationName("consume"),
-			semconv.MessagingDestinationName(q.opts.Queue),
-			semconv.MessagingMessageID(d.MessageId),
-			semconv.MessagingMessageBodySize(len(d.Body)),
-			semconv.MessagingRabbitMQMessageDeliveryTag(int(d.DeliveryTag)),
-			attribute.Int("cloudflix.queue.attempt", delivery.Attempt),
-		))
+	ctx, span := queue.ProcessSpan(ctx, q.tracer, "rabbitmq", q.opts.Queue, delivery,
+		semconv.MessagingRabbitMQMessageDeliveryTag(int(d.DeliveryTag)))
 	defer span.End()
 
-	err := runHandler(ctx, handler, delivery)
+	err := queue.Handle(ctx, handler, delivery)
+	queue.Failed(span, err)
 	var settle error
 	switch {
 	case err == nil:
 		settle = d.Ack(false)
 	case queue.IsPermanent(err):
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
 		settle = d.Nack(false, false)
 	default:
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
 		settle = d.Nack(false, true)
 	}
 	if settle != nil {
 		// The channel is gone; the broker redelivers the message.
 		q.log.Warn("amqpqueue: settle delivery", "message_id", d.MessageId, "err", settle)
 	}
-}
-
-// runHandler turns a handler's panic into an error, so one bad message
-// cannot take the consumer down.
-func runHandler(ctx context.Context, handler handlerFunc, d queue.Delivery) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("handler panicked: %v", r)
-		}
-	}()
-	return handler(ctx, d)
 }
 
 // attempt numbers a delivery from the x-delivery-count header that quorum

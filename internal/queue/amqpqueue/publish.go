@@ -7,9 +7,7 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-	"go.opentelemetry.io/otel/codes"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudflix/cloudflix/internal/queue"
 )
@@ -25,22 +23,10 @@ func (q *Queue) Publish(ctx context.Context, m queue.Message) (err error) {
 	if m.ID == "" {
 		m.ID = newMessageID()
 	}
-	ctx, span := q.tracer.Start(ctx, "send "+q.opts.Queue,
-		trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
-			semconv.MessagingSystemRabbitMQ,
-			semconv.MessagingOperationTypeSend,
-			semconv.MessagingOperationName("publish"),
-			semconv.MessagingDestinationName(q.opts.Queue),
-			semconv.MessagingRabbitMQDestinationRoutingKey(q.opts.Queue),
-			semconv.MessagingMessageID(m.ID),
-			semconv.MessagingMessageBodySize(len(m.Body)),
-		))
+	ctx, span := queue.SendSpan(ctx, q.tracer, "rabbitmq", q.opts.Queue, m,
+		semconv.MessagingRabbitMQDestinationRoutingKey(q.opts.Queue))
 	defer func() {
-		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, err.Error())
-		}
+		queue.Failed(span, err)
 		span.End()
 	}()
 

@@ -23,10 +23,7 @@ import (
 
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/baggage"
-	"go.opentelemetry.io/otel/codes"
-	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/cloudflix/cloudflix/internal/queue"
@@ -140,21 +137,9 @@ func (q *Queue) Publish(ctx context.Context, m queue.Message) (err error) {
 	if m.ID == "" {
 		m.ID = uuid.NewString()
 	}
-	ctx, span := q.tracer.Start(ctx, "send "+q.opts.Name,
-		trace.WithSpanKind(trace.SpanKindProducer),
-		trace.WithAttributes(
-			semconv.MessagingSystemKey.String(system),
-			semconv.MessagingOperationTypeSend,
-			semconv.MessagingOperationName("publish"),
-			semconv.MessagingDestinationName(q.opts.Name),
-			semconv.MessagingMessageID(m.ID),
-			semconv.MessagingMessageBodySize(len(m.Body)),
-		))
+	ctx, span := queue.SendSpan(ctx, q.tracer, system, q.opts.Name, m)
 	defer func() {
-		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, err.Error())
-		}
+		queue.Failed(span, err)
 		span.End()
 	}()
 	msg := &message{
@@ -299,24 +284,11 @@ func (q *Queue) handle(hctx context.Context, m *message, handler func(ctx contex
 		Message: queue.Message{ID: m.ID, Body: bytes.Clone(m.Body)},
 		Attempt: m.attempts,
 	}
-	ctx, span := q.tracer.Start(ctx, "process "+q.opts.Name,
-		trace.WithSpanKind(trace.SpanKindConsumer),
-		trace.WithAttributes(
-			semconv.MessagingSystemKey.String(system),
-			semconv.MessagingOperationTypeProcess,
-			semconv.MessagingOperationName("consume"),
-			semconv.MessagingDestinationName(q.opts.Name),
-			semconv.MessagingMessageID(m.ID),
-			semconv.MessagingMessageBodySize(len(m.Body)),
-			attribute.Int("cloudflix.queue.attempt", d.Attempt),
-		))
+	ctx, span := queue.ProcessSpan(ctx, q.tracer, system, q.opts.Name, d)
 	defer span.End()
 
-	err := runHandler(ctx, handler, d)
-	if err != nil {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
-	}
+	err := queue.Handle(ctx, handler, d)
+	queue.Failed(span, err)
 	switch {
 	case err == nil:
 		q.settle()
@@ -329,17 +301,6 @@ func (q *Queue) handle(hctx context.Context, m *message, handler func(ctx contex
 	default:
 		q.retryLater(m)
 	}
-}
-
-// runHandler turns a handler's panic into an error, so one bad message
-// cannot take the consumer down.
-func runHandler(ctx context.Context, handler func(ctx context.Context, d queue.Delivery) error, d queue.Delivery) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("handler panicked: %v", r)
-		}
-	}()
-	return handler(ctx, d)
 }
 
 // settle forgets a message that was handled.
