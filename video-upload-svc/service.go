@@ -149,7 +149,7 @@ func (s *Service) newVideo(req *pb.CreateUploadRequest) (video.Video, error) {
 	case req.GetSizeBytes() < 0:
 		return video.Video{}, video.Invalid("size_bytes must not be negative")
 	case req.GetSizeBytes() > s.limits.MaxBytes:
-		return video.Video{}, video.Invalid("the file is %s, larger than the %s limit", humanBytes(req.GetSizeBytes()), humanBytes(s.limits.MaxBytes))
+		return video.Video{}, video.Invalid("the file is %s, larger than the %s limit", video.HumanBytes(req.GetSizeBytes()), video.HumanBytes(s.limits.MaxBytes))
 	}
 	tags, err := normalizeTags(req.GetTags())
 	if err != nil {
@@ -221,18 +221,6 @@ func partSize(size, configured int64) int64 {
 	return p
 }
 
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
 
 func sessionProto(s video.UploadSession) *pb.UploadSession {
 	return &pb.UploadSession{
@@ -439,7 +427,7 @@ func checkParts(sess video.UploadSession, parts []blob.Part, maxBytes int64) err
 		return fmt.Errorf("uploaded %d bytes, declared %d: %w", total, sess.SizeBytes, video.ErrWrongState)
 	}
 	if total > maxBytes {
-		return video.Invalid("the file is %s, larger than the %s limit", humanBytes(total), humanBytes(maxBytes))
+		return video.Invalid("the file is %s, larger than the %s limit", video.HumanBytes(total), video.HumanBytes(maxBytes))
 	}
 	return nil
 }
