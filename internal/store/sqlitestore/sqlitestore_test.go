@@ -247,10 +247,10 @@ func TestWALAndPragmas(t *testing.T) {
 	}
 }
 
-// Processes starting together on one file all migrate it at once.
-func TestConcurrentMigrate(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "cloudflix.db")
+// migrateTogether opens three stores on the file at path, as processes
+// starting together do, and has each migrate it twice, all at once.
+func migrateTogether(t *testing.T, path string) []*Store {
+	t.Helper()
 	var stores []*Store
 	for range 3 {
 		s, err := Open(testCtx(t), Options{Path: path})
@@ -271,6 +271,16 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Fatalf("concurrent Migrate: %v", err)
 		}
 	}
+	if v := pragma(t, stores[0].w, "user_version"); v != fmt.Sprint(len(migrations)) {
+		t.Fatalf("user_version after migrating = %s, want %d", v, len(migrations))
+	}
+	return stores
+}
+
+// Processes starting together on one file all migrate it at once.
+func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
+	stores := migrateTogether(t, filepath.Join(t.TempDir(), "cloudflix.db"))
 	readyVideo(t, stores[0], "Migrated once", "")
 	if hits, err := stores[1].Search(testCtx(t), "migrated", 10, 0); err != nil || len(hits) != 1 {
 		t.Fatalf("Search through another store = %v, %v", hits, err)
@@ -392,30 +402,7 @@ func TestUpgradeFromBeforeAccounts(t *testing.T) {
 		if err := db.Close(); err != nil {
 			t.Fatal(err)
 		}
-		var stores []*Store
-		for range 3 {
-			s, err := Open(ctx, Options{Path: path})
-			if err != nil {
-				t.Fatalf("Open: %v", err)
-			}
-			t.Cleanup(func() { s.Close() })
-			stores = append(stores, s)
-		}
-		var wg sync.WaitGroup
-		errs := make([]error, 6)
-		for i := range errs {
-			wg.Go(func() { errs[i] = stores[i%len(stores)].Migrate(ctx) })
-		}
-		wg.Wait()
-		for _, err := range errs {
-			if err != nil {
-				t.Fatalf("concurrent Migrate of the old schema: %v", err)
-			}
-		}
-		if v := pragma(t, stores[0].w, "user_version"); v != fmt.Sprint(len(migrations)) {
-			t.Fatalf("user_version after migrating = %s, want %d", v, len(migrations))
-		}
-		return stores[1], id
+		return migrateTogether(t, path)[1], id
 	})
 }
 
