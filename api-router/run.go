@@ -33,7 +33,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 		"upload": cfg.GRPC.UploadTarget, "host": cfg.GRPC.HostTarget,
 		"search": cfg.GRPC.SearchTarget, "encode": cfg.GRPC.EncodeTarget,
 	} {
-		conn, err := rpc.Dial(target)
+		conn, err := rpc.Dial(target, p.Key)
 		if err != nil {
 			return err
 		}

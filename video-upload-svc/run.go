@@ -42,7 +42,7 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 		PresignTTL:   cfg.PresignTTL,
 		AllowedTypes: cfg.AllowedTypes,
 	}, relay.Wake, reg)
-	srv := rpc.NewServer(p.RPC)
+	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterUploadServiceServer(srv, svc)
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -17,6 +17,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/queue/amqpqueue"
+	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/testenv"
 )
 
@@ -75,6 +76,10 @@ func removeSlices(t testing.TB, b config.Backends) {
 	}
 }
 
+// Key is the internal key of every test process: tests sign principals
+// with it to call services as someone.
+var Key = rpc.Key("platformtest internal key, 32 bytes or more")
+
 // Process opens a process on set, its metadata migrated, closed when the
 // test ends.
 func Process(t testing.TB, set Set) *platform.Process {
@@ -83,7 +88,7 @@ func Process(t testing.TB, set Set) *platform.Process {
 	if err := platform.Migrate(t.Context(), b); err != nil {
 		t.Fatalf("platformtest: %v", err)
 	}
-	p, err := platform.NewProcess(prometheus.NewRegistry(), 5*time.Second, b)
+	p, err := platform.NewProcess(prometheus.NewRegistry(), 5*time.Second, b, Key)
 	if err != nil {
 		t.Fatalf("platformtest: %v", err)
 	}
