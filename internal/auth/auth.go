@@ -79,6 +79,9 @@ type Principal struct {
 	// Scopes bound what the credential allows; nil for a browser session,
 	// which allows all the user's rights.
 	Scopes []Scope
+	// SessionID is the browser session the request came with; "" for an
+	// API token.
+	SessionID string
 }
 
 // Anonymous reports whether nobody is signed in.
