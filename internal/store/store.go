@@ -229,11 +229,20 @@ func ValidID(id string) bool {
 
 // NewVideo checks a video and its upload session as CreateVideo is given
 // them, and completes them for the insert: the session's video id defaults
-// to the video's, and no tags are an empty list, never NULL.
+// to the video's, no privacy is public, and no tags are an empty list, never
+// NULL. An owner must be "" or a user's id.
 func NewVideo(v video.Video, u video.UploadSession) (video.Video, video.UploadSession, error) {
 	if !ValidID(v.ID) {
 		return video.Video{}, video.UploadSession{}, video.Invalid("video id %q is not a canonical UUID", v.ID)
 	}
+	if v.OwnerID != "" && !ValidID(v.OwnerID) {
+		return video.Video{}, video.UploadSession{}, video.Invalid("owner id %q is not a canonical UUID", v.OwnerID)
+	}
+	p, err := video.ParsePrivacy(string(v.Privacy))
+	if err != nil {
+		return video.Video{}, video.UploadSession{}, err
+	}
+	v.Privacy = p
 	if u.VideoID == "" {
 		u.VideoID = v.ID
 	}

@@ -1,9 +1,11 @@
--- CloudFlix's SQLite schema: the embedded twin of videos_schema.sql, with the
--- same tables and the same meaning, in SQLite's terms.
+-- CloudFlix's SQLite schema, version 1: videos, upload sessions, the encode
+-- outbox and search. With the versions after it, it is the embedded twin of
+-- videos_schema.sql: the same tables with the same meaning, in SQLite's terms.
 --
--- Migrate applies this whole file in one transaction at every start, so every
--- statement must be idempotent (IF NOT EXISTS). Change it by adding idempotent
--- statements, never by editing a CREATE that databases in the field have run.
+-- Databases made before schema versions (user_version 0) ran this file at
+-- every start; Migrate runs it on them once more before version 2, so every
+-- statement must stay idempotent (IF NOT EXISTS). Never change it: change the
+-- schema with a new version.
 --
 -- Times are INTEGER microseconds since the Unix epoch, UTC: they order and
 -- compare as numbers and keep the precision of PostgreSQL's timestamptz.
