@@ -20,7 +20,7 @@ func startEmbedded(t *testing.T, dataDir string, extraEnv ...string) (*platform,
 	t.Helper()
 	pf := &platform{admins: map[string]string{}, grpc: map[string]string{}}
 	env := []string{"CLOUDFLIX_DATA_DIR=" + dataDir, "CLOUDFLIX_ENCODE_WORKDIR=" + t.TempDir(), "CLOUDFLIX_UPLOAD_PART_SIZE=5242880"}
-	for _, svc := range []string{"UPLOAD", "HOST", "SEARCH", "ENCODE"} {
+	for _, svc := range []string{"UPLOAD", "HOST", "SEARCH", "ENCODE", "ACCOUNT"} {
 		addr := freeAddr(t)
 		pf.grpc[strings.ToLower(svc)] = addr
 		env = append(env, "CLOUDFLIX_"+svc+"_GRPC_ADDR="+addr, "CLOUDFLIX_"+svc+"_TARGET="+addr)

@@ -11,7 +11,7 @@ import (
 
 func TestParseTargets(t *testing.T) {
 	cases := map[string]string{
-		"all":                 "router,upload,host,search,encode",
+		"all":                 "router,upload,host,search,encode,account",
 		"encode":              "encode",
 		"router, host,router": "router,host",
 	}
