@@ -59,7 +59,7 @@ type throttleKey struct {
 func signInKeys(ip, login string) []throttleKey {
 	keys := []throttleKey{{key: "login:" + login, free: freeLoginFailures}}
 	if a, err := netip.ParseAddr(ip); err == nil {
-		a = a.Unmap()
+		a = a.Unmap().WithZone("")
 		if a.Is6() {
 			p, _ := a.Prefix(64)
 			keys = append(keys, throttleKey{key: "ip:" + p.String(), free: freeAddressFailures})
