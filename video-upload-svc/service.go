@@ -221,7 +221,6 @@ func partSize(size, configured int64) int64 {
 	return p
 }
 
-
 func sessionProto(s video.UploadSession) *pb.UploadSession {
 	return &pb.UploadSession{
 		VideoId:   s.VideoID,
