@@ -116,17 +116,23 @@ func (s *Service) ListSessions(ctx context.Context, _ *pb.ListSessionsRequest) (
 
 // RevokeSession ends one of the caller's sessions, this one included.
 func (s *Service) RevokeSession(ctx context.Context, req *pb.RevokeSessionRequest) (*pb.RevokeSessionResponse, error) {
-	p := auth.FromContext(ctx)
-	if err := managesOwnAccount(p); err != nil {
-		return nil, rpc.Error(ctx, err)
-	}
-	if err := checkID("session", req.GetId()); err != nil {
-		return nil, rpc.Error(ctx, err)
-	}
-	if err := s.store.DeleteSession(ctx, p.UserID, req.GetId()); err != nil {
-		return nil, rpc.Error(ctx, err)
+	if err := revokeOwn(ctx, "session", req.GetId(), s.store.DeleteSession); err != nil {
+		return nil, err
 	}
 	return &pb.RevokeSessionResponse{}, nil
+}
+
+// revokeOwn ends the caller's credential of the kind what with id through
+// del, which finds only the caller's own.
+func revokeOwn(ctx context.Context, what, id string, del func(ctx context.Context, userID, id string) error) error {
+	p := auth.FromContext(ctx)
+	if err := managesOwnAccount(p); err != nil {
+		return rpc.Error(ctx, err)
+	}
+	if err := checkID(what, id); err != nil {
+		return rpc.Error(ctx, err)
+	}
+	return rpc.Error(ctx, del(ctx, p.UserID, id))
 }
 
 // CreateToken makes a personal API token with the scopes asked for. The
@@ -184,15 +190,8 @@ func (s *Service) ListTokens(ctx context.Context, _ *pb.ListTokensRequest) (*pb.
 
 // RevokeToken revokes one of the caller's API tokens.
 func (s *Service) RevokeToken(ctx context.Context, req *pb.RevokeTokenRequest) (*pb.RevokeTokenResponse, error) {
-	p := auth.FromContext(ctx)
-	if err := managesOwnAccount(p); err != nil {
-		return nil, rpc.Error(ctx, err)
-	}
-	if err := checkID("token", req.GetId()); err != nil {
-		return nil, rpc.Error(ctx, err)
-	}
-	if err := s.store.DeleteToken(ctx, p.UserID, req.GetId()); err != nil {
-		return nil, rpc.Error(ctx, err)
+	if err := revokeOwn(ctx, "token", req.GetId(), s.store.DeleteToken); err != nil {
+		return nil, err
 	}
 	return &pb.RevokeTokenResponse{}, nil
 }
