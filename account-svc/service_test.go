@@ -182,6 +182,12 @@ func TestAuthenticateAfterRevokeExpiryAndDisable(t *testing.T) {
 			}
 		}
 
+		// Signing out needs a session.
+		_, err := e.svc.SignOut(as(tok), &pb.SignOutRequest{})
+		wantCode(t, "sign out with a token", err, codes.FailedPrecondition, "revoke the token")
+		_, err = e.svc.SignOut(context.Background(), &pb.SignOutRequest{})
+		wantCode(t, "sign out anonymously", err, codes.Unauthenticated, "")
+
 		// Revoked.
 		if _, err := e.svc.RevokeToken(alice.ctx(), &pb.RevokeTokenRequest{Id: tokenID(t, e, alice)}); err != nil {
 			t.Fatal(err)
@@ -192,7 +198,7 @@ func TestAuthenticateAfterRevokeExpiryAndDisable(t *testing.T) {
 		if _, err := e.svc.SignOut(alice.ctx(), &pb.SignOutRequest{}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := e.svc.Authenticate(context.Background(), &pb.AuthenticateRequest{Secret: alice.secret})
+		_, err = e.svc.Authenticate(context.Background(), &pb.AuthenticateRequest{Secret: alice.secret})
 		wantCode(t, "signed out", err, codes.Unauthenticated, "")
 		if err != nil {
 			messages = append(messages, err.Error())
