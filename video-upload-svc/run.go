@@ -41,6 +41,8 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 		SessionTTL:   cfg.SessionTTL,
 		PresignTTL:   cfg.PresignTTL,
 		AllowedTypes: cfg.AllowedTypes,
+		StorageQuota: cfg.Quotas.Storage,
+		DailyQuota:   cfg.Quotas.Daily,
 	}, relay.Wake, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterUploadServiceServer(srv, svc)

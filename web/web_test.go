@@ -217,7 +217,10 @@ func TestShellReferencesExist(t *testing.T) {
 
 func TestRouterSendsPagesToTheUI(t *testing.T) {
 	t.Parallel()
-	edge := router.New(router.Options{UI: web.Handler()})
+	edge, err := router.New(router.Options{UI: web.Handler(), MediaKey: []byte("the edge's media link key in tests")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		method, target string
 		code           int

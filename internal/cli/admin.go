@@ -75,7 +75,7 @@ func createUser(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	pw, err := readPassword(*passwordFile, stdin, stderr)
+	pw, err := newPassword(*passwordFile, stdin, stderr)
 	if err != nil {
 		return err
 	}
@@ -189,40 +189,32 @@ func withStore(ctx context.Context, fn func(store.Store) error) error {
 	return fn(db)
 }
 
-// readPassword reads the new password from a file, or from stdin: asked
-// for twice without echo on a terminal, else its first line.
-func readPassword(file string, stdin io.Reader, stderr io.Writer) (string, error) {
+// newPassword reads a new account's password from a file (its first line),
+// or as login reads one, asked a second time on a terminal to catch a
+// typing mistake that nobody could see.
+func newPassword(file string, stdin io.Reader, stderr io.Writer) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return "", fmt.Errorf("password file: %w", err)
 		}
-		return firstLine(string(b)), nil
+		line, _, _ := strings.Cut(string(b), "\n")
+		return strings.TrimSuffix(line, "\r"), nil
+	}
+	in := bufio.NewReader(stdin)
+	pw, err := readPassword(in, stdin, stderr, false)
+	if err != nil {
+		return "", err
 	}
 	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		var pws [2]string
-		for i, prompt := range []string{"Password: ", "Password again: "} {
-			fmt.Fprint(stderr, prompt)
-			b, err := term.ReadPassword(int(f.Fd()))
-			fmt.Fprintln(stderr)
-			if err != nil {
-				return "", fmt.Errorf("read password: %w", err)
-			}
-			pws[i] = string(b)
+		fmt.Fprint(stderr, "Again. ")
+		again, err := readPassword(in, stdin, stderr, false)
+		if err != nil {
+			return "", err
 		}
-		if pws[0] != pws[1] {
+		if again != pw {
 			return "", errors.New("the two passwords differ")
 		}
-		return pws[0], nil
 	}
-	line, err := bufio.NewReader(io.LimitReader(stdin, auth.MaxPasswordBytes+2)).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read password: %w", err)
-	}
-	return firstLine(line), nil
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return strings.TrimSuffix(line, "\r")
+	return pw, nil
 }

@@ -36,6 +36,8 @@ commands:
   serve    run platform targets: --target=all|router|upload|host|search|encode|account (comma lists allowed)
   migrate  create or update the PostgreSQL schema
   admin    manage users in the metadata store: create-user, set-role, set-quota
+  login    sign in and keep an API token: cloudflix login --server URL
+  logout   forget the kept token: cloudflix logout --server URL
   upload   upload a video: cloudflix upload --server URL --title TITLE FILE
   env      list the CLOUDFLIX_* configuration variables with their defaults
   version  print the version
@@ -54,6 +56,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, rest, stderr)
 	case "admin":
 		return admin(ctx, rest, os.Stdin, stdout, stderr)
+	case "login":
+		return login(ctx, rest, os.Stdin, stdout, stderr)
+	case "logout":
+		return logout(rest, stdout, stderr)
 	case "upload":
 		return upload(ctx, rest, stdout, stderr)
 	case "env":

@@ -167,9 +167,10 @@ type OIDC struct {
 
 // Router is the HTTP edge.
 type Router struct {
-	HTTPAddr  string `env:"CLOUDFLIX_HTTP_ADDR" default:":8080" help:"HTTP listen address of the API, media and UI"`
-	PublicURL string `env:"CLOUDFLIX_PUBLIC_URL" help:"base URL put in front of media links; empty: relative links"`
-	GRPC      GRPCAddrs
+	HTTPAddr       string   `env:"CLOUDFLIX_HTTP_ADDR" default:":8080" help:"HTTP listen address of the API, media and UI"`
+	PublicURL      string   `env:"CLOUDFLIX_PUBLIC_URL" help:"the site's address as people reach it, e.g. https://videos.example.org: prefixes media links, is the only Host and Origin answered, makes cookies Secure when https; empty: relative links, any Host"`
+	TrustedProxies []string `env:"CLOUDFLIX_TRUSTED_PROXIES" help:"addresses or CIDR networks of the proxies in front of the router, whose X-Forwarded-For names the client, comma separated"`
+	GRPC           GRPCAddrs
 }
 
 // Upload is the upload service.

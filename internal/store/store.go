@@ -37,8 +37,8 @@ type Store interface {
 	// (imports and tests); otherwise it is the time of the insert. A
 	// malformed or existing id is invalid input (video.IsInvalid).
 	CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error
-	// UploadSession returns the open upload session of a video, or
-	// ErrNotFound.
+	// UploadSession returns the open upload session of a video, with the
+	// video's owner (OwnerID), or ErrNotFound.
 	UploadSession(ctx context.Context, videoID string) (video.UploadSession, error)
 	// MarkUploaded moves a video from uploading to uploaded, removes its
 	// upload session and writes its encode job to the outbox, all in one

@@ -96,6 +96,7 @@ type Rendition struct {
 // UploadSession is an open multipart upload of a video's source.
 type UploadSession struct {
 	VideoID   string
+	OwnerID   string // the video's owner, read with the session
 	UploadID  string // the object store's multipart upload id
 	ObjectKey string
 	SizeBytes int64

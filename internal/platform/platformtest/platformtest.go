@@ -8,10 +8,12 @@ package platformtest
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 
 	"github.com/cloudflix/cloudflix/internal/blob/s3blob"
 	"github.com/cloudflix/cloudflix/internal/config"
@@ -105,4 +107,26 @@ func Each(t *testing.T, fn func(t *testing.T, p *platform.Process)) {
 			fn(t, Process(t, set))
 		})
 	}
+}
+
+// Serve runs the gRPC services register adds on a real server of the
+// install (RED metrics, principals checked with Key) on a loopback port,
+// and returns a connection to it that signs each call's principal with Key,
+// as the edge does. Both close when the test ends.
+func Serve(t testing.TB, register func(s *grpc.Server)) *grpc.ClientConn {
+	t.Helper()
+	srv := rpc.NewServer(rpc.NewMetrics(prometheus.NewRegistry()), Key)
+	register(srv.Server)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("platformtest: %v", err)
+	}
+	go func() { _ = srv.Server.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	conn, err := rpc.Dial(lis.Addr().String(), Key)
+	if err != nil {
+		t.Fatalf("platformtest: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

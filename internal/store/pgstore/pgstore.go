@@ -157,10 +157,14 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, video.ErrNotFound)
 	}
 	var u video.UploadSession
+	var owner *string
 	err := s.pool.QueryRow(ctx, `
-		SELECT video_id::text, upload_id, object_key, size_bytes, part_size, expires_at
-		FROM upload_sessions WHERE video_id = $1`, videoID).
-		Scan(&u.VideoID, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &u.ExpiresAt)
+		SELECT u.video_id::text, v.owner_id::text, u.upload_id, u.object_key, u.size_bytes, u.part_size, u.expires_at
+		FROM upload_sessions u JOIN videos v ON v.id = u.video_id WHERE u.video_id = $1`, videoID).
+		Scan(&u.VideoID, &owner, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &u.ExpiresAt)
+	if owner != nil {
+		u.OwnerID = *owner
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = video.ErrNotFound
 	}

@@ -273,12 +273,14 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 	}
 	var (
 		u         video.UploadSession
+		owner     sql.NullString
 		expiresAt int64
 	)
 	err := s.r.QueryRowContext(ctx, `
-		SELECT video_id, upload_id, object_key, size_bytes, part_size, expires_at
-		FROM upload_sessions WHERE video_id = ?`, videoID).
-		Scan(&u.VideoID, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &expiresAt)
+		SELECT u.video_id, v.owner_id, u.upload_id, u.object_key, u.size_bytes, u.part_size, u.expires_at
+		FROM upload_sessions u JOIN videos v ON v.id = u.video_id WHERE u.video_id = ?`, videoID).
+		Scan(&u.VideoID, &owner, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &expiresAt)
+	u.OwnerID = owner.String
 	if errors.Is(err, sql.ErrNoRows) {
 		err = video.ErrNotFound
 	}
