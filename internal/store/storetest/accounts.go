@@ -119,12 +119,12 @@ func testCreateUser(t *testing.T, s Store) {
 
 func testUsernameAndEmailUnique(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	User(t, s, "alice", auth.RoleUser)
+	NewUser(t, s, "alice", auth.RoleUser)
 	for _, u := range []account.User{
 		{Username: "ALICE"},
 		{Username: "Alice", Email: "other@example.com"},
-		{Username: "alicia", Email: "alice@example.com"},
-		{Username: "alicia", Email: "ALICE@EXAMPLE.COM"},
+		{Username: "alicia", Email: "alice@example.org"},
+		{Username: "alicia", Email: "ALICE@EXAMPLE.ORG"},
 	} {
 		_, err := s.CreateUser(ctx, u, "x")
 		wantErr(t, fmt.Sprintf("CreateUser(%s, %s)", u.Username, u.Email), err, account.ErrTaken)
@@ -146,7 +146,7 @@ func testUsernameAndEmailUnique(t *testing.T, s Store) {
 func testUsersPaging(t *testing.T, s Store) {
 	ctx := ctxFor(t)
 	for _, name := range []string{"carol", "alice", "erin", "bob", "dave"} {
-		User(t, s, name, auth.RoleUser)
+		NewUser(t, s, name, auth.RoleUser)
 	}
 	var pages [][]string
 	after := ""
@@ -224,8 +224,8 @@ func testUnknownUsers(t *testing.T, s Store) {
 
 func testUpdateUser(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	u := User(t, s, "alice", auth.RoleUser)
-	other := User(t, s, "bob", auth.RoleUser)
+	u := NewUser(t, s, "alice", auth.RoleUser)
+	other := NewUser(t, s, "bob", auth.RoleUser)
 	mod, yes, quota, unlimited := auth.RoleModerator, true, int64(1<<30), account.Unlimited
 
 	want := u
@@ -290,8 +290,8 @@ func sessionIDs(t *testing.T, s Store, user string) []string {
 
 func testSetPassword(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	u := User(t, s, "alice", auth.RoleUser)
-	other := User(t, s, "bob", auth.RoleUser)
+	u := NewUser(t, s, "alice", auth.RoleUser)
+	other := NewUser(t, s, "bob", auth.RoleUser)
 	now := time.Now()
 	a := newSession(t, s, u.ID, "sess-a", now)
 	b := newSession(t, s, u.ID, "sess-b", now)
@@ -334,8 +334,8 @@ func testSetPassword(t *testing.T, s Store) {
 
 func testSessions(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	u := User(t, s, "alice", auth.RoleUser)
-	other := User(t, s, "bob", auth.RoleUser)
+	u := NewUser(t, s, "alice", auth.RoleUser)
+	other := NewUser(t, s, "bob", auth.RoleUser)
 	now := time.Now().Truncate(time.Microsecond)
 	older := newSession(t, s, u.ID, "sess-older", now.Add(-2*time.Hour))
 	newer := newSession(t, s, u.ID, "sess-newer", now.Add(-time.Hour))
@@ -408,7 +408,7 @@ func testSessions(t *testing.T, s Store) {
 // and never moves back.
 func testLastUseThrottled(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	u := User(t, s, "alice", auth.RoleUser)
+	u := NewUser(t, s, "alice", auth.RoleUser)
 	base := time.Now().Truncate(time.Microsecond)
 	sess := newSession(t, s, u.ID, "sess", base)
 	if err := s.CreateToken(ctx, account.Token{UserID: u.ID, Name: "cli", Hash: "tok", Scopes: []auth.Scope{auth.ScopeRead}}); err != nil {
@@ -473,8 +473,8 @@ func testLastUseThrottled(t *testing.T, s Store) {
 
 func testTokens(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	u := User(t, s, "alice", auth.RoleUser)
-	other := User(t, s, "bob", auth.RoleUser)
+	u := NewUser(t, s, "alice", auth.RoleUser)
+	other := NewUser(t, s, "bob", auth.RoleUser)
 	now := time.Now().Truncate(time.Microsecond)
 	old := account.Token{ID: uuid.NewString(), UserID: u.ID, Name: "laptop", Hash: "tok-old",
 		Scopes: []auth.Scope{auth.ScopeRead}, CreatedAt: now.Add(-2 * time.Hour)}
@@ -529,7 +529,7 @@ func testTokens(t *testing.T, s Store) {
 
 func testInvites(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	admin := User(t, s, "admin1", auth.RoleAdmin)
+	admin := NewUser(t, s, "admin1", auth.RoleAdmin)
 	now := time.Now()
 	for _, inv := range []account.Invite{
 		{Hash: "inv-1", CreatedBy: admin.ID, ExpiresAt: now.Add(time.Hour)},
@@ -602,8 +602,8 @@ func testConcurrentUseInvite(t *testing.T, s Store) {
 
 func testIdentities(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	u := User(t, s, "alice", auth.RoleUser)
-	other := User(t, s, "bob", auth.RoleUser)
+	u := NewUser(t, s, "alice", auth.RoleUser)
+	other := NewUser(t, s, "bob", auth.RoleUser)
 	const issuer = "https://accounts.example.com"
 	link := account.Identity{Issuer: issuer, Subject: "248289761001", UserID: u.ID}
 	for range 2 {

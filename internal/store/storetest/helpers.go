@@ -7,8 +7,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/cloudflix/cloudflix/internal/account"
-	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -39,17 +37,6 @@ func UploadedBy(t testing.TB, s Store, owner string, privacy video.Privacy, titl
 func ReadyBy(t testing.TB, s Store, owner string, privacy video.Privacy, title string) video.Video {
 	t.Helper()
 	return ready(t, s, draft{title: title, owner: owner, privacy: privacy})
-}
-
-// User adds a user named username with role to s, with a password hash
-// that no password matches.
-func User(t testing.TB, s Store, username string, role auth.Role) account.User {
-	t.Helper()
-	u, err := s.CreateUser(ctxFor(t), account.User{Username: username, Email: username + "@example.com", Role: role}, "no-password")
-	if err != nil {
-		t.Fatalf("CreateUser(%s): %v", username, err)
-	}
-	return u
 }
 
 // draft is a video as an upload service creates it.

@@ -22,13 +22,18 @@ func wantOwner(t *testing.T, what string, v video.Video, owner account.User, pri
 
 func testOwnerAndPrivacy(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	alice := User(t, s, "alice", auth.RoleUser)
+	alice := NewUser(t, s, "alice", auth.RoleUser)
 	unlisted := create(t, s, draft{title: "Mine", owner: alice.ID, privacy: video.PrivacyUnlisted})
 	wantOwner(t, "Video", get(t, s, unlisted.ID), alice, video.PrivacyUnlisted)
 	public := create(t, s, draft{title: "Public by default", owner: alice.ID})
 	wantOwner(t, "Video with no privacy given", get(t, s, public.ID), alice, video.PrivacyPublic)
 	ownerless := create(t, s, draft{title: "Nobody's"})
 	wantOwner(t, "Video without an owner", get(t, s, ownerless.ID), account.User{}, video.PrivacyPublic)
+	for _, tc := range []struct{ id, owner string }{{unlisted.ID, alice.ID}, {ownerless.ID, ""}} {
+		if u, err := s.UploadSession(ctx, tc.id); err != nil || u.OwnerID != tc.owner {
+			t.Fatalf("UploadSession(%s) = %+v, %v; want owner %q", tc.id, u, err, tc.owner)
+		}
+	}
 
 	// Every way a video is read carries its owner.
 	v := uploaded(t, s, draft{title: "Owned all along", owner: alice.ID})
@@ -76,7 +81,7 @@ func testOwnerAndPrivacy(t *testing.T, s Store) {
 // are read by id alone.
 func testListedOnlyPublic(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	alice := User(t, s, "alice", auth.RoleUser)
+	alice := NewUser(t, s, "alice", auth.RoleUser)
 	public := ready(t, s, draft{title: "Public Sunrise", owner: alice.ID})
 	var hidden []video.Video
 	for _, p := range []video.Privacy{video.PrivacyUnlisted, video.PrivacyPrivate} {
@@ -107,7 +112,7 @@ func testListedOnlyPublic(t *testing.T, s Store) {
 // away a word of an unlisted or private video.
 func testVocabularyOnlyPublic(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	alice := User(t, s, "alice", auth.RoleUser)
+	alice := NewUser(t, s, "alice", auth.RoleUser)
 	private := ready(t, s, draft{title: "Zeppelin Quarry", owner: alice.ID, privacy: video.PrivacyPrivate})
 	ready(t, s, draft{title: "Quasar Marmalade", owner: alice.ID, privacy: video.PrivacyUnlisted})
 	ready(t, s, draft{title: "Zeppelins Overhead"})
@@ -144,7 +149,7 @@ func testVocabularyOnlyPublic(t *testing.T, s Store) {
 
 func testUpdateVideo(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	alice := User(t, s, "alice", auth.RoleUser)
+	alice := NewUser(t, s, "alice", auth.RoleUser)
 	v := ready(t, s, draft{title: "Old Title", description: "stale words", tags: []string{"oldtag"}, owner: alice.ID})
 	wantFound(t, s, "title", "Old Title")
 
@@ -209,8 +214,8 @@ func testUpdateVideo(t *testing.T, s Store) {
 
 func testChannelVideos(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	alice := User(t, s, "alice", auth.RoleUser)
-	bob := User(t, s, "bob", auth.RoleUser)
+	alice := NewUser(t, s, "alice", auth.RoleUser)
+	bob := NewUser(t, s, "bob", auth.RoleUser)
 	base := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	at := func(minute int) time.Time { return base.Add(time.Duration(minute) * time.Minute) }
 	a1 := ready(t, s, draft{title: "A1", owner: alice.ID, createdAt: at(0)})
@@ -272,8 +277,8 @@ func testChannelVideos(t *testing.T, s Store) {
 
 func testUploadUsage(t *testing.T, s Store) {
 	ctx := ctxFor(t)
-	alice := User(t, s, "alice", auth.RoleUser)
-	bob := User(t, s, "bob", auth.RoleUser)
+	alice := NewUser(t, s, "alice", auth.RoleUser)
+	bob := NewUser(t, s, "bob", auth.RoleUser)
 	now := time.Now().Truncate(time.Second)
 	del := func(v video.Video) {
 		t.Helper()
@@ -315,12 +320,12 @@ func testFirstAdminAdopts(t *testing.T, s Store) {
 	ctx := ctxFor(t)
 	old := ready(t, s, draft{title: "From before accounts"})
 	waiting := uploaded(t, s, draft{title: "Waiting for its encode"})
-	User(t, s, "plain", auth.RoleUser)
-	User(t, s, "mod", auth.RoleModerator)
+	NewUser(t, s, "plain", auth.RoleUser)
+	NewUser(t, s, "mod", auth.RoleModerator)
 	for _, v := range []video.Video{old, waiting} {
 		wantOwner(t, "a video before any admin", get(t, s, v.ID), account.User{}, video.PrivacyPublic)
 	}
-	admin := User(t, s, "first", auth.RoleAdmin)
+	admin := NewUser(t, s, "first", auth.RoleAdmin)
 	for _, v := range []video.Video{old, waiting} {
 		wantOwner(t, "a video after the first admin", get(t, s, v.ID), admin, video.PrivacyPublic)
 	}
@@ -330,7 +335,7 @@ func testFirstAdminAdopts(t *testing.T, s Store) {
 	// Later admins adopt nothing: a video without an owner now is one the
 	// operator meant so.
 	later := ready(t, s, draft{title: "Imported without an owner"})
-	User(t, s, "second", auth.RoleAdmin)
+	NewUser(t, s, "second", auth.RoleAdmin)
 	wantOwner(t, "a video after a second admin", get(t, s, later.ID), account.User{}, video.PrivacyPublic)
 }
 
@@ -338,7 +343,7 @@ func testFirstAdminAdopts(t *testing.T, s Store) {
 func testPromotedFirstAdminAdopts(t *testing.T, s Store) {
 	ctx := ctxFor(t)
 	old := ready(t, s, draft{title: "From before accounts"})
-	u := User(t, s, "promoted", auth.RoleUser)
+	u := NewUser(t, s, "promoted", auth.RoleUser)
 	admin := auth.RoleAdmin
 	got, err := s.UpdateUser(ctx, u.ID, account.Change{Role: &admin})
 	if err != nil || got.Role != auth.RoleAdmin {
@@ -346,7 +351,7 @@ func testPromotedFirstAdminAdopts(t *testing.T, s Store) {
 	}
 	wantOwner(t, "a video after a promotion to the first admin", get(t, s, old.ID), got, video.PrivacyPublic)
 	later := ready(t, s, draft{title: "Imported without an owner"})
-	other := User(t, s, "other", auth.RoleUser)
+	other := NewUser(t, s, "other", auth.RoleUser)
 	if _, err := s.UpdateUser(ctx, other.ID, account.Change{Role: &admin}); err != nil {
 		t.Fatalf("UpdateUser to admin: %v", err)
 	}
@@ -423,9 +428,9 @@ func Upgrade(t *testing.T, legacy func(t *testing.T) (Store, string)) {
 	}
 	wantFound(t, s, "beacn", LegacyTitle)
 
-	User(t, s, "plain", auth.RoleUser)
+	NewUser(t, s, "plain", auth.RoleUser)
 	wantOwner(t, "the legacy video after a user signs up", get(t, s, id), account.User{}, video.PrivacyPublic)
-	admin := User(t, s, "admin1", auth.RoleAdmin)
+	admin := NewUser(t, s, "admin1", auth.RoleAdmin)
 	wantOwner(t, "the legacy video after the first admin", get(t, s, id), admin, video.PrivacyPublic)
 	if vs, err := s.ChannelVideos(ctx, admin.ID, false, 10, video.ListPosition{}); err != nil || !slices.Equal(ids(vs), []string{id}) {
 		t.Fatalf("the first admin's channel = %v, %v", ids(vs), err)
