@@ -341,6 +341,7 @@ func runPipeline(t *testing.T, pf *platform) {
 	checkListAndCache(t, pf, mainID, portraitID)
 	checkBadInput(t, pf)
 	checkOps(t, pf)
+	checkPrivacy(t, pf)
 }
 
 func writeFile(t *testing.T, path string, b []byte) {
