@@ -60,6 +60,18 @@ func TestPagesGetTheShell(t *testing.T) {
 		"/watch":            404,
 		"/uploads":          404,
 		"/no-such-page":     404,
+		"/@alice":           200,
+		"/@a.b-c_d":         200,
+		"/@":                404,
+		"/@alice/videos":    404,
+		"/alice":            404,
+		"/signin?next=/x":   200,
+		"/signup":           200,
+		"/account":          200,
+		"/my/videos":        200,
+		"/my":               404,
+		"/admin/users":      200,
+		"/admin":            404,
 	} {
 		w := get(t, h, target)
 		if w.Code != code {
@@ -229,6 +241,12 @@ func TestRouterSendsPagesToTheUI(t *testing.T) {
 		{"GET", "/", 200, true},
 		{"HEAD", "/upload", 200, true},
 		{"GET", "/watch/abc", 200, true},
+		{"GET", "/@alice", 200, true},
+		{"GET", "/signin", 200, true},
+		{"GET", "/my/videos", 200, true},
+		{"GET", "/admin/users", 200, true},
+		{"GET", "/auth/oidc/login", 503, false}, // the account service's, unconfigured here
+		{"GET", "/auth", http.StatusTemporaryRedirect, false},
 		{"GET", "/static/app.css", 200, true},
 		{"GET", "/api/v1/nope", 404, false},
 		{"GET", "/api", http.StatusTemporaryRedirect, false}, // the API mux's redirect to /api/

@@ -3,6 +3,7 @@
 // preview from the video's storyboard, fetched on the first hover.
 
 import { h, duration, views, age, errorBox, isAbort } from "./dom.js";
+import { privacyBadge } from "./privacy.js";
 import * as storyboard from "./storyboard.js";
 
 // previewStep is how long each storyboard frame shows in a hover preview.
@@ -22,7 +23,8 @@ export function card(v) {
     thumb,
     h("div", { class: "card-body" },
       h("h3", { class: "card-title", text: v.title }),
-      h("div", { class: "card-meta" }, `${views(v.views)} · ${age(v.created_at)}`)));
+      h("div", { class: "card-meta" }, privacyBadge(v),
+        [v.owner && "@" + v.owner.username, views(v.views), age(v.created_at)].filter(Boolean).join(" · "))));
   if (v.storyboard_url) hoverPreview(link, preview, thumb, v.storyboard_url);
   return h("li", { class: "card" }, link);
 }
