@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/cloudflix/cloudflix"
@@ -34,6 +35,8 @@ const usage = `usage: cloudflix <command> [flags]
 commands:
   serve    run platform targets: --target=all|router|upload|host|search|encode (comma lists allowed)
   migrate  create or update the PostgreSQL schema
+  login    sign in and keep an API token: cloudflix login --server URL
+  logout   forget the kept token: cloudflix logout --server URL
   upload   upload a video: cloudflix upload --server URL --title TITLE FILE
   env      list the CLOUDFLIX_* configuration variables with their defaults
   version  print the version
@@ -50,6 +53,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stderr)
+	case "login":
+		return login(ctx, rest, os.Stdin, stdout, stderr)
+	case "logout":
+		return logout(rest, stdout, stderr)
 	case "upload":
 		return upload(ctx, rest, stdout, stderr)
 	case "env":

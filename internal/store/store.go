@@ -147,8 +147,11 @@ type Store interface {
 
 // Accounts is the part of the store that keeps users and their
 // credentials. Secrets are stored only as the hashes the caller gives.
-// Usernames and e-mail addresses are unique whatever their case. Ids are
-// canonical UUIDs; an id that is not one names nothing (ErrNotFound).
+// Usernames and e-mail addresses are unique whatever their case, and kept
+// lower-cased (FoldName). Ids are canonical UUIDs; an id that is not one
+// names nothing (ErrNotFound). An id or a creation time the caller leaves
+// empty is filled in (NewUser, NewSession, NewToken, NewInvite); an expiry
+// is required.
 type Accounts interface {
 	// CreateUser inserts u with the password hash (empty for an account
 	// that signs in only through an OpenID provider) and returns it as
@@ -167,7 +170,9 @@ type Accounts interface {
 	// Users returns up to limit users ordered by username, after the
 	// username `after` ("" starts at the first).
 	Users(ctx context.Context, limit int, after string) ([]account.User, error)
-	// UpdateUser applies change and returns the user as now stored.
+	// UpdateUser applies change and returns the user as now stored. A user
+	// made an admin when the install has no other adopts the videos
+	// without an owner, as the first admin created does.
 	UpdateUser(ctx context.Context, id string, change account.Change) (account.User, error)
 	// SetPassword replaces a user's password hash and ends every session
 	// of theirs but keep (a session id, or "").

@@ -16,9 +16,10 @@ import (
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
-// userColumns is what a userRow reads, in order, of users aliased u.
-const userColumns = `u.id, u.username, coalesce(u.email, ''), u.role, u.disabled,
-	u.storage_quota, u.daily_quota, u.created_at`
+// userColumns is what a userRow reads, in order, of users, by the table's
+// name: SQLite's RETURNING takes no alias.
+const userColumns = `users.id, users.username, coalesce(users.email, ''), users.role, users.disabled,
+	users.storage_quota, users.daily_quota, users.created_at`
 
 // userRow is a user as a row of userColumns is scanned: times are Unix
 // microseconds in this schema.
@@ -146,7 +147,7 @@ func (s *Store) User(ctx context.Context, id string) (account.User, error) {
 	if !store.ValidID(id) {
 		return account.User{}, fmt.Errorf("user %s: %w", id, video.ErrNotFound)
 	}
-	u, err := s.queryUser(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id)
+	u, err := s.queryUser(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)
 	if err != nil {
 		return account.User{}, fmt.Errorf("user %s: %w", id, err)
 	}
@@ -155,7 +156,7 @@ func (s *Store) User(ctx context.Context, id string) (account.User, error) {
 
 // UserByName implements [store.Accounts.UserByName].
 func (s *Store) UserByName(ctx context.Context, username string) (account.User, error) {
-	u, err := s.queryUser(ctx, `SELECT `+userColumns+` FROM users u WHERE u.username = ?`, store.FoldName(username))
+	u, err := s.queryUser(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, store.FoldName(username))
 	if err != nil {
 		return account.User{}, fmt.Errorf("user %q: %w", username, err)
 	}
@@ -183,9 +184,9 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (account.User, st
 		hash string
 	)
 	err := s.r.QueryRowContext(ctx, `
-		SELECT `+userColumns+`, u.password_hash FROM users u
-		WHERE u.username = ?1 OR u.email = ?1
-		ORDER BY u.username = ?1 DESC LIMIT 1`, store.FoldName(login)).
+		SELECT `+userColumns+`, password_hash FROM users
+		WHERE username = ?1 OR email = ?1
+		ORDER BY username = ?1 DESC LIMIT 1`, store.FoldName(login)).
 		Scan(append(r.dest(), &hash)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = video.ErrNotFound
@@ -202,8 +203,8 @@ func (s *Store) Users(ctx context.Context, limit int, after string) ([]account.U
 		return nil, nil
 	}
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT `+userColumns+` FROM users u WHERE u.username > ?2
-		ORDER BY u.username LIMIT ?1`, limit, store.FoldName(after))
+		SELECT `+userColumns+` FROM users WHERE username > ?2
+		ORDER BY username LIMIT ?1`, limit, store.FoldName(after))
 	if err != nil {
 		return nil, fmt.Errorf("users: %w", err)
 	}
@@ -235,7 +236,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, c account.Change) (ac
 	var r userRow
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
 		err := tx.QueryRowContext(ctx, `
-			UPDATE users AS u SET role = coalesce(?2, role), disabled = coalesce(?3, disabled),
+			UPDATE users SET role = coalesce(?2, role), disabled = coalesce(?3, disabled),
 				storage_quota = coalesce(?4, storage_quota), daily_quota = coalesce(?5, daily_quota)
 			WHERE id = ?1 RETURNING `+userColumns, id, c.Role, c.Disabled, c.StorageQuota, c.DailyQuota).
 			Scan(r.dest()...)
@@ -301,7 +302,7 @@ func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (
 	)
 	err := s.r.QueryRowContext(ctx, `
 		SELECT `+sessionColumns+`, `+userColumns+`
-		FROM sessions s JOIN users u ON u.id = s.user_id
+		FROM sessions s JOIN users ON users.id = s.user_id
 		WHERE s.hash = ?1 AND s.expires_at > ?2`, hash, now.UnixMicro()).
 		Scan(append(sr.dest(), ur.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -416,7 +417,7 @@ func (s *Store) TokenByHash(ctx context.Context, hash string, now time.Time) (ac
 	)
 	err := s.r.QueryRowContext(ctx, `
 		SELECT `+tokenColumns+`, `+userColumns+`
-		FROM api_tokens t JOIN users u ON u.id = t.user_id
+		FROM api_tokens t JOIN users ON users.id = t.user_id
 		WHERE t.hash = ?`, hash).Scan(append(tr.dest(), ur.dest()...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = video.ErrNotFound
@@ -533,7 +534,7 @@ func (s *Store) LinkIdentity(ctx context.Context, id account.Identity) error {
 // UserByIdentity implements [store.Accounts.UserByIdentity].
 func (s *Store) UserByIdentity(ctx context.Context, issuer, subject string) (account.User, error) {
 	u, err := s.queryUser(ctx, `
-		SELECT `+userColumns+` FROM identities i JOIN users u ON u.id = i.user_id
+		SELECT `+userColumns+` FROM identities i JOIN users ON users.id = i.user_id
 		WHERE i.issuer = ? AND i.subject = ?`, issuer, subject)
 	if err != nil {
 		return account.User{}, fmt.Errorf("user of %s at %s: %w", subject, issuer, err)

@@ -71,6 +71,11 @@ func Migrate(ctx context.Context, o Options) error {
 // harmlessly. A file of a newer version than this build knows is refused,
 // untouched: this build would not know what its tables mean.
 func (s *Store) Migrate(ctx context.Context) error {
+	return s.migrate(ctx, migrations)
+}
+
+// migrate brings the database to the last of versions.
+func (s *Store) migrate(ctx context.Context, migrations []string) error {
 	err := s.write(ctx, func(tx *sql.Tx, _ int64) error {
 		var version int
 		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
