@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cloudflix/cloudflix"
+	accountsvc "github.com/cloudflix/cloudflix/account-svc"
 	router "github.com/cloudflix/cloudflix/api-router"
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/ops"
@@ -30,7 +31,7 @@ import (
 )
 
 // Targets are the roles `serve` can run, in start order.
-var Targets = []string{"router", "upload", "host", "search", "encode"}
+var Targets = []string{"router", "upload", "host", "search", "encode", "account"}
 
 // ParseTargets reads a --target value: "all", one target or a comma list.
 func ParseTargets(s string) ([]string, error) {
@@ -208,6 +209,9 @@ func targetRunner(name string, p *platform.Process) (func(context.Context) error
 	case "encode":
 		var c config.Encode
 		return func(ctx context.Context) error { return encodesvc.Run(ctx, c, p) }, &c, config.Load(&c)
+	case "account":
+		var c config.Account
+		return func(ctx context.Context) error { return accountsvc.Run(ctx, c, p) }, &c, config.Load(&c)
 	}
 	return nil, nil, usageError{"unknown target " + name}
 }

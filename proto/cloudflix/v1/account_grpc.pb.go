@@ -55,7 +55,9 @@ type AccountServiceClient interface {
 	SignUp(ctx context.Context, in *SignUpRequest, opts ...grpc.CallOption) (*SignInResponse, error)
 	// SignIn checks a password and opens a session. Failures are slowed
 	// down per address and per account and never say whether the account
-	// exists.
+	// exists. An attempt that comes too soon after failures is answered
+	// RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail whose
+	// retry_delay (whole seconds) is the wait, for a Retry-After header.
 	SignIn(ctx context.Context, in *SignInRequest, opts ...grpc.CallOption) (*SignInResponse, error)
 	// SignOut ends the caller's session.
 	SignOut(ctx context.Context, in *SignOutRequest, opts ...grpc.CallOption) (*SignOutResponse, error)
@@ -293,7 +295,9 @@ type AccountServiceServer interface {
 	SignUp(context.Context, *SignUpRequest) (*SignInResponse, error)
 	// SignIn checks a password and opens a session. Failures are slowed
 	// down per address and per account and never say whether the account
-	// exists.
+	// exists. An attempt that comes too soon after failures is answered
+	// RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail whose
+	// retry_delay (whole seconds) is the wait, for a Retry-After header.
 	SignIn(context.Context, *SignInRequest) (*SignInResponse, error)
 	// SignOut ends the caller's session.
 	SignOut(context.Context, *SignOutRequest) (*SignOutResponse, error)
