@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -210,6 +211,40 @@ func TestModuleImportsResolve(t *testing.T) {
 			t.Errorf("%s is not reached from app.js and the pages (reached %v)", want, seen)
 		}
 	}
+}
+
+// The home page's first load is the shell's modules and the home page's,
+// with what they import up front: none of another page's code, the
+// account pages' forms and dialogs included, which load with their pages.
+func TestHomeLoadsOnlyItsOwnCode(t *testing.T) {
+	t.Parallel()
+	h := web.Handler()
+	staticImport := regexp.MustCompile(`(?m)(?:^import\s[^"']*|^export\s[^"']*\sfrom\s)["']([^"']+)["']`)
+	seen := map[string]bool{}
+	size := 0
+	queue := []string{"/static/js/app.js", "/static/js/pages/home.js"}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		w := get(t, h, p, "Accept-Encoding", "gzip")
+		size += w.Body.Len()
+		src := get(t, h, p).Body.String()
+		for _, m := range staticImport.FindAllStringSubmatch(src, -1) {
+			queue = append(queue, path.Join(path.Dir(p), m[1]))
+		}
+	}
+	for p := range seen {
+		if strings.HasPrefix(p, "/static/js/pages/") && p != "/static/js/pages/home.js" ||
+			strings.HasPrefix(p, "/static/vendor/") ||
+			slices.Contains([]string{"/static/js/forms.js", "/static/js/dialog.js", "/static/js/videoedit.js", "/static/js/player.js", "/static/js/uploader.js"}, p) {
+			t.Errorf("the home page's modules import %s up front", p)
+		}
+	}
+	t.Logf("the home page's modules: %d files, %d bytes gzipped", len(seen), size)
 }
 
 func TestShellReferencesExist(t *testing.T) {

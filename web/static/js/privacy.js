@@ -6,7 +6,7 @@ import { h } from "./dom.js";
 export const privacies = [
   { value: "public", label: "Public", hint: "Anyone can find and watch it." },
   { value: "unlisted", label: "Unlisted", hint: "Anyone with the link can watch it; it is not listed or searched." },
-  { value: "private", label: "Private", hint: "Only you can watch it." },
+  { value: "private", label: "Private", hint: "Only you and the site's moderators can watch it." },
 ];
 
 // privacyBadge marks a video that is not public; a public one gets none.

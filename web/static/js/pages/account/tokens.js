@@ -9,9 +9,9 @@ import { modal } from "../../dialog.js";
 import { moderates } from "../../session.js";
 
 const scopes = [
-  { value: "read", label: "Read", hint: "see your videos, private ones included" },
-  { value: "upload", label: "Upload", hint: "upload videos, and edit and delete yours" },
-  { value: "admin", label: "Admin", hint: "use your moderator or administrator rights" },
+  { value: "read", label: "Read", hint: "See your videos, private ones included." },
+  { value: "upload", label: "Upload", hint: "Upload videos, and edit and delete yours." },
+  { value: "admin", label: "Admin", hint: "Use your moderator or administrator rights." },
 ];
 
 export function tokensSection(user, signal) {
@@ -36,8 +36,8 @@ export function tokensSection(user, signal) {
     h("h2", { id: "tokens-title" }, "API tokens"),
     h("p", { class: "muted" }, "A token lets a program, such as the cloudflix command, act as you. Give it only the scopes it needs."),
     list, listMessage,
-    createForm(user, signal, reveal, reload),
-    reveal);
+    reveal,
+    createForm(user, signal, reveal, reload));
 }
 
 function createForm(user, signal, reveal, reload) {
