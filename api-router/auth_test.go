@@ -6,9 +6,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/cloudflix/cloudflix/internal/auth"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
@@ -162,5 +165,22 @@ func TestClientIP(t *testing.T) {
 	}
 	if _, err := parseProxies([]string{"not-an-address"}); err == nil {
 		t.Error("a bad trusted proxy was accepted")
+	}
+}
+
+func TestRetryInfoBecomesRetryAfter(t *testing.T) {
+	t.Parallel()
+	st, err := status.New(codes.ResourceExhausted, "too many failed sign-ins; try again in 8 seconds").
+		WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(7500 * time.Millisecond)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := edge(t, Options{Logger: discardLogger(), Clients: Clients{Account: &accountClient{
+		signIn: func(*pb.SignInRequest) (*pb.SignInResponse, error) { return nil, st.Err() },
+	}}})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, request("POST", "/api/v1/auth/signin", `{"login":"ada","password":"x"}`, "Content-Type", "application/json"))
+	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "8" {
+		t.Fatalf("a throttled sign-in: %d, Retry-After %q; want 429 and 8", w.Code, w.Header().Get("Retry-After"))
 	}
 }

@@ -70,6 +70,11 @@ type accountClient struct {
 	pb.AccountServiceClient
 	authenticate func(*pb.AuthenticateRequest) (*pb.AuthenticateResponse, error)
 	getUser      func(context.Context, *pb.GetUserRequest) (*pb.User, error)
+	signIn       func(*pb.SignInRequest) (*pb.SignInResponse, error)
+}
+
+func (c *accountClient) SignIn(_ context.Context, in *pb.SignInRequest, _ ...grpc.CallOption) (*pb.SignInResponse, error) {
+	return c.signIn(in)
 }
 
 func (c *accountClient) Authenticate(_ context.Context, in *pb.AuthenticateRequest, _ ...grpc.CallOption) (*pb.AuthenticateResponse, error) {
