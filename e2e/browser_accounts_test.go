@@ -174,6 +174,8 @@ func browserPrivate(t *testing.T, browser context.Context, pf *platform, shots, 
 	owner := openTab(t, browser, pf.base, shots)
 	visitor := openTab(t, browser, pf.base, shots, chromedp.WithNewBrowserContext())
 
+	owner.do("open the watch page", chromedp.Navigate(pf.base+"/watch/"+id))
+	owner.wait("the owner's controls are there", `window.cloudflixPlayer?.hls?.levels?.length >= 2 && document.getElementById("video-privacy")?.value === "public"`, uiWait)
 	public := owner.video(id)
 	if public.Privacy != "public" || public.HLSURL == nil || !strings.Contains(*public.HLSURL, "/media/videos/") {
 		t.Fatalf("the uploaded video: privacy %q, hls_url %v; want public, under /media/videos/", public.Privacy, public.HLSURL)
@@ -186,8 +188,6 @@ func browserPrivate(t *testing.T, browser context.Context, pf *platform, shots, 
 		`window.cloudflixPlayer?.hls !== undefined && document.getElementById("video-owner")?.textContent === `+jsString("@"+browserUser)+
 			` && document.getElementById("video-privacy") === null`, uiWait)
 
-	owner.do("open the watch page", chromedp.Navigate(pf.base+"/watch/"+id))
-	owner.wait("the owner's controls are there", `window.cloudflixPlayer?.hls?.levels?.length >= 2 && document.getElementById("video-privacy")?.value === "public"`, uiWait)
 	owner.do("make the video private", chromedp.Evaluate[chromedp.Void](`(() => {
 		const s = document.getElementById("video-privacy");
 		s.focus();
