@@ -26,12 +26,13 @@ export default async function signUpPage({ main, url, signal, navigate, setTitle
   } finally {
     loading.remove();
   }
-  const provider = options.oidc_provider ? providerLink(options.oidc_provider) : null;
+  const alternatives = h("div", { class: "alternatives" },
+    options.oidc_provider ? providerLink(options.oidc_provider) : null);
   if (options.sign_up === "closed") {
     box.append(h("div", { class: "notice", id: "signup-closed" },
       h("p", {}, "Sign-up is closed on this site: an administrator makes the accounts. Ask one for an account."),
       h("p", {}, "Already have one? ", h("a", { href: signInHref }, "Sign in"), ".")),
-    provider);
+    alternatives);
     return;
   }
 
@@ -52,7 +53,7 @@ export default async function signUpPage({ main, url, signal, navigate, setTitle
     invite ? field(invite, "Invitation code", "Sign-up here is by invitation: paste the code you were given.") : null,
     h("div", { class: "actions" }, submit),
     message);
-  box.append(form, provider,
+  box.append(form, alternatives,
     h("p", { class: "muted" }, "Already have an account? ", h("a", { href: signInHref }, "Sign in"), "."));
 
   form.addEventListener("submit", async (e) => {

@@ -84,11 +84,11 @@ function row(u, me, signal) {
     });
     tr.replaceChildren(
       h("th", { scope: "row" }, h("a", { href: "/@" + encodeURIComponent(u.username) }, u.username)),
-      h("td", {}, u.email || ""),
+      h("td", { class: "email" }, u.email || ""),
       h("td", {}, roles[u.role] || u.role),
       h("td", { class: u.disabled ? "disabled" : null }, u.disabled ? "Disabled" : "Active"),
-      h("td", {}, u.quota ? quota(u.quota.stored_bytes, u.quota.storage_bytes) : ""),
-      h("td", {}, u.quota ? quota(u.quota.uploaded_today_bytes, u.quota.daily_upload_bytes) : ""),
+      h("td", {}, u.quota ? quota(u.quota.stored_bytes, u.quota.storage_bytes) : "—"),
+      h("td", {}, u.quota ? quota(u.quota.uploaded_today_bytes, u.quota.daily_upload_bytes) : "—"),
       h("td", {}, date(u.created_at)),
       h("td", {}, edit));
   };

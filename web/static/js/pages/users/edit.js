@@ -17,7 +17,15 @@ export function roleSelect(id, chosen = "user") {
 // editUser asks for u's changes and resolves to the changed user, or to
 // null. self is whether u is the admin themselves, who may not lower
 // their own role or disable themselves.
-export function editUser(u, self, signal) {
+export async function editUser(u, self, signal) {
+  if (!u.quota) {
+    // The list of users leaves out quotas; the profile has them.
+    try {
+      u = await api.user(u.username, signal);
+    } catch {
+      // The dialog still works; it just cannot say what the quotas are.
+    }
+  }
   const role = roleSelect("edit-user-role", u.role);
   const disabled = h("input", { type: "checkbox", id: "edit-user-disabled", checked: u.disabled });
   const storage = quotaField("edit-user-storage", "Storage", u.quota?.storage_bytes);
