@@ -4,7 +4,7 @@
 // edit or delete it.
 
 import { api } from "../api.js";
-import { h, icon, duration, views, age, errorBox, isAbort, sleep, announce } from "../dom.js";
+import { h, icon, duration, views, age, errorBox, isAbort, sleep, announce, showMore } from "../dom.js";
 import { requireUser } from "../forms.js";
 import { privacyBadge } from "../privacy.js";
 import { editVideo, deleteVideo } from "../videoedit.js";
@@ -26,27 +26,10 @@ export default async function myVideosPage({ main, signal, setTitle }) {
   const load = async (cursor) => {
     const page = await api.myVideos(cursor, signal);
     for (const v of page.videos) list.append(row(v, signal));
-    more.replaceChildren();
-    if (page.next_cursor) {
-      const button = h("button", { type: "button", class: "button" }, "Show more");
-      button.addEventListener("click", async () => {
-        button.disabled = true;
-        const first = list.children.length;
-        try {
-          await load(page.next_cursor);
-        } catch (err) {
-          if (isAbort(err)) return;
-          button.disabled = false;
-          more.append(errorBox("Couldn't load more videos", err));
-          return;
-        }
-        list.children[first]?.querySelector("a")?.focus();
-      });
-      more.append(button);
-    }
+    return page.next_cursor;
   };
   try {
-    await load("");
+    showMore(more, list, await load(""), load);
   } catch (err) {
     if (isAbort(err)) throw err;
     main.append(errorBox("Couldn't load your videos", err));

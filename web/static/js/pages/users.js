@@ -3,7 +3,7 @@
 // them, makes users, and makes invitations to sign up.
 
 import { api } from "../api.js";
-import { h, bytes, date, errorBox, isAbort, announce } from "../dom.js";
+import { h, bytes, date, errorBox, isAbort, announce, showMore } from "../dom.js";
 import { requireUser } from "../forms.js";
 import { inviteSection } from "./users/invite.js";
 import { createSection } from "./users/create.js";
@@ -43,24 +43,10 @@ export default async function usersPage({ main, signal, setTitle }) {
   const load = async (cursor) => {
     const page = await api.users(cursor, signal);
     for (const u of page.users) addRow(u, false);
-    more.replaceChildren();
-    if (page.next_cursor) {
-      const button = h("button", { type: "button", class: "button" }, "Show more");
-      button.addEventListener("click", async () => {
-        button.disabled = true;
-        try {
-          await load(page.next_cursor);
-        } catch (err) {
-          if (isAbort(err)) return;
-          button.disabled = false;
-          more.append(errorBox("Couldn't load more users", err));
-        }
-      });
-      more.append(button);
-    }
+    return page.next_cursor;
   };
   try {
-    await load("");
+    showMore(more, body, await load(""), load);
   } catch (err) {
     if (isAbort(err)) throw err;
     more.replaceChildren(errorBox("Couldn't list the users", err));
