@@ -39,7 +39,7 @@ type platform struct {
 
 // internalKey is the internal key of every platform the tests start, so
 // that a test may sign principals to call a service directly.
-const internalKey = "e2e000000000000000000000000000000000000000000000000000000000e2e0"
+const internalKey = "0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e"
 
 // splitPartSize is the upload part size of a split platform: the smallest
 // S3 allows, so a few megabytes make several parts.

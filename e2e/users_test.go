@@ -11,8 +11,7 @@ import (
 )
 
 // newUser signs a new user up through the API, as a browser does, and
-// makes them an API token to read and upload (the admin scope is for
-// moderators and admins); it returns the token. A name
+// makes them an API token to read and upload with; it returns the token. A name
 // already taken on the platform (a restarted one keeps its users) signs in
 // instead.
 func (pf *platform) newUser(t *testing.T, name string) string {
