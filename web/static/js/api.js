@@ -74,7 +74,7 @@ function retryAfterSeconds(value) {
 }
 
 // waitWords spells a wait: "40 seconds", "3 minutes".
-export function waitWords(seconds) {
+function waitWords(seconds) {
   if (seconds < 90) return seconds === 1 ? "1 second" : `${seconds} seconds`;
   const minutes = Math.ceil(seconds / 60);
   return `${minutes} minutes`;
