@@ -137,7 +137,7 @@ async function waitReady(v, status, signal) {
 function info(v, page) {
   const share = location.origin + "/watch/" + encodeURIComponent(v.id);
   const stats = [views(v.views), date(v.created_at) && `Uploaded ${date(v.created_at)}`].filter(Boolean).join(" · ");
-  const mine = page.user && v.owner && (page.user.id === v.owner.id || moderates(page.user));
+  const mine = page.user && (page.user.id === v.owner?.id || moderates(page.user));
   return h("section", { class: "video-info", "aria-label": "About this video" },
     h("h1", {}, v.title, privacyBadge(v)),
     v.owner
@@ -191,7 +191,7 @@ function ownerTools(v, page) {
     const { deleteVideo } = await import("../videoedit.js");
     if (!await deleteVideo(v, signal)) return;
     announce("The video was deleted.");
-    page.navigate(page.user.id === v.owner.id ? "/my/videos" : "/", { replace: true });
+    page.navigate(page.user.id === v.owner?.id ? "/my/videos" : "/", { replace: true });
   });
   return h("div", { class: "owner-tools", role: "group", "aria-label": "Manage this video" },
     h("label", { for: "video-privacy" }, "Who can watch"), privacy, edit, remove, said);
