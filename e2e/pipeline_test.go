@@ -272,6 +272,7 @@ func TestPipelineSplitProcesses(t *testing.T) {
 	pf := startSplit(t)
 	runPipeline(t, pf)
 	checkSameRules(t, pf)
+	checkLogin(t, pf)
 }
 
 func runPipeline(t *testing.T, pf *platform) {
