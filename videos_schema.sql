@@ -57,8 +57,51 @@ CREATE TABLE IF NOT EXISTS videos (
 	search           tsvector GENERATED ALWAYS AS (cloudflix_search_document(title, tags, description)) STORED
 );
 
--- The latest list: READY videos newest first, keyset-paginated on (created_at, id).
-CREATE INDEX IF NOT EXISTS videos_latest_idx ON videos (state, created_at DESC, id DESC);
+-- Accounts. Usernames and e-mail addresses are unique whatever their case:
+-- the store writes them lower-cased, and the unique indexes on lower() hold
+-- even against a row written by hand. Their C collation makes the store's
+-- order of users byte order, as in the embedded store, and lets the username
+-- index serve both lookups and the paged list of users. password_hash is ''
+-- for an account that signs in only through an OpenID provider. Quotas are
+-- bytes: 0 takes the operator's default, -1 is unlimited.
+CREATE TABLE IF NOT EXISTS users (
+	id            uuid PRIMARY KEY,
+	username      text COLLATE "C" NOT NULL,
+	email         text COLLATE "C",
+	password_hash text NOT NULL DEFAULT '',
+	role          text NOT NULL DEFAULT 'user'
+	              CONSTRAINT users_role_check CHECK (role IN ('user', 'moderator', 'admin')),
+	disabled      boolean NOT NULL DEFAULT false,
+	storage_quota bigint NOT NULL DEFAULT 0 CONSTRAINT users_storage_quota_check CHECK (storage_quota >= -1),
+	daily_quota   bigint NOT NULL DEFAULT 0 CONSTRAINT users_daily_quota_check CHECK (daily_quota >= -1),
+	created_at    timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS users_username_key ON users (lower(username));
+CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users (lower(email)) WHERE email IS NOT NULL;
+-- Whether an admin exists yet, asked whenever one is made.
+CREATE INDEX IF NOT EXISTS users_admin_idx ON users (id) WHERE role = 'admin';
+
+-- A video's owner: NULL for a video from before accounts (the first admin
+-- adopts those) or whose owner's account is gone. Privacy decides who may
+-- list, search and watch it; videos from before accounts are public, as
+-- everything was then.
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS owner_id uuid REFERENCES users (id) ON DELETE SET NULL;
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS privacy text NOT NULL DEFAULT 'public'
+	CONSTRAINT videos_privacy_check CHECK (privacy IN ('public', 'unlisted', 'private'));
+
+-- The latest list: READY public videos newest first, keyset-paginated on
+-- (created_at, id). It replaces videos_latest_idx, which indexed every state
+-- and privacy.
+CREATE INDEX IF NOT EXISTS videos_public_idx ON videos (created_at DESC, id DESC)
+	WHERE state = 'ready' AND privacy = 'public';
+DROP INDEX IF EXISTS videos_latest_idx;
+
+-- A channel's list, newest first, keyset-paginated on (created_at, id); the
+-- owner's usage sums read sizes and states from it alone, the daily one over
+-- a range of created_at.
+CREATE INDEX IF NOT EXISTS videos_owner_idx ON videos (owner_id, created_at DESC, id DESC)
+	INCLUDE (state, size_bytes);
 
 -- Full-text search only ever looks at READY videos.
 CREATE INDEX IF NOT EXISTS videos_search_idx ON videos USING gin (search) WHERE state = 'ready';
@@ -94,11 +137,13 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_pending_idx ON outbox (available_at, id) WHERE sent_at IS NULL;
 CREATE INDEX IF NOT EXISTS outbox_video_idx ON outbox (video_id, created_at);
 
--- search_words is the vocabulary of READY videos: every plain word (letters
--- and digits only, as query words are) of their search documents, with how
--- many READY videos use it. Search corrects a query word that starts no word
--- here to its nearest word by trigram similarity. The C collation makes the
--- primary key serve "does any word start with w" as a range scan.
+-- search_words is the vocabulary of READY public videos: every plain word
+-- (letters and digits only, as query words are) of their search documents,
+-- with how many such videos use it. Search corrects a query word that starts
+-- no word here to its nearest word by trigram similarity, and so the words of
+-- unlisted and private videos must never be here: a correction or a
+-- suggestion would give them away. The C collation makes the primary key
+-- serve "does any word start with w" as a range scan.
 CREATE TABLE IF NOT EXISTS search_words (
 	word   text COLLATE "C" PRIMARY KEY,
 	videos integer NOT NULL CHECK (videos > 0)
@@ -107,7 +152,7 @@ CREATE TABLE IF NOT EXISTS search_words (
 CREATE INDEX IF NOT EXISTS search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops);
 
 -- cloudflix_search_words_sync keeps search_words equal to the words of READY
--- videos. Words are added and removed in sorted order (tsvector_to_array
+-- public videos. Words are added and removed in sorted order (tsvector_to_array
 -- returns lexemes sorted) so concurrent transactions lock them in the same
 -- order and cannot deadlock on each other.
 CREATE OR REPLACE FUNCTION cloudflix_search_words_sync() RETURNS trigger
@@ -117,11 +162,11 @@ DECLARE
 	old_words text[] := '{}';
 	new_words text[] := '{}';
 BEGIN
-	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state = 'ready' THEN
+	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state = 'ready' AND OLD.privacy = 'public' THEN
 		old_words := ARRAY(SELECT w FROM unnest(tsvector_to_array(OLD.search)) AS w
 		                   WHERE w ~ '^[[:alnum:]]+$' ORDER BY w COLLATE "C");
 	END IF;
-	IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state = 'ready' THEN
+	IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state = 'ready' AND NEW.privacy = 'public' THEN
 		new_words := ARRAY(SELECT w FROM unnest(tsvector_to_array(NEW.search)) AS w
 		                   WHERE w ~ '^[[:alnum:]]+$' ORDER BY w COLLATE "C");
 	END IF;
@@ -148,5 +193,63 @@ END
 $$;
 
 CREATE OR REPLACE TRIGGER videos_search_words_sync
-	AFTER INSERT OR DELETE OR UPDATE OF state, title, description, tags ON videos
+	AFTER INSERT OR DELETE OR UPDATE OF state, privacy, title, description, tags ON videos
 	FOR EACH ROW EXECUTE FUNCTION cloudflix_search_words_sync();
+
+-- A signed-in browser. hash is of the cookie's secret, which is kept nowhere.
+CREATE TABLE IF NOT EXISTS sessions (
+	id           uuid PRIMARY KEY,
+	user_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	hash         text NOT NULL CONSTRAINT sessions_hash_key UNIQUE,
+	user_agent   text NOT NULL DEFAULT '',
+	ip           text NOT NULL DEFAULT '',
+	created_at   timestamptz NOT NULL DEFAULT now(),
+	last_seen_at timestamptz NOT NULL DEFAULT now(),
+	expires_at   timestamptz NOT NULL
+);
+
+-- A user's sessions, most recently used first; ending all of them at once.
+CREATE INDEX IF NOT EXISTS sessions_user_idx ON sessions (user_id, last_seen_at DESC);
+
+-- A personal API token; hash is of its secret. last_used_at is NULL until
+-- the token is first used.
+CREATE TABLE IF NOT EXISTS api_tokens (
+	id           uuid PRIMARY KEY,
+	user_id      uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	name         text NOT NULL,
+	hash         text NOT NULL CONSTRAINT api_tokens_hash_key UNIQUE,
+	scopes       text[] NOT NULL DEFAULT '{}',
+	created_at   timestamptz NOT NULL DEFAULT now(),
+	last_used_at timestamptz
+);
+
+CREATE INDEX IF NOT EXISTS api_tokens_user_idx ON api_tokens (user_id, created_at DESC);
+
+-- An invitation to sign up, by the hash of its code; spent once used_at is
+-- set. created_by is NULL for one made by the operator rather than a user.
+CREATE TABLE IF NOT EXISTS invites (
+	hash       text PRIMARY KEY,
+	created_by uuid REFERENCES users (id) ON DELETE SET NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	expires_at timestamptz NOT NULL,
+	used_by    uuid REFERENCES users (id) ON DELETE SET NULL,
+	used_at    timestamptz
+);
+
+-- An account at an OpenID provider, linked to a user.
+CREATE TABLE IF NOT EXISTS identities (
+	issuer  text NOT NULL,
+	subject text NOT NULL,
+	user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	PRIMARY KEY (issuer, subject)
+);
+
+CREATE INDEX IF NOT EXISTS identities_user_idx ON identities (user_id);
+
+-- Sign-ins that failed in a row under a key (an address or an account), for
+-- slowing down guessing.
+CREATE TABLE IF NOT EXISTS sign_in_failures (
+	key      text PRIMARY KEY,
+	failures integer NOT NULL CHECK (failures > 0),
+	last_at  timestamptz NOT NULL
+);

@@ -65,3 +65,22 @@ func (c *searchClient) Search(_ context.Context, in *pb.SearchRequest, _ ...grpc
 func (c *searchClient) Suggest(_ context.Context, in *pb.SuggestRequest, _ ...grpc.CallOption) (*pb.SuggestResponse, error) {
 	return c.suggest(in)
 }
+
+type accountClient struct {
+	pb.AccountServiceClient
+	authenticate func(*pb.AuthenticateRequest) (*pb.AuthenticateResponse, error)
+	getUser      func(context.Context, *pb.GetUserRequest) (*pb.User, error)
+	signIn       func(*pb.SignInRequest) (*pb.SignInResponse, error)
+}
+
+func (c *accountClient) SignIn(_ context.Context, in *pb.SignInRequest, _ ...grpc.CallOption) (*pb.SignInResponse, error) {
+	return c.signIn(in)
+}
+
+func (c *accountClient) Authenticate(_ context.Context, in *pb.AuthenticateRequest, _ ...grpc.CallOption) (*pb.AuthenticateResponse, error) {
+	return c.authenticate(in)
+}
+
+func (c *accountClient) GetUser(ctx context.Context, in *pb.GetUserRequest, _ ...grpc.CallOption) (*pb.User, error) {
+	return c.getUser(ctx, in)
+}

@@ -3,8 +3,11 @@ package router
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -93,9 +96,28 @@ func httpError(err error) (int, errorDetail, bool) {
 // the edge is where a failure is logged, once.
 func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code, detail, ours := httpError(err)
+	if wait := retryAfter(err); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(wait))
+	}
 	if ours {
 		a.log.ErrorContext(r.Context(), "request failed",
 			"method", r.Method, "route", routeOf(r.Pattern), "status", code, "err", err)
 	}
 	writeJSON(w, code, errorBody{Error: detail})
+}
+
+// retryAfter is how many seconds a service said to wait before trying
+// again (a RetryInfo detail of its status), rounded up; 0 when it said
+// nothing.
+func retryAfter(err error) int {
+	st, ok := status.FromError(err)
+	if !ok {
+		return 0
+	}
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay() != nil {
+			return int(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds()))
+		}
+	}
+	return 0
 }

@@ -3,6 +3,8 @@ package router
 import (
 	"net/http"
 
+	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/videopb"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
@@ -10,9 +12,24 @@ type createUploadBody struct {
 	Title       string   `json:"title"`
 	Description string   `json:"description"`
 	Tags        []string `json:"tags"`
+	Privacy     string   `json:"privacy"`
 	Filename    string   `json:"filename"`
 	ContentType string   `json:"content_type"`
 	SizeBytes   int64    `json:"size_bytes"`
+}
+
+// privacyParam reads a privacy's name: "" is unspecified (the service's
+// default, or unchanged); a name the API does not have is refused here, as
+// it cannot be said on the wire.
+func privacyParam(s string) (pb.VideoPrivacy, error) {
+	if s == "" {
+		return pb.VideoPrivacy_VIDEO_PRIVACY_UNSPECIFIED, nil
+	}
+	p := videopb.Privacy(video.Privacy(s))
+	if p == pb.VideoPrivacy_VIDEO_PRIVACY_UNSPECIFIED {
+		return 0, badRequest(`privacy must be "public", "unlisted" or "private"`)
+	}
+	return p, nil
 }
 
 func (a *api) createUpload(w http.ResponseWriter, r *http.Request) error {
@@ -20,7 +37,12 @@ func (a *api) createUpload(w http.ResponseWriter, r *http.Request) error {
 	if err := readJSON(w, r, &body); err != nil {
 		return err
 	}
+	privacy, err := privacyParam(body.Privacy)
+	if err != nil {
+		return err
+	}
 	s, err := a.clients.Upload.CreateUpload(r.Context(), &pb.CreateUploadRequest{
+		Privacy:     privacy,
 		Title:       body.Title,
 		Description: body.Description,
 		Tags:        body.Tags,
@@ -103,6 +125,11 @@ func (a *api) abortUpload(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listVideos(w http.ResponseWriter, r *http.Request) error {
+	return a.videoList(w, r, "")
+}
+
+// videoList answers a page of the latest public videos, or of a channel.
+func (a *api) videoList(w http.ResponseWriter, r *http.Request, channel string) error {
 	limit, err := limitParam(r)
 	if err != nil {
 		return err
@@ -110,6 +137,7 @@ func (a *api) listVideos(w http.ResponseWriter, r *http.Request) error {
 	resp, err := a.clients.Host.ListVideos(r.Context(), &pb.ListVideosRequest{
 		PageSize: limit,
 		Cursor:   r.URL.Query().Get("cursor"),
+		Channel:  channel,
 	})
 	if err != nil {
 		return err
@@ -131,6 +159,42 @@ func (a *api) getVideo(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a.videoToJSON(v))
+	return nil
+}
+
+type updateVideoBody struct {
+	Title       *string   `json:"title"`
+	Description *string   `json:"description"`
+	Tags        *[]string `json:"tags"`
+	Privacy     string    `json:"privacy"`
+}
+
+func (a *api) updateVideo(w http.ResponseWriter, r *http.Request) error {
+	var body updateVideoBody
+	if err := readJSON(w, r, &body); err != nil {
+		return err
+	}
+	privacy, err := privacyParam(body.Privacy)
+	if err != nil {
+		return err
+	}
+	req := &pb.UpdateVideoRequest{Id: r.PathValue("id"), Title: body.Title, Description: body.Description, Privacy: privacy}
+	if body.Tags != nil {
+		req.Tags = &pb.TagList{Tags: *body.Tags}
+	}
+	v, err := a.clients.Upload.UpdateVideo(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.videoToJSON(v))
+	return nil
+}
+
+func (a *api) deleteVideo(w http.ResponseWriter, r *http.Request) error {
+	if _, err := a.clients.Upload.DeleteVideo(r.Context(), &pb.DeleteVideoRequest{Id: r.PathValue("id")}); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 

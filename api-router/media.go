@@ -42,17 +42,35 @@ func cacheControl(key string) string {
 	return "public, max-age=31536000, immutable"
 }
 
+// errNoMedia is the one answer for media that is absent or not to be
+// served, so that a private video's existence does not show.
+var errNoMedia = &edgeError{status: http.StatusNotFound, code: "not_found", msg: "no such media object"}
+
+// serveMedia serves the media of public videos.
 func (a *api) serveMedia(w http.ResponseWriter, r *http.Request) error {
 	key := r.PathValue("key")
-	if !mediaKey(key) {
-		return &edgeError{status: http.StatusNotFound, code: "not_found", msg: "no such media object"}
+	id := videoOfKey(key)
+	if !mediaKey(key) || id == "" {
+		return errNoMedia
 	}
+	public, err := a.isPublic(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !public {
+		return errNoMedia
+	}
+	return a.sendMedia(w, r, key, cacheControl(key))
+}
+
+// sendMedia sends the stored object under key with the given caching.
+func (a *api) sendMedia(w http.ResponseWriter, r *http.Request, key, caching string) error {
 	if a.media == nil {
 		return &edgeError{status: http.StatusServiceUnavailable, code: "unavailable", msg: "media storage is not configured"}
 	}
 	obj, err := a.media.Open(r.Context(), key)
 	if errors.Is(err, blob.ErrNotFound) {
-		return &edgeError{status: http.StatusNotFound, code: "not_found", msg: "no such media object"}
+		return errNoMedia
 	}
 	if err != nil {
 		return err
@@ -66,7 +84,7 @@ func (a *api) serveMedia(w http.ResponseWriter, r *http.Request) error {
 		ct = info.ContentType
 	}
 	h.Set("Content-Type", ct)
-	h.Set("Cache-Control", cacheControl(key))
+	h.Set("Cache-Control", caching)
 	if info.ETag != "" {
 		h.Set("ETag", quoteETag(info.ETag))
 	}

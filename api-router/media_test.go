@@ -13,9 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/cloudflix/cloudflix/internal/blob"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
 func TestMediaKey(t *testing.T) {
@@ -94,7 +98,7 @@ func newMediaServer(t *testing.T, p *platform.Process) mediaServer {
 			t.Fatalf("Put %s: %v", key, err)
 		}
 	}
-	srv := httptest.NewServer(New(Options{Media: store, Logger: discardLogger()}))
+	srv := httptest.NewServer(edge(t, Options{Media: store, Logger: discardLogger(), Clients: Clients{Host: privacyHost()}}))
 	t.Cleanup(srv.Close)
 	m.url, m.client = srv.URL, srv.Client()
 	return m
@@ -391,4 +395,64 @@ func (m mediaServer) testSourcesHidden(t *testing.T) {
 			t.Errorf("key %q: status %d %q", key, w.Code, w.Body)
 		}
 	}
+}
+
+// privacyHost knows two videos: v1, public, and v2, private.
+func privacyHost() *hostClient {
+	return &hostClient{get: func(in *pb.GetVideoRequest) (*pb.Video, error) {
+		switch in.GetId() {
+		case "v1":
+			return &pb.Video{Id: "v1", Privacy: pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC}, nil
+		case "v2":
+			return nil, status.Error(codes.NotFound, "video v2: not found") // private: a visitor cannot see it
+		}
+		return nil, status.Error(codes.NotFound, "not found")
+	}}
+}
+
+// The media of a video that is not public is served only under a link the
+// edge signed, privately cached, until the link expires.
+func TestPrivateMediaNeedsASignedLink(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, func(t *testing.T, p *platform.Process) {
+		m := newMediaServer(t, p)
+		const privateKey = "videos/v2/hls/720p/seg_00001.m4s"
+		body := []byte("a private segment")
+		if err := m.store.Put(t.Context(), privateKey, bytes.NewReader(body), int64(len(body)), "video/iso.segment"); err != nil {
+			t.Fatal(err)
+		}
+		a := &api{mediaKey: testMediaKey}
+		now := time.Now()
+		signed := a.signedMediaPath("v2", privateKey, now)
+
+		if resp, _ := m.do(t, "GET", "/media/"+privateKey); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("private media without a signature = %d, want 404", resp.StatusCode)
+		}
+		resp, got := m.do(t, "GET", signed)
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(got, body) || !strings.HasPrefix(resp.Header.Get("Cache-Control"), "private") {
+			t.Errorf("signed link = %d %q (Cache-Control %q), want the segment, privately cached", resp.StatusCode, got, resp.Header.Get("Cache-Control"))
+		}
+		// A playlist's relative paths stay under the signed prefix.
+		rel := strings.TrimSuffix(signed, "720p/seg_00001.m4s") + "720p/seg_00001.m4s"
+		if resp, _ := m.do(t, "GET", rel); resp.StatusCode != http.StatusOK {
+			t.Errorf("a path resolved against the signed prefix = %d", resp.StatusCode)
+		}
+
+		parts := strings.SplitN(strings.TrimPrefix(signed, signedPrefix), "/", 3) // expires, signature, key
+		tampered := signedPrefix + parts[0] + "/" + strings.Repeat("A", len(parts[1])) + "/" + parts[2]
+		later := signedPrefix + strconv.FormatInt(now.Add(48*time.Hour).Unix(), 10) + "/" + parts[1] + "/" + parts[2]
+		otherVideo := signedPrefix + parts[0] + "/" + parts[1] + "/" + strings.Replace(parts[2], "v2", "v1", 1)
+		expired := a.signedMediaPath("v2", privateKey, now.Add(-2*mediaLinkTTL-2*time.Hour))
+		for name, path := range map[string]string{"a forged signature": tampered, "a moved expiry": later, "another video's path": otherVideo} {
+			if resp, _ := m.do(t, "GET", path); resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s = %d, want 404", name, resp.StatusCode)
+			}
+		}
+		if resp, _ := m.do(t, "GET", expired); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("an expired link = %d, want 403", resp.StatusCode)
+		}
+		if !strings.Contains(signed, "/videos/v2/") || (a.signedMediaPath("v2", privateKey, now) != signed) {
+			t.Errorf("links signed within the hour differ, so they would not stay cached: %s", signed)
+		}
+	})
 }

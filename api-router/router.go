@@ -11,8 +11,10 @@ package router
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,19 +43,28 @@ type MediaStore interface {
 // Clients are the gRPC services the edge calls. A nil client makes the
 // routes that need it answer 503: the edge was built without that service.
 type Clients struct {
-	Upload pb.UploadServiceClient
-	Host   pb.HostServiceClient
-	Search pb.SearchServiceClient
-	Encode pb.EncodeServiceClient
+	Upload  pb.UploadServiceClient
+	Host    pb.HostServiceClient
+	Search  pb.SearchServiceClient
+	Encode  pb.EncodeServiceClient
+	Account pb.AccountServiceClient
 }
 
 // Options configure the edge.
 type Options struct {
 	Clients Clients
 	Media   MediaStore
-	// PublicBaseURL prefixes the media URLs in video JSON (hls_url, …);
-	// "" gives URLs relative to this server.
+	// PublicBaseURL is the site's address as people reach it: it prefixes
+	// the media URLs in video JSON (hls_url, …), is the only Host and
+	// Origin the edge answers, and makes the session cookie Secure when it
+	// is https. "" gives relative URLs and believes any Host.
 	PublicBaseURL string
+	// MediaKey signs the links to unlisted and private media (32+ bytes);
+	// every replica of the edge needs the same.
+	MediaKey []byte
+	// TrustedProxies are the addresses or CIDR networks of the proxies in
+	// front of the edge, whose X-Forwarded-For names the client.
+	TrustedProxies []string
 	// Metrics is where the RED metrics are registered; nil registers none.
 	Metrics prometheus.Registerer
 	// Logger receives server-side failures (the 5xx a client sees only as a
@@ -65,7 +76,8 @@ type Options struct {
 }
 
 // route is one endpoint of the edge. The table below is the single list of
-// them: New registers it and the tests compare it with the OpenAPI document.
+// them: New registers it and the tests compare it with the OpenAPI document
+// and hold every one to the authorization matrix.
 type route struct {
 	method string
 	path   string // http.ServeMux path pattern
@@ -73,6 +85,26 @@ type route struct {
 }
 
 var routes = []route{
+	{http.MethodPost, "/api/v1/auth/signup", (*api).signUp},
+	{http.MethodPost, "/api/v1/auth/signin", (*api).signIn},
+	{http.MethodPost, "/api/v1/auth/signout", (*api).signOut},
+	{http.MethodGet, "/api/v1/auth/options", (*api).signInOptions},
+	{http.MethodGet, "/auth/oidc/login", (*api).oidcLogin},
+	{http.MethodGet, "/auth/oidc/callback", (*api).oidcCallback},
+	{http.MethodGet, "/api/v1/me", (*api).me},
+	{http.MethodPost, "/api/v1/me/password", (*api).changePassword},
+	{http.MethodGet, "/api/v1/me/sessions", (*api).listSessions},
+	{http.MethodDelete, "/api/v1/me/sessions/{id}", (*api).revokeSession},
+	{http.MethodGet, "/api/v1/me/tokens", (*api).listTokens},
+	{http.MethodPost, "/api/v1/me/tokens", (*api).createToken},
+	{http.MethodDelete, "/api/v1/me/tokens/{id}", (*api).revokeToken},
+	{http.MethodGet, "/api/v1/me/videos", (*api).myVideos},
+	{http.MethodPost, "/api/v1/invites", (*api).createInvite},
+	{http.MethodGet, "/api/v1/users/{username}", (*api).getUser},
+	{http.MethodGet, "/api/v1/users/{username}/videos", (*api).channelVideos},
+	{http.MethodGet, "/api/v1/admin/users", (*api).listUsers},
+	{http.MethodPost, "/api/v1/admin/users", (*api).createUser},
+	{http.MethodPatch, "/api/v1/admin/users/{id}", (*api).updateUser},
 	{http.MethodPost, "/api/v1/uploads", (*api).createUpload},
 	{http.MethodGet, "/api/v1/uploads/{id}", (*api).getUpload},
 	{http.MethodPost, "/api/v1/uploads/{id}/parts/sign", (*api).signParts},
@@ -81,37 +113,70 @@ var routes = []route{
 	{http.MethodDelete, "/api/v1/uploads/{id}", (*api).abortUpload},
 	{http.MethodGet, "/api/v1/videos", (*api).listVideos},
 	{http.MethodGet, "/api/v1/videos/{id}", (*api).getVideo},
+	{http.MethodPatch, "/api/v1/videos/{id}", (*api).updateVideo},
+	{http.MethodDelete, "/api/v1/videos/{id}", (*api).deleteVideo},
 	{http.MethodPost, "/api/v1/videos/{id}/views", (*api).recordView},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
 	{http.MethodGet, "/media/{key...}", (*api).serveMedia},
+	{http.MethodGet, "/media/s/{expires}/{signature}/{key...}", (*api).serveSignedMedia},
 }
 
-// catchAll patterns answer, in JSON, the requests under /api/ and /media/
-// that no route takes: 405 when another method would match, else 404.
-var catchAll = []string{"/api/", "/media/"}
+// unauthenticated are the routes that never need to know who asks: media
+// (public or signed) and the document. They cost no call to the account
+// service.
+func unauthenticated(path string) bool {
+	return strings.HasPrefix(path, "/media/") || path == "/api/openapi.json"
+}
+
+// catchAll patterns answer, in JSON, the requests under /api/, /media/
+// and /auth/ that no route takes: 405 when another method would match,
+// else 404.
+var catchAll = []string{"/api/", "/media/", "/auth/"}
 
 type api struct {
-	clients Clients
-	media   MediaStore
-	base    string
-	log     *slog.Logger
-	mux     *http.ServeMux
-	routed  map[string]bool // "METHOD /pattern" of every route
+	clients  Clients
+	media    MediaStore
+	base     string // the public URL without a trailing slash, or ""
+	origin   string // its scheme://host, or ""
+	host     string // its host name, or ""
+	secure   bool   // whether it is https
+	mediaKey []byte
+	proxies  trustedProxies
+	public   publicVideos
+	log      *slog.Logger
+	mux      *http.ServeMux
+	routed   map[string]bool // "METHOD /pattern" of every route
 }
 
 // New returns the edge's http.Handler.
-func New(o Options) http.Handler {
+func New(o Options) (http.Handler, error) {
 	a := &api{
-		clients: o.Clients.orUnconfigured(),
-		media:   o.Media,
-		base:    strings.TrimRight(o.PublicBaseURL, "/"),
-		log:     o.Logger,
-		mux:     http.NewServeMux(),
-		routed:  make(map[string]bool, len(routes)),
+		clients:  o.Clients.orUnconfigured(),
+		media:    o.Media,
+		base:     strings.TrimRight(o.PublicBaseURL, "/"),
+		mediaKey: o.MediaKey,
+		log:      o.Logger,
+		mux:      http.NewServeMux(),
+		routed:   make(map[string]bool, len(routes)),
 	}
+	if a.base != "" {
+		u, err := url.Parse(a.base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("the public URL %q is not an http or https URL", o.PublicBaseURL)
+		}
+		a.origin, a.host, a.secure = u.Scheme+"://"+u.Host, u.Hostname(), u.Scheme == "https"
+	}
+	if len(a.mediaKey) < 32 {
+		return nil, fmt.Errorf("the media key must be at least 32 bytes")
+	}
+	proxies, err := parseProxies(o.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	a.proxies = proxies
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -129,17 +194,32 @@ func New(o Options) http.Handler {
 	}
 	m := newMetrics(o.Metrics)
 	return otelhttp.NewHandler(m.instrument(h), "http.server",
-		otelhttp.WithSpanNameFormatter(spanName))
+		otelhttp.WithSpanNameFormatter(spanName)), nil
 }
 
 // endpoint adapts a handler that returns its failure to an http.Handler
-// that writes the failure as the JSON error body.
+// that writes the failure as the JSON error body, after the request is
+// guarded and its principal found.
 func (a *api) endpoint(h func(a *api, w http.ResponseWriter, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(a, w, r); err != nil {
+		if err := a.serve(h, w, r); err != nil {
 			a.writeError(w, r, err)
 		}
 	})
+}
+
+func (a *api) serve(h func(a *api, w http.ResponseWriter, r *http.Request) error, w http.ResponseWriter, r *http.Request) error {
+	fromCookie := false
+	if !unauthenticated(r.URL.Path) {
+		var err error
+		if r, fromCookie, err = a.authenticate(w, r); err != nil {
+			return err
+		}
+	}
+	if err := a.guard(r, fromCookie); err != nil {
+		return err
+	}
+	return h(a, w, r)
 }
 
 // unmatched answers a request under /api/ or /media/ that no route takes.
@@ -223,6 +303,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Encode == nil {
 		c.Encode = pb.NewEncodeServiceClient(unconfigured("encode"))
+	}
+	if c.Account == nil {
+		c.Account = pb.NewAccountServiceClient(unconfigured("account"))
 	}
 	return c
 }

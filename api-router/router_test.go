@@ -29,6 +29,7 @@ var (
 func readyVideo() *pb.Video {
 	return &pb.Video{
 		Id: "v1", Title: "Sea", Description: "Waves", Tags: []string{"sea", "waves"},
+		OwnerId: "u1", OwnerUsername: "ada", Privacy: pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC,
 		State: pb.VideoState_VIDEO_STATE_READY, Progress: 1,
 		DurationSeconds: 12.5, Width: 1280, Height: 720,
 		Renditions: []*pb.Rendition{{
@@ -87,24 +88,24 @@ func errorOf(t *testing.T, w *httptest.ResponseRecorder) errorDetail {
 func TestVideoJSON(t *testing.T) {
 	t.Parallel()
 	const readyJSON = `{
-		"id":"v1","title":"Sea","description":"Waves","tags":["sea","waves"],
+		"id":"v1","owner":{"id":"u1","username":"ada"},"privacy":"public","title":"Sea","description":"Waves","tags":["sea","waves"],
 		"state":"ready","failure_reason":"","progress":1,"duration_seconds":12.5,
 		"width":1280,"height":720,
-		"hls_url":"https://cdn.example/media/videos/v1/hls/master.m3u8",
-		"thumbnail_url":"https://cdn.example/media/videos/v1/thumb.jpg",
-		"storyboard_url":"https://cdn.example/media/videos/v1/storyboard.vtt",
+		"hls_url":"https://videos.example/media/videos/v1/hls/master.m3u8",
+		"thumbnail_url":"https://videos.example/media/videos/v1/thumb.jpg",
+		"storyboard_url":"https://videos.example/media/videos/v1/storyboard.vtt",
 		"renditions":[{"name":"720p","width":1280,"height":720,"bandwidth":3000000,
 			"average_bandwidth":2400000,"codecs":"avc1.64001f,mp4a.40.2","frame_rate":29.97}],
 		"views":42,"size_bytes":1234,"content_type":"video/mp4",
 		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:09:00.5Z"}`
 
 	failed := &pb.Video{
-		Id: "v2", Title: "Broken", State: pb.VideoState_VIDEO_STATE_FAILED,
+		Id: "v2", Title: "Broken", State: pb.VideoState_VIDEO_STATE_FAILED, Privacy: pb.VideoPrivacy_VIDEO_PRIVACY_UNLISTED,
 		FailureReason: "not a video: no video stream", SizeBytes: 10, ContentType: "video/mp4",
 		CreatedAt: timestamppb.New(created), UpdatedAt: timestamppb.New(created),
 	}
 	const failedJSON = `{
-		"id":"v2","title":"Broken","description":"","tags":[],
+		"id":"v2","owner":null,"privacy":"unlisted","title":"Broken","description":"","tags":[],
 		"state":"failed","failure_reason":"not a video: no video stream","progress":0,
 		"duration_seconds":0,"width":0,"height":0,
 		"hls_url":null,"thumbnail_url":null,"storyboard_url":null,"renditions":[],
@@ -112,18 +113,31 @@ func TestVideoJSON(t *testing.T) {
 		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`
 
 	videos := map[string]*pb.Video{"v1": readyVideo(), "v2": failed}
-	h := New(Options{
-		PublicBaseURL: "https://cdn.example/",
+	h := edge(t, Options{
+		PublicBaseURL: "https://videos.example/",
 		Clients: Clients{Host: &hostClient{get: func(in *pb.GetVideoRequest) (*pb.Video, error) {
 			return videos[in.GetId()], nil
 		}}},
 	})
 	for id, want := range map[string]string{"v1": readyJSON, "v2": failedJSON} {
-		w := serve(t, h, "GET", "/api/v1/videos/"+id, "")
+		r := httptest.NewRequest("GET", "/api/v1/videos/"+id, nil)
+		r.Host = "videos.example"
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
 		if w.Code != http.StatusOK {
 			t.Fatalf("GET %s: status %d: %s", id, w.Code, w.Body)
 		}
 		sameJSON(t, w.Body.String(), want)
+	}
+
+	// The media of a video that is not public is reached by signed links.
+	private := readyVideo()
+	private.Privacy = pb.VideoPrivacy_VIDEO_PRIVACY_PRIVATE
+	signed := (&api{base: "https://videos.example", mediaKey: testMediaKey}).videoToJSON(private)
+	for _, u := range []*string{signed.HLSURL, signed.ThumbnailURL, signed.StoryboardURL} {
+		if !strings.HasPrefix(*u, "https://videos.example/media/s/") || !strings.Contains(*u, "/videos/v1/") {
+			t.Errorf("private media URL %q is not a signed link", *u)
+		}
 	}
 
 	// Without a public base URL the media URLs are relative to this server.
@@ -175,7 +189,7 @@ func TestGRPCErrorsToHTTP(t *testing.T) {
 		{fmt.Errorf("call: %w", context.Canceled), 499, "canceled", "request canceled"},
 	}
 	for _, tt := range tests {
-		h := New(Options{
+		h := edge(t, Options{
 			Clients: Clients{Host: &hostClient{get: func(*pb.GetVideoRequest) (*pb.Video, error) {
 				return nil, tt.err
 			}}},
@@ -197,7 +211,7 @@ func TestRequestsRejectedAtTheEdge(t *testing.T) {
 		t.Errorf("%s was called for a request the edge should have rejected", name)
 		return status.Error(codes.Internal, "unexpected call")
 	}
-	h := New(Options{
+	h := edge(t, Options{
 		Clients: Clients{
 			Upload: &uploadClient{
 				create: func(*pb.CreateUploadRequest) (*pb.UploadSession, error) {
@@ -271,7 +285,7 @@ func TestUploadTranslation(t *testing.T) {
 	expires := timestamppb.New(created.Add(time.Hour))
 	var gotCreate *pb.CreateUploadRequest
 	var gotSign *pb.SignPartsRequest
-	h := New(Options{Clients: Clients{Upload: &uploadClient{
+	h := edge(t, Options{Clients: Clients{Upload: &uploadClient{
 		create: func(in *pb.CreateUploadRequest) (*pb.UploadSession, error) {
 			gotCreate = in
 			return &pb.UploadSession{VideoId: "v1", SizeBytes: in.GetSizeBytes(), PartSize: 5 << 20, PartCount: 3, ExpiresAt: expires}, nil
@@ -319,7 +333,7 @@ func TestListAndSearchTranslation(t *testing.T) {
 	t.Parallel()
 	var gotList *pb.ListVideosRequest
 	var gotSearch *pb.SearchRequest
-	h := New(Options{Clients: Clients{
+	h := edge(t, Options{Clients: Clients{
 		Host: &hostClient{list: func(in *pb.ListVideosRequest) (*pb.ListVideosResponse, error) {
 			gotList = in
 			if in.GetCursor() == "" {
@@ -389,8 +403,8 @@ func TestMetricsUseRoutePatterns(t *testing.T) {
 			return readyVideo(), nil
 		}}},
 	}
-	h := New(o)
-	New(o) // a second handler on the same registry shares the series
+	h := edge(t, o)
+	edge(t, o) // a second handler on the same registry shares the series
 	serve(t, h, "GET", "/api/v1/videos/v1", "")
 	serve(t, h, "GET", "/api/v1/videos/v2", "")
 	serve(t, h, "GET", "/api/v1/nope", "")

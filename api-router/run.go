@@ -32,8 +32,9 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 	for name, target := range map[string]string{
 		"upload": cfg.GRPC.UploadTarget, "host": cfg.GRPC.HostTarget,
 		"search": cfg.GRPC.SearchTarget, "encode": cfg.GRPC.EncodeTarget,
+		"account": cfg.GRPC.AccountTarget,
 	} {
-		conn, err := rpc.Dial(target)
+		conn, err := rpc.Dial(target, p.Key)
 		if err != nil {
 			return err
 		}
@@ -56,17 +57,24 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 	if parts != nil {
 		mux.Handle(platform.UploadPartsPath+"/", parts)
 	}
-	mux.Handle("/", New(Options{
+	edge, err := New(Options{
 		Clients: Clients{
-			Upload: pb.NewUploadServiceClient(conns["upload"]),
-			Host:   pb.NewHostServiceClient(conns["host"]),
-			Search: pb.NewSearchServiceClient(conns["search"]),
-			Encode: pb.NewEncodeServiceClient(conns["encode"]),
+			Upload:  pb.NewUploadServiceClient(conns["upload"]),
+			Host:    pb.NewHostServiceClient(conns["host"]),
+			Search:  pb.NewSearchServiceClient(conns["search"]),
+			Encode:  pb.NewEncodeServiceClient(conns["encode"]),
+			Account: pb.NewAccountServiceClient(conns["account"]),
 		},
-		Media:         media,
-		PublicBaseURL: cfg.PublicURL,
-		Metrics:       p.Registerer("router"),
-		UI:            web.Handler(),
-	}))
+		Media:          media,
+		PublicBaseURL:  cfg.PublicURL,
+		MediaKey:       p.Key.Derive("media links"),
+		TrustedProxies: cfg.TrustedProxies,
+		Metrics:        p.Registerer("router"),
+		UI:             web.Handler(),
+	})
+	if err != nil {
+		return err
+	}
+	mux.Handle("/", edge)
 	return ops.ServeHTTP(ctx, cfg.HTTPAddr, mux, p.ShutdownWait)
 }

@@ -23,6 +23,8 @@ import (
 
 type videoJSON struct {
 	ID              string          `json:"id"`
+	Owner           *ownerJSON      `json:"owner"`
+	Privacy         string          `json:"privacy"`
 	Title           string          `json:"title"`
 	Description     string          `json:"description"`
 	Tags            []string        `json:"tags"`
@@ -41,6 +43,12 @@ type videoJSON struct {
 	ContentType     string          `json:"content_type"`
 	CreatedAt       string          `json:"created_at"`
 	UpdatedAt       string          `json:"updated_at"`
+}
+
+// ownerJSON is who uploaded a video; null for a video from before accounts.
+type ownerJSON struct {
+	ID       string `json:"id"`
+	Username string `json:"username"`
 }
 
 type renditionJSON struct {
@@ -85,10 +93,13 @@ func formatTime(ts *timestamppb.Timestamp) string {
 }
 
 // videoToJSON is the API's view of a video. Media URLs exist only once the
-// video is ready: before that there is nothing to play.
+// video is ready: before that there is nothing to play. The media of a
+// video that is not public is reached only through signed links: whoever
+// was shown the video may play it for a while.
 func (a *api) videoToJSON(v *pb.Video) videoJSON {
 	out := videoJSON{
 		ID:              v.GetId(),
+		Privacy:         string(videopb.DomainPrivacy(v.GetPrivacy())),
 		Title:           v.GetTitle(),
 		Description:     v.GetDescription(),
 		Tags:            append([]string{}, v.GetTags()...),
@@ -104,6 +115,12 @@ func (a *api) videoToJSON(v *pb.Video) videoJSON {
 		ContentType:     v.GetContentType(),
 		CreatedAt:       formatTime(v.GetCreatedAt()),
 		UpdatedAt:       formatTime(v.GetUpdatedAt()),
+	}
+	if v.GetOwnerId() != "" {
+		out.Owner = &ownerJSON{ID: v.GetOwnerId(), Username: v.GetOwnerUsername()}
+	}
+	if out.Privacy == "" {
+		out.Privacy = "unspecified"
 	}
 	if out.State == "" {
 		// A state this edge does not know is a contract break between
@@ -123,16 +140,18 @@ func (a *api) videoToJSON(v *pb.Video) videoJSON {
 	}
 	if v.GetState() == pb.VideoState_VIDEO_STATE_READY {
 		id := url.PathEscape(v.GetId())
-		out.HLSURL = a.mediaURL(video.MasterPlaylistKey(id))
-		out.ThumbnailURL = a.mediaURL(video.ThumbnailKey(id))
-		out.StoryboardURL = a.mediaURL(video.StoryboardVTTKey(id))
+		media := func(key string) *string {
+			u := a.base + "/media/" + key
+			if v.GetPrivacy() != pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC {
+				u = a.base + a.signedMediaPath(v.GetId(), key, time.Now())
+			}
+			return &u
+		}
+		out.HLSURL = media(video.MasterPlaylistKey(id))
+		out.ThumbnailURL = media(video.ThumbnailKey(id))
+		out.StoryboardURL = media(video.StoryboardVTTKey(id))
 	}
 	return out
-}
-
-func (a *api) mediaURL(key string) *string {
-	u := a.base + "/media/" + key
-	return &u
 }
 
 func sessionToJSON(s *pb.UploadSession) sessionJSON {

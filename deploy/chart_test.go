@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net"
 	"slices"
@@ -18,34 +19,39 @@ import (
 )
 
 // targets are the Deployments the chart makes, one per `serve --target`.
-var targets = []string{"router", "upload", "host", "search", "encode"}
+var targets = []string{"router", "upload", "host", "search", "encode", "account"}
 
 // targetConfigs are the config structs each target loads, as
 // internal/cli does (every process also loads config.Process and
 // config.Backends).
 var targetConfigs = map[string][]any{
-	"router": {&config.Process{}, &config.Backends{}, &config.Router{}},
-	"upload": {&config.Process{}, &config.Backends{}, &config.Upload{}},
-	"host":   {&config.Process{}, &config.Backends{}, &config.Host{}},
-	"search": {&config.Process{}, &config.Backends{}, &config.Search{}},
-	"encode": {&config.Process{}, &config.Backends{}, &config.Encode{}},
+	"router":  {&config.Process{}, &config.Backends{}, &config.Router{}},
+	"upload":  {&config.Process{}, &config.Backends{}, &config.Upload{}},
+	"host":    {&config.Process{}, &config.Backends{}, &config.Host{}},
+	"search":  {&config.Process{}, &config.Backends{}, &config.Search{}},
+	"encode":  {&config.Process{}, &config.Backends{}, &config.Encode{}},
+	"account": {&config.Process{}, &config.Backends{}, &config.Account{}},
 }
 
-// secretsOf are the credentials of the backends each target opens (its
-// Run asks the platform for the store, objects, cache and queue it uses),
-// and of the database for the migration: a pod gets these and no others.
+// secretsOf are the secrets each target reads: the internal key, which
+// every `serve` process of the install shares, and the credentials of the
+// backends the target opens (its Run asks the platform for the store,
+// objects, cache and queue it uses, and the account service signs in
+// through the OpenID provider); the migration needs only the database. A
+// pod gets these and no others.
 var secretsOf = map[string][]string{
-	"router":  {"CLOUDFLIX_S3_SECRET_KEY", "CLOUDFLIX_STORAGE_SIGNING_KEY"},
-	"upload":  {"CLOUDFLIX_POSTGRES_URL", "CLOUDFLIX_REDIS_PASSWORD", "CLOUDFLIX_AMQP_URL", "CLOUDFLIX_S3_SECRET_KEY", "CLOUDFLIX_STORAGE_SIGNING_KEY"},
-	"host":    {"CLOUDFLIX_POSTGRES_URL", "CLOUDFLIX_REDIS_PASSWORD"},
-	"search":  {"CLOUDFLIX_POSTGRES_URL", "CLOUDFLIX_REDIS_PASSWORD"},
-	"encode":  {"CLOUDFLIX_POSTGRES_URL", "CLOUDFLIX_REDIS_PASSWORD", "CLOUDFLIX_AMQP_URL", "CLOUDFLIX_S3_SECRET_KEY", "CLOUDFLIX_STORAGE_SIGNING_KEY"},
+	"router":  {"CLOUDFLIX_INTERNAL_KEY", "CLOUDFLIX_S3_SECRET_KEY", "CLOUDFLIX_STORAGE_SIGNING_KEY"},
+	"upload":  {"CLOUDFLIX_INTERNAL_KEY", "CLOUDFLIX_POSTGRES_URL", "CLOUDFLIX_REDIS_PASSWORD", "CLOUDFLIX_AMQP_URL", "CLOUDFLIX_S3_SECRET_KEY", "CLOUDFLIX_STORAGE_SIGNING_KEY"},
+	"host":    {"CLOUDFLIX_INTERNAL_KEY", "CLOUDFLIX_POSTGRES_URL", "CLOUDFLIX_REDIS_PASSWORD"},
+	"search":  {"CLOUDFLIX_INTERNAL_KEY", "CLOUDFLIX_POSTGRES_URL", "CLOUDFLIX_REDIS_PASSWORD"},
+	"encode":  {"CLOUDFLIX_INTERNAL_KEY", "CLOUDFLIX_POSTGRES_URL", "CLOUDFLIX_REDIS_PASSWORD", "CLOUDFLIX_AMQP_URL", "CLOUDFLIX_S3_SECRET_KEY", "CLOUDFLIX_STORAGE_SIGNING_KEY"},
+	"account": {"CLOUDFLIX_INTERNAL_KEY", "CLOUDFLIX_POSTGRES_URL", "CLOUDFLIX_OIDC_CLIENT_SECRET"},
 	"migrate": {"CLOUDFLIX_POSTGRES_URL"},
 }
 
 // allVariables is every variable any target reads.
 func allVariables() []config.Variable {
-	return config.Variables(&config.Process{}, &config.Backends{}, &config.Router{}, &config.Upload{}, &config.Host{}, &config.Search{}, &config.Encode{})
+	return config.Variables(&config.Process{}, &config.Backends{}, &config.Router{}, &config.Upload{}, &config.Host{}, &config.Search{}, &config.Encode{}, &config.Account{})
 }
 
 // TestSecretsOfCoverEverySecret keeps secretsOf in step with the binary: a
@@ -81,6 +87,14 @@ type chartRender struct {
 	// dialsElsewhere: values point the router's gRPC targets away from
 	// the chart's Services.
 	dialsElsewhere bool
+	// noNetworkPolicies: values switch them off.
+	noNetworkPolicies bool
+	// httpFrom is the one peer besides `helm test` that may reach the
+	// router's HTTP port; nil: anyone.
+	httpFrom *peer
+	// scraper is the Prometheus pod values admit to the admin port; nil:
+	// defaultScraper.
+	scraper *peer
 }
 
 func TestChartRenders(t *testing.T) {
@@ -90,7 +104,7 @@ func TestChartRenders(t *testing.T) {
 		want   chartRender
 	}{
 		"default":    {nil, chartRender{}},
-		"production": {[]string{chartDir + "/ci/production-values.yaml"}, chartRender{existingSecret: "cloudflix-backends", hpas: 3, keda: true, serviceMonitor: true, ingressTLS: true}},
+		"production": {[]string{chartDir + "/ci/production-values.yaml"}, chartRender{existingSecret: "cloudflix-backends", hpas: 4, keda: true, serviceMonitor: true, ingressTLS: true, httpFrom: &ingressController}},
 		"minikube":   {[]string{"deploy/minikube/values.yaml"}, chartRender{}},
 	}
 	for name, tc := range cases {
@@ -105,7 +119,7 @@ func TestChartRenders(t *testing.T) {
 func TestChartRendersProductionAsAsked(t *testing.T) {
 	t.Parallel()
 	m := render(t, chartDir+"/ci/production-values.yaml")
-	for _, target := range []string{"router", "host", "search", "encode"} {
+	for _, target := range []string{"router", "host", "search", "encode", "account"} {
 		if d := m.deployment(release + "-" + target); d.Spec.Replicas != nil {
 			t.Errorf("%s: an autoscaled Deployment sets replicas (%d); the autoscaler owns them", target, *d.Spec.Replicas)
 		}
@@ -179,6 +193,8 @@ func checkChart(t *testing.T, m manifests, want chartRender) {
 	checkMigration(t, m, want)
 	checkSecretsStayInSecrets(t, m, want)
 	checkOptionalObjects(t, m, want)
+	checkNetworkPolicies(t, m, want)
+	checkInternalKey(t, m, want)
 
 	for _, w := range m.workloads() {
 		for _, c := range append(slices.Clone(w.Spec.InitContainers), w.Spec.Containers...) {
@@ -427,6 +443,56 @@ func checkMigration(t *testing.T, m manifests, want chartRender) {
 		}
 	}
 	checkSecretKey(t, m, want, "migration Job", ref.Name, ref.Key)
+}
+
+// checkInternalKey: every Deployment reads the internal key from one and
+// the same Secret key and cannot start without it; a key the chart keeps
+// is 32 bytes or more in hex.
+func checkInternalKey(t *testing.T, m manifests, want chartRender) {
+	t.Helper()
+	var first *corev1.SecretKeySelector
+	for _, d := range all[appsv1.Deployment](m) {
+		env := d.Spec.Template.Spec.Containers[0].Env
+		i := slices.IndexFunc(env, func(e corev1.EnvVar) bool { return e.Name == "CLOUDFLIX_INTERNAL_KEY" })
+		if i < 0 || env[i].ValueFrom == nil || env[i].ValueFrom.SecretKeyRef == nil {
+			t.Errorf("Deployment %s does not read CLOUDFLIX_INTERNAL_KEY from a Secret", d.Name)
+			continue
+		}
+		ref := env[i].ValueFrom.SecretKeyRef
+		if ref.Optional != nil && *ref.Optional {
+			t.Errorf("Deployment %s: the internal key is optional, and a pod without it cannot serve", d.Name)
+		}
+		if first == nil {
+			first = ref
+		} else if ref.Name != first.Name || ref.Key != first.Key {
+			t.Errorf("Deployment %s reads the internal key from %s/%s, another pod from %s/%s", d.Name, ref.Name, ref.Key, first.Name, first.Key)
+		}
+	}
+	if first == nil || want.existingSecret != "" {
+		return
+	}
+	if s := m.secret(first.Name); s != nil {
+		if key, err := hex.DecodeString(string(s.Data[first.Key])); err != nil || len(key) < 32 {
+			t.Errorf("Secret %s: the internal key is not 32 bytes or more in hex (%v)", s.Name, err)
+		}
+	}
+}
+
+// TestChartMakesAnInternalKey: without a key in values, each render without
+// a cluster to keep one from makes a new random key.
+func TestChartMakesAnInternalKey(t *testing.T) {
+	t.Parallel()
+	var keys []string
+	for range 2 {
+		s := render(t).secret(release + "-backends")
+		if s == nil {
+			t.Fatalf("no Secret %s-backends", release)
+		}
+		keys = append(keys, string(s.Data["CLOUDFLIX_INTERNAL_KEY"]))
+	}
+	if keys[0] == keys[1] {
+		t.Errorf("two renders made the same internal key %s: it is not random", keys[0])
+	}
 }
 
 // checkSecretKey: a reference to a Secret key names a rendered Secret that

@@ -165,6 +165,16 @@ func TestChartSchemaRejects(t *testing.T) {
 		"HPA on the upload service":  "upload:\n  autoscaling:\n    enabled: true\n",
 		"ingress without hosts":      "ingress:\n  enabled: true\n  hosts: []\n",
 		"test image on latest":       "tests:\n  image:\n    tag: latest\n",
+		"internal key not in hex":    "secrets:\n  CLOUDFLIX_INTERNAL_KEY: correct-horse-battery-staple\n",
+		"internal key of 16 bytes":   "secrets:\n  CLOUDFLIX_INTERNAL_KEY: 00112233445566778899aabbccddeeff\n",
+		"internal key in ConfigMap":  "config:\n  CLOUDFLIX_INTERNAL_KEY: " + strings.Repeat("ab", 32) + "\n",
+		"unknown sign-up mode":       "config:\n  CLOUDFLIX_SIGNUP: maybe\n",
+		"OIDC without a client id":   "config:\n  CLOUDFLIX_OIDC_ISSUER: https://id.example.test\n",
+		"quota below unlimited":      "config:\n  CLOUDFLIX_QUOTA_DAILY_BYTES: -2\n",
+		"trusted proxy by name":      "config:\n  CLOUDFLIX_TRUSTED_PROXIES: lb.example.test\n",
+		"policy peer that is empty":  "networkPolicy:\n  http:\n    from:\n      - {}\n",
+		"policies on as a string":    "networkPolicy:\n  enabled: \"yes\"\n",
+		"no scraper":                 "networkPolicy:\n  metrics:\n    from: []\n",
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -193,6 +203,13 @@ config:
   CLOUDFLIX_CACHE_TTL: 1h30m
   CLOUDFLIX_LOG_LEVEL: debug
   CLOUDFLIX_ENCODE_WORKERS: 2
+  CLOUDFLIX_SIGNUP: closed
+  CLOUDFLIX_QUOTA_STORAGE_BYTES: -1
+  CLOUDFLIX_TRUSTED_PROXIES: 10.42.0.0/16, fd00::/8
+  CLOUDFLIX_OIDC_ISSUER: https://id.example.test
+  CLOUDFLIX_OIDC_CLIENT_ID: cloudflix
+secrets:
+  CLOUDFLIX_INTERNAL_KEY: 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 host:
   podDisruptionBudget:
     enabled: true
@@ -212,8 +229,12 @@ encode:
 		t.Errorf("encode.keda.enabled rendered %d ScaledObjects, want 1", len(all[scaledObject](m)))
 	}
 	cm := m.configMap(release + "-config")
-	if cm == nil || cm.Data["CLOUDFLIX_CACHE_TTL"] != "1h30m" || cm.Data["CLOUDFLIX_ENCODE_WORKERS"] != "2" {
+	if cm == nil || cm.Data["CLOUDFLIX_CACHE_TTL"] != "1h30m" || cm.Data["CLOUDFLIX_ENCODE_WORKERS"] != "2" ||
+		cm.Data["CLOUDFLIX_SIGNUP"] != "closed" || cm.Data["CLOUDFLIX_QUOTA_STORAGE_BYTES"] != "-1" {
 		t.Errorf("config overrides missing from the ConfigMap: %+v", cm)
+	}
+	if s := m.secret(release + "-backends"); s == nil || !strings.HasPrefix(string(s.Data["CLOUDFLIX_INTERNAL_KEY"]), "00112233") {
+		t.Errorf("the internal key given in values is not the Secret's")
 	}
 }
 
@@ -293,7 +314,8 @@ func TestChartNotesKeepSecrets(t *testing.T) {
 			t.Errorf("NOTES.txt prints %s", name)
 		}
 	}
-	for _, want := range []string{release + "-backends", "helm test " + release, "port-forward svc/" + release + "-router"} {
+	for _, want := range []string{release + "-backends", "helm test " + release, "port-forward svc/" + release + "-router",
+		"exec -i deploy/" + release + "-account -- cloudflix admin create-user --role admin"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("NOTES.txt lacks %q:\n%s", want, text)
 		}

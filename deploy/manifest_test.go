@@ -153,6 +153,8 @@ func newTyped(apiVersion, kind string) (any, bool) {
 		return &policyv1.PodDisruptionBudget{}, true
 	case "networking.k8s.io/v1 Ingress":
 		return &networkingv1.Ingress{}, true
+	case "networking.k8s.io/v1 NetworkPolicy":
+		return &networkingv1.NetworkPolicy{}, true
 	case "rbac.authorization.k8s.io/v1 Role":
 		return &rbacv1.Role{}, true
 	case "rbac.authorization.k8s.io/v1 RoleBinding":

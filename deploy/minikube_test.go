@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -352,6 +354,32 @@ func TestMinikubeStackMatchesChart(t *testing.T) {
 	u, _ := url.Parse(sec["CLOUDFLIX_POSTGRES_URL"])
 	if i := slices.IndexFunc(pgEnv, func(e corev1.EnvVar) bool { return e.Name == "POSTGRES_DB" }); i < 0 || "/"+pgEnv[i].Value != u.Path {
 		t.Errorf("PostgreSQL creates no database %s", u.Path)
+	}
+}
+
+// TestMinikubeStackPassesNetworkPolicies: under the chart's policies with
+// the stack's values, the stack's Prometheus scrapes every CloudFlix pod,
+// and no other pod of the stack reaches more than the router's HTTP port.
+func TestMinikubeStackPassesNetworkPolicies(t *testing.T) {
+	t.Parallel()
+	s := loadMinikubeStack(t)
+	chart := render(t, minikubeDir+"/values.yaml")
+	pols := all[networkingv1.NetworkPolicy](chart)
+	for i, w := range s.m.workloads() {
+		src := peer{name: w.Name, namespace: namespace, labels: w.Labels, ip: netip.AddrFrom4([4]byte{10, 244, 2, byte(i + 1)})}
+		for _, d := range all[appsv1.Deployment](chart) {
+			pod := d.Spec.Template
+			for _, cp := range pod.Spec.Containers[0].Ports {
+				got, err := admitted(pols, src, pod.Labels, pod.Spec.Containers, cp.ContainerPort)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := cp.Name == "http" || (cp.Name == "admin" && w.Name == "Deployment prometheus")
+				if got != want {
+					t.Errorf("%s → %s port %s: admitted %v, want %v", w.Name, d.Name, cp.Name, got, want)
+				}
+			}
+		}
 	}
 }
 

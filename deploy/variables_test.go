@@ -39,6 +39,14 @@ func sampleValue(v config.Variable, i int) any {
 		return "amqp://sample:pw@mq.example.test:5672/"
 	case "CLOUDFLIX_STORAGE_SIGNING_KEY":
 		return strings.Repeat("5a", 32)
+	case "CLOUDFLIX_INTERNAL_KEY":
+		return strings.Repeat("6b", 32)
+	case "CLOUDFLIX_OIDC_ISSUER":
+		return "https://id.example.test/realms/sample"
+	case "CLOUDFLIX_TRUSTED_PROXIES":
+		return "10.42.0.0/16,192.0.2.10"
+	case "CLOUDFLIX_SIGNUP":
+		return "invite"
 	case "CLOUDFLIX_DATA_DIR":
 		return "/sample/data"
 	// The backends a pod can use: the only values the schema allows.
@@ -250,4 +258,34 @@ func effectiveEnv(m manifests, c corev1.Container) (map[string]envValue, error) 
 		}
 	}
 	return env, nil
+}
+
+// TestChartValuesKeepTheBinarysDefaults: values.yaml writes settings out
+// for operators to find, and each must be what the binary does anyway,
+// except where the chart chooses otherwise on purpose.
+func TestChartValuesKeepTheBinarysDefaults(t *testing.T) {
+	t.Parallel()
+	// The chart listens on one gRPC port in every pod, and reaches the
+	// minikube stack's Redis and S3 server.
+	chosen := map[string]bool{
+		"CLOUDFLIX_UPLOAD_GRPC_ADDR": true, "CLOUDFLIX_HOST_GRPC_ADDR": true, "CLOUDFLIX_SEARCH_GRPC_ADDR": true,
+		"CLOUDFLIX_ENCODE_GRPC_ADDR": true, "CLOUDFLIX_ACCOUNT_GRPC_ADDR": true,
+		"CLOUDFLIX_REDIS_ADDR": true, "CLOUDFLIX_S3_ENDPOINT": true,
+	}
+	var values struct {
+		Config map[string]any `json:"config"`
+	}
+	readYAML(t, "../helm/cloudflix/values.yaml", &values)
+	for k, v := range values.Config {
+		s := fmt.Sprint(v)
+		if f, ok := v.(float64); ok {
+			s = strconv.FormatFloat(f, 'f', -1, 64)
+		}
+		if s == "" || chosen[k] {
+			continue
+		}
+		if d := defaultOf(k); s != d {
+			t.Errorf("values.yaml sets %s to %q, the binary's default is %q", k, s, d)
+		}
+	}
 }

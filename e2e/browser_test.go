@@ -122,9 +122,12 @@ type tab struct {
 	console  []string
 }
 
-func openTab(t *testing.T, browser context.Context, base, shots string) *tab {
+// openTab opens a tab in browser; opts may give it a browser context of
+// its own (chromedp.WithNewBrowserContext), a visitor who shares no
+// cookies with the others.
+func openTab(t *testing.T, browser context.Context, base, shots string, opts ...chromedp.ContextOption) *tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser)
+	ctx, cancel := chromedp.NewContext(browser, opts...)
 	tb := &tab{t: t, ctx: ctx, base: base, shots: shots, byID: map[network.RequestID]*seenRequest{}}
 	if err := chromedp.Do(ctx); err != nil {
 		cancel()
@@ -241,11 +244,11 @@ func (tb *tab) wait(what, expr string, within time.Duration) {
 	}
 }
 
-func evalJS[T any](tb *tab, expr string) T {
+func evalJS[T any](tb *tab, expr string, opts ...chromedp.EvaluateOption) T {
 	tb.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, opts...))
 	if err != nil {
 		tb.fail("evaluate "+expr, err)
 	}
@@ -378,6 +381,11 @@ func TestBrowserUI(t *testing.T) {
 	testenv.GenerateClip(t, clip, 640, 360, 6, true)
 	browser := newBrowser(t, exe)
 
+	// The browser's tabs share one signed-in user, who uploads; a visitor
+	// gets a browser context of its own.
+	if !t.Run("sign up", func(t *testing.T) { browserSignUp(t, openTab(t, browser, pf.base, shots)) }) {
+		t.FailNow()
+	}
 	var id string
 	t.Run("upload", func(t *testing.T) { id = browserUpload(t, openTab(t, browser, pf.base, shots), clip) })
 	if id == "" {
@@ -387,6 +395,9 @@ func TestBrowserUI(t *testing.T) {
 	t.Run("resume", func(t *testing.T) { browserResume(t, browser, pf, shots, dir) })
 	t.Run("search", func(t *testing.T) { browserSearch(t, openTab(t, browser, pf.base, shots), id) })
 	t.Run("home", func(t *testing.T) { browserHome(t, openTab(t, browser, pf.base, shots), id) })
+	t.Run("account", func(t *testing.T) { browserAccount(t, openTab(t, browser, pf.base, shots), pf) })
+	t.Run("private", func(t *testing.T) { browserPrivate(t, browser, pf, shots, id) })
+	t.Run("delete", func(t *testing.T) { browserDelete(t, openTab(t, browser, pf.base, shots), id) })
 }
 
 // browserUpload uploads clip through the upload page, waits for the link
@@ -631,7 +642,8 @@ func browserResume(t *testing.T, browser context.Context, pf *platform, shots, d
 		chromedp.WaitVisible(chromedp.ID("upload-title")),
 		chromedp.SetUploadFiles(chromedp.CSS("#upload-file"), []string{file}))
 	first.wait("the title is filled in", `document.getElementById("upload-title").value === "resume"`, uiWait)
-	first.do("upload", chromedp.Click(chromedp.ID("upload-submit")))
+	first.do("make it unlisted, and upload", chromedp.Click(chromedp.ID("upload-privacy-unlisted")),
+		chromedp.Click(chromedp.ID("upload-submit")))
 
 	var id string
 	deadline := time.Now().Add(30 * time.Second)
@@ -646,8 +658,12 @@ func browserResume(t *testing.T, browser context.Context, pf *platform, shots, d
 	if id == "" {
 		first.fail("the upload signs parts", fmt.Errorf("no signing request"))
 	}
+	// Only the uploader may see an upload's parts: the API is asked from a
+	// tab of theirs.
+	owner := openTab(t, browser, pf.base, shots)
+	owner.do("open a page of the site", chromedp.Navigate(pf.base+"/api/v1/auth/options"))
 	storedParts := func() []int {
-		code, body := pf.do(t, http.MethodGet, "/api/v1/uploads/"+id+"/parts", "")
+		code, body := owner.fetch(http.MethodGet, "/api/v1/uploads/"+id+"/parts")
 		if code != http.StatusOK {
 			t.Fatalf("list parts = %d %s", code, body)
 		}
@@ -725,6 +741,10 @@ func browserResume(t *testing.T, browser context.Context, pf *platform, shots, d
 	if v.State != "failed" || v.FailureReason == "" {
 		t.Fatalf("resumed noise upload is %s (%q), want failed", v.State, v.FailureReason)
 	}
+	// The privacy chosen in the first tab went with the upload.
+	if p := owner.video(id).Privacy; p != "unlisted" {
+		t.Errorf("the upload made unlisted is %q", p)
+	}
 	second.do("open its watch page", chromedp.Navigate(second.base+"/watch/"+id))
 	second.wait("the watch page shows the failure reason",
 		`document.querySelector("main").innerText.includes(`+jsString(v.FailureReason)+`)`, uiWait)
@@ -799,6 +819,11 @@ func browserHome(t *testing.T, tb *tab, id string) {
 		if strings.Contains(r.url, "/vendor/") {
 			t.Errorf("the home page loaded the player library: %s", r.url)
 		}
+		// Of the account's code only the header's part comes with it.
+		if p := urlPath(r.url); strings.HasPrefix(p, "/static/js/pages/") && p != "/static/js/pages/home.js" ||
+			slices.Contains([]string{"/static/js/forms.js", "/static/js/dialog.js", "/static/js/videoedit.js"}, p) {
+			t.Errorf("the home page loaded another page's code: %s", r.url)
+		}
 	}
 	// The same, as the page itself measures it.
 	rt := evalJS[float64](tb, `performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
@@ -838,4 +863,22 @@ func browserHome(t *testing.T, tb *tab, id string) {
 	tb.screenshot("watch-phone")
 	tb.do("upload on a phone", chromedp.Navigate(tb.base+"/upload"), chromedp.WaitVisible(chromedp.ID("upload-title")))
 	tb.screenshot("upload-phone")
+	for _, page := range []struct{ path, ready, shot string }{
+		{"/my/videos", `document.querySelector(".video-row") !== null`, "my-videos-phone"},
+		{"/account", `document.querySelector("#sessions .row") !== null`, "account-phone"},
+		{"/@" + browserUser, `document.querySelector(".grid .card") !== null`, "channel-phone"},
+	} {
+		tb.do("open "+page.path+" on a phone", chromedp.Navigate(tb.base+page.path))
+		tb.wait(page.path+" is drawn", page.ready, uiWait)
+		if w := evalJS[float64](tb, `document.documentElement.scrollWidth - window.innerWidth`); w > 0 {
+			t.Errorf("the phone's %s is %v px wider than the screen", page.path, w)
+		}
+		tb.screenshot(page.shot)
+	}
+	tb.do("open the account menu on a phone", chromedp.Click(chromedp.ID("account-button")))
+	tb.wait("the menu is on the screen", `(() => {
+		const r = document.getElementById("account-menu").getBoundingClientRect();
+		return r.width > 0 && r.left >= 0 && r.right <= window.innerWidth;
+	})()`, uiWait)
+	tb.screenshot("account-menu-phone")
 }

@@ -20,20 +20,21 @@ func startEmbedded(t *testing.T, dataDir string, extraEnv ...string) (*platform,
 	t.Helper()
 	pf := &platform{admins: map[string]string{}, grpc: map[string]string{}}
 	env := []string{"CLOUDFLIX_DATA_DIR=" + dataDir, "CLOUDFLIX_ENCODE_WORKDIR=" + t.TempDir(), "CLOUDFLIX_UPLOAD_PART_SIZE=5242880"}
-	for _, svc := range []string{"UPLOAD", "HOST", "SEARCH", "ENCODE"} {
+	for _, svc := range grpcServices {
 		addr := freeAddr(t)
 		pf.grpc[strings.ToLower(svc)] = addr
 		env = append(env, "CLOUDFLIX_"+svc+"_GRPC_ADDR="+addr, "CLOUDFLIX_"+svc+"_TARGET="+addr)
 	}
 	httpAddr, admin := freeAddr(t), freeAddr(t)
 	pf.base = "http://" + httpAddr
-	for _, target := range []string{"router", "upload", "host", "search", "encode"} {
+	for _, target := range []string{"router", "upload", "host", "search", "encode", "account"} {
 		pf.admins[target] = "http://" + admin
 	}
 	env = append(env, "CLOUDFLIX_HTTP_ADDR="+httpAddr, "CLOUDFLIX_ADMIN_ADDR="+admin)
 	p := start(t, "all-in-one", append(env, extraEnv...), "serve")
 	waitReady(t, p, pf.base+"/readyz", 60*time.Second)
 	pf.connect(t)
+	pf.token = pf.newUser(t, "uploader")
 	return pf, p
 }
 

@@ -32,7 +32,14 @@ type platform struct {
 	grpc   map[string]string
 	client *http.Client
 	s3     testenv.S3 // the object store of a split platform
+	// token is the API token of the user the tests upload as, made at
+	// start by signing up through the API.
+	token string
 }
+
+// internalKey is the internal key of every platform the tests start, so
+// that a test may sign principals to call a service directly.
+const internalKey = "0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e0e2e"
 
 // splitPartSize is the upload part size of a split platform: the smallest
 // S3 allows, so a few megabytes make several parts.
@@ -50,7 +57,7 @@ func startSplitEnv(t *testing.T, extra []string) *platform {
 	b := newBackends(t)
 	pf := &platform{admins: map[string]string{}, grpc: map[string]string{}, s3: b.s3}
 	env := append(append([]string{}, b.env...), extra...)
-	for _, svc := range []string{"UPLOAD", "HOST", "SEARCH", "ENCODE"} {
+	for _, svc := range grpcServices {
 		addr := freeAddr(t)
 		pf.grpc[strings.ToLower(svc)] = addr
 		env = append(env, "CLOUDFLIX_"+svc+"_GRPC_ADDR="+addr, "CLOUDFLIX_"+svc+"_TARGET="+addr)
@@ -58,6 +65,7 @@ func startSplitEnv(t *testing.T, extra []string) *platform {
 	httpAddr := freeAddr(t)
 	pf.base = "http://" + httpAddr
 	env = append(env,
+		"CLOUDFLIX_INTERNAL_KEY="+internalKey,
 		"CLOUDFLIX_HTTP_ADDR="+httpAddr,
 		"CLOUDFLIX_ENCODE_WORKDIR="+t.TempDir(),
 		"CLOUDFLIX_UPLOAD_MAX_BYTES="+strconv.Itoa(512<<20),
@@ -70,7 +78,7 @@ func startSplitEnv(t *testing.T, extra []string) *platform {
 		t.Fatalf("cloudflix migrate: %v\n%s", err, out)
 	}
 	procs := map[string]*process{}
-	for _, target := range []string{"upload", "host", "search", "encode", "router"} {
+	for _, target := range []string{"upload", "host", "search", "encode", "account", "router"} {
 		admin := freeAddr(t)
 		pf.admins[target] = "http://" + admin
 		procs[target] = start(t, target, append(env, "CLOUDFLIX_ADMIN_ADDR="+admin), "serve", "--target="+target)
@@ -80,8 +88,13 @@ func startSplitEnv(t *testing.T, extra []string) *platform {
 	}
 	waitReady(t, procs["router"], pf.base+"/readyz", 30*time.Second)
 	pf.connect(t)
+	pf.token = pf.newUser(t, "uploader")
 	return pf
 }
+
+// grpcServices are the services with a gRPC port, in their variables'
+// spelling.
+var grpcServices = []string{"UPLOAD", "HOST", "SEARCH", "ENCODE", "ACCOUNT"}
 
 // connect makes the platform's API client, which checks every exchange
 // against the OpenAPI document.
@@ -128,6 +141,12 @@ func (c *checkingTransport) RoundTrip(req *http.Request) (*http.Response, error)
 
 func (pf *platform) do(t *testing.T, method, path, body string) (int, []byte) {
 	t.Helper()
+	return pf.doAs(t, pf.token, method, path, body)
+}
+
+// doAs is do with another token ("" for an anonymous visitor).
+func (pf *platform) doAs(t *testing.T, token, method, path, body string) (int, []byte) {
+	t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -138,6 +157,9 @@ func (pf *platform) do(t *testing.T, method, path, body string) (int, []byte) {
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := pf.client.Do(req)
 	if err != nil {
@@ -195,7 +217,7 @@ func (pf *platform) upload(t *testing.T, path, title string, extra ...string) st
 func (pf *platform) uploadCmd(cacheDir, path, title string, extra ...string) *exec.Cmd {
 	args := append([]string{"upload", "--server", pf.base, "--title", title}, extra...)
 	cmd := exec.Command(binary, append(args, path)...)
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheDir)
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheDir, "CLOUDFLIX_TOKEN="+pf.token)
 	return cmd
 }
 
@@ -250,6 +272,7 @@ func TestPipelineSplitProcesses(t *testing.T) {
 	pf := startSplit(t)
 	runPipeline(t, pf)
 	checkSameRules(t, pf)
+	checkLogin(t, pf)
 }
 
 func runPipeline(t *testing.T, pf *platform) {
@@ -319,6 +342,7 @@ func runPipeline(t *testing.T, pf *platform) {
 	checkListAndCache(t, pf, mainID, portraitID)
 	checkBadInput(t, pf)
 	checkOps(t, pf)
+	checkPrivacy(t, pf)
 }
 
 func writeFile(t *testing.T, path string, b []byte) {

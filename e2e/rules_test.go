@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,10 +12,11 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cloudflix/cloudflix/internal/auth"
+	"github.com/cloudflix/cloudflix/internal/rpc"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
@@ -24,20 +26,36 @@ import (
 // NotFound on gRPC).
 func checkSameRules(t *testing.T, pf *platform) {
 	t.Helper()
+	// The services are called as the edge calls them: as the uploader, the
+	// principal signed with the install's key.
+	key, err := hex.DecodeString(internalKey)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dial := func(name string) *grpc.ClientConn {
-		conn, err := grpc.NewClient(pf.grpc[name], grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := rpc.Dial(pf.grpc[name], key)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { conn.Close() })
 		return conn
 	}
+	code, body := pf.do(t, "GET", "/api/v1/me", "")
+	var me struct {
+		ID       string `json:"id"`
+		Username string `json:"username"`
+		Role     string `json:"role"`
+	}
+	if err := json.Unmarshal(body, &me); code != http.StatusOK || err != nil {
+		t.Fatalf("GET /api/v1/me = %d %s", code, body)
+	}
+	uploader := auth.Principal{UserID: me.ID, Username: me.Username, Role: auth.Role(me.Role)}
 	upload := pb.NewUploadServiceClient(dial("upload"))
 	host := pb.NewHostServiceClient(dial("host"))
 	search := pb.NewSearchServiceClient(dial("search"))
 
 	// An open upload of a 6 MiB file (two 5 MiB parts), for the signing rules.
-	code, body := pf.do(t, "POST", "/api/v1/uploads", `{"title":"rules","filename":"r.mp4","size_bytes":6291456}`)
+	code, body = pf.do(t, "POST", "/api/v1/uploads", `{"title":"rules","filename":"r.mp4","size_bytes":6291456}`)
 	if code != http.StatusCreated {
 		t.Fatalf("create upload = %d %s", code, body)
 	}
@@ -177,7 +195,7 @@ func checkSameRules(t *testing.T, pf *platform) {
 			t.Errorf("%s: %s %s = %d %s; want %d with a JSON error", c.name, c.method, c.path, code, body, c.status)
 			continue
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(auth.NewContext(context.Background(), uploader), 10*time.Second)
 		err := c.grpc(ctx)
 		cancel()
 		st, _ := status.FromError(err)

@@ -166,7 +166,7 @@ func TestTelemetryTraces(t *testing.T) {
 	// The CLI sends one trace context with every request of the upload and
 	// of its waiting for the encode, and exports its own spans too.
 	cmd := exec.Command(binary, "upload", "--quiet", "--wait", "--server", pf.base, "--title", "Traced harbour", clip)
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir(), "CLOUDFLIX_OTLP_ENDPOINT="+jaeger.otlp)
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir(), "CLOUDFLIX_OTLP_ENDPOINT="+jaeger.otlp, "CLOUDFLIX_TOKEN="+pf.token)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("cloudflix upload --wait: %v\n%s", err, out)
 	}

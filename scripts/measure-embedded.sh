@@ -16,6 +16,7 @@ export CLOUDFLIX_UPLOAD_GRPC_ADDR=127.0.0.1:19101 CLOUDFLIX_UPLOAD_TARGET=127.0.
 export CLOUDFLIX_HOST_GRPC_ADDR=127.0.0.1:19102 CLOUDFLIX_HOST_TARGET=127.0.0.1:19102
 export CLOUDFLIX_SEARCH_GRPC_ADDR=127.0.0.1:19103 CLOUDFLIX_SEARCH_TARGET=127.0.0.1:19103
 export CLOUDFLIX_ENCODE_GRPC_ADDR=127.0.0.1:19104 CLOUDFLIX_ENCODE_TARGET=127.0.0.1:19104
+export CLOUDFLIX_ACCOUNT_GRPC_ADDR=127.0.0.1:19105 CLOUDFLIX_ACCOUNT_TARGET=127.0.0.1:19105
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 now_ms() { date +%s%3N; }
@@ -44,7 +45,13 @@ echo "idle RSS: $(( $(rss_kb "$pid") / 1024 )) MiB"
 
 ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=1280x720:rate=30:duration=30 \
   -f lavfi -i sine=duration=30 -c:v libx264 -preset ultrafast -c:a aac -shortest "$work/clip.mp4"
-id=$(bin/cloudflix upload --quiet --server "http://127.0.0.1:$port" --title "Measure" "$work/clip.mp4")
+# An account to upload with: sign up (sign-up is open by default), then sign
+# the command line in with the same password.
+api="http://127.0.0.1:$port"
+curl -fs -o /dev/null -H 'Content-Type: application/json' -H "Origin: $api" \
+  -d '{"username":"measure","email":"measure@example.org","password":"measure the platform"}' "$api/api/v1/auth/signup"
+echo "measure the platform" | XDG_CONFIG_HOME="$work/config" bin/cloudflix login --server "$api" --username measure --password-stdin >/dev/null
+id=$(XDG_CONFIG_HOME="$work/config" bin/cloudflix upload --quiet --server "$api" --title "Measure" "$work/clip.mp4")
 peak=0; peak_ff=0; t0=$(now_ms)
 while :; do
   state=$(curl -fs "http://127.0.0.1:$port/api/v1/videos/$id" | sed -n 's/.*"state":"\([a-z]*\)".*/\1/p')

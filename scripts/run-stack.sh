@@ -45,9 +45,13 @@ if [ "${1:-}" != "split" ]; then
 fi
 
 # One process per target, each with its own admin port; Ctrl-C stops all.
+# They share one internal key (the router signs who is asking with it),
+# kept in .run/internal.key.
+[ -s .run/internal.key ] || od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > .run/internal.key
+export CLOUDFLIX_INTERNAL_KEY=$(cat .run/internal.key)
 trap 'kill 0' INT TERM EXIT
 port=9110
-for target in upload host search encode router; do
+for target in upload host search encode account router; do
   CLOUDFLIX_ADMIN_ADDR=127.0.0.1:$port bin/cloudflix serve --target=$target &
   port=$((port + 1))
 done

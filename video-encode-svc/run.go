@@ -59,7 +59,7 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 		Options:     transcode.Options{Preset: cfg.Preset},
 	}, reg)
 	reg.MustRegister(NewPipelineCollector(q, db))
-	srv := rpc.NewServer(p.RPC)
+	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterEncodeServiceServer(srv, NewService(db, q, cache, relay.Wake))
 
 	if p.QueueInProcess() {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/queue"
 	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/video"
@@ -15,6 +16,7 @@ import (
 
 // Control is the control side of the metadata store.
 type Control interface {
+	Video(ctx context.Context, id string) (video.Video, error)
 	Reencode(ctx context.Context, id string) (video.Video, error)
 	RequeueStuck(ctx context.Context, uploadedFor time.Duration) (int, error)
 	ExpireLeases(ctx context.Context, ownerPrefix string) (int, error)
@@ -52,6 +54,15 @@ func (s *Service) GetQueueStats(ctx context.Context, _ *pb.GetQueueStatsRequest)
 func (s *Service) Reencode(ctx context.Context, req *pb.ReencodeRequest) (*pb.Video, error) {
 	if req.GetId() == "" {
 		return nil, rpc.Error(ctx, video.Invalid("id is required"))
+	}
+	// Re-encoding takes a video offline for a while: its owner's call, or
+	// an admin's.
+	current, err := s.control.Video(ctx, req.GetId())
+	if err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("reencode %s: %w", req.GetId(), err))
+	}
+	if p := auth.FromContext(ctx); !video.CanManageEncode(p, current) {
+		return nil, rpc.Error(ctx, fmt.Errorf("reencode %s: %w", req.GetId(), video.Refusal(p, current)))
 	}
 	v, err := s.control.Reencode(ctx, req.GetId())
 	if err != nil {

@@ -25,7 +25,7 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 
 	reg := p.Registerer("host")
 	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, reg)
-	srv := rpc.NewServer(p.RPC)
+	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterHostServiceServer(srv, svc)
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -1,6 +1,7 @@
 // Package hostsvc is the read side of a video: its info (cache-aside in
-// front of the metadata store, so a hot video costs no database query), the
-// newest-first list of ready videos, and view counting (counted in the cache
+// front of the metadata store, so a hot video costs no database query), for
+// whoever may see it; the newest-first list of ready public videos and the
+// channels of users; and view counting (counted in the cache
 // and written to the database in batches). It never changes a video's state.
 package hostsvc
 
@@ -15,6 +16,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cloudflix/cloudflix/internal/account"
+	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
@@ -26,6 +29,8 @@ import (
 type Store interface {
 	Video(ctx context.Context, id string) (video.Video, error)
 	LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error)
+	ChannelVideos(ctx context.Context, owner string, everything bool, limit int, after video.ListPosition) ([]video.Video, error)
+	UserByName(ctx context.Context, username string) (account.User, error)
 	AddViews(ctx context.Context, counts map[string]int64) error
 }
 
@@ -71,6 +76,8 @@ func (s *Service) GetVideo(ctx context.Context, req *pb.GetVideoRequest) (*pb.Vi
 	return videopb.ToProto(v), nil
 }
 
+// video returns the video with id when the caller may see it; a private
+// video of someone else's is not found, as if it did not exist.
 func (s *Service) video(ctx context.Context, id string) (video.Video, error) {
 	if id == "" {
 		return video.Video{}, video.Invalid("id is required")
@@ -78,6 +85,9 @@ func (s *Service) video(ctx context.Context, id string) (video.Video, error) {
 	v, err := s.cache.Video(ctx, id, s.store.Video)
 	if err != nil {
 		return video.Video{}, fmt.Errorf("video %s: %w", id, err)
+	}
+	if !video.CanView(auth.FromContext(ctx), v) {
+		return video.Video{}, fmt.Errorf("video %s: %w", id, video.ErrNotFound)
 	}
 	return v, nil
 }
@@ -118,10 +128,9 @@ func (s *Service) ListVideos(ctx context.Context, req *pb.ListVideosRequest) (*p
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
 	}
-	// One more than asked tells whether there is a next page.
-	vs, err := s.store.LatestVideos(ctx, size+1, after)
+	vs, err := s.list(ctx, req.GetChannel(), size+1, after)
 	if err != nil {
-		return nil, rpc.Error(ctx, fmt.Errorf("latest videos: %w", err))
+		return nil, rpc.Error(ctx, err)
 	}
 	resp := &pb.ListVideosResponse{}
 	if len(vs) > size {
@@ -132,6 +141,29 @@ func (s *Service) ListVideos(ctx context.Context, req *pb.ListVideosRequest) (*p
 		resp.Videos = append(resp.Videos, videopb.ToProto(v))
 	}
 	return resp, nil
+}
+
+// list reads one more video than a page holds, which tells whether there
+// is a next page: the latest public videos, or a channel's, all of them
+// for its owner and moderators.
+func (s *Service) list(ctx context.Context, channel string, limit int, after video.ListPosition) ([]video.Video, error) {
+	if channel == "" {
+		vs, err := s.store.LatestVideos(ctx, limit, after)
+		if err != nil {
+			return nil, fmt.Errorf("latest videos: %w", err)
+		}
+		return vs, nil
+	}
+	owner, err := s.store.UserByName(ctx, channel)
+	if err != nil {
+		return nil, fmt.Errorf("channel %q: %w", channel, err)
+	}
+	everything := video.SeesEverything(auth.FromContext(ctx), owner.ID)
+	vs, err := s.store.ChannelVideos(ctx, owner.ID, everything, limit, after)
+	if err != nil {
+		return nil, fmt.Errorf("videos of %s: %w", channel, err)
+	}
+	return vs, nil
 }
 
 // RecordView counts one view of a ready video.

@@ -20,7 +20,7 @@ func Run(ctx context.Context, cfg config.Search, p *platform.Process) error {
 		return err
 	}
 
-	srv := rpc.NewServer(p.RPC)
+	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterSearchServiceServer(srv, New(db, rc, cfg.CacheTTL, p.Registerer("search")))
 	return srv.Serve(ctx, cfg.GRPC.SearchListen, p.ShutdownWait)
 }

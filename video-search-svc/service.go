@@ -24,6 +24,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/cache"
 	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/videocache"
 	"github.com/cloudflix/cloudflix/internal/videopb"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
@@ -150,6 +151,13 @@ func (s *Service) Suggest(ctx context.Context, req *pb.SuggestRequest) (*pb.Sugg
 // put in resp. A cache failure only costs speed.
 func (s *Service) cached(ctx context.Context, kind, key string, resp proto.Message, load func() error) error {
 	start := time.Now()
+	if s.ttl > 0 {
+		// Pages are cached per generation: a change of any video starts a
+		// new one, so what a change hides or shows is seen at once.
+		if gen, err := s.cache.Get(ctx, videocache.SearchGenerationKey); err == nil {
+			key += "\x00" + string(gen)
+		}
+	}
 	sum := sha256.Sum256([]byte(key))
 	ckey := kind + ":" + hex.EncodeToString(sum[:16])
 	if s.ttl > 0 {

@@ -13,6 +13,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/store/storetest"
+	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
@@ -92,6 +93,17 @@ func testHotQueriesAreCached(t *testing.T, p *platform.Process) {
 	third, err := f.svc.Search(t.Context(), &pb.SearchRequest{Query: "canyon", PageSize: proto.Int32(5)})
 	if err != nil || len(third.GetResults()) != 2 {
 		t.Fatalf("uncached search = %v, %v; want both hits", third, err)
+	}
+	// A writer's change (here a video made private, as far as the cache
+	// is told) starts a new generation: no cached page hides it.
+	c, err := p.Cache(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	videocache.New(c, 0, nil).Forget(t.Context(), first.GetResults()[0].GetVideo().GetId())
+	fourth, err := f.svc.Search(t.Context(), &pb.SearchRequest{Query: "canyon"})
+	if err != nil || len(fourth.GetResults()) != 2 {
+		t.Fatalf("search after a change = %v, %v; want both hits, not the cached page", fourth, err)
 	}
 }
 

@@ -15,10 +15,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/cloudflix/cloudflix/internal/account"
+	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/blob"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
 	"github.com/cloudflix/cloudflix/internal/store"
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
+	"github.com/cloudflix/cloudflix/internal/testenv"
 	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
@@ -26,6 +30,7 @@ import (
 
 type rig struct {
 	svc      *Service
+	owner    account.User // the uploader the tests act as
 	store    store.Store
 	objects  blob.Store
 	parts    *httptest.Server // the local storage's part endpoint; unused on S3
@@ -55,10 +60,10 @@ func newRig(t *testing.T, p *platform.Process) *rig {
 	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	r := &rig{store: db, objects: objects, parts: srv}
+	r := &rig{store: db, objects: objects, parts: srv, owner: storetest.NewUser(t, db, testenv.Name("up"), auth.RoleUser)}
 	r.svc = New(db, objects, videocache.New(c, time.Minute, nil), Limits{
 		MaxBytes: 64 << 20, PartSize: 5 << 20, SessionTTL: time.Hour, PresignTTL: time.Minute,
-		AllowedTypes: []string{"video/mp4"},
+		AllowedTypes: []string{"video/mp4"}, StorageQuota: 1 << 30, DailyQuota: 1 << 30,
 	}, func() { r.enqueued++ }, nil)
 	return r
 }
@@ -72,7 +77,7 @@ func (r *rig) put(t *testing.T, sess *pb.UploadSession, data []byte, only ...int
 			nums = append(nums, n)
 		}
 	}
-	signed, err := r.svc.SignParts(t.Context(), &pb.SignPartsRequest{VideoId: sess.GetVideoId(), PartNumbers: nums})
+	signed, err := r.svc.SignParts(storetest.SignedIn(t.Context(), r.owner), &pb.SignPartsRequest{VideoId: sess.GetVideoId(), PartNumbers: nums})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +113,7 @@ func TestUploadToUploaded(t *testing.T) {
 
 func testUploadToUploaded(t *testing.T, p *platform.Process) {
 	r := newRig(t, p)
-	ctx := t.Context()
+	ctx := storetest.SignedIn(t.Context(), r.owner)
 	data := make([]byte, 12<<20)
 	_, _ = rand.Read(data)
 	sess, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Harbour", Filename: "h.mp4", SizeBytes: int64(len(data))})
@@ -158,7 +163,7 @@ func TestLimitsAreCheckedAgainAtComplete(t *testing.T) {
 
 func testLimitsAreCheckedAgainAtComplete(t *testing.T, p *platform.Process) {
 	r := newRig(t, p)
-	ctx := t.Context()
+	ctx := storetest.SignedIn(t.Context(), r.owner)
 	data := []byte("a small file")
 	sess, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Small", ContentType: "video/mp4", SizeBytes: int64(len(data))})
 	if err != nil {
@@ -182,7 +187,7 @@ func TestAbortLeavesNothing(t *testing.T) {
 
 func testAbortLeavesNothing(t *testing.T, p *platform.Process) {
 	r := newRig(t, p)
-	ctx := context.Background()
+	ctx := storetest.SignedIn(context.Background(), r.owner)
 	sess, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Gone", ContentType: "video/mp4", SizeBytes: 10})
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +213,7 @@ func TestWritersClearTheCache(t *testing.T) {
 
 func testWritersClearTheCache(t *testing.T, p *platform.Process) {
 	r := newRig(t, p)
-	ctx := t.Context()
+	ctx := storetest.SignedIn(t.Context(), r.owner)
 	c, err := p.Cache(ctx)
 	if err != nil {
 		t.Fatal(err)

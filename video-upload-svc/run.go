@@ -41,8 +41,10 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 		SessionTTL:   cfg.SessionTTL,
 		PresignTTL:   cfg.PresignTTL,
 		AllowedTypes: cfg.AllowedTypes,
+		StorageQuota: cfg.Quotas.Storage,
+		DailyQuota:   cfg.Quotas.Daily,
 	}, relay.Wake, reg)
-	srv := rpc.NewServer(p.RPC)
+	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterUploadServiceServer(srv, svc)
 
 	g, gctx := errgroup.WithContext(ctx)

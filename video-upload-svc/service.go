@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/cloudflix/cloudflix/internal/account"
+	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/blob"
 	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/video"
@@ -33,8 +35,11 @@ type Store interface {
 	CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error
 	UploadSession(ctx context.Context, videoID string) (video.UploadSession, error)
 	MarkUploaded(ctx context.Context, videoID string) (video.Video, error)
+	UpdateVideo(ctx context.Context, id string, change video.Change) (video.Video, error)
 	DeleteVideo(ctx context.Context, videoID string) (video.Video, error)
 	Video(ctx context.Context, id string) (video.Video, error)
+	User(ctx context.Context, id string) (account.User, error)
+	UploadUsage(ctx context.Context, owner string, since time.Time) (stored, uploaded int64, err error)
 }
 
 // Objects is the multipart side of object storage.
@@ -45,6 +50,7 @@ type Objects interface {
 	CompleteMultipart(ctx context.Context, key, uploadID string, parts []blob.Part) (blob.ObjectInfo, error)
 	AbortMultipart(ctx context.Context, key, uploadID string) error
 	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	DeletePrefix(ctx context.Context, prefix string) error
 }
 
 // Cache forgets a video's cached info after a change; it never fails the
@@ -60,16 +66,14 @@ type Limits struct {
 	SessionTTL   time.Duration
 	PresignTTL   time.Duration
 	AllowedTypes []string
+	// Quotas are every user's quotas unless an admin set theirs.
+	StorageQuota, DailyQuota int64
 }
 
 const (
 	minPartSize      = 5 << 20 // S3's smallest part but the last
 	maxParts         = 10000   // S3's most parts in one upload
 	maxSignPerCall   = 1000
-	maxTitleRunes    = 200
-	maxDescRunes     = 5000
-	maxTags          = 20
-	maxTagRunes      = 40
 	maxFilenameRunes = 255
 )
 
@@ -104,11 +108,19 @@ func New(store Store, objects Objects, cache Cache, limits Limits, enqueued func
 	return s
 }
 
-// CreateUpload validates the request, opens a multipart upload and creates
-// the video in UPLOADING.
+// CreateUpload validates the request, checks the uploader's quotas, opens a
+// multipart upload and creates the video in UPLOADING, theirs.
 func (s *Service) CreateUpload(ctx context.Context, req *pb.CreateUploadRequest) (*pb.UploadSession, error) {
+	p := auth.FromContext(ctx)
+	if !video.CanUpload(p) {
+		return nil, rpc.Error(ctx, refuseUpload(p))
+	}
 	v, err := s.newVideo(req)
 	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	v.OwnerID = p.UserID
+	if err := s.checkQuota(ctx, p.UserID, v.SizeBytes); err != nil {
 		return nil, rpc.Error(ctx, err)
 	}
 	key := video.SourceKey(v.ID)
@@ -136,24 +148,29 @@ func (s *Service) CreateUpload(ctx context.Context, req *pb.CreateUploadRequest)
 }
 
 func (s *Service) newVideo(req *pb.CreateUploadRequest) (video.Video, error) {
-	title := strings.TrimSpace(req.GetTitle())
+	title, err := video.NormalizeTitle(req.GetTitle())
+	if err != nil {
+		return video.Video{}, err
+	}
+	description, err := video.NormalizeDescription(req.GetDescription())
+	if err != nil {
+		return video.Video{}, err
+	}
 	switch {
-	case title == "":
-		return video.Video{}, video.Invalid("title is required")
-	case utf8.RuneCountInString(title) > maxTitleRunes:
-		return video.Video{}, video.Invalid("title is longer than %d characters", maxTitleRunes)
-	case utf8.RuneCountInString(req.GetDescription()) > maxDescRunes:
-		return video.Video{}, video.Invalid("description is longer than %d characters", maxDescRunes)
 	case utf8.RuneCountInString(req.GetFilename()) > maxFilenameRunes:
 		return video.Video{}, video.Invalid("filename is longer than %d characters", maxFilenameRunes)
 	case req.GetSizeBytes() < 0:
 		return video.Video{}, video.Invalid("size_bytes must not be negative")
 	case req.GetSizeBytes() > s.limits.MaxBytes:
-		return video.Video{}, video.Invalid("the file is %s, larger than the %s limit", humanBytes(req.GetSizeBytes()), humanBytes(s.limits.MaxBytes))
+		return video.Video{}, video.Invalid("the file is %s, larger than the %s limit", video.HumanBytes(req.GetSizeBytes()), video.HumanBytes(s.limits.MaxBytes))
 	}
-	tags, err := normalizeTags(req.GetTags())
+	tags, err := video.NormalizeTags(req.GetTags())
 	if err != nil {
 		return video.Video{}, err
+	}
+	privacy := videopb.DomainPrivacy(req.GetPrivacy())
+	if privacy == "" {
+		privacy = video.PrivacyPublic
 	}
 	ctype, err := s.contentType(req.GetContentType(), req.GetFilename())
 	if err != nil {
@@ -165,13 +182,38 @@ func (s *Service) newVideo(req *pb.CreateUploadRequest) (video.Video, error) {
 	}
 	return video.Video{
 		ID:          id.String(),
+		Privacy:     privacy,
 		Title:       title,
-		Description: strings.TrimSpace(req.GetDescription()),
+		Description: description,
 		Tags:        tags,
 		State:       video.StateUploading,
 		SizeBytes:   req.GetSizeBytes(),
 		ContentType: ctype,
 	}, nil
+}
+
+// refuseUpload says why p may not upload: nobody is signed in, or the
+// credential does not allow it.
+func refuseUpload(p auth.Principal) error {
+	if p.Anonymous() {
+		return fmt.Errorf("uploading a video: %w", video.ErrUnauthenticated)
+	}
+	return fmt.Errorf("uploading needs a session or a token with the upload scope: %w", video.ErrForbidden)
+}
+
+// checkQuota refuses an upload of size more bytes that would take the user
+// over their storage or daily quota.
+func (s *Service) checkQuota(ctx context.Context, userID string, size int64) error {
+	u, err := s.store.User(ctx, userID)
+	if err != nil {
+		return fmt.Errorf("quota of %s: %w", userID, err)
+	}
+	stored, uploaded, err := s.store.UploadUsage(ctx, userID, time.Now().Add(-24*time.Hour))
+	if err != nil {
+		return fmt.Errorf("quota of %s: %w", userID, err)
+	}
+	storage, daily := u.Effective(s.limits.StorageQuota, s.limits.DailyQuota)
+	return account.Quota{Storage: storage, Daily: daily, Stored: stored, UploadedToday: uploaded}.Allows(size)
 }
 
 func (s *Service) contentType(declared, filename string) (string, error) {
@@ -192,25 +234,6 @@ func (s *Service) contentType(declared, filename string) (string, error) {
 	return mt, nil
 }
 
-func normalizeTags(in []string) ([]string, error) {
-	if len(in) > maxTags {
-		return nil, video.Invalid("at most %d tags are allowed", maxTags)
-	}
-	out := []string{}
-	for _, t := range in {
-		t = strings.ToLower(strings.Join(strings.Fields(t), " "))
-		switch {
-		case t == "":
-			continue
-		case utf8.RuneCountInString(t) > maxTagRunes:
-			return nil, video.Invalid("tag %q is longer than %d characters", t, maxTagRunes)
-		case !slices.Contains(out, t):
-			out = append(out, t)
-		}
-	}
-	return out, nil
-}
-
 // partSize is the configured part size, grown (in whole MiB) when the file
 // would otherwise need more parts than S3 allows.
 func partSize(size, configured int64) int64 {
@@ -219,19 +242,6 @@ func partSize(size, configured int64) int64 {
 		p = (need + 1<<20 - 1) / (1 << 20) * (1 << 20)
 	}
 	return p
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func sessionProto(s video.UploadSession) *pb.UploadSession {
@@ -245,26 +255,44 @@ func sessionProto(s video.UploadSession) *pb.UploadSession {
 }
 
 // openSession returns the video's open upload session, or an error that says
-// why there is none.
+// why there is none. Only the uploader (or an admin) sees an upload.
 func (s *Service) openSession(ctx context.Context, videoID string) (video.UploadSession, error) {
-	if videoID == "" {
-		return video.UploadSession{}, video.Invalid("video_id is required")
-	}
-	sess, err := s.store.UploadSession(ctx, videoID)
-	if errors.Is(err, video.ErrNotFound) {
-		return video.UploadSession{}, s.noSession(ctx, videoID)
-	}
+	sess, err := s.session(ctx, videoID)
 	if err != nil {
-		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, err)
+		return video.UploadSession{}, err
 	}
 	return sess, checkOpen(sess)
 }
 
-// noSession says why a video has no upload session: there is no such video,
-// or its upload is over.
-func (s *Service) noSession(ctx context.Context, videoID string) error {
-	v, err := s.store.Video(ctx, videoID)
+// session returns the video's upload session, expired or not, when the
+// caller may act on it.
+func (s *Service) session(ctx context.Context, videoID string) (video.UploadSession, error) {
+	if videoID == "" {
+		return video.UploadSession{}, video.Invalid("video_id is required")
+	}
+	p := auth.FromContext(ctx)
+	if p.Anonymous() {
+		return video.UploadSession{}, fmt.Errorf("the upload of video %s: %w", videoID, video.ErrUnauthenticated)
+	}
+	sess, err := s.store.UploadSession(ctx, videoID)
+	if errors.Is(err, video.ErrNotFound) {
+		return video.UploadSession{}, s.noSession(ctx, p, videoID)
+	}
 	if err != nil {
+		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, err)
+	}
+	if !video.CanManageEncode(p, video.Video{OwnerID: sess.OwnerID}) {
+		// Someone else's upload is not there, as far as p can tell.
+		return video.UploadSession{}, fmt.Errorf("no upload for video %s: %w", videoID, video.ErrNotFound)
+	}
+	return sess, nil
+}
+
+// noSession says why a video has no upload session: there is no such video
+// (that p may see), or its upload is over.
+func (s *Service) noSession(ctx context.Context, p auth.Principal, videoID string) error {
+	v, err := s.store.Video(ctx, videoID)
+	if err != nil || !video.CanManageEncode(p, v) {
 		return fmt.Errorf("no upload for video %s: %w", videoID, video.ErrNotFound)
 	}
 	return fmt.Errorf("video %s is %s, its upload is closed: %w", videoID, v.State, video.ErrWrongState)
@@ -346,8 +374,12 @@ func (s *Service) complete(ctx context.Context, id string) (video.Video, error) 
 	if id == "" {
 		return video.Video{}, video.Invalid("video_id is required")
 	}
+	p := auth.FromContext(ctx)
+	if p.Anonymous() {
+		return video.Video{}, fmt.Errorf("completing the upload of video %s: %w", id, video.ErrUnauthenticated)
+	}
 	draft, err := s.store.Video(ctx, id)
-	if err != nil {
+	if err != nil || !video.CanManageEncode(p, draft) {
 		return video.Video{}, fmt.Errorf("no upload for video %s: %w", id, video.ErrNotFound)
 	}
 	if draft.State != video.StateUploading {
@@ -372,6 +404,13 @@ func (s *Service) complete(ctx context.Context, id string) (video.Video, error) 
 	}
 	if err := checkParts(sess, parts, s.limits.MaxBytes); err != nil {
 		return video.Video{}, err
+	}
+	// The quotas again: other uploads of the user's may have completed
+	// since. This video is counted already, so nothing more may be added.
+	if draft.OwnerID != "" {
+		if err := s.checkQuota(ctx, draft.OwnerID, 0); err != nil {
+			return video.Video{}, err
+		}
 	}
 	if err := s.assemble(ctx, sess, parts); err != nil {
 		return video.Video{}, fmt.Errorf("complete upload of %s: %w", id, err)
@@ -439,7 +478,7 @@ func checkParts(sess video.UploadSession, parts []blob.Part, maxBytes int64) err
 		return fmt.Errorf("uploaded %d bytes, declared %d: %w", total, sess.SizeBytes, video.ErrWrongState)
 	}
 	if total > maxBytes {
-		return video.Invalid("the file is %s, larger than the %s limit", humanBytes(total), humanBytes(maxBytes))
+		return video.Invalid("the file is %s, larger than the %s limit", video.HumanBytes(total), video.HumanBytes(maxBytes))
 	}
 	return nil
 }
@@ -447,14 +486,8 @@ func checkParts(sess video.UploadSession, parts []blob.Part, maxBytes int64) err
 // AbortUpload discards the stored parts and deletes the video.
 func (s *Service) AbortUpload(ctx context.Context, req *pb.AbortUploadRequest) (*pb.AbortUploadResponse, error) {
 	id := req.GetVideoId()
-	if id == "" {
-		return nil, rpc.Error(ctx, video.Invalid("video_id is required"))
-	}
 	// An expired session is aborted too: that is how its parts go.
-	sess, err := s.store.UploadSession(ctx, id)
-	if errors.Is(err, video.ErrNotFound) {
-		err = s.noSession(ctx, id)
-	}
+	sess, err := s.session(ctx, id)
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
 	}
@@ -467,4 +500,94 @@ func (s *Service) AbortUpload(ctx context.Context, req *pb.AbortUploadRequest) (
 	s.completed.WithLabelValues("aborted").Inc()
 	s.cache.Forget(ctx, sess.VideoID)
 	return &pb.AbortUploadResponse{}, nil
+}
+
+// UpdateVideo changes a video's details and privacy: its owner's,
+// moderators' and admins' to change.
+func (s *Service) UpdateVideo(ctx context.Context, req *pb.UpdateVideoRequest) (*pb.Video, error) {
+	v, err := s.editable(ctx, req.GetId())
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	change := video.Change{Title: req.Title, Description: req.Description}
+	if req.GetTags() != nil {
+		tags := req.GetTags().GetTags()
+		change.Tags = &tags
+	}
+	if p := videopb.DomainPrivacy(req.GetPrivacy()); p != "" {
+		change.Privacy = &p
+	}
+	change, err = change.Normalize()
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	if change.Empty() {
+		return videopb.ToProto(v), nil
+	}
+	updated, err := s.store.UpdateVideo(ctx, v.ID, change)
+	if err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("update video %s: %w", v.ID, err))
+	}
+	s.cache.Forget(ctx, v.ID)
+	return videopb.ToProto(updated), nil
+}
+
+// DeleteVideo deletes a video and everything stored of it. Storage goes
+// first, while the video still says whose it is, so that a delete cut short
+// is finished by the next one; then the video, which also makes a worker
+// still encoding it stop before it publishes; then storage once more, for
+// what such a worker wrote in between.
+func (s *Service) DeleteVideo(ctx context.Context, req *pb.DeleteVideoRequest) (*pb.DeleteVideoResponse, error) {
+	v, err := s.editable(ctx, req.GetId())
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	if err := s.removeObjects(ctx, v.ID); err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	if _, err := s.store.DeleteVideo(ctx, v.ID); err != nil && !errors.Is(err, video.ErrNotFound) {
+		return nil, rpc.Error(ctx, fmt.Errorf("delete video %s: %w", v.ID, err))
+	}
+	s.cache.Forget(ctx, v.ID)
+	if err := s.removeObjects(ctx, v.ID); err != nil {
+		slog.WarnContext(ctx, "second sweep of a deleted video's objects failed", "video_id", v.ID, "err", err)
+	}
+	s.completed.WithLabelValues("deleted").Inc()
+	return &pb.DeleteVideoResponse{}, nil
+}
+
+// editable returns the video with id when the caller may change it.
+func (s *Service) editable(ctx context.Context, id string) (video.Video, error) {
+	if id == "" {
+		return video.Video{}, video.Invalid("id is required")
+	}
+	v, err := s.store.Video(ctx, id)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("video %s: %w", id, err)
+	}
+	if p := auth.FromContext(ctx); !video.CanEdit(p, v) {
+		return video.Video{}, fmt.Errorf("changing video %s: %w", id, video.Refusal(p, v))
+	}
+	return v, nil
+}
+
+// removeObjects removes what storage holds of a video: an open upload's
+// parts, the source, and every output.
+func (s *Service) removeObjects(ctx context.Context, id string) error {
+	if sess, err := s.store.UploadSession(ctx, id); err == nil {
+		if err := s.objects.AbortMultipart(ctx, sess.ObjectKey, sess.UploadID); err != nil && !errors.Is(err, blob.ErrNotFound) {
+			return fmt.Errorf("abort upload of %s: %w", id, err)
+		}
+	} else if !errors.Is(err, video.ErrNotFound) {
+		return fmt.Errorf("upload session of %s: %w", id, err)
+	}
+	// Video ids are UUIDs, all of one length, so the source's key is a
+	// prefix of no other key.
+	if err := s.objects.DeletePrefix(ctx, video.SourceKey(id)); err != nil {
+		return fmt.Errorf("delete source of %s: %w", id, err)
+	}
+	if err := s.objects.DeletePrefix(ctx, video.VideoPrefix(id)); err != nil {
+		return fmt.Errorf("delete media of %s: %w", id, err)
+	}
+	return nil
 }

@@ -41,6 +41,12 @@ var pages = []page{
 	newPage("/search", "/static/js/pages/search.js"),
 	newPage("/upload", "/static/js/pages/upload.js"),
 	newPage("/watch/{id}", "/static/js/pages/watch.js"),
+	newPage("/@{username}", "/static/js/pages/channel.js"),
+	newPage("/signin", "/static/js/pages/signin.js"),
+	newPage("/signup", "/static/js/pages/signup.js"),
+	newPage("/account", "/static/js/pages/account.js"),
+	newPage("/my/videos", "/static/js/pages/myvideos.js"),
+	newPage("/admin/users", "/static/js/pages/users.js"),
 }
 
 // page is one of the UI's pages, as the router in the browser gets it.
@@ -53,14 +59,15 @@ type page struct {
 	re     *regexp.Regexp
 }
 
-// newPage makes the page at path, where a {name} segment is any one
-// non-empty segment, handed to the page as params.name.
+// newPage makes the page at path, where {name} at the end of a segment
+// ("/watch/{id}", "/@{username}") is any non-empty rest of that segment,
+// handed to the page as params.name.
 func newPage(path, module string) page {
 	expr := "^"
 	for _, seg := range strings.Split(strings.TrimPrefix(path, "/"), "/") {
 		expr += "/"
-		if name, ok := strings.CutPrefix(seg, "{"); ok {
-			expr += "(?<" + strings.TrimSuffix(name, "}") + ">[^/]+)"
+		if lit, name, ok := strings.Cut(seg, "{"); ok {
+			expr += regexp.QuoteMeta(lit) + "(?<" + strings.TrimSuffix(name, "}") + ">[^/]+)"
 		} else {
 			expr += regexp.QuoteMeta(seg)
 		}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,6 +61,18 @@ func TestPagesGetTheShell(t *testing.T) {
 		"/watch":            404,
 		"/uploads":          404,
 		"/no-such-page":     404,
+		"/@alice":           200,
+		"/@a.b-c_d":         200,
+		"/@":                404,
+		"/@alice/videos":    404,
+		"/alice":            404,
+		"/signin?next=/x":   200,
+		"/signup":           200,
+		"/account":          200,
+		"/my/videos":        200,
+		"/my":               404,
+		"/admin/users":      200,
+		"/admin":            404,
 	} {
 		w := get(t, h, target)
 		if w.Code != code {
@@ -143,39 +156,51 @@ func TestGzipAndRevalidation(t *testing.T) {
 	}
 }
 
+// A module's imports: the static ones (loaded with it), and all of them,
+// import("...") included.
+var (
+	staticImportRE = regexp.MustCompile(`(?m)(?:^import\s[^"']*|^export\s[^"']*\sfrom\s)["']([^"']+)["']`)
+	importRE       = regexp.MustCompile(`(?m)(?:^import\s[^"']*|\bimport\(\s*|^export\s[^"']*\sfrom\s)["']([^"']+)["']`)
+)
+
+// walkModules visits the modules reachable from start, each once: visit
+// gets a module's path and returns the modules it names, as paths.
+func walkModules(start []string, visit func(p string) []string) map[string]bool {
+	seen := map[string]bool{}
+	for queue := start; len(queue) > 0; queue = queue[1:] {
+		if p := queue[0]; !seen[p] {
+			seen[p] = true
+			queue = append(queue, visit(p)...)
+		}
+	}
+	return seen
+}
+
 // Every module the UI imports must be one of its files: a broken import
 // would leave a blank page, and only a browser would notice.
 func TestModuleImportsResolve(t *testing.T) {
 	t.Parallel()
 	h := web.Handler()
-	importRE := regexp.MustCompile(`(?m)(?:^import\s[^"']*|\bimport\(\s*|^export\s[^"']*\sfrom\s)["']([^"']+)["']`)
 	constRE := regexp.MustCompile(`const hlsModule = "([^"]+)"`)
-	seen := map[string]bool{}
 	// The router imports each page's module by its name in the shell.
-	queue := []string{"/static/js/app.js"}
+	start := []string{"/static/js/app.js"}
 	for _, p := range clientPages(t, h) {
-		queue = append(queue, p.Module)
+		start = append(start, p.Module)
 		if w := get(t, h, p.Module); !strings.Contains(w.Body.String(), "\nexport default ") {
 			t.Errorf("page module %s = %d, without a default export to draw the page", p.Module, w.Code)
 		}
 	}
-	for len(queue) > 0 {
-		p := queue[0]
-		queue = queue[1:]
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
+	seen := walkModules(start, func(p string) []string {
 		w := get(t, h, p)
 		if w.Code != 200 {
 			t.Errorf("module %s = %d", p, w.Code)
-			continue
+			return nil
 		}
 		if strings.HasPrefix(p, "/static/vendor/") {
-			continue
+			return nil
 		}
 		src := w.Body.String()
-		var specs []string
+		var specs, next []string
 		for _, m := range importRE.FindAllStringSubmatch(src, -1) {
 			specs = append(specs, m[1])
 		}
@@ -185,19 +210,45 @@ func TestModuleImportsResolve(t *testing.T) {
 		for _, spec := range specs {
 			switch {
 			case strings.HasPrefix(spec, "/"):
-				queue = append(queue, spec)
+				next = append(next, spec)
 			case strings.HasPrefix(spec, "."):
-				queue = append(queue, path.Join(path.Dir(p), spec))
+				next = append(next, path.Join(path.Dir(p), spec))
 			default:
 				t.Errorf("%s imports %q: bare specifiers need a build step", p, spec)
 			}
 		}
-	}
+		return next
+	})
 	for _, want := range []string{"/static/js/pages/watch.js", "/static/js/player.js", "/static/vendor/hls.light.min.mjs"} {
 		if !seen[want] {
 			t.Errorf("%s is not reached from app.js and the pages (reached %v)", want, seen)
 		}
 	}
+}
+
+// The home page's first load is the shell's modules and the home page's,
+// with what they import up front: none of another page's code, the
+// account pages' forms and dialogs included, which load with their pages.
+func TestHomeLoadsOnlyItsOwnCode(t *testing.T) {
+	t.Parallel()
+	h := web.Handler()
+	size := 0
+	seen := walkModules([]string{"/static/js/app.js", "/static/js/pages/home.js"}, func(p string) []string {
+		size += get(t, h, p, "Accept-Encoding", "gzip").Body.Len()
+		var next []string
+		for _, m := range staticImportRE.FindAllStringSubmatch(get(t, h, p).Body.String(), -1) {
+			next = append(next, path.Join(path.Dir(p), m[1]))
+		}
+		return next
+	})
+	for p := range seen {
+		if strings.HasPrefix(p, "/static/js/pages/") && p != "/static/js/pages/home.js" ||
+			strings.HasPrefix(p, "/static/vendor/") ||
+			slices.Contains([]string{"/static/js/forms.js", "/static/js/dialog.js", "/static/js/videoedit.js", "/static/js/player.js", "/static/js/uploader.js"}, p) {
+			t.Errorf("the home page's modules import %s up front", p)
+		}
+	}
+	t.Logf("the home page's modules: %d files, %d bytes gzipped", len(seen), size)
 }
 
 func TestShellReferencesExist(t *testing.T) {
@@ -217,7 +268,10 @@ func TestShellReferencesExist(t *testing.T) {
 
 func TestRouterSendsPagesToTheUI(t *testing.T) {
 	t.Parallel()
-	edge := router.New(router.Options{UI: web.Handler()})
+	edge, err := router.New(router.Options{UI: web.Handler(), MediaKey: []byte("the edge's media link key in tests")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		method, target string
 		code           int
@@ -226,6 +280,12 @@ func TestRouterSendsPagesToTheUI(t *testing.T) {
 		{"GET", "/", 200, true},
 		{"HEAD", "/upload", 200, true},
 		{"GET", "/watch/abc", 200, true},
+		{"GET", "/@alice", 200, true},
+		{"GET", "/signin", 200, true},
+		{"GET", "/my/videos", 200, true},
+		{"GET", "/admin/users", 200, true},
+		{"GET", "/auth/oidc/login", 503, false}, // the account service's, unconfigured here
+		{"GET", "/auth", http.StatusTemporaryRedirect, false},
 		{"GET", "/static/app.css", 200, true},
 		{"GET", "/api/v1/nope", 404, false},
 		{"GET", "/api", http.StatusTemporaryRedirect, false}, // the API mux's redirect to /api/

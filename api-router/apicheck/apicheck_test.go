@@ -42,7 +42,8 @@ func TestNewRejectsInvalidDocuments(t *testing.T) {
 var stamp = timestamppb.New(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
 
 func video(id string, st pb.VideoState) *pb.Video {
-	v := &pb.Video{Id: id, Title: "Sea", Tags: []string{"sea"}, State: st,
+	v := &pb.Video{Id: id, Title: "Sea", Tags: []string{"sea"}, State: st, Privacy: pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC,
+		OwnerId: "u1", OwnerUsername: "ada",
 		SizeBytes: 100, ContentType: "video/mp4", CreatedAt: stamp, UpdatedAt: stamp}
 	if st == pb.VideoState_VIDEO_STATE_READY {
 		v.Progress, v.DurationSeconds, v.Width, v.Height = 1, 4, 640, 360
@@ -177,13 +178,18 @@ func do(t *testing.T, base, method, path, body string, header ...string) exchang
 
 func TestLiveTrafficMatchesTheDocument(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(router.New(router.Options{
+	edge, err := router.New(router.Options{
 		Clients: router.Clients{Upload: uploads{}, Host: host{}, Search: search{}, Encode: encode{}},
 		Media: media{
 			"videos/v1/hls/master.m3u8":         []byte("#EXTM3U\n"),
 			"videos/v1/hls/360p/seg_000001.m4s": bytes.Repeat([]byte{7}, 300),
 		},
-	}))
+		MediaKey: []byte("the edge's media link key in tests"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(edge)
 	defer srv.Close()
 	check, err := apicheck.New(router.OpenAPI)
 	if err != nil {
@@ -236,7 +242,7 @@ func TestCheckerCatchesDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const goodVideo = `{"id":"v1","title":"t","description":"","tags":[],"state":"uploaded","failure_reason":"",
+	const goodVideo = `{"id":"v1","owner":null,"privacy":"public","title":"t","description":"","tags":[],"state":"uploaded","failure_reason":"",
 		"progress":0,"duration_seconds":0,"width":0,"height":0,"hls_url":null,"thumbnail_url":null,
 		"storyboard_url":null,"renditions":[],"views":0,"size_bytes":1,"content_type":"video/mp4",
 		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`

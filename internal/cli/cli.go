@@ -1,5 +1,5 @@
-// Package cli is the cloudflix command line: serve, migrate, upload, env and
-// version. It parses flags, loads configuration and hands over to the
+// Package cli is the cloudflix command line: serve, migrate, admin, upload,
+// env and version. It parses flags, loads configuration and hands over to the
 // services; it holds no platform logic of its own.
 package cli
 
@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/cloudflix/cloudflix"
@@ -32,8 +33,11 @@ func ExitCode(err error) int {
 const usage = `usage: cloudflix <command> [flags]
 
 commands:
-  serve    run platform targets: --target=all|router|upload|host|search|encode (comma lists allowed)
+  serve    run platform targets: --target=all|router|upload|host|search|encode|account (comma lists allowed)
   migrate  create or update the PostgreSQL schema
+  admin    manage users in the metadata store: create-user, set-role, set-quota
+  login    sign in and keep an API token: cloudflix login --server URL
+  logout   forget the kept token: cloudflix logout --server URL
   upload   upload a video: cloudflix upload --server URL --title TITLE FILE
   env      list the CLOUDFLIX_* configuration variables with their defaults
   version  print the version
@@ -50,6 +54,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stderr)
+	case "admin":
+		return admin(ctx, rest, os.Stdin, stdout, stderr)
+	case "login":
+		return login(ctx, rest, os.Stdin, stdout, stderr)
+	case "logout":
+		return logout(rest, stdout, stderr)
 	case "upload":
 		return upload(ctx, rest, stdout, stderr)
 	case "env":
@@ -67,7 +77,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func env(stdout io.Writer) error {
-	vars := config.Variables(&config.Process{}, &config.Backends{}, &config.Router{}, &config.Upload{}, &config.Host{}, &config.Search{}, &config.Encode{})
+	vars := config.Variables(&config.Process{}, &config.Backends{}, &config.Router{}, &config.Upload{}, &config.Host{}, &config.Search{}, &config.Encode{}, &config.Account{})
 	for _, v := range vars {
 		def := v.Default
 		if v.Secret && def != "" {

@@ -11,7 +11,7 @@ import (
 
 func TestParseTargets(t *testing.T) {
 	cases := map[string]string{
-		"all":                 "router,upload,host,search,encode",
+		"all":                 "router,upload,host,search,encode,account",
 		"encode":              "encode",
 		"router, host,router": "router,host",
 	}
@@ -65,7 +65,7 @@ func TestEnvListsEveryVariableWithSecretsHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"CLOUDFLIX_METADATA=sqlite", "CLOUDFLIX_HTTP_ADDR=:8080", "CLOUDFLIX_ENCODE_WORKERS=1", "CLOUDFLIX_UPLOAD_MAX_BYTES="} {
+	for _, name := range []string{"CLOUDFLIX_METADATA=sqlite", "CLOUDFLIX_HTTP_ADDR=:8080", "CLOUDFLIX_ENCODE_WORKERS=1", "CLOUDFLIX_UPLOAD_MAX_BYTES=", "CLOUDFLIX_SIGNUP=open", "CLOUDFLIX_OIDC_ISSUER="} {
 		if !strings.Contains(out, name) {
 			t.Errorf("env does not list %s", name)
 		}

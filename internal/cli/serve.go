@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,10 +17,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cloudflix/cloudflix"
+	accountsvc "github.com/cloudflix/cloudflix/account-svc"
 	router "github.com/cloudflix/cloudflix/api-router"
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/ops"
 	"github.com/cloudflix/cloudflix/internal/platform"
+	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/telemetry"
 	encodesvc "github.com/cloudflix/cloudflix/video-encode-svc"
 	hostsvc "github.com/cloudflix/cloudflix/video-host-svc"
@@ -27,7 +31,7 @@ import (
 )
 
 // Targets are the roles `serve` can run, in start order.
-var Targets = []string{"router", "upload", "host", "search", "encode"}
+var Targets = []string{"router", "upload", "host", "search", "encode", "account"}
 
 // ParseTargets reads a --target value: "all", one target or a comma list.
 func ParseTargets(s string) ([]string, error) {
@@ -85,7 +89,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			slog.Warn("telemetry shutdown", "err", err)
 		}
 	}()
-	p, err := platform.NewProcess(tel.Registry, proc.ShutdownWait, backends)
+	key, err := internalKey(proc.InternalKey, len(targets) == len(Targets))
+	if err != nil {
+		return err
+	}
+	p, err := platform.NewProcess(tel.Registry, proc.ShutdownWait, backends, key)
 	if err != nil {
 		return err
 	}
@@ -120,6 +128,28 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	slog.Info("stopped")
 	return nil
+}
+
+// internalKey is the configured internal key, or, when every target runs
+// in this one process and none is configured, a new random one: nothing
+// outside the process needs to share it then.
+func internalKey(configured config.Secret, allTargets bool) (rpc.Key, error) {
+	if configured == "" {
+		if !allTargets {
+			return nil, usageError{"CLOUDFLIX_INTERNAL_KEY must be set when targets run in separate processes, " +
+				"the same in each (for example the output of `openssl rand -hex 32`)"}
+		}
+		k := make([]byte, 32)
+		if _, err := rand.Read(k); err != nil {
+			return nil, err
+		}
+		return k, nil
+	}
+	k, err := hex.DecodeString(string(configured))
+	if err != nil || len(k) < rpc.MinKeyBytes {
+		return nil, usageError{fmt.Sprintf("CLOUDFLIX_INTERNAL_KEY must be %d or more bytes written in hex", rpc.MinKeyBytes)}
+	}
+	return k, nil
 }
 
 // announce says once, when the process is ready, where a person opens the
@@ -179,6 +209,9 @@ func targetRunner(name string, p *platform.Process) (func(context.Context) error
 	case "encode":
 		var c config.Encode
 		return func(ctx context.Context) error { return encodesvc.Run(ctx, c, p) }, &c, config.Load(&c)
+	case "account":
+		var c config.Account
+		return func(ctx context.Context) error { return accountsvc.Run(ctx, c, p) }, &c, config.Load(&c)
 	}
 	return nil, nil, usageError{"unknown target " + name}
 }

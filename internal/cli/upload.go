@@ -23,7 +23,9 @@ import (
 func upload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("upload", stderr)
 	server := fs.String("server", "http://localhost:8080", "CloudFlix server URL")
+	token := fs.String("token", "", "API token (default: $CLOUDFLIX_TOKEN, else the one `cloudflix login` kept)")
 	title := fs.String("title", "", "video title (required)")
+	privacy := fs.String("privacy", "public", "who may see the video: public, unlisted or private")
 	desc := fs.String("description", "", "video description")
 	var tags stringList
 	fs.Var(&tags, "tag", "a tag; repeat for more, or separate with commas")
@@ -62,11 +64,18 @@ func upload(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	ctx, span := otel.Tracer("github.com/cloudflix/cloudflix/internal/cli").Start(ctx, "upload "+filepath.Base(fs.Arg(0)))
 	defer span.End()
 
-	o := uploader.Options{Server: *server, Parallel: *parallel, HTTPClient: &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}}
+	bearer, err := tokenFor(*token, *server)
+	if err != nil {
+		return err
+	}
+	if bearer == "" {
+		return usageError{"sign in first: cloudflix login --server " + *server + " (or pass --token, or set CLOUDFLIX_TOKEN)"}
+	}
+	o := uploader.Options{Server: *server, Token: bearer, Parallel: *parallel, HTTPClient: &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}}
 	if !*quiet {
 		o.Progress = stderr
 	}
-	id, err := uploader.Upload(ctx, o, fs.Arg(0), uploader.Metadata{Title: *title, Description: *desc, Tags: all})
+	id, err := uploader.Upload(ctx, o, fs.Arg(0), uploader.Metadata{Title: *title, Description: *desc, Tags: all, Privacy: *privacy})
 	if err != nil {
 		return err // it names the file already
 	}

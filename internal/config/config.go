@@ -38,6 +38,9 @@ type Process struct {
 	// keeps tracing inside the process (trace ids still reach the logs).
 	OTLPEndpoint string        `env:"CLOUDFLIX_OTLP_ENDPOINT" help:"OTLP/gRPC trace collector, host:port; empty: no export"`
 	ShutdownWait time.Duration `env:"CLOUDFLIX_SHUTDOWN_TIMEOUT" default:"20s" help:"how long a graceful shutdown may take"`
+	// InternalKey signs who is asking between the edge and the services,
+	// and the links to private media; all processes of an install share it.
+	InternalKey Secret `env:"CLOUDFLIX_INTERNAL_KEY" help:"hex key (32+ bytes) shared by every process of the install: signs the caller's identity between the router and the services, and private media links; empty: a new one each start, only when every target runs in one process"`
 }
 
 // Backends choose and configure the adapter behind each port. The defaults
@@ -125,26 +128,55 @@ type S3 struct {
 // GRPCAddrs are where the four gRPC services listen and where the router
 // dials them (Kubernetes: dns:///cloudflix-upload:9090 and the like).
 type GRPCAddrs struct {
-	UploadListen string `env:"CLOUDFLIX_UPLOAD_GRPC_ADDR" default:"127.0.0.1:9101" help:"upload service gRPC listen address"`
-	HostListen   string `env:"CLOUDFLIX_HOST_GRPC_ADDR" default:"127.0.0.1:9102" help:"host service gRPC listen address"`
-	SearchListen string `env:"CLOUDFLIX_SEARCH_GRPC_ADDR" default:"127.0.0.1:9103" help:"search service gRPC listen address"`
-	EncodeListen string `env:"CLOUDFLIX_ENCODE_GRPC_ADDR" default:"127.0.0.1:9104" help:"encode service gRPC listen address"`
-	UploadTarget string `env:"CLOUDFLIX_UPLOAD_TARGET" default:"127.0.0.1:9101" help:"gRPC target the router dials for uploads"`
-	HostTarget   string `env:"CLOUDFLIX_HOST_TARGET" default:"127.0.0.1:9102" help:"gRPC target the router dials for video info"`
-	SearchTarget string `env:"CLOUDFLIX_SEARCH_TARGET" default:"127.0.0.1:9103" help:"gRPC target the router dials for search"`
-	EncodeTarget string `env:"CLOUDFLIX_ENCODE_TARGET" default:"127.0.0.1:9104" help:"gRPC target the router dials for encode control"`
+	UploadListen  string `env:"CLOUDFLIX_UPLOAD_GRPC_ADDR" default:"127.0.0.1:9101" help:"upload service gRPC listen address"`
+	HostListen    string `env:"CLOUDFLIX_HOST_GRPC_ADDR" default:"127.0.0.1:9102" help:"host service gRPC listen address"`
+	SearchListen  string `env:"CLOUDFLIX_SEARCH_GRPC_ADDR" default:"127.0.0.1:9103" help:"search service gRPC listen address"`
+	EncodeListen  string `env:"CLOUDFLIX_ENCODE_GRPC_ADDR" default:"127.0.0.1:9104" help:"encode service gRPC listen address"`
+	UploadTarget  string `env:"CLOUDFLIX_UPLOAD_TARGET" default:"127.0.0.1:9101" help:"gRPC target the router dials for uploads"`
+	HostTarget    string `env:"CLOUDFLIX_HOST_TARGET" default:"127.0.0.1:9102" help:"gRPC target the router dials for video info"`
+	SearchTarget  string `env:"CLOUDFLIX_SEARCH_TARGET" default:"127.0.0.1:9103" help:"gRPC target the router dials for search"`
+	EncodeTarget  string `env:"CLOUDFLIX_ENCODE_TARGET" default:"127.0.0.1:9104" help:"gRPC target the router dials for encode control"`
+	AccountListen string `env:"CLOUDFLIX_ACCOUNT_GRPC_ADDR" default:"127.0.0.1:9105" help:"account service gRPC listen address"`
+	AccountTarget string `env:"CLOUDFLIX_ACCOUNT_TARGET" default:"127.0.0.1:9105" help:"gRPC target the router dials for sign-in and accounts"`
+}
+
+// Quotas are the defaults of every user's quotas; an admin sets a user's
+// own. -1 is unlimited.
+type Quotas struct {
+	Storage int64 `env:"CLOUDFLIX_QUOTA_STORAGE_BYTES" default:"53687091200" help:"bytes of video a user may keep, unless an admin sets theirs; -1: unlimited"`
+	Daily   int64 `env:"CLOUDFLIX_QUOTA_DAILY_BYTES" default:"10737418240" help:"bytes a user may upload in 24 hours, unless an admin sets theirs; -1: unlimited"`
+}
+
+// Account is the account service.
+type Account struct {
+	GRPC       GRPCAddrs
+	Quotas     Quotas
+	SignUp     string        `env:"CLOUDFLIX_SIGNUP" default:"open" help:"who may make an account: open (anyone), invite (with an invitation) or closed (admins make them)"`
+	SessionTTL time.Duration `env:"CLOUDFLIX_SESSION_TTL" default:"720h" help:"how long a browser stays signed in"`
+	InviteTTL  time.Duration `env:"CLOUDFLIX_INVITE_TTL" default:"168h" help:"how long an invitation can be used"`
+	OIDC       OIDC
+}
+
+// OIDC is the OpenID Connect provider people may sign in with.
+type OIDC struct {
+	Issuer       string `env:"CLOUDFLIX_OIDC_ISSUER" help:"issuer URL of an OpenID Connect provider to sign in with; empty: none"`
+	ClientID     string `env:"CLOUDFLIX_OIDC_CLIENT_ID" help:"client id CloudFlix has at the OpenID provider"`
+	ClientSecret Secret `env:"CLOUDFLIX_OIDC_CLIENT_SECRET" help:"client secret CloudFlix has at the OpenID provider"`
+	Name         string `env:"CLOUDFLIX_OIDC_NAME" default:"single sign-on" help:"the provider's name on the sign-in page"`
 }
 
 // Router is the HTTP edge.
 type Router struct {
-	HTTPAddr  string `env:"CLOUDFLIX_HTTP_ADDR" default:":8080" help:"HTTP listen address of the API, media and UI"`
-	PublicURL string `env:"CLOUDFLIX_PUBLIC_URL" help:"base URL put in front of media links; empty: relative links"`
-	GRPC      GRPCAddrs
+	HTTPAddr       string   `env:"CLOUDFLIX_HTTP_ADDR" default:":8080" help:"HTTP listen address of the API, media and UI"`
+	PublicURL      string   `env:"CLOUDFLIX_PUBLIC_URL" help:"the site's address as people reach it, e.g. https://videos.example.org: prefixes media links, is the only Host and Origin answered, makes cookies Secure when https; empty: relative links, any Host"`
+	TrustedProxies []string `env:"CLOUDFLIX_TRUSTED_PROXIES" help:"addresses or CIDR networks of the proxies in front of the router, whose X-Forwarded-For names the client, comma separated"`
+	GRPC           GRPCAddrs
 }
 
 // Upload is the upload service.
 type Upload struct {
 	GRPC         GRPCAddrs
+	Quotas       Quotas
 	MaxBytes     int64         `env:"CLOUDFLIX_UPLOAD_MAX_BYTES" default:"10737418240" help:"largest upload accepted, in bytes"`
 	PartSize     int64         `env:"CLOUDFLIX_UPLOAD_PART_SIZE" default:"16777216" help:"multipart part size in bytes (at least 5 MiB)"`
 	SessionTTL   time.Duration `env:"CLOUDFLIX_UPLOAD_SESSION_TTL" default:"24h" help:"how long an upload may stay open"`

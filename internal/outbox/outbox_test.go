@@ -70,7 +70,7 @@ func openBackends(t *testing.T) backends {
 	if err := platform.Migrate(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	p, err := platform.NewProcess(prometheus.NewRegistry(), 5*time.Second, cfg)
+	p, err := platform.NewProcess(prometheus.NewRegistry(), 5*time.Second, cfg, platformtest.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,8 +31,11 @@ import (
 
 // Process is what the services of one process share.
 type Process struct {
-	Metrics      *prometheus.Registry
-	RPC          *rpc.Metrics
+	Metrics *prometheus.Registry
+	RPC     *rpc.Metrics
+	// Key signs the principals the edge passes to the services; every
+	// process of an install holds the same one.
+	Key          rpc.Key
 	Ready        *ops.Readiness
 	ShutdownWait time.Duration
 
@@ -52,11 +55,14 @@ type Process struct {
 // of a process around its registry. When any backend is embedded it takes
 // the data folder for itself: two processes on one data folder would
 // corrupt each other.
-func NewProcess(reg *prometheus.Registry, shutdownWait time.Duration, cfg config.Backends) (*Process, error) {
+func NewProcess(reg *prometheus.Registry, shutdownWait time.Duration, cfg config.Backends, key rpc.Key) (*Process, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	p := &Process{Metrics: reg, RPC: rpc.NewMetrics(reg), Ready: ops.NewReadiness(), ShutdownWait: shutdownWait, cfg: cfg}
+	if len(key) < rpc.MinKeyBytes {
+		return nil, fmt.Errorf("the internal key must be at least %d bytes", rpc.MinKeyBytes)
+	}
+	p := &Process{Metrics: reg, RPC: rpc.NewMetrics(reg), Key: key, Ready: ops.NewReadiness(), ShutdownWait: shutdownWait, cfg: cfg}
 	if len(cfg.InProcess()) > 0 {
 		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 			return nil, fmt.Errorf("data dir: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/queue"
+	"github.com/cloudflix/cloudflix/internal/rpc"
 )
 
 func embedded(t *testing.T) config.Backends {
@@ -20,15 +21,15 @@ func embedded(t *testing.T) config.Backends {
 
 func TestDataDirBelongsToOneProcess(t *testing.T) {
 	cfg := embedded(t)
-	p, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg)
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg, testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg); err == nil || !strings.Contains(err.Error(), "another cloudflix process") {
+	if _, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg, testKey); err == nil || !strings.Contains(err.Error(), "another cloudflix process") {
 		t.Fatalf("second process on the same data dir: %v", err)
 	}
 	p.Close()
-	again, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg)
+	again, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg, testKey)
 	if err != nil {
 		t.Fatalf("after the first process closed: %v", err)
 	}
@@ -36,7 +37,7 @@ func TestDataDirBelongsToOneProcess(t *testing.T) {
 }
 
 func TestBackendsAreOpenedOncePerProcess(t *testing.T) {
-	p, err := NewProcess(prometheus.NewRegistry(), time.Second, embedded(t))
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, embedded(t), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestBackendsAreOpenedOncePerProcess(t *testing.T) {
 // The in-process queue is one for the process: what one service publishes
 // another consumes, with as many deliveries at once as it asked for.
 func TestInProcessQueueIsShared(t *testing.T) {
-	p, err := NewProcess(prometheus.NewRegistry(), time.Second, embedded(t))
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, embedded(t), testKey)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,9 @@ func TestInProcessQueueIsShared(t *testing.T) {
 func TestUnknownBackendIsRefused(t *testing.T) {
 	cfg := embedded(t)
 	cfg.Storage = "ftp"
-	if _, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg); err == nil || !strings.Contains(err.Error(), "CLOUDFLIX_STORAGE") {
+	if _, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg, testKey); err == nil || !strings.Contains(err.Error(), "CLOUDFLIX_STORAGE") {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+var testKey = rpc.Key("platform test internal key of 32 bytes")

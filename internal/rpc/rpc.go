@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
+	"github.com/cloudflix/cloudflix/internal/account"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -80,13 +81,14 @@ type Server struct {
 	Health *health.Server
 }
 
-// NewServer makes a gRPC server instrumented with m. MaxConnectionAge makes
-// clients reconnect now and then, so DNS round-robin spreads load onto pods
-// that started after them.
-func NewServer(m *Metrics) *Server {
+// NewServer makes a gRPC server instrumented with m that believes the
+// principals signed with key. MaxConnectionAge makes clients reconnect now
+// and then, so DNS round-robin spreads load onto pods that started after
+// them.
+func NewServer(m *Metrics, key Key) *Server {
 	s := grpc.NewServer(
 		grpc.StatsHandler(otelgrpc.NewServerHandler()),
-		grpc.ChainUnaryInterceptor(m.unary),
+		grpc.ChainUnaryInterceptor(m.unary, key.serverPrincipal),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionAge:      5 * time.Minute,
 			MaxConnectionAgeGrace: 30 * time.Second,
@@ -123,11 +125,13 @@ func (s *Server) Serve(ctx context.Context, addr string, wait time.Duration) err
 }
 
 // Dial returns a client connection to target ("host:port" or
-// "dns:///name:port"), balancing calls over every address the name has.
-func Dial(target string) (*grpc.ClientConn, error) {
+// "dns:///name:port"), balancing calls over every address the name has;
+// each call carries its context's principal, signed with key.
+func Dial(target string, key Key) (*grpc.ClientConn, error) {
 	conn, err := grpc.NewClient(target,
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+		grpc.WithChainUnaryInterceptor(key.clientPrincipal),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
 	)
 	if err != nil {
@@ -152,6 +156,16 @@ func Error(ctx context.Context, err error) error {
 		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, video.ErrLeaseLost):
 		return status.Error(codes.Aborted, err.Error())
+	case errors.Is(err, video.ErrUnauthenticated):
+		return status.Error(codes.Unauthenticated, err.Error())
+	case errors.Is(err, video.ErrForbidden):
+		return status.Error(codes.PermissionDenied, err.Error())
+	case errors.Is(err, account.ErrTaken):
+		return status.Error(codes.AlreadyExists, err.Error())
+	case errors.Is(err, account.ErrBadCredentials):
+		return status.Error(codes.Unauthenticated, err.Error())
+	case errors.Is(err, account.ErrQuotaExceeded):
+		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request canceled")
 	case errors.Is(err, context.DeadlineExceeded):

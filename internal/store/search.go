@@ -75,10 +75,10 @@ func SearchTerms(ctx context.Context, query string, limit int, resolve func(ctx 
 }
 
 // ResolveWord turns a query word into a search term. A word that some word
-// of a READY video starts with (known) is searched as a prefix:
+// of a READY public video starts with (known) is searched as a prefix:
 // search-as-you-type, for every word, not only the last. Any other word of
-// minTypoRunes or more is taken for a typo and replaced by the READY word
-// nearest to it by trigram similarity, which nearest finds ("" when none is
+// minTypoRunes or more is taken for a typo and replaced by the word of such
+// a video nearest to it by trigram similarity, which nearest finds ("" when none is
 // near enough); nearest is asked about no other word. A word that is neither
 // stays a prefix and simply matches nothing.
 func ResolveWord(word string, known bool, nearest func(word string) (string, error)) (Term, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/propagation"
 
+	"github.com/cloudflix/cloudflix/internal/account"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -31,12 +32,13 @@ type Store interface {
 	Ping(ctx context.Context) error
 
 	// CreateVideo inserts v in state uploading together with its upload
-	// session, in one transaction. v.CreatedAt, when set, is kept (imports
-	// and tests); otherwise it is the time of the insert. A malformed or
-	// existing id is invalid input (video.IsInvalid).
+	// session, in one transaction, with v.OwnerID (a user, or "" for none)
+	// and v.Privacy (public when empty). v.CreatedAt, when set, is kept
+	// (imports and tests); otherwise it is the time of the insert. A
+	// malformed or existing id is invalid input (video.IsInvalid).
 	CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error
-	// UploadSession returns the open upload session of a video, or
-	// ErrNotFound.
+	// UploadSession returns the open upload session of a video, with the
+	// video's owner (OwnerID), or ErrNotFound.
 	UploadSession(ctx context.Context, videoID string) (video.UploadSession, error)
 	// MarkUploaded moves a video from uploading to uploaded, removes its
 	// upload session and writes its encode job to the outbox, all in one
@@ -49,9 +51,24 @@ type Store interface {
 	// next renewal.
 	DeleteVideo(ctx context.Context, videoID string) (video.Video, error)
 
-	// Video returns a video that is not deleted, or ErrNotFound.
+	// UpdateVideo applies change to a video that is not deleted and
+	// returns it as it now is; ErrNotFound for a deleted or absent one. A
+	// changed title, tags or description change what search finds.
+	UpdateVideo(ctx context.Context, id string, change video.Change) (video.Video, error)
+
+	// Video returns a video that is not deleted, with its owner's username,
+	// or ErrNotFound.
 	Video(ctx context.Context, id string) (video.Video, error)
-	// LatestVideos returns up to limit READY videos, newest first
+	// ChannelVideos returns up to limit videos of the user with id owner,
+	// newest first, after the position `after` as LatestVideos does: with
+	// everything false only the READY public ones; with everything true
+	// every one in any state and privacy but deleted.
+	ChannelVideos(ctx context.Context, owner string, everything bool, limit int, after video.ListPosition) ([]video.Video, error)
+	// UploadUsage is what the user with id owner has stored (the declared
+	// sizes of their videos that are not deleted) and how many bytes of
+	// uploads they opened at or after since.
+	UploadUsage(ctx context.Context, owner string, since time.Time) (stored, uploaded int64, err error)
+	// LatestVideos returns up to limit READY public videos, newest first
 	// (created_at, then id, descending), strictly after the position
 	// `after`; the zero position starts from the newest. A position with a
 	// time but no id starts strictly before that time.
@@ -61,13 +78,13 @@ type Store interface {
 	// stale id must not lose the rest.
 	AddViews(ctx context.Context, counts map[string]int64) error
 
-	// Search finds READY videos matching every word of query: whole words,
+	// Search finds READY public videos matching every word of query: whole words,
 	// prefixes of words, and words with a typo, in titles, tags and
 	// descriptions. Hits come best first; a title match ranks above a tag
 	// match above a description match. An empty query finds nothing.
 	Search(ctx context.Context, query string, limit, offset int) ([]video.SearchHit, error)
 	// Suggest completes what a person is typing: up to limit distinct
-	// titles of READY videos whose title has every word of prefix (each as
+	// titles of READY public videos whose title has every word of prefix (each as
 	// a prefix, or corrected for a typo), best match first, then most
 	// viewed.
 	Suggest(ctx context.Context, prefix string, limit int) ([]string, error)
@@ -124,6 +141,88 @@ type Store interface {
 	// the one that has waited longest started waiting (zero when none
 	// waits).
 	EncodeBacklog(ctx context.Context) (waiting int, oldest time.Time, err error)
+
+	Accounts
+}
+
+// Accounts is the part of the store that keeps users and their
+// credentials. Secrets are stored only as the hashes the caller gives.
+// Usernames and e-mail addresses are unique whatever their case, and kept
+// lower-cased (FoldName). Ids are canonical UUIDs; an id that is not one
+// names nothing (ErrNotFound). An id or a creation time the caller leaves
+// empty is filled in (NewUser, NewSession, NewToken, NewInvite); an expiry
+// is required.
+type Accounts interface {
+	// CreateUser inserts u with the password hash (empty for an account
+	// that signs in only through an OpenID provider) and returns it as
+	// stored. A username or e-mail already used gives account.ErrTaken.
+	// When u is the install's first admin, every video without an owner
+	// becomes theirs in the same transaction: the videos of an install
+	// from before accounts.
+	CreateUser(ctx context.Context, u account.User, passwordHash string) (account.User, error)
+	// User returns the user with id, or ErrNotFound.
+	User(ctx context.Context, id string) (account.User, error)
+	// UserByName returns the user with that username, or ErrNotFound.
+	UserByName(ctx context.Context, username string) (account.User, error)
+	// UserByLogin returns the user whose username or e-mail is login, with
+	// their password hash, or ErrNotFound.
+	UserByLogin(ctx context.Context, login string) (account.User, string, error)
+	// Users returns up to limit users ordered by username, after the
+	// username `after` ("" starts at the first).
+	Users(ctx context.Context, limit int, after string) ([]account.User, error)
+	// UpdateUser applies change and returns the user as now stored. A user
+	// made an admin when the install has no other adopts the videos
+	// without an owner, as the first admin created does.
+	UpdateUser(ctx context.Context, id string, change account.Change) (account.User, error)
+	// SetPassword replaces a user's password hash and ends every session
+	// of theirs but keep (a session id, or "").
+	SetPassword(ctx context.Context, id, passwordHash, keep string) error
+
+	// CreateSession stores a new session.
+	CreateSession(ctx context.Context, s account.Session) error
+	// SessionByHash returns the unexpired session with that hash and its
+	// user, and records now as its last use (at most once a minute, so
+	// that reads stay cheap); ErrNotFound when there is none.
+	SessionByHash(ctx context.Context, hash string, now time.Time) (account.Session, account.User, error)
+	// Sessions lists a user's unexpired sessions, most recently used first.
+	Sessions(ctx context.Context, userID string) ([]account.Session, error)
+	// DeleteSession ends the session with id of the user; ErrNotFound when
+	// the user has no such session.
+	DeleteSession(ctx context.Context, userID, id string) error
+
+	// CreateToken stores a new API token.
+	CreateToken(ctx context.Context, t account.Token) error
+	// TokenByHash returns the token with that hash and its user, and
+	// records now as its last use (at most once a minute); ErrNotFound
+	// when there is none.
+	TokenByHash(ctx context.Context, hash string, now time.Time) (account.Token, account.User, error)
+	// Tokens lists a user's tokens, newest first.
+	Tokens(ctx context.Context, userID string) ([]account.Token, error)
+	// DeleteToken revokes the token with id of the user; ErrNotFound when
+	// the user has no such token.
+	DeleteToken(ctx context.Context, userID, id string) error
+
+	// CreateInvite stores an invitation.
+	CreateInvite(ctx context.Context, inv account.Invite) error
+	// UseInvite creates u (as CreateUser does) and spends the invitation
+	// with that hash, in one transaction; ErrNotFound when there is no
+	// such unspent, unexpired invitation at now.
+	UseInvite(ctx context.Context, hash string, now time.Time, u account.User, passwordHash string) (account.User, error)
+
+	// LinkIdentity links an account at an OpenID provider to a user; a
+	// link that exists already is kept as it is.
+	LinkIdentity(ctx context.Context, id account.Identity) error
+	// UserByIdentity returns the user linked to the provider's account, or
+	// ErrNotFound.
+	UserByIdentity(ctx context.Context, issuer, subject string) (account.User, error)
+
+	// SignInFailures returns how many sign-ins under key (an address or an
+	// account) failed in a row, and when the last one did.
+	SignInFailures(ctx context.Context, key string) (int, time.Time, error)
+	// RecordSignInFailure counts one more failure under key at now.
+	RecordSignInFailure(ctx context.Context, key string, now time.Time) error
+	// ClearSignInFailures forgets the failures under key.
+	ClearSignInFailures(ctx context.Context, key string) error
 }
 
 // ValidID reports whether id is a video id as the stores write them: a
@@ -135,11 +234,20 @@ func ValidID(id string) bool {
 
 // NewVideo checks a video and its upload session as CreateVideo is given
 // them, and completes them for the insert: the session's video id defaults
-// to the video's, and no tags are an empty list, never NULL.
+// to the video's, no privacy is public, and no tags are an empty list, never
+// NULL. An owner must be "" or a user's id.
 func NewVideo(v video.Video, u video.UploadSession) (video.Video, video.UploadSession, error) {
 	if !ValidID(v.ID) {
 		return video.Video{}, video.UploadSession{}, video.Invalid("video id %q is not a canonical UUID", v.ID)
 	}
+	if v.OwnerID != "" && !ValidID(v.OwnerID) {
+		return video.Video{}, video.UploadSession{}, video.Invalid("owner id %q is not a canonical UUID", v.OwnerID)
+	}
+	p, err := video.ParsePrivacy(string(v.Privacy))
+	if err != nil {
+		return video.Video{}, video.UploadSession{}, err
+	}
+	v.Privacy = p
 	if u.VideoID == "" {
 		u.VideoID = v.ID
 	}

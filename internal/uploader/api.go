@@ -137,6 +137,7 @@ func (c *client) resolve(u string) (string, error) {
 // client speaks the REST API.
 type client struct {
 	server string
+	token  string
 	http   *http.Client
 	// retries bounds the retries of the idempotent calls (get, list, sign).
 	retries int
@@ -146,6 +147,7 @@ type createRequest struct {
 	Title       string   `json:"title"`
 	Description string   `json:"description"`
 	Tags        []string `json:"tags"`
+	Privacy     string   `json:"privacy,omitempty"`
 	Filename    string   `json:"filename"`
 	ContentType string   `json:"content_type"`
 	SizeBytes   int64    `json:"size_bytes"`
@@ -191,6 +193,9 @@ func (c *client) call(ctx context.Context, method, path string, in, out any) err
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	if in != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -27,6 +27,9 @@ import (
 type Options struct {
 	// Server is the API's base URL, e.g. http://localhost:8080.
 	Server string
+	// Token is the API token (cft_...) the API calls carry as a bearer
+	// token; part uploads carry none, their URLs are signed.
+	Token string
 	// HTTPClient sends every request; nil uses a client without a timeout
 	// (a part can take long on a slow link; ctx bounds the whole upload).
 	HTTPClient *http.Client
@@ -47,6 +50,7 @@ type Metadata struct {
 	Title       string
 	Description string
 	Tags        []string
+	Privacy     string // public, unlisted or private; "" is public
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -101,7 +105,7 @@ func Upload(ctx context.Context, o Options, path string, m Metadata) (videoID st
 		return "", fmt.Errorf("upload %s: %w", path, err)
 	}
 
-	c := &client{server: o.Server, http: o.HTTPClient, retries: o.MaxRetries}
+	c := &client{server: o.Server, token: o.Token, http: o.HTTPClient, retries: o.MaxRetries}
 	st, err := openState(o.StateDir, path, fi, o.Server)
 	if err != nil {
 		return "", fmt.Errorf("upload %s: %w", path, err)
@@ -116,7 +120,7 @@ func Upload(ctx context.Context, o Options, path string, m Metadata) (videoID st
 			title = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 		}
 		sess, err = c.create(ctx, createRequest{
-			Title: title, Description: m.Description, Tags: nonNil(m.Tags),
+			Title: title, Description: m.Description, Tags: nonNil(m.Tags), Privacy: m.Privacy,
 			Filename: filepath.Base(path), ContentType: contentType, SizeBytes: fi.Size(),
 		})
 		if err != nil {

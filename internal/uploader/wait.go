@@ -21,7 +21,7 @@ func Wait(ctx context.Context, o Options, videoID string) (Settled, error) {
 	if err != nil {
 		return Settled{}, err
 	}
-	c := &client{server: o.Server, http: o.HTTPClient, retries: o.MaxRetries}
+	c := &client{server: o.Server, token: o.Token, http: o.HTTPClient, retries: o.MaxRetries}
 	var last string
 	for {
 		var v struct {

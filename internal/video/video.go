@@ -26,9 +26,37 @@ func (s State) Terminal() bool {
 	return s == StateReady || s == StateFailed || s == StateDeleted
 }
 
+// Privacy is who may find and watch a video.
+type Privacy string
+
+const (
+	// PrivacyPublic videos are listed, searched and played by anyone.
+	PrivacyPublic Privacy = "public"
+	// PrivacyUnlisted videos are played by anyone with the link, never
+	// listed or searched.
+	PrivacyUnlisted Privacy = "unlisted"
+	// PrivacyPrivate videos are seen only by their owner, moderators and
+	// admins.
+	PrivacyPrivate Privacy = "private"
+)
+
+// ParsePrivacy reads a privacy's name; "" is public, the default.
+func ParsePrivacy(s string) (Privacy, error) {
+	switch p := Privacy(s); p {
+	case "":
+		return PrivacyPublic, nil
+	case PrivacyPublic, PrivacyUnlisted, PrivacyPrivate:
+		return p, nil
+	}
+	return "", Invalid("privacy %q: choose public, unlisted or private", s)
+}
+
 // Video is the metadata of one video.
 type Video struct {
 	ID              string
+	OwnerID         string // the user who uploaded it; "" for a video from before accounts, until an admin exists
+	OwnerName       string // the owner's username, read with the video
+	Privacy         Privacy
 	Title           string
 	Description     string
 	Tags            []string
@@ -46,6 +74,14 @@ type Video struct {
 	UpdatedAt       time.Time
 }
 
+// Change is an edit of a video's details; nil fields stay as they are.
+type Change struct {
+	Title       *string
+	Description *string
+	Tags        *[]string
+	Privacy     *Privacy
+}
+
 // Rendition is one rung of the HLS ladder as the master playlist describes it.
 type Rendition struct {
 	Name             string // also the folder under videos/{id}/hls/
@@ -60,6 +96,7 @@ type Rendition struct {
 // UploadSession is an open multipart upload of a video's source.
 type UploadSession struct {
 	VideoID   string
+	OwnerID   string // the video's owner, read with the session
 	UploadID  string // the object store's multipart upload id
 	ObjectKey string
 	SizeBytes int64
@@ -166,4 +203,18 @@ type OutboxEntry struct {
 type Claim struct {
 	Video   Video
 	Attempt int // how many times an encode of this video has been claimed
+}
+
+// HumanBytes writes a size the way people read it: "1.5 GiB".
+func HumanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

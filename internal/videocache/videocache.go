@@ -7,6 +7,7 @@ package videocache
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"log/slog"
 	"time"
@@ -112,12 +113,24 @@ func (c *Cache) lifetime(v video.Video) time.Duration {
 	return changingTTL
 }
 
+// SearchGenerationKey holds a value that every change of a video replaces:
+// cached search pages are kept under it, so that a change (a video made
+// private, deleted, edited, ready) is never hidden by a cached page.
+const SearchGenerationKey = "search:generation"
+
+// searchGenerationTTL bounds the key's life; a generation that expired is
+// a new one, which only costs the pages cached under the old.
+const searchGenerationTTL = 24 * time.Hour
+
 // Forget is Invalidate for writers that have committed their change and
 // must not fail because of the cache: a failure is logged, and the entry
-// lives at most its lifetime.
+// lives at most its lifetime. It also starts a new search generation.
 func (c *Cache) Forget(ctx context.Context, ids ...string) {
 	if err := c.Invalidate(ctx, ids...); err != nil {
 		slog.WarnContext(ctx, "cache invalidation failed", "video_ids", ids, "err", err)
+	}
+	if err := c.store.Set(ctx, SearchGenerationKey, []byte(rand.Text()), searchGenerationTTL); err != nil {
+		slog.WarnContext(ctx, "search generation not renewed", "err", err)
 	}
 }
 

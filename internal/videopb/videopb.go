@@ -31,10 +31,33 @@ func DomainState(s pb.VideoState) video.State {
 	return ""
 }
 
+var toPrivacy = map[video.Privacy]pb.VideoPrivacy{
+	video.PrivacyPublic:   pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC,
+	video.PrivacyUnlisted: pb.VideoPrivacy_VIDEO_PRIVACY_UNLISTED,
+	video.PrivacyPrivate:  pb.VideoPrivacy_VIDEO_PRIVACY_PRIVATE,
+}
+
+// Privacy converts a domain privacy to its wire form.
+func Privacy(p video.Privacy) pb.VideoPrivacy { return toPrivacy[p] }
+
+// DomainPrivacy converts a wire privacy to the domain's; unspecified gives
+// "", which a request reads as "unchanged" or "the default".
+func DomainPrivacy(p pb.VideoPrivacy) video.Privacy {
+	for d, w := range toPrivacy {
+		if w == p {
+			return d
+		}
+	}
+	return ""
+}
+
 // ToProto converts a video to its wire form.
 func ToProto(v video.Video) *pb.Video {
 	out := &pb.Video{
 		Id:              v.ID,
+		OwnerId:         v.OwnerID,
+		OwnerUsername:   v.OwnerName,
+		Privacy:         Privacy(v.Privacy),
 		Title:           v.Title,
 		Description:     v.Description,
 		Tags:            v.Tags,
@@ -72,6 +95,9 @@ func ToProto(v video.Video) *pb.Video {
 func FromProto(p *pb.Video) video.Video {
 	v := video.Video{
 		ID:              p.GetId(),
+		OwnerID:         p.GetOwnerId(),
+		OwnerName:       p.GetOwnerUsername(),
+		Privacy:         DomainPrivacy(p.GetPrivacy()),
 		Title:           p.GetTitle(),
 		Description:     p.GetDescription(),
 		Tags:            p.GetTags(),

@@ -8,15 +8,18 @@ package platformtest
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 
 	"github.com/cloudflix/cloudflix/internal/blob/s3blob"
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/queue/amqpqueue"
+	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/testenv"
 )
 
@@ -75,6 +78,10 @@ func removeSlices(t testing.TB, b config.Backends) {
 	}
 }
 
+// Key is the internal key of every test process: tests sign principals
+// with it to call services as someone.
+var Key = rpc.Key("platformtest internal key, 32 bytes or more")
+
 // Process opens a process on set, its metadata migrated, closed when the
 // test ends.
 func Process(t testing.TB, set Set) *platform.Process {
@@ -83,7 +90,7 @@ func Process(t testing.TB, set Set) *platform.Process {
 	if err := platform.Migrate(t.Context(), b); err != nil {
 		t.Fatalf("platformtest: %v", err)
 	}
-	p, err := platform.NewProcess(prometheus.NewRegistry(), 5*time.Second, b)
+	p, err := platform.NewProcess(prometheus.NewRegistry(), 5*time.Second, b, Key)
 	if err != nil {
 		t.Fatalf("platformtest: %v", err)
 	}
@@ -100,4 +107,26 @@ func Each(t *testing.T, fn func(t *testing.T, p *platform.Process)) {
 			fn(t, Process(t, set))
 		})
 	}
+}
+
+// Serve runs the gRPC services register adds on a real server of the
+// install (RED metrics, principals checked with Key) on a loopback port,
+// and returns a connection to it that signs each call's principal with Key,
+// as the edge does. Both close when the test ends.
+func Serve(t testing.TB, register func(s *grpc.Server)) *grpc.ClientConn {
+	t.Helper()
+	srv := rpc.NewServer(rpc.NewMetrics(prometheus.NewRegistry()), Key)
+	register(srv.Server)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("platformtest: %v", err)
+	}
+	go func() { _ = srv.Server.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+	conn, err := rpc.Dial(lis.Addr().String(), Key)
+	if err != nil {
+		t.Fatalf("platformtest: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

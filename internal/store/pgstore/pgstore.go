@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cloudflix/cloudflix/internal/store"
@@ -39,6 +38,7 @@ type Store struct {
 const (
 	migrateLockKey = 0x636c6f7564666c01 // "cloudfl" + 1
 	requeueLockKey = 0x636c6f7564666c02
+	adoptLockKey   = 0x636c6f7564666c03
 )
 
 // Open connects a pool to o.URL and checks that the server answers.
@@ -76,8 +76,12 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// videoColumns is what scanVideo reads, in order.
-const videoColumns = `id::text, title, description, tags, state, failure_reason, progress,
+// videoColumns is what scanVideo reads, in order, of videos (unaliased). The
+// owner's username is a subquery rather than a join so that an UPDATE's
+// RETURNING reads it too.
+const videoColumns = `id::text, coalesce(owner_id::text, ''),
+	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
+	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
 	created_at, updated_at`
 
@@ -86,7 +90,8 @@ func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 		v          video.Video
 		renditions []byte
 	)
-	dest := append([]any{&v.ID, &v.Title, &v.Description, &v.Tags, &v.State, &v.FailureReason, &v.Progress,
+	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
+		&v.Title, &v.Description, &v.Tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
 		&v.CreatedAt, &v.UpdatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
@@ -123,14 +128,15 @@ func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSe
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `
-			INSERT INTO videos (id, title, description, tags, state, size_bytes, content_type, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, 'uploading', $5, $6, coalesce($7, now()), now())`,
-			v.ID, v.Title, v.Description, v.Tags, v.SizeBytes, v.ContentType, createdAt)
-		if err != nil {
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-				return video.Invalid("video %s already exists", v.ID)
-			}
+			INSERT INTO videos (id, owner_id, privacy, title, description, tags, state, size_bytes, content_type, created_at, updated_at)
+			VALUES ($1, nullif($2, '')::uuid, $3, $4, $5, $6, 'uploading', $7, $8, coalesce($9, now()), now())`,
+			v.ID, v.OwnerID, v.Privacy, v.Title, v.Description, v.Tags, v.SizeBytes, v.ContentType, createdAt)
+		switch code, _ := pgError(err); {
+		case code == uniqueViolation:
+			return video.Invalid("video %s already exists", v.ID)
+		case code == foreignKeyViolation:
+			return video.Invalid("owner %s is no user", v.OwnerID)
+		case err != nil:
 			return err
 		}
 		_, err = tx.Exec(ctx, `
@@ -151,10 +157,14 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 		return video.UploadSession{}, fmt.Errorf("upload session %s: %w", videoID, video.ErrNotFound)
 	}
 	var u video.UploadSession
+	var owner *string
 	err := s.pool.QueryRow(ctx, `
-		SELECT video_id::text, upload_id, object_key, size_bytes, part_size, expires_at
-		FROM upload_sessions WHERE video_id = $1`, videoID).
-		Scan(&u.VideoID, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &u.ExpiresAt)
+		SELECT u.video_id::text, v.owner_id::text, u.upload_id, u.object_key, u.size_bytes, u.part_size, u.expires_at
+		FROM upload_sessions u JOIN videos v ON v.id = u.video_id WHERE u.video_id = $1`, videoID).
+		Scan(&u.VideoID, &owner, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &u.ExpiresAt)
+	if owner != nil {
+		u.OwnerID = *owner
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = video.ErrNotFound
 	}
@@ -246,38 +256,100 @@ func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 
 // LatestVideos implements [store.Store.LatestVideos].
 func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	if err := store.CheckListPosition(after); err != nil {
-		return nil, err
-	}
-	var (
-		rows pgx.Rows
-		err  error
-	)
-	switch {
-	case after.CreatedAt.IsZero():
-		rows, err = s.pool.Query(ctx, `
-			SELECT `+videoColumns+` FROM videos WHERE state = 'ready'
-			ORDER BY created_at DESC, id DESC LIMIT $1`, limit)
-	case after.ID == "":
-		rows, err = s.pool.Query(ctx, `
-			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND created_at < $2
-			ORDER BY created_at DESC, id DESC LIMIT $1`, limit, after.CreatedAt)
-	default:
-		rows, err = s.pool.Query(ctx, `
-			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND (created_at, id) < ($2, $3::uuid)
-			ORDER BY created_at DESC, id DESC LIMIT $1`, limit, after.CreatedAt, after.ID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("latest videos: %w", err)
-	}
-	vs, err := collectVideos(rows)
+	vs, err := s.listVideos(ctx, limit, after, "state = 'ready' AND privacy = 'public'")
 	if err != nil {
 		return nil, fmt.Errorf("latest videos: %w", err)
 	}
 	return vs, nil
+}
+
+// ChannelVideos implements [store.Store.ChannelVideos]. An owner that is
+// not a UUID has no videos.
+func (s *Store) ChannelVideos(ctx context.Context, owner string, everything bool, limit int, after video.ListPosition) ([]video.Video, error) {
+	filter := "owner_id = $2 AND state = 'ready' AND privacy = 'public'"
+	if everything {
+		filter = "owner_id = $2 AND state <> 'deleted'"
+	}
+	if err := store.CheckListPosition(after); err != nil || !store.ValidID(owner) {
+		return nil, err
+	}
+	vs, err := s.listVideos(ctx, limit, after, filter, owner)
+	if err != nil {
+		return nil, fmt.Errorf("videos of %s: %w", owner, err)
+	}
+	return vs, nil
+}
+
+// listVideos returns up to limit videos that match filter, newest first,
+// strictly after the position `after` as LatestVideos says. filter's
+// parameters are args, from $2 on: $1 is the limit.
+func (s *Store) listVideos(ctx context.Context, limit int, after video.ListPosition, filter string, args ...any) ([]video.Video, error) {
+	if err := store.CheckListPosition(after); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	args = append([]any{limit}, args...)
+	switch {
+	case after.CreatedAt.IsZero():
+	case after.ID == "":
+		args = append(args, after.CreatedAt)
+		filter += fmt.Sprintf(" AND created_at < $%d", len(args))
+	default:
+		args = append(args, after.CreatedAt, after.ID)
+		filter += fmt.Sprintf(" AND (created_at, id) < ($%d, $%d::uuid)", len(args)-1, len(args))
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+videoColumns+` FROM videos WHERE `+filter+`
+		ORDER BY created_at DESC, id DESC LIMIT $1`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collectVideos(rows)
+}
+
+// UploadUsage implements [store.Store.UploadUsage]. An owner that is not a
+// UUID has used nothing.
+func (s *Store) UploadUsage(ctx context.Context, owner string, since time.Time) (stored, uploaded int64, err error) {
+	if !store.ValidID(owner) {
+		return 0, 0, nil
+	}
+	err = s.pool.QueryRow(ctx, `
+		SELECT coalesce(sum(size_bytes) FILTER (WHERE state <> 'deleted'), 0)::bigint,
+			coalesce(sum(size_bytes) FILTER (WHERE created_at >= $2), 0)::bigint
+		FROM videos WHERE owner_id = $1`, owner, since).Scan(&stored, &uploaded)
+	if err != nil {
+		return 0, 0, fmt.Errorf("upload usage of %s: %w", owner, err)
+	}
+	return stored, uploaded, nil
+}
+
+// UpdateVideo implements [store.Store.UpdateVideo].
+func (s *Store) UpdateVideo(ctx context.Context, id string, change video.Change) (video.Video, error) {
+	c, err := store.CheckVideoChange(change)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("update video %s: %w", id, err)
+	}
+	if !store.ValidID(id) {
+		return video.Video{}, fmt.Errorf("update video %s: %w", id, video.ErrNotFound)
+	}
+	var privacy *string
+	if c.Privacy != nil {
+		privacy = (*string)(c.Privacy)
+	}
+	v, err := scanVideo(s.pool.QueryRow(ctx, `
+		UPDATE videos SET title = coalesce($2, title), description = coalesce($3, description),
+			tags = coalesce($4, tags), privacy = coalesce($5, privacy), updated_at = now()
+		WHERE id = $1 AND state <> 'deleted'
+		RETURNING `+videoColumns, id, c.Title, c.Description, c.Tags, privacy))
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = video.ErrNotFound
+	}
+	if err != nil {
+		return video.Video{}, fmt.Errorf("update video %s: %w", id, err)
+	}
+	return v, nil
 }
 
 func collectVideos(rows pgx.Rows) ([]video.Video, error) {

@@ -2,6 +2,8 @@ package pgstore
 
 import (
 	"context"
+	_ "embed"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -208,14 +210,21 @@ func TestSearchWordsFollowReadyVideos(t *testing.T) {
 	// document but are no query word's typo.
 	want := map[string]int{"blue": 2, "lake": 1, "sky": 1, "tag": 2, "one": 2, "at": 1, "x": 1, "speed": 1}
 	got := words()
-	for w, n := range want {
-		if got[w] != n {
-			t.Fatalf("search_words = %v, want %v", got, want)
-		}
+	if !maps.Equal(got, want) {
+		t.Fatalf("search_words = %v, want %v", got, want)
 	}
-	for w := range got {
-		if _, ok := want[w]; !ok {
-			t.Fatalf("search_words has unexpected word %q: %v", w, got)
+	// A video that is not public leaves the vocabulary, and comes back with
+	// its privacy.
+	for _, p := range []video.Privacy{video.PrivacyUnlisted, video.PrivacyPrivate, video.PrivacyPublic} {
+		if _, err := s.UpdateVideo(ctx, b, video.Change{Privacy: &p}); err != nil {
+			t.Fatal(err)
+		}
+		w := map[string]int{"blue": 1, "lake": 1, "tag": 1, "one": 1, "at": 1, "x": 1, "speed": 1}
+		if p == video.PrivacyPublic {
+			w = want
+		}
+		if got := words(); !maps.Equal(got, w) {
+			t.Fatalf("search_words with %q %s = %v, want %v", "Blue Sky", p, got, w)
 		}
 	}
 	if _, err := s.DeleteVideo(ctx, a); err != nil {
@@ -230,4 +239,66 @@ func TestSearchWordsFollowReadyVideos(t *testing.T) {
 	if got := words(); len(got) != 0 {
 		t.Fatalf("search_words with no ready video = %v, want empty", got)
 	}
+}
+
+// schemaBeforeAccounts is videos_schema.sql as it was before accounts.
+//
+//go:embed testdata/schema_0a97faf.sql
+var schemaBeforeAccounts string
+
+// A database from before accounts is migrated in place, by replicas of the
+// new version starting together.
+func TestUpgradeFromBeforeAccounts(t *testing.T) {
+	t.Parallel()
+	storetest.Upgrade(t, func(t *testing.T) (storetest.Store, string) {
+		url := testenv.Postgres(t)
+		ctx := testCtx(t)
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, schemaBeforeAccounts); err != nil {
+			t.Fatalf("the old schema: %v", err)
+		}
+		id := uuid.NewString()
+		if _, err := conn.Exec(ctx, `
+			INSERT INTO videos (id, title, description, tags, state, progress, size_bytes, content_type)
+			VALUES ($1, $2, $3, '{coast}', 'ready', 1, $4, 'video/mp4')`,
+			id, storetest.LegacyTitle, storetest.LegacyDescription, storetest.LegacySize); err != nil {
+			t.Fatalf("a video with the old schema: %v", err)
+		}
+		var stores []*Store
+		for range 2 {
+			s, err := Open(ctx, Options{URL: url, MaxConns: 4})
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(s.Close)
+			stores = append(stores, s)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() { errs[i] = stores[i%2].Migrate(ctx) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent Migrate of the old schema: %v", err)
+			}
+		}
+		// Each migration after the first found the columns there and added
+		// no second constraint.
+		var fks int
+		if err := conn.QueryRow(ctx, `
+			SELECT count(*) FROM pg_constraint
+			WHERE conrelid = 'videos'::regclass AND (conname LIKE '%owner%' OR conname LIKE '%privacy%')`).Scan(&fks); err != nil {
+			t.Fatal(err)
+		}
+		if fks != 2 {
+			t.Fatalf("videos has %d owner and privacy constraints after four migrations, want 2", fks)
+		}
+		return stores[1], id
+	})
 }

@@ -83,7 +83,7 @@ func (s *Store) Search(ctx context.Context, query string, limit, offset int) ([]
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+videoColumns+`, ts_rank(search, q) + ts_rank(search, e) AS score
 		FROM videos, to_tsquery('simple', $1) AS q, to_tsquery('simple', $2) AS e
-		WHERE state = 'ready' AND search @@ q
+		WHERE state = 'ready' AND privacy = 'public' AND search @@ q
 		ORDER BY score DESC, views DESC, created_at DESC, id DESC
 		LIMIT $3 OFFSET $4`, tsquery(terms, ""), anyExact(terms), limit, max(offset, 0))
 	if err != nil {
@@ -119,7 +119,7 @@ func (s *Store) Suggest(ctx context.Context, prefix string, limit int) ([]string
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT title FROM videos, to_tsquery('simple', $1) AS q
-		WHERE state = 'ready' AND search @@ q
+		WHERE state = 'ready' AND privacy = 'public' AND search @@ q
 		GROUP BY title
 		ORDER BY max(ts_rank(search, q)) DESC, max(views) DESC, title
 		LIMIT $2`, tsquery(terms, "A"), limit)

@@ -183,7 +183,7 @@ func (s *Store) Search(ctx context.Context, query string, limit, offset int) ([]
 		)
 		SELECT `+videoColumns+`, hit.score + coalesce(exact.score, 0) AS score
 		FROM hit JOIN videos USING (seq) LEFT JOIN exact USING (seq)
-		WHERE state = 'ready'
+		WHERE state = 'ready' AND privacy = 'public'
 		ORDER BY score DESC, views DESC, created_at DESC, id DESC
 		LIMIT ?3 OFFSET ?4`, match(terms, ""), anyExact(terms), limit, max(offset, 0))
 	if err != nil {
@@ -219,7 +219,7 @@ func (s *Store) Suggest(ctx context.Context, prefix string, limit int) ([]string
 			FROM video_search WHERE video_search MATCH ?1
 		)
 		SELECT title FROM hit JOIN videos USING (seq)
-		WHERE state = 'ready'
+		WHERE state = 'ready' AND privacy = 'public'
 		GROUP BY title
 		ORDER BY max(score) DESC, max(views) DESC, title
 		LIMIT ?2`, match(terms, "title"), limit)

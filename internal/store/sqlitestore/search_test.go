@@ -3,6 +3,8 @@ package sqlitestore
 import (
 	"slices"
 	"testing"
+
+	"github.com/cloudflix/cloudflix/internal/video"
 )
 
 func TestDocumentWords(t *testing.T) {
@@ -79,6 +81,20 @@ func TestSearchWordsFollowReadyVideos(t *testing.T) {
 	want := map[string]int{"blue": 2, "lake": 1, "sky": 1, "tag": 2, "one": 2, "at": 1, "speed": 1}
 	if got := words(); !mapsEqual(got, want) {
 		t.Fatalf("search_words = %v, want %v", got, want)
+	}
+	// A video that is not public leaves the vocabulary, and comes back with
+	// its privacy.
+	for _, p := range []video.Privacy{video.PrivacyUnlisted, video.PrivacyPrivate, video.PrivacyPublic} {
+		if _, err := s.UpdateVideo(ctx, b, video.Change{Privacy: &p}); err != nil {
+			t.Fatal(err)
+		}
+		w := map[string]int{"blue": 1, "lake": 1, "tag": 1, "one": 1, "at": 1, "speed": 1}
+		if p == video.PrivacyPublic {
+			w = want
+		}
+		if got := words(); !mapsEqual(got, w) {
+			t.Fatalf("search_words with %q %s = %v, want %v", "Blue Sky", p, got, w)
+		}
 	}
 	if _, err := s.DeleteVideo(ctx, a); err != nil {
 		t.Fatal(err)

@@ -146,8 +146,12 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, now int64) error)
 // (time.Time.UnixMicro), back in UTC.
 func fromUnixMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
 
-// videoColumns is what scanVideo reads, in order.
-const videoColumns = `id, title, description, tags, state, failure_reason, progress,
+// videoColumns is what scanVideo reads, in order, of videos (unaliased). The
+// owner's username is a subquery rather than a join so that an UPDATE's
+// RETURNING reads it too.
+const videoColumns = `id, coalesce(owner_id, ''),
+	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
+	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
 	created_at, updated_at`
 
@@ -164,7 +168,8 @@ func scanVideo(row scanner, extra ...any) (video.Video, error) {
 		tags, renditions     []byte
 		createdAt, updatedAt int64
 	)
-	dest := append([]any{&v.ID, &v.Title, &v.Description, &tags, &v.State, &v.FailureReason, &v.Progress,
+	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
+		&v.Title, &v.Description, &tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
 		&createdAt, &updatedAt}, extra...)
 	if err := row.Scan(dest...); err != nil {
@@ -201,12 +206,21 @@ func whyNot(ctx context.Context, tx *sql.Tx, id string, deletedIsGone bool) erro
 	return store.WhyNot(state, err == nil, deletedIsGone)
 }
 
-// isUniqueViolation reports whether err is SQLite refusing a duplicate key.
-// The driver reports extended result codes, which tell a UNIQUE constraint
-// from every other.
-func isUniqueViolation(err error) bool {
+// resultCode is the extended result code of SQLite's refusal err, which
+// tells a UNIQUE constraint from a PRIMARY KEY or FOREIGN KEY one; 0 for any
+// other error.
+func resultCode(err error) int {
 	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// isUniqueViolation reports whether err is SQLite refusing a duplicate key.
+func isUniqueViolation(err error) bool {
+	c := resultCode(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
 // CreateVideo implements [store.Store.CreateVideo].
@@ -229,13 +243,15 @@ func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSe
 			createdAt = v.CreatedAt.UnixMicro()
 		}
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO videos (id, title, description, tags, words, state, size_bytes, content_type, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, 'uploading', ?, ?, ?, ?)`,
-			v.ID, v.Title, v.Description, string(tagsJSON), string(wordsJSON), v.SizeBytes, v.ContentType, createdAt, now)
-		if isUniqueViolation(err) {
+			INSERT INTO videos (id, owner_id, privacy, title, description, tags, words, state, size_bytes, content_type, created_at, updated_at)
+			VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, 'uploading', ?, ?, ?, ?)`,
+			v.ID, v.OwnerID, v.Privacy, v.Title, v.Description, string(tagsJSON), string(wordsJSON), v.SizeBytes, v.ContentType, createdAt, now)
+		switch {
+		case isUniqueViolation(err):
 			return video.Invalid("video %s already exists", v.ID)
-		}
-		if err != nil {
+		case resultCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return video.Invalid("owner %s is no user", v.OwnerID)
+		case err != nil:
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `
@@ -257,12 +273,14 @@ func (s *Store) UploadSession(ctx context.Context, videoID string) (video.Upload
 	}
 	var (
 		u         video.UploadSession
+		owner     sql.NullString
 		expiresAt int64
 	)
 	err := s.r.QueryRowContext(ctx, `
-		SELECT video_id, upload_id, object_key, size_bytes, part_size, expires_at
-		FROM upload_sessions WHERE video_id = ?`, videoID).
-		Scan(&u.VideoID, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &expiresAt)
+		SELECT u.video_id, v.owner_id, u.upload_id, u.object_key, u.size_bytes, u.part_size, u.expires_at
+		FROM upload_sessions u JOIN videos v ON v.id = u.video_id WHERE u.video_id = ?`, videoID).
+		Scan(&u.VideoID, &owner, &u.UploadID, &u.ObjectKey, &u.SizeBytes, &u.PartSize, &expiresAt)
+	u.OwnerID = owner.String
 	if errors.Is(err, sql.ErrNoRows) {
 		err = video.ErrNotFound
 	}
@@ -363,38 +381,123 @@ func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 
 // LatestVideos implements [store.Store.LatestVideos].
 func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
-	if limit <= 0 {
-		return nil, nil
-	}
-	if err := store.CheckListPosition(after); err != nil {
-		return nil, err
-	}
-	var (
-		rows *sql.Rows
-		err  error
-	)
-	switch {
-	case after.CreatedAt.IsZero():
-		rows, err = s.r.QueryContext(ctx, `
-			SELECT `+videoColumns+` FROM videos WHERE state = 'ready'
-			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit)
-	case after.ID == "":
-		rows, err = s.r.QueryContext(ctx, `
-			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND created_at < ?2
-			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, after.CreatedAt.UnixMicro())
-	default:
-		rows, err = s.r.QueryContext(ctx, `
-			SELECT `+videoColumns+` FROM videos WHERE state = 'ready' AND (created_at, id) < (?2, ?3)
-			ORDER BY created_at DESC, id DESC LIMIT ?1`, limit, after.CreatedAt.UnixMicro(), after.ID)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("latest videos: %w", err)
-	}
-	vs, err := collectVideos(rows)
+	vs, err := s.listVideos(ctx, limit, after, "state = 'ready' AND privacy = 'public'")
 	if err != nil {
 		return nil, fmt.Errorf("latest videos: %w", err)
 	}
 	return vs, nil
+}
+
+// ChannelVideos implements [store.Store.ChannelVideos]. An owner that is
+// not a UUID has no videos.
+func (s *Store) ChannelVideos(ctx context.Context, owner string, everything bool, limit int, after video.ListPosition) ([]video.Video, error) {
+	filter := "owner_id = ?2 AND state = 'ready' AND privacy = 'public'"
+	if everything {
+		filter = "owner_id = ?2 AND state <> 'deleted'"
+	}
+	if err := store.CheckListPosition(after); err != nil || !store.ValidID(owner) {
+		return nil, err
+	}
+	vs, err := s.listVideos(ctx, limit, after, filter, owner)
+	if err != nil {
+		return nil, fmt.Errorf("videos of %s: %w", owner, err)
+	}
+	return vs, nil
+}
+
+// listVideos returns up to limit videos that match filter, newest first,
+// strictly after the position `after` as LatestVideos says. filter's
+// parameters are args, from ?2 on: ?1 is the limit.
+func (s *Store) listVideos(ctx context.Context, limit int, after video.ListPosition, filter string, args ...any) ([]video.Video, error) {
+	if err := store.CheckListPosition(after); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	args = append([]any{limit}, args...)
+	switch {
+	case after.CreatedAt.IsZero():
+	case after.ID == "":
+		args = append(args, after.CreatedAt.UnixMicro())
+		filter += fmt.Sprintf(" AND created_at < ?%d", len(args))
+	default:
+		args = append(args, after.CreatedAt.UnixMicro(), after.ID)
+		filter += fmt.Sprintf(" AND (created_at, id) < (?%d, ?%d)", len(args)-1, len(args))
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT `+videoColumns+` FROM videos WHERE `+filter+`
+		ORDER BY created_at DESC, id DESC LIMIT ?1`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return collectVideos(rows)
+}
+
+// UploadUsage implements [store.Store.UploadUsage]. An owner that is not a
+// UUID has used nothing.
+func (s *Store) UploadUsage(ctx context.Context, owner string, since time.Time) (stored, uploaded int64, err error) {
+	if !store.ValidID(owner) {
+		return 0, 0, nil
+	}
+	err = s.r.QueryRowContext(ctx, `
+		SELECT coalesce(sum(size_bytes) FILTER (WHERE state <> 'deleted'), 0),
+			coalesce(sum(size_bytes) FILTER (WHERE created_at >= ?2), 0)
+		FROM videos WHERE owner_id = ?1`, owner, since.UnixMicro()).Scan(&stored, &uploaded)
+	if err != nil {
+		return 0, 0, fmt.Errorf("upload usage of %s: %w", owner, err)
+	}
+	return stored, uploaded, nil
+}
+
+// UpdateVideo implements [store.Store.UpdateVideo]: the video is read,
+// changed and written back under the write lock, since its words column
+// follows its text.
+func (s *Store) UpdateVideo(ctx context.Context, id string, change video.Change) (video.Video, error) {
+	c, err := store.CheckVideoChange(change)
+	if err != nil {
+		return video.Video{}, fmt.Errorf("update video %s: %w", id, err)
+	}
+	if !store.ValidID(id) {
+		return video.Video{}, fmt.Errorf("update video %s: %w", id, video.ErrNotFound)
+	}
+	var v video.Video
+	err = s.write(ctx, func(tx *sql.Tx, now int64) error {
+		was, err := scanVideo(tx.QueryRowContext(ctx, `
+			SELECT `+videoColumns+` FROM videos WHERE id = ? AND state <> 'deleted'`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			return video.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		v = store.ChangedVideo(was, c)
+		tagsJSON, err := json.Marshal(nonNil(v.Tags))
+		if err != nil {
+			return err
+		}
+		wordsJSON, err := json.Marshal(documentWords(v.Title, v.Tags, v.Description))
+		if err != nil {
+			return err
+		}
+		v, err = scanVideo(tx.QueryRowContext(ctx, `
+			UPDATE videos SET title = ?2, description = ?3, tags = ?4, words = ?5, privacy = ?6, updated_at = ?7
+			WHERE id = ?1 RETURNING `+videoColumns,
+			id, v.Title, v.Description, string(tagsJSON), string(wordsJSON), v.Privacy, now))
+		return err
+	})
+	if err != nil {
+		return video.Video{}, fmt.Errorf("update video %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// nonNil is tags as a list to store: none is an empty list, never null.
+func nonNil(tags []string) []string {
+	if tags == nil {
+		return []string{}
+	}
+	return tags
 }
 
 // AddViews implements [store.Store.AddViews].
@@ -477,18 +580,24 @@ func (s *Store) execHeld(ctx context.Context, id, worker, query string, arg any)
 	}
 	return s.write(ctx, func(tx *sql.Tx, now int64) error {
 		res, err := tx.ExecContext(ctx, query, id, worker, now, arg)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return video.ErrLeaseLost
-		}
-		return nil
+		return changed(res, err, video.ErrLeaseLost)
 	})
+}
+
+// changed is the error of a statement (its result and error) that must
+// change a row: its own, or none when it changed no row.
+func changed(res sql.Result, err, none error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return none
+	}
+	return nil
 }
 
 // MarkReady implements [store.Store.MarkReady].
@@ -549,15 +658,8 @@ func (s *Store) ReleaseEncode(ctx context.Context, id, worker string, retryAfter
 			UPDATE videos SET state = 'uploaded', progress = 0,
 				lease_owner = NULL, lease_until = NULL, updated_at = ?3
 			WHERE `+leaseHeld, id, worker, now)
-		if err != nil {
+		if err := changed(res, err, video.ErrLeaseLost); err != nil {
 			return err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return video.ErrLeaseLost
 		}
 		return insertJob(ctx, tx, id, now, now+max(retryAfter, 0).Microseconds(), store.TraceParent(ctx))
 	})

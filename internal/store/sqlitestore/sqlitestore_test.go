@@ -3,6 +3,8 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/google/uuid"
@@ -244,10 +247,10 @@ func TestWALAndPragmas(t *testing.T) {
 	}
 }
 
-// Processes starting together on one file all migrate it at once.
-func TestConcurrentMigrate(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "cloudflix.db")
+// migrateTogether opens three stores on the file at path, as processes
+// starting together do, and has each migrate it twice, all at once.
+func migrateTogether(t *testing.T, path string) []*Store {
+	t.Helper()
 	var stores []*Store
 	for range 3 {
 		s, err := Open(testCtx(t), Options{Path: path})
@@ -268,6 +271,16 @@ func TestConcurrentMigrate(t *testing.T) {
 			t.Fatalf("concurrent Migrate: %v", err)
 		}
 	}
+	if v := pragma(t, stores[0].w, "user_version"); v != fmt.Sprint(len(migrations)) {
+		t.Fatalf("user_version after migrating = %s, want %d", v, len(migrations))
+	}
+	return stores
+}
+
+// Processes starting together on one file all migrate it at once.
+func TestConcurrentMigrate(t *testing.T) {
+	t.Parallel()
+	stores := migrateTogether(t, filepath.Join(t.TempDir(), "cloudflix.db"))
 	readyVideo(t, stores[0], "Migrated once", "")
 	if hits, err := stores[1].Search(testCtx(t), "migrated", 10, 0); err != nil || len(hits) != 1 {
 		t.Fatalf("Search through another store = %v, %v", hits, err)
@@ -349,6 +362,113 @@ func TestWriteTransactionsLockAtBegin(t *testing.T) {
 	}
 	if err := tryWrite(); err != nil {
 		t.Fatalf("another writer after commit: %v", err)
+	}
+}
+
+// schemaBeforeAccounts is the SQLite schema as it was before accounts,
+// before the schema had versions.
+//
+//go:embed testdata/schema_0a97faf.sql
+var schemaBeforeAccounts string
+
+// A file from before accounts is migrated in place, by processes of the new
+// version starting together.
+func TestUpgradeFromBeforeAccounts(t *testing.T) {
+	t.Parallel()
+	storetest.Upgrade(t, func(t *testing.T) (storetest.Store, string) {
+		path := filepath.Join(t.TempDir(), "cloudflix.db")
+		ctx := testCtx(t)
+		db, err := sql.Open("sqlite", dsn(path, false))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(ctx, schemaBeforeAccounts); err != nil {
+			t.Fatalf("the old schema: %v", err)
+		}
+		id := uuid.NewString()
+		tags := []string{"coast"}
+		words, err := json.Marshal(documentWords(storetest.LegacyTitle, tags, storetest.LegacyDescription))
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UnixMicro()
+		if _, err := db.ExecContext(ctx, `
+			INSERT INTO videos (id, title, description, tags, words, state, progress, size_bytes, content_type, created_at, updated_at)
+			VALUES (?, ?, ?, '["coast"]', ?, 'ready', 1, ?, 'video/mp4', ?, ?)`,
+			id, storetest.LegacyTitle, storetest.LegacyDescription, string(words), storetest.LegacySize, now, now); err != nil {
+			t.Fatalf("a video with the old schema: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return migrateTogether(t, path)[1], id
+	})
+}
+
+// A file that a newer build has migrated is left alone: this build would
+// not know what its tables mean.
+func TestMigrateRefusesANewerSchema(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	ctx := testCtx(t)
+	newer := len(migrations) + 1
+	if _, err := s.w.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", newer)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(ctx); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Migrate of a newer schema: got %v, want a refusal", err)
+	}
+	if v := pragma(t, s.w, "user_version"); v != fmt.Sprint(newer) {
+		t.Fatalf("user_version after a refused Migrate = %s, want %d", v, newer)
+	}
+}
+
+// A version that fails leaves the file as it was, at its old version.
+func TestFailedMigrationChangesNothing(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	ctx := testCtx(t)
+	failing := append(slices.Clip(migrations), "CREATE TABLE half_done (x INTEGER); SELECT no_such_function();")
+	if err := s.migrate(ctx, failing); err == nil {
+		t.Fatal("a migration with a failing version succeeded")
+	}
+	if v := pragma(t, s.w, "user_version"); v != fmt.Sprint(len(migrations)) {
+		t.Fatalf("user_version after a failed migration = %s, want %d", v, len(migrations))
+	}
+	var n int
+	if err := s.w.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("a failed version left %d tables, %v", n, err)
+	}
+}
+
+func TestMigrationsAreNumberedInOrder(t *testing.T) {
+	t.Parallel()
+	for _, names := range [][]string{
+		{"migrations/001_a.sql", "migrations/003_b.sql"},
+		{"migrations/001_a.sql", "migrations/001_b.sql"},
+		{"migrations/a.sql"},
+		{"migrations/000_a.sql"},
+	} {
+		fsys := fstest.MapFS{}
+		for _, n := range names {
+			fsys[n] = &fstest.MapFile{Data: []byte("SELECT 1;")}
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("migrations %q loaded", names)
+				}
+			}()
+			mustLoadMigrations(fsys)
+		}()
+	}
+	got := mustLoadMigrations(fstest.MapFS{
+		"migrations/002_b.sql": {Data: []byte("two")},
+		"migrations/001_a.sql": {Data: []byte("one")},
+	})
+	if !slices.Equal(got, []string{"one", "two"}) {
+		t.Fatalf("migrations = %q", got)
 	}
 }
 

@@ -10,18 +10,33 @@ import (
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
-// Uploaded adds a video titled title to s and takes it to UPLOADED, as a
-// completed upload does, for the tests of what stands on a store.
+// Uploaded adds a public video titled title, without an owner, to s and
+// takes it to UPLOADED, as a completed upload does, for the tests of what
+// stands on a store.
 func Uploaded(t testing.TB, s Store, title string) video.Video {
 	t.Helper()
 	return uploaded(t, s, draft{title: title})
 }
 
-// Ready adds a video titled title to s and takes it through an encode to
-// READY.
+// Ready adds a public video titled title, without an owner, to s and takes
+// it through an encode to READY.
 func Ready(t testing.TB, s Store, title string) video.Video {
 	t.Helper()
 	return ready(t, s, draft{title: title})
+}
+
+// UploadedBy is Uploaded for a video of the user with id owner, with the
+// given privacy.
+func UploadedBy(t testing.TB, s Store, owner string, privacy video.Privacy, title string) video.Video {
+	t.Helper()
+	return uploaded(t, s, draft{title: title, owner: owner, privacy: privacy})
+}
+
+// ReadyBy is Ready for a video of the user with id owner, with the given
+// privacy.
+func ReadyBy(t testing.TB, s Store, owner string, privacy video.Privacy, title string) video.Video {
+	t.Helper()
+	return ready(t, s, draft{title: title, owner: owner, privacy: privacy})
 }
 
 // draft is a video as an upload service creates it.
@@ -29,16 +44,24 @@ type draft struct {
 	title, description string
 	tags               []string
 	createdAt          time.Time
+	owner              string
+	privacy            video.Privacy
+	size               int64 // 10 MiB when 0
 }
 
 func create(t testing.TB, s Store, d draft) video.Video {
 	t.Helper()
+	if d.size == 0 {
+		d.size = 10 << 20
+	}
 	v := video.Video{
 		ID:          uuid.NewString(),
+		OwnerID:     d.owner,
+		Privacy:     d.privacy,
 		Title:       d.title,
 		Description: d.description,
 		Tags:        d.tags,
-		SizeBytes:   10 << 20,
+		SizeBytes:   d.size,
 		ContentType: "video/mp4",
 		CreatedAt:   d.createdAt,
 	}

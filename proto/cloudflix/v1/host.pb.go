@@ -71,7 +71,11 @@ type ListVideosRequest struct {
 	// outside the service's bounds is INVALID_ARGUMENT.
 	PageSize *int32 `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3,oneof" json:"page_size,omitempty"`
 	// Opaque cursor from a previous response's next_cursor.
-	Cursor        string `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	Cursor string `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// A username: that user's channel instead of the latest public videos.
+	// The user and moderators see every video of theirs, in any state and
+	// privacy; others the ready public ones.
+	Channel       string `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -116,6 +120,13 @@ func (x *ListVideosRequest) GetPageSize() int32 {
 func (x *ListVideosRequest) GetCursor() string {
 	if x != nil {
 		return x.Cursor
+	}
+	return ""
+}
+
+func (x *ListVideosRequest) GetChannel() string {
+	if x != nil {
+		return x.Channel
 	}
 	return ""
 }
@@ -258,10 +269,11 @@ const file_cloudflix_v1_host_proto_rawDesc = "" +
 	"\n" +
 	"\x17cloudflix/v1/host.proto\x12\fcloudflix.v1\x1a\x18cloudflix/v1/video.proto\"!\n" +
 	"\x0fGetVideoRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"[\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"u\n" +
 	"\x11ListVideosRequest\x12 \n" +
 	"\tpage_size\x18\x01 \x01(\x05H\x00R\bpageSize\x88\x01\x01\x12\x16\n" +
-	"\x06cursor\x18\x02 \x01(\tR\x06cursorB\f\n" +
+	"\x06cursor\x18\x02 \x01(\tR\x06cursor\x12\x18\n" +
+	"\achannel\x18\x03 \x01(\tR\achannelB\f\n" +
 	"\n" +
 	"_page_size\"b\n" +
 	"\x12ListVideosResponse\x12+\n" +

@@ -32,7 +32,8 @@ const (
 type HostServiceClient interface {
 	// GetVideo returns a video; served from the cache on a hit.
 	GetVideo(ctx context.Context, in *GetVideoRequest, opts ...grpc.CallOption) (*Video, error)
-	// ListVideos lists READY videos, newest first.
+	// ListVideos lists the READY public videos, or a channel's videos, newest
+	// first.
 	ListVideos(ctx context.Context, in *ListVideosRequest, opts ...grpc.CallOption) (*ListVideosResponse, error)
 	// RecordView counts one view of a READY video.
 	RecordView(ctx context.Context, in *RecordViewRequest, opts ...grpc.CallOption) (*RecordViewResponse, error)
@@ -84,7 +85,8 @@ func (c *hostServiceClient) RecordView(ctx context.Context, in *RecordViewReques
 type HostServiceServer interface {
 	// GetVideo returns a video; served from the cache on a hit.
 	GetVideo(context.Context, *GetVideoRequest) (*Video, error)
-	// ListVideos lists READY videos, newest first.
+	// ListVideos lists the READY public videos, or a channel's videos, newest
+	// first.
 	ListVideos(context.Context, *ListVideosRequest) (*ListVideosResponse, error)
 	// RecordView counts one view of a READY video.
 	RecordView(context.Context, *RecordViewRequest) (*RecordViewResponse, error)

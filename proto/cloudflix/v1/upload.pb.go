@@ -23,13 +23,15 @@ const (
 )
 
 type CreateUploadRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Title         string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
-	Description   string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
-	Tags          []string               `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty"`
-	Filename      string                 `protobuf:"bytes,4,opt,name=filename,proto3" json:"filename,omitempty"`
-	ContentType   string                 `protobuf:"bytes,5,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	SizeBytes     int64                  `protobuf:"varint,6,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Title       string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
+	Description string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	Tags        []string               `protobuf:"bytes,3,rep,name=tags,proto3" json:"tags,omitempty"`
+	Filename    string                 `protobuf:"bytes,4,opt,name=filename,proto3" json:"filename,omitempty"`
+	ContentType string                 `protobuf:"bytes,5,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	SizeBytes   int64                  `protobuf:"varint,6,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	// Unspecified is public.
+	Privacy       VideoPrivacy `protobuf:"varint,7,opt,name=privacy,proto3,enum=cloudflix.v1.VideoPrivacy" json:"privacy,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -104,6 +106,13 @@ func (x *CreateUploadRequest) GetSizeBytes() int64 {
 		return x.SizeBytes
 	}
 	return 0
+}
+
+func (x *CreateUploadRequest) GetPrivacy() VideoPrivacy {
+	if x != nil {
+		return x.Privacy
+	}
+	return VideoPrivacy_VIDEO_PRIVACY_UNSPECIFIED
 }
 
 type UploadSession struct {
@@ -654,11 +663,214 @@ func (*AbortUploadResponse) Descriptor() ([]byte, []int) {
 	return file_cloudflix_v1_upload_proto_rawDescGZIP(), []int{11}
 }
 
+type UpdateVideoRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Unset fields stay as they are.
+	Title         *string      `protobuf:"bytes,2,opt,name=title,proto3,oneof" json:"title,omitempty"`
+	Description   *string      `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	Tags          *TagList     `protobuf:"bytes,4,opt,name=tags,proto3" json:"tags,omitempty"`
+	Privacy       VideoPrivacy `protobuf:"varint,5,opt,name=privacy,proto3,enum=cloudflix.v1.VideoPrivacy" json:"privacy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateVideoRequest) Reset() {
+	*x = UpdateVideoRequest{}
+	mi := &file_cloudflix_v1_upload_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateVideoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateVideoRequest) ProtoMessage() {}
+
+func (x *UpdateVideoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_upload_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateVideoRequest.ProtoReflect.Descriptor instead.
+func (*UpdateVideoRequest) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_upload_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UpdateVideoRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UpdateVideoRequest) GetTitle() string {
+	if x != nil && x.Title != nil {
+		return *x.Title
+	}
+	return ""
+}
+
+func (x *UpdateVideoRequest) GetDescription() string {
+	if x != nil && x.Description != nil {
+		return *x.Description
+	}
+	return ""
+}
+
+func (x *UpdateVideoRequest) GetTags() *TagList {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *UpdateVideoRequest) GetPrivacy() VideoPrivacy {
+	if x != nil {
+		return x.Privacy
+	}
+	return VideoPrivacy_VIDEO_PRIVACY_UNSPECIFIED
+}
+
+// TagList is a video's tags, as a whole; a message so that "unchanged" and
+// "none" differ.
+type TagList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Tags          []string               `protobuf:"bytes,1,rep,name=tags,proto3" json:"tags,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagList) Reset() {
+	*x = TagList{}
+	mi := &file_cloudflix_v1_upload_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagList) ProtoMessage() {}
+
+func (x *TagList) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_upload_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagList.ProtoReflect.Descriptor instead.
+func (*TagList) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_upload_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TagList) GetTags() []string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+type DeleteVideoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteVideoRequest) Reset() {
+	*x = DeleteVideoRequest{}
+	mi := &file_cloudflix_v1_upload_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteVideoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteVideoRequest) ProtoMessage() {}
+
+func (x *DeleteVideoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_upload_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteVideoRequest.ProtoReflect.Descriptor instead.
+func (*DeleteVideoRequest) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_upload_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DeleteVideoRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type DeleteVideoResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteVideoResponse) Reset() {
+	*x = DeleteVideoResponse{}
+	mi := &file_cloudflix_v1_upload_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteVideoResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteVideoResponse) ProtoMessage() {}
+
+func (x *DeleteVideoResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_upload_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteVideoResponse.ProtoReflect.Descriptor instead.
+func (*DeleteVideoResponse) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_upload_proto_rawDescGZIP(), []int{15}
+}
+
 var File_cloudflix_v1_upload_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_upload_proto_rawDesc = "" +
 	"\n" +
-	"\x19cloudflix/v1/upload.proto\x12\fcloudflix.v1\x1a\x18cloudflix/v1/video.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x01\n" +
+	"\x19cloudflix/v1/upload.proto\x12\fcloudflix.v1\x1a\x18cloudflix/v1/video.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf5\x01\n" +
 	"\x13CreateUploadRequest\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x12\n" +
@@ -666,7 +878,8 @@ const file_cloudflix_v1_upload_proto_rawDesc = "" +
 	"\bfilename\x18\x04 \x01(\tR\bfilename\x12!\n" +
 	"\fcontent_type\x18\x05 \x01(\tR\vcontentType\x12\x1d\n" +
 	"\n" +
-	"size_bytes\x18\x06 \x01(\x03R\tsizeBytes\"\xc0\x01\n" +
+	"size_bytes\x18\x06 \x01(\x03R\tsizeBytes\x124\n" +
+	"\aprivacy\x18\a \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacy\"\xc0\x01\n" +
 	"\rUploadSession\x12\x19\n" +
 	"\bvideo_id\x18\x01 \x01(\tR\avideoId\x12\x1d\n" +
 	"\n" +
@@ -705,14 +918,29 @@ const file_cloudflix_v1_upload_proto_rawDesc = "" +
 	"\bvideo_id\x18\x01 \x01(\tR\avideoId\"/\n" +
 	"\x12AbortUploadRequest\x12\x19\n" +
 	"\bvideo_id\x18\x01 \x01(\tR\avideoId\"\x15\n" +
-	"\x13AbortUploadResponse2\xe5\x03\n" +
+	"\x13AbortUploadResponse\"\xe1\x01\n" +
+	"\x12UpdateVideoRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\x05title\x18\x02 \x01(\tH\x00R\x05title\x88\x01\x01\x12%\n" +
+	"\vdescription\x18\x03 \x01(\tH\x01R\vdescription\x88\x01\x01\x12)\n" +
+	"\x04tags\x18\x04 \x01(\v2\x15.cloudflix.v1.TagListR\x04tags\x124\n" +
+	"\aprivacy\x18\x05 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacyB\b\n" +
+	"\x06_titleB\x0e\n" +
+	"\f_description\"\x1d\n" +
+	"\aTagList\x12\x12\n" +
+	"\x04tags\x18\x01 \x03(\tR\x04tags\"$\n" +
+	"\x12DeleteVideoRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x15\n" +
+	"\x13DeleteVideoResponse2\xff\x04\n" +
 	"\rUploadService\x12N\n" +
 	"\fCreateUpload\x12!.cloudflix.v1.CreateUploadRequest\x1a\x1b.cloudflix.v1.UploadSession\x12H\n" +
 	"\tGetUpload\x12\x1e.cloudflix.v1.GetUploadRequest\x1a\x1b.cloudflix.v1.UploadSession\x12L\n" +
 	"\tSignParts\x12\x1e.cloudflix.v1.SignPartsRequest\x1a\x1f.cloudflix.v1.SignPartsResponse\x12L\n" +
 	"\tListParts\x12\x1e.cloudflix.v1.ListPartsRequest\x1a\x1f.cloudflix.v1.ListPartsResponse\x12J\n" +
 	"\x0eCompleteUpload\x12#.cloudflix.v1.CompleteUploadRequest\x1a\x13.cloudflix.v1.Video\x12R\n" +
-	"\vAbortUpload\x12 .cloudflix.v1.AbortUploadRequest\x1a!.cloudflix.v1.AbortUploadResponseB?Z=github.com/cloudflix/cloudflix/proto/cloudflix/v1;cloudflixv1b\x06proto3"
+	"\vAbortUpload\x12 .cloudflix.v1.AbortUploadRequest\x1a!.cloudflix.v1.AbortUploadResponse\x12D\n" +
+	"\vUpdateVideo\x12 .cloudflix.v1.UpdateVideoRequest\x1a\x13.cloudflix.v1.Video\x12R\n" +
+	"\vDeleteVideo\x12 .cloudflix.v1.DeleteVideoRequest\x1a!.cloudflix.v1.DeleteVideoResponseB?Z=github.com/cloudflix/cloudflix/proto/cloudflix/v1;cloudflixv1b\x06proto3"
 
 var (
 	file_cloudflix_v1_upload_proto_rawDescOnce sync.Once
@@ -726,7 +954,7 @@ func file_cloudflix_v1_upload_proto_rawDescGZIP() []byte {
 	return file_cloudflix_v1_upload_proto_rawDescData
 }
 
-var file_cloudflix_v1_upload_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_cloudflix_v1_upload_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_cloudflix_v1_upload_proto_goTypes = []any{
 	(*CreateUploadRequest)(nil),   // 0: cloudflix.v1.CreateUploadRequest
 	(*UploadSession)(nil),         // 1: cloudflix.v1.UploadSession
@@ -740,31 +968,43 @@ var file_cloudflix_v1_upload_proto_goTypes = []any{
 	(*CompleteUploadRequest)(nil), // 9: cloudflix.v1.CompleteUploadRequest
 	(*AbortUploadRequest)(nil),    // 10: cloudflix.v1.AbortUploadRequest
 	(*AbortUploadResponse)(nil),   // 11: cloudflix.v1.AbortUploadResponse
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*Video)(nil),                 // 13: cloudflix.v1.Video
+	(*UpdateVideoRequest)(nil),    // 12: cloudflix.v1.UpdateVideoRequest
+	(*TagList)(nil),               // 13: cloudflix.v1.TagList
+	(*DeleteVideoRequest)(nil),    // 14: cloudflix.v1.DeleteVideoRequest
+	(*DeleteVideoResponse)(nil),   // 15: cloudflix.v1.DeleteVideoResponse
+	(VideoPrivacy)(0),             // 16: cloudflix.v1.VideoPrivacy
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*Video)(nil),                 // 18: cloudflix.v1.Video
 }
 var file_cloudflix_v1_upload_proto_depIdxs = []int32{
-	12, // 0: cloudflix.v1.UploadSession.expires_at:type_name -> google.protobuf.Timestamp
-	12, // 1: cloudflix.v1.SignedPart.expires_at:type_name -> google.protobuf.Timestamp
-	4,  // 2: cloudflix.v1.SignPartsResponse.parts:type_name -> cloudflix.v1.SignedPart
-	7,  // 3: cloudflix.v1.ListPartsResponse.parts:type_name -> cloudflix.v1.StoredPart
-	0,  // 4: cloudflix.v1.UploadService.CreateUpload:input_type -> cloudflix.v1.CreateUploadRequest
-	2,  // 5: cloudflix.v1.UploadService.GetUpload:input_type -> cloudflix.v1.GetUploadRequest
-	3,  // 6: cloudflix.v1.UploadService.SignParts:input_type -> cloudflix.v1.SignPartsRequest
-	6,  // 7: cloudflix.v1.UploadService.ListParts:input_type -> cloudflix.v1.ListPartsRequest
-	9,  // 8: cloudflix.v1.UploadService.CompleteUpload:input_type -> cloudflix.v1.CompleteUploadRequest
-	10, // 9: cloudflix.v1.UploadService.AbortUpload:input_type -> cloudflix.v1.AbortUploadRequest
-	1,  // 10: cloudflix.v1.UploadService.CreateUpload:output_type -> cloudflix.v1.UploadSession
-	1,  // 11: cloudflix.v1.UploadService.GetUpload:output_type -> cloudflix.v1.UploadSession
-	5,  // 12: cloudflix.v1.UploadService.SignParts:output_type -> cloudflix.v1.SignPartsResponse
-	8,  // 13: cloudflix.v1.UploadService.ListParts:output_type -> cloudflix.v1.ListPartsResponse
-	13, // 14: cloudflix.v1.UploadService.CompleteUpload:output_type -> cloudflix.v1.Video
-	11, // 15: cloudflix.v1.UploadService.AbortUpload:output_type -> cloudflix.v1.AbortUploadResponse
-	10, // [10:16] is the sub-list for method output_type
-	4,  // [4:10] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	16, // 0: cloudflix.v1.CreateUploadRequest.privacy:type_name -> cloudflix.v1.VideoPrivacy
+	17, // 1: cloudflix.v1.UploadSession.expires_at:type_name -> google.protobuf.Timestamp
+	17, // 2: cloudflix.v1.SignedPart.expires_at:type_name -> google.protobuf.Timestamp
+	4,  // 3: cloudflix.v1.SignPartsResponse.parts:type_name -> cloudflix.v1.SignedPart
+	7,  // 4: cloudflix.v1.ListPartsResponse.parts:type_name -> cloudflix.v1.StoredPart
+	13, // 5: cloudflix.v1.UpdateVideoRequest.tags:type_name -> cloudflix.v1.TagList
+	16, // 6: cloudflix.v1.UpdateVideoRequest.privacy:type_name -> cloudflix.v1.VideoPrivacy
+	0,  // 7: cloudflix.v1.UploadService.CreateUpload:input_type -> cloudflix.v1.CreateUploadRequest
+	2,  // 8: cloudflix.v1.UploadService.GetUpload:input_type -> cloudflix.v1.GetUploadRequest
+	3,  // 9: cloudflix.v1.UploadService.SignParts:input_type -> cloudflix.v1.SignPartsRequest
+	6,  // 10: cloudflix.v1.UploadService.ListParts:input_type -> cloudflix.v1.ListPartsRequest
+	9,  // 11: cloudflix.v1.UploadService.CompleteUpload:input_type -> cloudflix.v1.CompleteUploadRequest
+	10, // 12: cloudflix.v1.UploadService.AbortUpload:input_type -> cloudflix.v1.AbortUploadRequest
+	12, // 13: cloudflix.v1.UploadService.UpdateVideo:input_type -> cloudflix.v1.UpdateVideoRequest
+	14, // 14: cloudflix.v1.UploadService.DeleteVideo:input_type -> cloudflix.v1.DeleteVideoRequest
+	1,  // 15: cloudflix.v1.UploadService.CreateUpload:output_type -> cloudflix.v1.UploadSession
+	1,  // 16: cloudflix.v1.UploadService.GetUpload:output_type -> cloudflix.v1.UploadSession
+	5,  // 17: cloudflix.v1.UploadService.SignParts:output_type -> cloudflix.v1.SignPartsResponse
+	8,  // 18: cloudflix.v1.UploadService.ListParts:output_type -> cloudflix.v1.ListPartsResponse
+	18, // 19: cloudflix.v1.UploadService.CompleteUpload:output_type -> cloudflix.v1.Video
+	11, // 20: cloudflix.v1.UploadService.AbortUpload:output_type -> cloudflix.v1.AbortUploadResponse
+	18, // 21: cloudflix.v1.UploadService.UpdateVideo:output_type -> cloudflix.v1.Video
+	15, // 22: cloudflix.v1.UploadService.DeleteVideo:output_type -> cloudflix.v1.DeleteVideoResponse
+	15, // [15:23] is the sub-list for method output_type
+	7,  // [7:15] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_cloudflix_v1_upload_proto_init() }
@@ -773,13 +1013,14 @@ func file_cloudflix_v1_upload_proto_init() {
 		return
 	}
 	file_cloudflix_v1_video_proto_init()
+	file_cloudflix_v1_upload_proto_msgTypes[12].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cloudflix_v1_upload_proto_rawDesc), len(file_cloudflix_v1_upload_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

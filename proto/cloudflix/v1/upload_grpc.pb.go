@@ -25,6 +25,8 @@ const (
 	UploadService_ListParts_FullMethodName      = "/cloudflix.v1.UploadService/ListParts"
 	UploadService_CompleteUpload_FullMethodName = "/cloudflix.v1.UploadService/CompleteUpload"
 	UploadService_AbortUpload_FullMethodName    = "/cloudflix.v1.UploadService/AbortUpload"
+	UploadService_UpdateVideo_FullMethodName    = "/cloudflix.v1.UploadService/UpdateVideo"
+	UploadService_DeleteVideo_FullMethodName    = "/cloudflix.v1.UploadService/DeleteVideo"
 )
 
 // UploadServiceClient is the client API for UploadService service.
@@ -47,6 +49,13 @@ type UploadServiceClient interface {
 	CompleteUpload(ctx context.Context, in *CompleteUploadRequest, opts ...grpc.CallOption) (*Video, error)
 	// AbortUpload discards the parts and deletes the video.
 	AbortUpload(ctx context.Context, in *AbortUploadRequest, opts ...grpc.CallOption) (*AbortUploadResponse, error)
+	// UpdateVideo changes a video's details and privacy (its owner,
+	// moderators and admins).
+	UpdateVideo(ctx context.Context, in *UpdateVideoRequest, opts ...grpc.CallOption) (*Video, error)
+	// DeleteVideo deletes a video with its source, renditions, images and
+	// cached copies (its owner, moderators and admins). Deleting a deleted
+	// video finishes what an interrupted delete left.
+	DeleteVideo(ctx context.Context, in *DeleteVideoRequest, opts ...grpc.CallOption) (*DeleteVideoResponse, error)
 }
 
 type uploadServiceClient struct {
@@ -117,6 +126,26 @@ func (c *uploadServiceClient) AbortUpload(ctx context.Context, in *AbortUploadRe
 	return out, nil
 }
 
+func (c *uploadServiceClient) UpdateVideo(ctx context.Context, in *UpdateVideoRequest, opts ...grpc.CallOption) (*Video, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Video)
+	err := c.cc.Invoke(ctx, UploadService_UpdateVideo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *uploadServiceClient) DeleteVideo(ctx context.Context, in *DeleteVideoRequest, opts ...grpc.CallOption) (*DeleteVideoResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteVideoResponse)
+	err := c.cc.Invoke(ctx, UploadService_DeleteVideo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // UploadServiceServer is the server API for UploadService service.
 // All implementations must embed UnimplementedUploadServiceServer
 // for forward compatibility.
@@ -137,6 +166,13 @@ type UploadServiceServer interface {
 	CompleteUpload(context.Context, *CompleteUploadRequest) (*Video, error)
 	// AbortUpload discards the parts and deletes the video.
 	AbortUpload(context.Context, *AbortUploadRequest) (*AbortUploadResponse, error)
+	// UpdateVideo changes a video's details and privacy (its owner,
+	// moderators and admins).
+	UpdateVideo(context.Context, *UpdateVideoRequest) (*Video, error)
+	// DeleteVideo deletes a video with its source, renditions, images and
+	// cached copies (its owner, moderators and admins). Deleting a deleted
+	// video finishes what an interrupted delete left.
+	DeleteVideo(context.Context, *DeleteVideoRequest) (*DeleteVideoResponse, error)
 	mustEmbedUnimplementedUploadServiceServer()
 }
 
@@ -164,6 +200,12 @@ func (UnimplementedUploadServiceServer) CompleteUpload(context.Context, *Complet
 }
 func (UnimplementedUploadServiceServer) AbortUpload(context.Context, *AbortUploadRequest) (*AbortUploadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AbortUpload not implemented")
+}
+func (UnimplementedUploadServiceServer) UpdateVideo(context.Context, *UpdateVideoRequest) (*Video, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateVideo not implemented")
+}
+func (UnimplementedUploadServiceServer) DeleteVideo(context.Context, *DeleteVideoRequest) (*DeleteVideoResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteVideo not implemented")
 }
 func (UnimplementedUploadServiceServer) mustEmbedUnimplementedUploadServiceServer() {}
 func (UnimplementedUploadServiceServer) testEmbeddedByValue()                       {}
@@ -294,6 +336,42 @@ func _UploadService_AbortUpload_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _UploadService_UpdateVideo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateVideoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UploadServiceServer).UpdateVideo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UploadService_UpdateVideo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UploadServiceServer).UpdateVideo(ctx, req.(*UpdateVideoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _UploadService_DeleteVideo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteVideoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(UploadServiceServer).DeleteVideo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: UploadService_DeleteVideo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(UploadServiceServer).DeleteVideo(ctx, req.(*DeleteVideoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // UploadService_ServiceDesc is the grpc.ServiceDesc for UploadService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -324,6 +402,14 @@ var UploadService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AbortUpload",
 			Handler:    _UploadService_AbortUpload_Handler,
+		},
+		{
+			MethodName: "UpdateVideo",
+			Handler:    _UploadService_UpdateVideo_Handler,
+		},
+		{
+			MethodName: "DeleteVideo",
+			Handler:    _UploadService_DeleteVideo_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -88,6 +88,61 @@ func (VideoState) EnumDescriptor() ([]byte, []int) {
 
 // Rendition is one rung of a video's HLS ladder, as described by the master
 // playlist.
+type VideoPrivacy int32
+
+const (
+	VideoPrivacy_VIDEO_PRIVACY_UNSPECIFIED VideoPrivacy = 0
+	// Listed, searched and played by anyone.
+	VideoPrivacy_VIDEO_PRIVACY_PUBLIC VideoPrivacy = 1
+	// Played by anyone with the link; never listed or searched.
+	VideoPrivacy_VIDEO_PRIVACY_UNLISTED VideoPrivacy = 2
+	// Seen only by its owner, moderators and admins.
+	VideoPrivacy_VIDEO_PRIVACY_PRIVATE VideoPrivacy = 3
+)
+
+// Enum value maps for VideoPrivacy.
+var (
+	VideoPrivacy_name = map[int32]string{
+		0: "VIDEO_PRIVACY_UNSPECIFIED",
+		1: "VIDEO_PRIVACY_PUBLIC",
+		2: "VIDEO_PRIVACY_UNLISTED",
+		3: "VIDEO_PRIVACY_PRIVATE",
+	}
+	VideoPrivacy_value = map[string]int32{
+		"VIDEO_PRIVACY_UNSPECIFIED": 0,
+		"VIDEO_PRIVACY_PUBLIC":      1,
+		"VIDEO_PRIVACY_UNLISTED":    2,
+		"VIDEO_PRIVACY_PRIVATE":     3,
+	}
+)
+
+func (x VideoPrivacy) Enum() *VideoPrivacy {
+	p := new(VideoPrivacy)
+	*p = x
+	return p
+}
+
+func (x VideoPrivacy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VideoPrivacy) Descriptor() protoreflect.EnumDescriptor {
+	return file_cloudflix_v1_video_proto_enumTypes[1].Descriptor()
+}
+
+func (VideoPrivacy) Type() protoreflect.EnumType {
+	return &file_cloudflix_v1_video_proto_enumTypes[1]
+}
+
+func (x VideoPrivacy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VideoPrivacy.Descriptor instead.
+func (VideoPrivacy) EnumDescriptor() ([]byte, []int) {
+	return file_cloudflix_v1_video_proto_rawDescGZIP(), []int{1}
+}
+
 type Rendition struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Name   string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -201,8 +256,12 @@ type Video struct {
 	ContentType     string                 `protobuf:"bytes,14,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	CreatedAt       *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	UpdatedAt       *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The user who uploaded it; empty for a video from before accounts.
+	OwnerId       string       `protobuf:"bytes,17,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	OwnerUsername string       `protobuf:"bytes,18,opt,name=owner_username,json=ownerUsername,proto3" json:"owner_username,omitempty"`
+	Privacy       VideoPrivacy `protobuf:"varint,19,opt,name=privacy,proto3,enum=cloudflix.v1.VideoPrivacy" json:"privacy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Video) Reset() {
@@ -347,6 +406,27 @@ func (x *Video) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Video) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *Video) GetOwnerUsername() string {
+	if x != nil {
+		return x.OwnerUsername
+	}
+	return ""
+}
+
+func (x *Video) GetPrivacy() VideoPrivacy {
+	if x != nil {
+		return x.Privacy
+	}
+	return VideoPrivacy_VIDEO_PRIVACY_UNSPECIFIED
+}
+
 var File_cloudflix_v1_video_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_video_proto_rawDesc = "" +
@@ -360,7 +440,7 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\x11average_bandwidth\x18\x05 \x01(\x03R\x10averageBandwidth\x12\x16\n" +
 	"\x06codecs\x18\x06 \x01(\tR\x06codecs\x12\x1d\n" +
 	"\n" +
-	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xb6\x04\n" +
+	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xae\x05\n" +
 	"\x05Video\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -383,7 +463,10 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
 	"\n" +
-	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt*\xc2\x01\n" +
+	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x19\n" +
+	"\bowner_id\x18\x11 \x01(\tR\aownerId\x12%\n" +
+	"\x0eowner_username\x18\x12 \x01(\tR\rownerUsername\x124\n" +
+	"\aprivacy\x18\x13 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacy*\xc2\x01\n" +
 	"\n" +
 	"VideoState\x12\x1b\n" +
 	"\x17VIDEO_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
@@ -392,7 +475,12 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\x16VIDEO_STATE_PROCESSING\x10\x03\x12\x15\n" +
 	"\x11VIDEO_STATE_READY\x10\x04\x12\x16\n" +
 	"\x12VIDEO_STATE_FAILED\x10\x05\x12\x17\n" +
-	"\x13VIDEO_STATE_DELETED\x10\x06B?Z=github.com/cloudflix/cloudflix/proto/cloudflix/v1;cloudflixv1b\x06proto3"
+	"\x13VIDEO_STATE_DELETED\x10\x06*~\n" +
+	"\fVideoPrivacy\x12\x1d\n" +
+	"\x19VIDEO_PRIVACY_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14VIDEO_PRIVACY_PUBLIC\x10\x01\x12\x1a\n" +
+	"\x16VIDEO_PRIVACY_UNLISTED\x10\x02\x12\x19\n" +
+	"\x15VIDEO_PRIVACY_PRIVATE\x10\x03B?Z=github.com/cloudflix/cloudflix/proto/cloudflix/v1;cloudflixv1b\x06proto3"
 
 var (
 	file_cloudflix_v1_video_proto_rawDescOnce sync.Once
@@ -406,24 +494,26 @@ func file_cloudflix_v1_video_proto_rawDescGZIP() []byte {
 	return file_cloudflix_v1_video_proto_rawDescData
 }
 
-var file_cloudflix_v1_video_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_cloudflix_v1_video_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_cloudflix_v1_video_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_cloudflix_v1_video_proto_goTypes = []any{
 	(VideoState)(0),               // 0: cloudflix.v1.VideoState
-	(*Rendition)(nil),             // 1: cloudflix.v1.Rendition
-	(*Video)(nil),                 // 2: cloudflix.v1.Video
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(VideoPrivacy)(0),             // 1: cloudflix.v1.VideoPrivacy
+	(*Rendition)(nil),             // 2: cloudflix.v1.Rendition
+	(*Video)(nil),                 // 3: cloudflix.v1.Video
+	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
 }
 var file_cloudflix_v1_video_proto_depIdxs = []int32{
 	0, // 0: cloudflix.v1.Video.state:type_name -> cloudflix.v1.VideoState
-	1, // 1: cloudflix.v1.Video.renditions:type_name -> cloudflix.v1.Rendition
-	3, // 2: cloudflix.v1.Video.created_at:type_name -> google.protobuf.Timestamp
-	3, // 3: cloudflix.v1.Video.updated_at:type_name -> google.protobuf.Timestamp
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	2, // 1: cloudflix.v1.Video.renditions:type_name -> cloudflix.v1.Rendition
+	4, // 2: cloudflix.v1.Video.created_at:type_name -> google.protobuf.Timestamp
+	4, // 3: cloudflix.v1.Video.updated_at:type_name -> google.protobuf.Timestamp
+	1, // 4: cloudflix.v1.Video.privacy:type_name -> cloudflix.v1.VideoPrivacy
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_cloudflix_v1_video_proto_init() }
@@ -436,7 +526,7 @@ func file_cloudflix_v1_video_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cloudflix_v1_video_proto_rawDesc), len(file_cloudflix_v1_video_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -3,12 +3,15 @@
 // one, plain words for a server that cannot be reached.
 
 export class ApiError extends Error {
-  constructor(message, { status = 0, code = "", network = false } = {}) {
+  constructor(message, { status = 0, code = "", network = false, retryAfter = 0 } = {}) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
     this.network = network;
+    // retryAfter is how many seconds the server asked to wait (its
+    // Retry-After), or 0 when it did not say.
+    this.retryAfter = retryAfter;
   }
 
   // temporary reports whether the same request may succeed later.
@@ -41,6 +44,17 @@ export async function errorFromResponse(resp) {
     const c = /<Code>([^<]*)<\/Code>/.exec(text);
     if (c) code = c[1];
   }
+  const retryAfter = retryAfterSeconds(resp.headers.get("Retry-After"));
+  if (!message && resp.status === 429) {
+    message = "Too many attempts.";
+  }
+  if (resp.status === 429 && retryAfter > 0) {
+    // The wait in the header is the one to trust; the message's own words
+    // for it give way to the local time.
+    const at = new Date(Date.now() + retryAfter * 1000).toLocaleTimeString();
+    message = message.replace(/[\s:;,.]*try again.*$/i, "").replace(/\.?$/, ".") +
+      ` Try again in ${waitWords(retryAfter)} (at ${at}).`;
+  }
   if (!message) {
     message = resp.status >= 500
       ? "The server had a problem (HTTP " + resp.status + "). Please try again in a moment."
@@ -48,7 +62,22 @@ export async function errorFromResponse(resp) {
   } else {
     message = message.charAt(0).toUpperCase() + message.slice(1);
   }
-  return new ApiError(message, { status: resp.status, code });
+  return new ApiError(message, { status: resp.status, code, retryAfter });
+}
+
+// retryAfterSeconds reads a Retry-After header: seconds, or an HTTP date.
+function retryAfterSeconds(value) {
+  if (!value) return 0;
+  if (/^\d+$/.test(value.trim())) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? 0 : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+// waitWords spells a wait: "40 seconds", "3 minutes".
+function waitWords(seconds) {
+  if (seconds < 90) return seconds === 1 ? "1 second" : `${seconds} seconds`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minutes`;
 }
 
 // request calls the API and returns its decoded JSON (null for 204).
@@ -77,13 +106,14 @@ export async function request(method, path, { body, signal } = {}) {
 
 const enc = encodeURIComponent;
 
+const paged = (path, cursor, limit) =>
+  `${path}${path.includes("?") ? "&" : "?"}limit=${limit}` + (cursor ? `&cursor=${enc(cursor)}` : "");
+
 export const api = {
-  listVideos: (cursor, signal, limit = 24) =>
-    request("GET", `/videos?limit=${limit}` + (cursor ? `&cursor=${enc(cursor)}` : ""), { signal }),
+  listVideos: (cursor, signal, limit = 24) => request("GET", paged("/videos", cursor, limit), { signal }),
   video: (id, signal) => request("GET", `/videos/${enc(id)}`, { signal }),
   recordView: (id) => request("POST", `/videos/${enc(id)}/views`),
-  search: (q, cursor, signal, limit = 24) =>
-    request("GET", `/search?q=${enc(q)}&limit=${limit}` + (cursor ? `&cursor=${enc(cursor)}` : ""), { signal }),
+  search: (q, cursor, signal, limit = 24) => request("GET", paged(`/search?q=${enc(q)}`, cursor, limit), { signal }),
   suggest: (q, signal) => request("GET", `/search/suggest?q=${enc(q)}&limit=8`, { signal }),
   createUpload: (body, signal) => request("POST", "/uploads", { body, signal }),
   upload: (id, signal) => request("GET", `/uploads/${enc(id)}`, { signal }),
@@ -91,4 +121,27 @@ export const api = {
     request("POST", `/uploads/${enc(id)}/parts/sign`, { body: { part_numbers: partNumbers }, signal }),
   listParts: (id, signal) => request("GET", `/uploads/${enc(id)}/parts`, { signal }),
   completeUpload: (id, signal) => request("POST", `/uploads/${enc(id)}/complete`, { signal }),
+  updateVideo: (id, body, signal) => request("PATCH", `/videos/${enc(id)}`, { body, signal }),
+  deleteVideo: (id, signal) => request("DELETE", `/videos/${enc(id)}`, { signal }),
+
+  signInOptions: (signal) => request("GET", "/auth/options", { signal }),
+  signUp: (body, signal) => request("POST", "/auth/signup", { body, signal }),
+  signIn: (body, signal) => request("POST", "/auth/signin", { body, signal }),
+  signOut: () => request("POST", "/auth/signout"),
+  me: (signal) => request("GET", "/me", { signal }),
+  changePassword: (body, signal) => request("POST", "/me/password", { body, signal }),
+  sessions: (signal) => request("GET", "/me/sessions", { signal }),
+  revokeSession: (id, signal) => request("DELETE", `/me/sessions/${enc(id)}`, { signal }),
+  tokens: (signal) => request("GET", "/me/tokens", { signal }),
+  createToken: (body, signal) => request("POST", "/me/tokens", { body, signal }),
+  revokeToken: (id, signal) => request("DELETE", `/me/tokens/${enc(id)}`, { signal }),
+  myVideos: (cursor, signal, limit = 24) => request("GET", paged("/me/videos", cursor, limit), { signal }),
+  user: (username, signal) => request("GET", `/users/${enc(username)}`, { signal }),
+  userVideos: (username, cursor, signal, limit = 24) =>
+    request("GET", paged(`/users/${enc(username)}/videos`, cursor, limit), { signal }),
+
+  users: (cursor, signal, limit = 50) => request("GET", paged("/admin/users", cursor, limit), { signal }),
+  createUser: (body, signal) => request("POST", "/admin/users", { body, signal }),
+  updateUser: (id, body, signal) => request("PATCH", `/admin/users/${enc(id)}`, { body, signal }),
+  createInvite: (signal) => request("POST", "/invites", { signal }),
 };

@@ -1,8 +1,10 @@
-// CloudFlix's browser UI: a small client-side router over four pages
-// (home, search results, watch, upload). It talks to the platform only
-// through the public REST API and /media/.
+// CloudFlix's browser UI: a small client-side router over its pages
+// (home, search results, watch, upload, channels, sign-in and the
+// account's pages). It talks to the platform only through the public
+// REST API and /media/.
 
 import { setupSearchBox } from "./searchbox.js";
+import { setupAccountMenu } from "./session.js";
 import { h, errorBox } from "./dom.js";
 
 const main = document.getElementById("main");
@@ -98,8 +100,9 @@ document.addEventListener("click", (e) => {
   const a = e.target.closest("a[href]");
   if (!a || a.target || a.hasAttribute("download")) return;
   const url = new URL(a.href, location.href);
-  if (url.origin !== location.origin || url.pathname.startsWith("/api/") || url.pathname.startsWith("/media/") ||
-      url.pathname.startsWith("/static/")) return;
+  // The UI's pages are the rest: /api/, /media/ and /static/ are files,
+  // and /auth/ sends the browser to a sign-in provider.
+  if (url.origin !== location.origin || /^\/(api|media|static|auth)\//.test(url.pathname)) return;
   if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
   e.preventDefault();
   navigate(url.pathname + url.search);
@@ -140,5 +143,6 @@ function setupThemeToggle() {
 }
 
 searchBox = setupSearchBox(navigate);
+setupAccountMenu(() => render(false));
 setupThemeToggle();
 render(false);

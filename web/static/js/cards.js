@@ -2,7 +2,8 @@
 // from the list's own JSON (no request per card); hovering it plays a
 // preview from the video's storyboard, fetched on the first hover.
 
-import { h, duration, views, age, errorBox, isAbort } from "./dom.js";
+import { h, duration, views, age, errorBox, isAbort, showMore } from "./dom.js";
+import { privacyBadge } from "./privacy.js";
 import * as storyboard from "./storyboard.js";
 
 // previewStep is how long each storyboard frame shows in a hover preview.
@@ -22,7 +23,8 @@ export function card(v) {
     thumb,
     h("div", { class: "card-body" },
       h("h3", { class: "card-title", text: v.title }),
-      h("div", { class: "card-meta" }, `${views(v.views)} · ${age(v.created_at)}`)));
+      h("div", { class: "card-meta" }, privacyBadge(v),
+        [v.owner && "@" + v.owner.username, views(v.views), age(v.created_at)].filter(Boolean).join(" · "))));
   if (v.storyboard_url) hoverPreview(link, preview, thumb, v.storyboard_url);
   return h("li", { class: "card" }, link);
 }
@@ -64,32 +66,13 @@ function hoverPreview(target, preview, thumb, url) {
 // next page; loadMore(cursor) returns the next {items, next} page.
 function grid(items, next, loadMore, label) {
   const list = h("ul", { class: "grid", "aria-label": label }, items.map(card));
-  const wrap = h("div", {}, list);
-  const addMore = (cursor) => {
-    if (!cursor) return;
-    const button = h("button", { type: "button", class: "button" }, "Show more");
-    const box = h("div", { class: "more" }, button);
-    button.addEventListener("click", async () => {
-      button.disabled = true;
-      button.textContent = "Loading…";
-      try {
-        const page = await loadMore(cursor);
-        const first = list.children.length;
-        for (const v of page.items) list.append(card(v));
-        box.remove();
-        addMore(page.next);
-        // Keep the keyboard where the new cards start.
-        list.children[first]?.querySelector("a")?.focus();
-      } catch (err) {
-        button.disabled = false;
-        button.textContent = "Show more";
-        box.append(h("p", { class: "notice error", role: "alert", text: err.message }));
-      }
-    });
-    wrap.append(box);
-  };
-  addMore(next);
-  return wrap;
+  const more = h("div", { class: "more" });
+  showMore(more, list, next, async (cursor) => {
+    const page = await loadMore(cursor);
+    for (const v of page.items) list.append(card(v));
+    return page.next;
+  });
+  return h("div", {}, list, more);
 }
 
 // videoList draws a list of videos in main, a page at a time: a loading

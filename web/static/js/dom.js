@@ -124,6 +124,34 @@ export function errorBox(title, err, ...extra) {
     h("h2", { text: title }), message ? h("p", { text: message }) : null, ...extra);
 }
 
+// showMore offers the next page of list in box: a "Show more" button while
+// there is a next page (cursor), which appends it with addPage(cursor),
+// which returns the cursor after it. The keyboard goes on where the new
+// items start.
+export function showMore(box, list, cursor, addPage) {
+  box.replaceChildren();
+  if (!cursor) return;
+  const button = h("button", { type: "button", class: "button" }, "Show more");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    button.textContent = "Loading…";
+    const first = list.children.length;
+    let next;
+    try {
+      next = await addPage(cursor);
+    } catch (err) {
+      if (isAbort(err)) return;
+      button.disabled = false;
+      button.textContent = "Show more";
+      box.replaceChildren(button, h("p", { class: "notice error", role: "alert", text: err.message }));
+      return;
+    }
+    showMore(box, list, next, addPage);
+    list.children[first]?.querySelector("a:not([tabindex='-1']), button")?.focus();
+  });
+  box.append(button);
+}
+
 // sleep waits ms, or rejects with an AbortError when signal aborts.
 export function sleep(ms, signal) {
   return new Promise((resolve, reject) => {

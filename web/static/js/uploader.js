@@ -151,6 +151,7 @@ export class Upload {
         title: this.meta.title,
         description: this.meta.description,
         tags: this.meta.tags,
+        privacy: this.meta.privacy,
         filename: file.name,
         content_type: contentType(file),
         size_bytes: file.size,

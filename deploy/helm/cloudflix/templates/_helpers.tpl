@@ -1,13 +1,13 @@
 {{/*
-The five targets the one binary serves, each a Deployment of its own.
+The six targets the one binary serves, each a Deployment of its own.
 */}}
 {{- define "cloudflix.targets" -}}
-router upload host search encode
+router upload host search encode account
 {{- end }}
 
 {{/* The gRPC services: every target but the router. */}}
 {{- define "cloudflix.grpcTargets" -}}
-upload host search encode
+upload host search encode account
 {{- end }}
 
 {{- define "cloudflix.name" -}}
@@ -81,36 +81,39 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
 {{/*
-The Secret that holds the backend credentials: the operator's, or the one
-this chart makes.
+The Secret that holds the internal key and the backend credentials: the
+operator's, or the one this chart makes.
 */}}
 {{- define "cloudflix.secretName" -}}
 {{- default (printf "%s-backends" (include "cloudflix.fullname" .)) .Values.secrets.existingSecret }}
 {{- end }}
 
-{{/* The secret variables, in a fixed order. */}}
+{{/* The secret variables given in values, in a fixed order. */}}
 {{- define "cloudflix.secretVariables" -}}
-CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD CLOUDFLIX_AMQP_URL CLOUDFLIX_S3_SECRET_KEY CLOUDFLIX_STORAGE_SIGNING_KEY
+CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD CLOUDFLIX_AMQP_URL CLOUDFLIX_S3_SECRET_KEY CLOUDFLIX_STORAGE_SIGNING_KEY CLOUDFLIX_OIDC_CLIENT_SECRET
 {{- end }}
 
 {{/* Secret variables a Secret may leave out: the binary runs without them. */}}
 {{- define "cloudflix.optionalSecrets" -}}
-CLOUDFLIX_REDIS_PASSWORD CLOUDFLIX_STORAGE_SIGNING_KEY
+CLOUDFLIX_REDIS_PASSWORD CLOUDFLIX_STORAGE_SIGNING_KEY CLOUDFLIX_OIDC_CLIENT_SECRET
 {{- end }}
 
 {{/*
-The credentials of the backends each target opens (the router only object
-storage, host and search the database and cache, upload and encode all of
-them, the migration the database), so that a pod holds only the
+The secrets each target reads: the internal key, which every process of
+the install shares, and the credentials of the backends the target opens
+(the router only object storage, host and search the database and cache,
+upload and encode all of them, the account service the database and the
+OpenID provider, the migration the database), so that a pod holds only the
 credentials its code uses.
 */}}
 {{- define "cloudflix.secretsOf" -}}
 {{- $of := dict
-  "router" "CLOUDFLIX_S3_SECRET_KEY CLOUDFLIX_STORAGE_SIGNING_KEY"
-  "upload" "CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD CLOUDFLIX_AMQP_URL CLOUDFLIX_S3_SECRET_KEY CLOUDFLIX_STORAGE_SIGNING_KEY"
-  "host" "CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD"
-  "search" "CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD"
-  "encode" "CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD CLOUDFLIX_AMQP_URL CLOUDFLIX_S3_SECRET_KEY CLOUDFLIX_STORAGE_SIGNING_KEY"
+  "router" "CLOUDFLIX_INTERNAL_KEY CLOUDFLIX_S3_SECRET_KEY CLOUDFLIX_STORAGE_SIGNING_KEY"
+  "upload" "CLOUDFLIX_INTERNAL_KEY CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD CLOUDFLIX_AMQP_URL CLOUDFLIX_S3_SECRET_KEY CLOUDFLIX_STORAGE_SIGNING_KEY"
+  "host" "CLOUDFLIX_INTERNAL_KEY CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD"
+  "search" "CLOUDFLIX_INTERNAL_KEY CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD"
+  "encode" "CLOUDFLIX_INTERNAL_KEY CLOUDFLIX_POSTGRES_URL CLOUDFLIX_REDIS_PASSWORD CLOUDFLIX_AMQP_URL CLOUDFLIX_S3_SECRET_KEY CLOUDFLIX_STORAGE_SIGNING_KEY"
+  "account" "CLOUDFLIX_INTERNAL_KEY CLOUDFLIX_POSTGRES_URL CLOUDFLIX_OIDC_CLIENT_SECRET"
   "migrate" "CLOUDFLIX_POSTGRES_URL" }}
 {{- get $of . }}
 {{- end }}
@@ -150,6 +153,7 @@ apply. Numbers are written as integers (YAML values arrive as floats).
   "CLOUDFLIX_HOST_GRPC_ADDR" ":9090"
   "CLOUDFLIX_SEARCH_GRPC_ADDR" ":9090"
   "CLOUDFLIX_ENCODE_GRPC_ADDR" ":9090"
+  "CLOUDFLIX_ACCOUNT_GRPC_ADDR" ":9090"
   "CLOUDFLIX_ENCODE_WORKDIR" "/var/lib/cloudflix/encode" }}
 {{- range $k, $v := .Values.config }}
 {{- if kindIs "float64" $v }}

@@ -1,11 +1,13 @@
-// The upload page: choose a video (file picker or drag and drop), give it
-// a title, description and tags, and watch it go: upload progress with
+// The upload page, for a signed-in user, who owns what they upload:
+// choose a video (file picker or drag and drop), give it a title,
+// description, tags and privacy, and watch it go: upload progress with
 // speed and time left, then the encoding progress, then a link to the
 // watch page. Choosing a file that was partly uploaded before resumes it.
 // Each part of the page is a controller of its own, in upload/; this
 // module lays them out and carries the page from one step to the next.
 
 import { h, icon, errorBox, isAbort, announce } from "../dom.js";
+import { requireUser } from "../forms.js";
 import { Upload, looksLikeVideo } from "../uploader.js";
 import { filePicker } from "./upload/picker.js";
 import { detailsFields } from "./upload/details.js";
@@ -14,6 +16,8 @@ import { progressView, followEncoding } from "./upload/progress.js";
 
 export default async function uploadPage({ main, signal, setTitle }) {
   setTitle("Upload");
+  if (!await requireUser(main, "Sign in to upload",
+    "Videos belong to the account that uploads them. Sign in, or create an account, to upload one.")) return;
   const submit = h("button", { type: "submit", class: "button primary", id: "upload-submit" }, icon("upload"), h("span", {}, "Upload"));
   const cancel = h("button", { type: "button", class: "button", hidden: true }, "Cancel");
   const message = h("div", {});

@@ -1,18 +1,23 @@
 // The watch page: /watch/{id}. A ready video plays; one still encoding
 // shows its progress and turns into the player when it is ready, without a
-// reload; a failed one says why.
+// reload; a failed one says why. Its owner (and moderators) may change
+// who can watch it, edit it and delete it from here.
 
 import { api, ApiError } from "../api.js";
 import { h, views, date, errorBox, sleep, isAbort, announce } from "../dom.js";
 import { createPlayer } from "../player.js";
+import { copyField } from "../copy.js";
+import { privacies, privacyBadge } from "../privacy.js";
+import { currentUser, moderates } from "../session.js";
 
 const pollMs = 1500;
 
-export default async function watchPage({ main, params, signal, setTitle }) {
+export default async function watchPage({ main, params, signal, setTitle, navigate }) {
   const id = params.id;
   setTitle("Watch");
   const slot = h("div", { class: "watch" }, h("p", { class: "loading", role: "status" }, "Loading…"));
   main.append(slot);
+  const who = currentUser().catch(() => null);
 
   let v;
   try {
@@ -21,29 +26,60 @@ export default async function watchPage({ main, params, signal, setTitle }) {
     if (isAbort(err)) throw err;
     setTitle("Video not available");
     slot.replaceChildren(err instanceof ApiError && err.status === 404
-      ? h("div", { class: "notice" },
-        h("h1", { text: "This video doesn't exist" }),
-        h("p", {}, "It may have been deleted, or the link is wrong. ", h("a", { href: "/" }, "See the latest videos"), "."))
+      ? notFound(await who)
       : errorBox("Couldn't load this video", err));
     return;
   }
   setTitle(v.title);
+  const user = await who;
+  const page = { slot, signal, navigate, user, player: null, playing: null, about: null };
 
   if (v.state !== "ready") {
     const status = h("div", { class: "processing", role: "status" });
-    slot.replaceChildren(status, info(v));
+    page.about = info(v, page);
+    slot.replaceChildren(status, page.about);
     v = await waitReady(v, status, signal);
     if (!v) return;
-    slot.replaceChildren();
     announce("The video is ready to play.");
   }
-  slot.replaceChildren(
+  play(page, v);
+}
+
+function notFound(user) {
+  return h("div", { class: "notice" },
+    h("h1", { text: "This video doesn't exist" }),
+    h("p", {}, "It may have been deleted, or the link is wrong. ", h("a", { href: "/" }, "See the latest videos"), "."),
+    user ? null : h("p", {}, "If it is a private video of yours, ",
+      h("a", { href: "/signin?next=" + encodeURIComponent(location.pathname) }, "sign in"), " to watch it."));
+}
+
+// play shows the player of v and what is said about it. A player of its
+// own ends with the page, or when v's media links change.
+function play(page, v) {
+  page.playing?.abort();
+  const playing = new AbortController();
+  page.playing = playing;
+  page.signal.addEventListener("abort", () => playing.abort(), { once: true });
+  page.about = info(v, page);
+  page.slot.replaceChildren(
     createPlayer(v, {
-      signal,
+      signal: playing.signal,
       // One view per page view, once playback has really started.
       onFirstPlay: () => api.recordView(v.id).catch(() => {}),
     }),
-    info(v));
+    page.about);
+}
+
+// changed shows v as it is after an edit: a new privacy means new media
+// links, so the player starts again with them.
+function changed(page, before, v) {
+  if (v.privacy !== before.privacy && v.state === "ready") {
+    play(page, v);
+  } else {
+    const about = info(v, page);
+    page.about.replaceWith(about);
+    page.about = about;
+  }
 }
 
 // waitReady polls the video, showing its progress in status, until it is
@@ -98,33 +134,65 @@ async function waitReady(v, status, signal) {
   }
 }
 
-function info(v) {
+function info(v, page) {
   const share = location.origin + "/watch/" + encodeURIComponent(v.id);
-  const shareInput = h("input", { type: "text", readonly: true, value: share, "aria-label": "Share link", id: "share-link" });
-  const copied = h("span", { class: "muted", role: "status" });
-  const copy = h("button", { type: "button", class: "button" }, "Copy link");
-  copy.addEventListener("click", async () => {
-    try {
-      await navigator.clipboard.writeText(share);
-    } catch {
-      // No clipboard permission (or no secure context): select the text
-      // so that the keyboard's copy does it.
-      shareInput.focus();
-      shareInput.select();
-      copied.textContent = "Press Ctrl+C (⌘C) to copy.";
-      return;
-    }
-    copied.textContent = "Link copied.";
-  });
-  shareInput.addEventListener("focus", () => shareInput.select());
   const stats = [views(v.views), date(v.created_at) && `Uploaded ${date(v.created_at)}`].filter(Boolean).join(" · ");
+  const mine = page.user && (page.user.id === v.owner?.id || moderates(page.user));
   return h("section", { class: "video-info", "aria-label": "About this video" },
-    h("h1", { text: v.title }),
+    h("h1", {}, v.title, privacyBadge(v)),
+    v.owner
+      ? h("p", { class: "owner" }, "by ",
+        h("a", { href: "/@" + encodeURIComponent(v.owner.username), id: "video-owner" }, "@" + v.owner.username))
+      : null,
     h("p", { class: "video-stats" }, stats),
+    mine ? ownerTools(v, page) : null,
     v.tags?.length
       ? h("ul", { class: "tags", "aria-label": "Tags" },
         v.tags.map((t) => h("li", {}, h("a", { href: "/search?q=" + encodeURIComponent(t) }, "#" + t))))
       : null,
     v.description ? h("p", { class: "description", text: v.description }) : null,
-    h("div", { class: "share" }, shareInput, copy, copied));
+    h("div", { class: "share" }, copyField(share, { id: "share-link", label: "Share link", button: "Copy link" })));
+}
+
+// ownerTools change who can watch v, edit it and delete it.
+function ownerTools(v, page) {
+  const { signal } = page;
+  const said = h("span", { class: "muted", role: "status" });
+  const privacy = h("select", { id: "video-privacy" },
+    privacies.map((p) => h("option", { value: p.value, selected: p.value === v.privacy }, p.label)));
+  privacy.addEventListener("change", async () => {
+    privacy.disabled = true;
+    said.textContent = "Saving…";
+    let after;
+    try {
+      after = await api.updateVideo(v.id, { privacy: privacy.value }, signal);
+    } catch (err) {
+      if (isAbort(err)) return;
+      privacy.disabled = false;
+      privacy.value = v.privacy;
+      said.textContent = err.message;
+      return;
+    }
+    changed(page, v, after);
+    document.getElementById("video-privacy")?.focus();
+    announce(`The video is now ${privacies.find((p) => p.value === after.privacy)?.label.toLowerCase()}.`);
+  });
+  const edit = h("button", { type: "button", class: "button", id: "video-edit" }, "Edit");
+  edit.addEventListener("click", async () => {
+    const { editVideo } = await import("../videoedit.js");
+    const after = await editVideo(v, signal);
+    if (after) {
+      changed(page, v, after);
+      announce("Saved.");
+    }
+  });
+  const remove = h("button", { type: "button", class: "button danger-quiet", id: "video-delete" }, "Delete");
+  remove.addEventListener("click", async () => {
+    const { deleteVideo } = await import("../videoedit.js");
+    if (!await deleteVideo(v, signal)) return;
+    announce("The video was deleted.");
+    page.navigate(page.user.id === v.owner?.id ? "/my/videos" : "/", { replace: true });
+  });
+  return h("div", { class: "owner-tools", role: "group", "aria-label": "Manage this video" },
+    h("label", { for: "video-privacy" }, "Who can watch"), privacy, edit, remove, said);
 }

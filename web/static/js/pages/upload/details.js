@@ -1,20 +1,22 @@
-// The video's details: title, description and tags.
+// The video's details: title, description, tags and who can watch it.
 
 import { h } from "../../dom.js";
+import { field, input, tagList } from "../../forms.js";
+import { privacyChoice } from "../../privacy.js";
 
 export function detailsFields() {
-  const title = h("input", { type: "text", id: "upload-title", name: "title", required: true, maxlength: 200, autocomplete: "off" });
+  const title = input("upload-title", { required: true, maxlength: 200, autocomplete: "off" });
   const description = h("textarea", { id: "upload-description", name: "description", maxlength: 5000 });
-  const tags = h("input", { type: "text", id: "upload-tags", name: "tags", autocomplete: "off", "aria-describedby": "upload-tags-hint" });
+  const tags = input("upload-tags", { autocomplete: "off" });
+  const privacy = privacyChoice("upload-privacy");
   // The title last taken from a file name, which the next file may replace.
   let autoTitle = "";
   return {
     el: [
-      h("div", { class: "field" }, h("label", { for: "upload-title" }, "Title"), title),
-      h("div", { class: "field" }, h("label", { for: "upload-description" }, "Description"), description),
-      h("div", { class: "field" },
-        h("label", { for: "upload-tags" }, "Tags"), tags,
-        h("span", { class: "hint", id: "upload-tags-hint" }, "Separate tags with commas, e.g. nature, timelapse")),
+      field(title, "Title"),
+      field(description, "Description"),
+      field(tags, "Tags", "Separate tags with commas, e.g. nature, timelapse"),
+      privacy.el,
     ],
     title,
     // nameAfter titles the video after file, unless a person wrote a title.
@@ -25,12 +27,14 @@ export function detailsFields() {
     },
     lock(locked) {
       for (const el of [title, description, tags]) el.disabled = locked;
+      privacy.lock(locked);
     },
     meta() {
       return {
         title: title.value.trim(),
         description: description.value.trim(),
-        tags: tags.value.split(",").map((t) => t.trim()).filter(Boolean),
+        tags: tagList(tags.value),
+        privacy: privacy.value(),
       };
     },
   };

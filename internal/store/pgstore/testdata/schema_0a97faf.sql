@@ -1,0 +1,152 @@
+-- CloudFlix's canonical PostgreSQL schema.
+--
+-- `cloudflix migrate` (and every service start) applies this whole file in one
+-- transaction under an advisory lock, so every statement must be idempotent:
+-- CREATE ... IF NOT EXISTS, CREATE OR REPLACE. Change it by adding idempotent
+-- statements (ALTER TABLE ... ADD COLUMN IF NOT EXISTS), never by editing a
+-- CREATE TABLE that databases in the field have already run.
+
+-- Trigram similarity is how search tolerates typos. pg_trgm is a trusted
+-- extension, so a database owner without superuser may create it.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- cloudflix_search_document is the weighted full-text document of a video:
+-- title A, tags B, description C, so ts_rank puts a title match above a
+-- description-only one. The 'simple' configuration keeps whole words as they
+-- are (lower-cased, no stemming, no stop words): a prefix query `moun:*` then
+-- matches what was typed, and typo correction compares query words with the
+-- very lexemes stored here. It is declared IMMUTABLE (array_to_string alone is
+-- only STABLE) because it is the expression of a generated column; it only ever
+-- joins text[] elements, whose output never depends on settings.
+CREATE OR REPLACE FUNCTION cloudflix_search_document(title text, tags text[], description text)
+RETURNS tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT setweight(to_tsvector('simple', coalesce(title, '')), 'A')
+	    || setweight(to_tsvector('simple', coalesce(array_to_string(tags, ' '), '')), 'B')
+	    || setweight(to_tsvector('simple', coalesce(description, '')), 'C')
+$$;
+
+CREATE TABLE IF NOT EXISTS videos (
+	id               uuid PRIMARY KEY,
+	title            text NOT NULL,
+	description      text NOT NULL DEFAULT '',
+	tags             text[] NOT NULL DEFAULT '{}',
+	state            text NOT NULL DEFAULT 'uploading'
+	                 CONSTRAINT videos_state_check
+	                 CHECK (state IN ('uploading', 'uploaded', 'processing', 'ready', 'failed', 'deleted')),
+	failure_reason   text NOT NULL DEFAULT '',
+	progress         double precision NOT NULL DEFAULT 0
+	                 CONSTRAINT videos_progress_check CHECK (progress >= 0 AND progress <= 1),
+	duration_seconds double precision NOT NULL DEFAULT 0,
+	width            integer NOT NULL DEFAULT 0,
+	height           integer NOT NULL DEFAULT 0,
+	-- JSON array of {name, width, height, bandwidth, average_bandwidth, codecs, frame_rate}.
+	renditions       jsonb NOT NULL DEFAULT '[]',
+	views            bigint NOT NULL DEFAULT 0,
+	size_bytes       bigint NOT NULL DEFAULT 0,
+	content_type     text NOT NULL DEFAULT '',
+	-- How many times an encode has been claimed since upload (or re-encode).
+	encode_attempts  integer NOT NULL DEFAULT 0,
+	-- The encode worker holding the video while it is 'processing', and until
+	-- when; a lease in the past may be taken over.
+	lease_owner      text,
+	lease_until      timestamptz,
+	created_at       timestamptz NOT NULL DEFAULT now(),
+	updated_at       timestamptz NOT NULL DEFAULT now(),
+	search           tsvector GENERATED ALWAYS AS (cloudflix_search_document(title, tags, description)) STORED
+);
+
+-- The latest list: READY videos newest first, keyset-paginated on (created_at, id).
+CREATE INDEX IF NOT EXISTS videos_latest_idx ON videos (state, created_at DESC, id DESC);
+
+-- Full-text search only ever looks at READY videos.
+CREATE INDEX IF NOT EXISTS videos_search_idx ON videos USING gin (search) WHERE state = 'ready';
+
+-- The reconciler's scan for videos stuck in 'uploaded' or 'processing'.
+CREATE INDEX IF NOT EXISTS videos_stuck_idx ON videos (state, updated_at)
+	WHERE state IN ('uploaded', 'processing');
+
+-- An open multipart upload of a video's source; removed when the upload
+-- completes or the video is deleted.
+CREATE TABLE IF NOT EXISTS upload_sessions (
+	video_id   uuid PRIMARY KEY REFERENCES videos (id) ON DELETE CASCADE,
+	upload_id  text NOT NULL,
+	object_key text NOT NULL,
+	size_bytes bigint NOT NULL,
+	part_size  bigint NOT NULL,
+	expires_at timestamptz NOT NULL
+);
+
+-- Encode jobs written in the same transaction as the state change that asks
+-- for them; a relay publishes the unsent ones and stamps sent_at.
+CREATE TABLE IF NOT EXISTS outbox (
+	id           bigserial PRIMARY KEY,
+	video_id     uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	created_at   timestamptz NOT NULL DEFAULT now(),
+	available_at timestamptz NOT NULL DEFAULT now(),
+	sent_at      timestamptz,
+	-- W3C traceparent of the request that asked for the job, so the encode
+	-- joins that request's trace.
+	trace_parent text NOT NULL DEFAULT ''
+);
+
+CREATE INDEX IF NOT EXISTS outbox_pending_idx ON outbox (available_at, id) WHERE sent_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_video_idx ON outbox (video_id, created_at);
+
+-- search_words is the vocabulary of READY videos: every plain word (letters
+-- and digits only, as query words are) of their search documents, with how
+-- many READY videos use it. Search corrects a query word that starts no word
+-- here to its nearest word by trigram similarity. The C collation makes the
+-- primary key serve "does any word start with w" as a range scan.
+CREATE TABLE IF NOT EXISTS search_words (
+	word   text COLLATE "C" PRIMARY KEY,
+	videos integer NOT NULL CHECK (videos > 0)
+);
+
+CREATE INDEX IF NOT EXISTS search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops);
+
+-- cloudflix_search_words_sync keeps search_words equal to the words of READY
+-- videos. Words are added and removed in sorted order (tsvector_to_array
+-- returns lexemes sorted) so concurrent transactions lock them in the same
+-- order and cannot deadlock on each other.
+CREATE OR REPLACE FUNCTION cloudflix_search_words_sync() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+	old_words text[] := '{}';
+	new_words text[] := '{}';
+BEGIN
+	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state = 'ready' THEN
+		old_words := ARRAY(SELECT w FROM unnest(tsvector_to_array(OLD.search)) AS w
+		                   WHERE w ~ '^[[:alnum:]]+$' ORDER BY w COLLATE "C");
+	END IF;
+	IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state = 'ready' THEN
+		new_words := ARRAY(SELECT w FROM unnest(tsvector_to_array(NEW.search)) AS w
+		                   WHERE w ~ '^[[:alnum:]]+$' ORDER BY w COLLATE "C");
+	END IF;
+	IF old_words = new_words THEN
+		RETURN NULL;
+	END IF;
+
+	INSERT INTO search_words AS s (word, videos)
+	SELECT w, 1 FROM unnest(new_words) AS w
+	WHERE NOT w = ANY (old_words)
+	ORDER BY w COLLATE "C"
+	ON CONFLICT (word) DO UPDATE SET videos = s.videos + 1;
+
+	-- Lock the words to drop in order, then drop the last uses and count down the rest.
+	PERFORM 1 FROM search_words
+	WHERE word = ANY (old_words) AND NOT word = ANY (new_words)
+	ORDER BY word FOR UPDATE;
+	DELETE FROM search_words
+	WHERE word = ANY (old_words) AND NOT word = ANY (new_words) AND videos <= 1;
+	UPDATE search_words SET videos = videos - 1
+	WHERE word = ANY (old_words) AND NOT word = ANY (new_words);
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER videos_search_words_sync
+	AFTER INSERT OR DELETE OR UPDATE OF state, title, description, tags ON videos
+	FOR EACH ROW EXECUTE FUNCTION cloudflix_search_words_sync();

@@ -1,0 +1,68 @@
+package video
+
+import (
+	"errors"
+
+	"github.com/cloudflix/cloudflix/internal/auth"
+)
+
+// Who may do what with a video: one rule per action, decided from the
+// principal and the video alone, so that every service that acts on a
+// video asks the same question.
+
+// Errors of a refused action; transports map them to codes.
+var (
+	// ErrUnauthenticated: the action needs someone signed in.
+	ErrUnauthenticated = errors.New("sign in first")
+	// ErrForbidden: the principal may see the video but not do this to it.
+	ErrForbidden = errors.New("not allowed")
+)
+
+// CanView reports whether p may see v: anyone a public or unlisted video
+// (an unlisted one only by its link, since lists never show it), its owner
+// and moderators a private one.
+func CanView(p auth.Principal, v Video) bool {
+	if v.Privacy != PrivacyPrivate {
+		return true
+	}
+	return owns(p, v, auth.ScopeRead) || owns(p, v, auth.ScopeUpload) || p.Moderates()
+}
+
+// Listed reports whether v shows in the latest list and in search.
+func Listed(v Video) bool { return v.Privacy == PrivacyPublic && v.State == StateReady }
+
+// CanUpload reports whether p may upload a video.
+func CanUpload(p auth.Principal) bool { return p.Allows(auth.ScopeUpload) }
+
+// CanEdit reports whether p may change v's details or privacy, or delete
+// it: its owner, moderators and admins.
+func CanEdit(p auth.Principal, v Video) bool {
+	return owns(p, v, auth.ScopeUpload) || p.Moderates()
+}
+
+// CanManageEncode reports whether p may re-encode v or abort its upload:
+// its owner and admins, since both take the video offline.
+func CanManageEncode(p auth.Principal, v Video) bool {
+	return owns(p, v, auth.ScopeUpload) || p.Administers()
+}
+
+// SeesEverything reports whether p sees every state and privacy of the
+// videos of the user with id owner: the owner and moderators.
+func SeesEverything(p auth.Principal, owner string) bool {
+	return p.Is(owner, auth.ScopeRead) || p.Is(owner, auth.ScopeUpload) || p.Moderates()
+}
+
+func owns(p auth.Principal, v Video, s auth.Scope) bool { return p.Is(v.OwnerID, s) }
+
+// Refusal is the error for p being refused an action on v: not found when p
+// may not even see it (so its existence does not leak), sign in when
+// nobody is, forbidden otherwise.
+func Refusal(p auth.Principal, v Video) error {
+	switch {
+	case !CanView(p, v):
+		return ErrNotFound
+	case p.Anonymous():
+		return ErrUnauthenticated
+	}
+	return ErrForbidden
+}

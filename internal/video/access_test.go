@@ -1,0 +1,59 @@
+package video
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/cloudflix/cloudflix/internal/auth"
+)
+
+func TestAccessRules(t *testing.T) {
+	var (
+		anon      = auth.Principal{}
+		owner     = auth.Principal{UserID: "o", Role: auth.RoleUser}
+		ownerRead = auth.Principal{UserID: "o", Role: auth.RoleUser, Scopes: []auth.Scope{auth.ScopeRead}}
+		other     = auth.Principal{UserID: "x", Role: auth.RoleUser}
+		mod       = auth.Principal{UserID: "m", Role: auth.RoleModerator}
+		admin     = auth.Principal{UserID: "a", Role: auth.RoleAdmin}
+	)
+	public := Video{OwnerID: "o", Privacy: PrivacyPublic, State: StateReady}
+	private := Video{OwnerID: "o", Privacy: PrivacyPrivate, State: StateReady}
+	cases := []struct {
+		name string
+		got  bool
+		want bool
+	}{
+		{"anyone views a public video", CanView(anon, public), true},
+		{"anyone views an unlisted one by its link", CanView(anon, Video{Privacy: PrivacyUnlisted}), true},
+		{"nobody else views a private one", CanView(other, private), false},
+		{"its owner views a private one", CanView(owner, private), true},
+		{"with a read token too", CanView(ownerRead, private), true},
+		{"a moderator views a private one", CanView(mod, private), true},
+		{"the owner edits", CanEdit(owner, public), true},
+		{"a read token does not edit", CanEdit(ownerRead, public), false},
+		{"another user does not edit", CanEdit(other, public), false},
+		{"a moderator edits", CanEdit(mod, public), true},
+		{"the owner re-encodes", CanManageEncode(owner, public), true},
+		{"a moderator does not re-encode", CanManageEncode(mod, public), false},
+		{"an admin re-encodes", CanManageEncode(admin, public), true},
+		{"nobody owns an ownerless video", CanEdit(owner, Video{Privacy: PrivacyPublic}), false},
+		{"anonymous does not upload", CanUpload(anon), false},
+		{"a user uploads", CanUpload(owner), true},
+		{"a public ready video is listed", Listed(public), true},
+		{"a private one is not", Listed(private), false},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("%s: got %v", c.name, c.got)
+		}
+	}
+	if err := Refusal(other, private); !errors.Is(err, ErrNotFound) {
+		t.Errorf("refusing a private video to another user: %v, want not found", err)
+	}
+	if err := Refusal(anon, public); !errors.Is(err, ErrUnauthenticated) {
+		t.Errorf("refusing an edit to anonymous: %v", err)
+	}
+	if err := Refusal(other, public); !errors.Is(err, ErrForbidden) {
+		t.Errorf("refusing an edit to another user: %v", err)
+	}
+}
