@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -84,26 +85,32 @@ func (r *rig) put(t *testing.T, sess *pb.UploadSession, data []byte, only ...int
 	for _, p := range signed.GetParts() {
 		off := int64(p.GetPartNumber()-1) * sess.GetPartSize()
 		end := min(off+sess.GetPartSize(), int64(len(data)))
-		// Local storage signs URLs relative to the router, S3 absolute ones.
-		u, err := url.Parse(r.parts.URL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		target, err := u.Parse(p.GetUrl())
-		if err != nil {
-			t.Fatal(err)
-		}
-		req, _ := http.NewRequest(http.MethodPut, target.String(), bytes.NewReader(data[off:end]))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("PUT part %d = %d", p.GetPartNumber(), resp.StatusCode)
+		if code := r.putTo(t, p.GetUrl(), data[off:end]); code != http.StatusOK {
+			t.Fatalf("PUT part %d = %d", p.GetPartNumber(), code)
 		}
 	}
+}
+
+// putTo PUTs body to a part URL and returns the status storage answered.
+func (r *rig) putTo(t *testing.T, partURL string, body []byte) int {
+	t.Helper()
+	// Local storage signs URLs relative to the router, S3 absolute ones.
+	u, err := url.Parse(r.parts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target, err := u.Parse(partURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, target.String(), bytes.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func TestUploadToUploaded(t *testing.T) {
@@ -250,4 +257,72 @@ func testWritersClearTheCache(t *testing.T, p *platform.Process) {
 	if v, err := read(gone.GetVideoId()); !errors.Is(err, video.ErrNotFound) {
 		t.Fatalf("the read after abort = %v, %v; want not found: the cached video outlived its abort", v.State, err)
 	}
+}
+
+func TestSignedPartsAreBounded(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, testSignedPartsAreBounded)
+}
+
+// Each part URL takes exactly its part's length, the last part's too, and
+// URLs go out only for parts within the window ahead of what is stored.
+func testSignedPartsAreBounded(t *testing.T, p *platform.Process) {
+	r := newRig(t, p)
+	r.svc.limits.MaxBytes = 1 << 30
+	ctx := storetest.SignedIn(t.Context(), r.owner)
+	const partSize = 5 << 20
+	count := maxPartsAhead + 6
+	sess, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Long", ContentType: "video/mp4", SizeBytes: int64(count)*partSize - 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func(nums ...int32) (*pb.SignPartsResponse, error) {
+		return r.svc.SignParts(ctx, &pb.SignPartsRequest{VideoId: sess.GetVideoId(), PartNumbers: nums})
+	}
+	var window []int32
+	for n := int32(1); n <= maxPartsAhead; n++ {
+		window = append(window, n)
+	}
+	if signed, err := sign(window...); err != nil || len(signed.GetParts()) != maxPartsAhead {
+		t.Fatalf("signing the first %d parts: %d signed, %v", maxPartsAhead, len(signed.GetParts()), err)
+	}
+	for _, n := range []int32{maxPartsAhead + 1, int32(count)} {
+		_, err := sign(1, n)
+		if status.Code(err) != codes.ResourceExhausted || !hasRetryInfo(err) {
+			t.Fatalf("signing part %d with none stored: %v, want ResourceExhausted with a retry delay", n, err)
+		}
+	}
+	part := make([]byte, partSize)
+	_, _ = rand.Read(part)
+	r.put(t, sess, part, 1)
+	if _, err := sign(maxPartsAhead + 1); err != nil {
+		t.Fatalf("signing part %d once part 1 is stored: %v", maxPartsAhead+1, err)
+	}
+
+	// The last part's URL takes the rest of the file, and nothing else.
+	small, err := r.svc.CreateUpload(ctx, &pb.CreateUploadRequest{Title: "Two parts", ContentType: "video/mp4", SizeBytes: partSize + 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := r.svc.SignParts(ctx, &pb.SignPartsRequest{VideoId: small.GetVideoId(), PartNumbers: []int32{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range [][]byte{part[:partSize], part[:4], part[:2]} {
+		if code := r.putTo(t, signed.GetParts()[0].GetUrl(), body); code/100 != 4 {
+			t.Errorf("PUT of %d bytes to the URL of a 3-byte last part: %d, want a 4xx refusal", len(body), code)
+		}
+	}
+	if code := r.putTo(t, signed.GetParts()[0].GetUrl(), part[:3]); code != http.StatusOK {
+		t.Errorf("PUT of the last part's 3 bytes: %d, want 200", code)
+	}
+}
+
+func hasRetryInfo(err error) bool {
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok && ri.GetRetryDelay().AsDuration() > 0 {
+			return true
+		}
+	}
+	return false
 }

@@ -19,6 +19,10 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cloudflix/cloudflix/internal/account"
@@ -45,7 +49,7 @@ type Store interface {
 // Objects is the multipart side of object storage.
 type Objects interface {
 	CreateMultipart(ctx context.Context, key, contentType string) (string, error)
-	PresignPart(ctx context.Context, key, uploadID string, partNumber int, ttl time.Duration) (string, error)
+	PresignPart(ctx context.Context, key, uploadID string, partNumber int, size int64, ttl time.Duration) (string, error)
 	ListParts(ctx context.Context, key, uploadID string) ([]blob.Part, error)
 	CompleteMultipart(ctx context.Context, key, uploadID string, parts []blob.Part) (blob.ObjectInfo, error)
 	AbortMultipart(ctx context.Context, key, uploadID string) error
@@ -315,7 +319,10 @@ func (s *Service) GetUpload(ctx context.Context, req *pb.GetUploadRequest) (*pb.
 	return sessionProto(sess), nil
 }
 
-// SignParts presigns PUT URLs for the requested parts.
+// SignParts presigns PUT URLs for the requested parts, each bound to its
+// exact length, and only for parts within the window: storage holds what a
+// client has sent, and an upload's URLs may run at most maxPartsAhead
+// missing parts ahead of it.
 func (s *Service) SignParts(ctx context.Context, req *pb.SignPartsRequest) (*pb.SignPartsResponse, error) {
 	sess, err := s.openSession(ctx, req.GetVideoId())
 	if err != nil {
@@ -328,19 +335,76 @@ func (s *Service) SignParts(ctx context.Context, req *pb.SignPartsRequest) (*pb.
 	case len(nums) > maxSignPerCall:
 		return nil, rpc.Error(ctx, video.Invalid("at most %d parts can be signed at once", maxSignPerCall))
 	}
-	expires := timestamppb.New(time.Now().Add(s.limits.PresignTTL))
-	resp := &pb.SignPartsResponse{}
 	for _, n := range nums {
 		if n < 1 || int(n) > sess.PartCount() {
 			return nil, rpc.Error(ctx, video.Invalid("part number %d is out of range 1..%d", n, sess.PartCount()))
 		}
-		url, err := s.objects.PresignPart(ctx, sess.ObjectKey, sess.UploadID, int(n), s.limits.PresignTTL)
+	}
+	stored, err := s.objects.ListParts(ctx, sess.ObjectKey, sess.UploadID)
+	if err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("list parts of %s: %w", sess.VideoID, err))
+	}
+	if n, ok := beyondWindow(sess, stored, nums); ok {
+		return nil, tooFarAhead(n)
+	}
+	expires := timestamppb.New(time.Now().Add(s.limits.PresignTTL))
+	resp := &pb.SignPartsResponse{}
+	for _, n := range nums {
+		url, err := s.objects.PresignPart(ctx, sess.ObjectKey, sess.UploadID, int(n), sess.PartLength(int(n)), s.limits.PresignTTL)
 		if err != nil {
 			return nil, rpc.Error(ctx, fmt.Errorf("sign part %d of %s: %w", n, sess.VideoID, err))
 		}
 		resp.Parts = append(resp.Parts, &pb.SignedPart{PartNumber: n, Url: url, ExpiresAt: expires})
 	}
 	return resp, nil
+}
+
+// maxPartsAhead bounds the parts of one upload that may have URLs out
+// while storage does not hold them: a part is signed only when at most
+// this many parts up to it are missing. Missing parts are only ever
+// stored, never lost, so every URL out for a missing part stays within the
+// bound. On S3, which takes the PUTs itself, this is what bounds the
+// parts of an upload in flight at once; CloudFlix's clients send 4 and
+// sign 16 ahead, far inside it.
+const maxPartsAhead = 64
+
+// beyondWindow returns the first of nums that more than maxPartsAhead
+// missing parts precede (itself included). A part counts as stored only
+// when it has its exact length: a short one is sent again.
+func beyondWindow(sess video.UploadSession, stored []blob.Part, nums []int32) (int32, bool) {
+	held := make(map[int]bool, len(stored))
+	for _, p := range stored {
+		if p.Number >= 1 && p.Number <= sess.PartCount() && p.Size == sess.PartLength(p.Number) {
+			held[p.Number] = true
+		}
+	}
+	// rank[n] counts the missing parts 1..n; only ranks up to the highest
+	// part asked for are needed.
+	top := int(slices.Max(nums))
+	missing, rank := 0, make([]int, top+1)
+	for n := 1; n <= top; n++ {
+		if !held[n] {
+			missing++
+		}
+		rank[n] = missing
+	}
+	for _, n := range nums {
+		if rank[n] > maxPartsAhead {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// tooFarAhead refuses to sign part n until more of the parts before it
+// are stored; the edge answers 429 with Retry-After, which clients wait.
+func tooFarAhead(n int32) error {
+	msg := fmt.Sprintf("part %d is more than %d missing parts ahead of what storage holds; send the earlier parts first", n, maxPartsAhead)
+	st := status.New(codes.ResourceExhausted, msg)
+	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Second)}); err == nil {
+		st = d
+	}
+	return st.Err()
 }
 
 // ListParts lists the parts already stored.
@@ -465,11 +529,7 @@ func checkParts(sess video.UploadSession, parts []blob.Part, maxBytes int64) err
 		if p.Number != i+1 {
 			return fmt.Errorf("part %d is missing: %w", i+1, video.ErrWrongState)
 		}
-		wantSize := sess.PartSize
-		if p.Number == want {
-			wantSize = sess.SizeBytes - sess.PartSize*int64(want-1)
-		}
-		if p.Size != wantSize {
+		if wantSize := sess.PartLength(p.Number); p.Size != wantSize {
 			return fmt.Errorf("part %d is %d bytes, expected %d: %w", p.Number, p.Size, wantSize, video.ErrWrongState)
 		}
 		total += p.Size

@@ -22,8 +22,21 @@ type Store interface {
 	Stat(ctx context.Context, key string) (ObjectInfo, error)
 	Download(ctx context.Context, key, path string) error
 	DeletePrefix(ctx context.Context, prefix string) error
+	// Delete removes the objects under keys, exactly those; a key with no
+	// object is no error.
+	Delete(ctx context.Context, keys []string) error
+	// List calls fn for each object whose key starts with prefix, in no
+	// promised order, and stops at fn's first error, which it returns.
+	// With folders, the keys that go on past a "/" after prefix are summed
+	// up in one entry per folder, as S3's common prefixes are: its Key is
+	// the folder's prefix, ending in "/", with no size or time.
+	List(ctx context.Context, prefix string, folders bool, fn func(ObjectInfo) error) error
 	CreateMultipart(ctx context.Context, key, contentType string) (uploadID string, err error)
-	PresignPart(ctx context.Context, key, uploadID string, partNumber int, ttl time.Duration) (string, error)
+	// PresignPart returns a URL, valid for ttl, to which a client PUTs part
+	// partNumber of an upload: exactly size bytes, said in Content-Length.
+	// Storage refuses a body of any other length, or of no declared length
+	// (chunked), before it stores anything.
+	PresignPart(ctx context.Context, key, uploadID string, partNumber int, size int64, ttl time.Duration) (string, error)
 	ListParts(ctx context.Context, key, uploadID string) ([]Part, error)
 	CompleteMultipart(ctx context.Context, key, uploadID string, parts []Part) (ObjectInfo, error)
 	AbortMultipart(ctx context.Context, key, uploadID string) error

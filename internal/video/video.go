@@ -112,6 +112,15 @@ func (s UploadSession) PartCount() int {
 	return int((s.SizeBytes + s.PartSize - 1) / s.PartSize)
 }
 
+// PartLength is the exact length of part n (from 1): the part size, but
+// for the last part, which holds the rest.
+func (s UploadSession) PartLength(n int) int64 {
+	if n == s.PartCount() {
+		return s.SizeBytes - s.PartSize*int64(n-1)
+	}
+	return s.PartSize
+}
+
 // Encoded is what a finished encode knows about the video.
 type Encoded struct {
 	DurationSeconds float64

@@ -62,6 +62,10 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	t.Run("MultipartResume", func(t *testing.T) { t.Parallel(); testMultipartResume(t, open(t)) })
 	t.Run("MultipartAbort", func(t *testing.T) { t.Parallel(); testMultipartAbort(t, open(t)) })
 	t.Run("PresignedURLExpires", func(t *testing.T) { t.Parallel(); testPresignExpiry(t, open(t)) })
+	t.Run("PartURLBindsLength", func(t *testing.T) { t.Parallel(); testPartLength(t, open(t)) })
+	t.Run("PartCutShortWithMD5", func(t *testing.T) { t.Parallel(); testPartCutShort(t, open(t)) })
+	t.Run("List", func(t *testing.T) { t.Parallel(); testList(t, open(t)) })
+	t.Run("Delete", func(t *testing.T) { t.Parallel(); testDelete(t, open(t)) })
 }
 
 func testPutOpenStat(t *testing.T, s Store) {
@@ -413,7 +417,7 @@ func testPresignExpiry(t *testing.T, s Store) {
 	)
 	for try := 1; ; try++ {
 		signed = time.Now()
-		if u, err = s.PresignPart(ctx, key, id, 1, ttl); err != nil {
+		if u, err = s.PresignPart(ctx, key, id, 1, int64(len("early part")), ttl); err != nil {
 			t.Fatalf("PresignPart: %v", err)
 		}
 		status, _, body, err := httpPut(ctx, u, []byte("early part"))
@@ -431,7 +435,7 @@ func testPresignExpiry(t *testing.T, s Store) {
 		}
 	}
 	for {
-		status, _, body, err := httpPut(ctx, u, []byte("late part"))
+		status, _, body, err := httpPut(ctx, u, []byte("later part"))
 		if err != nil {
 			t.Fatalf("PUT: %v", err)
 		}
@@ -455,7 +459,7 @@ func testPresignExpiry(t *testing.T, s Store) {
 // putPart PUTs one part to its presigned URL, as a browser would, and
 // returns the unquoted ETag the server answered with.
 func putPart(ctx context.Context, s Store, key, uploadID string, n int, data []byte, ttl time.Duration) (string, error) {
-	u, err := s.PresignPart(ctx, key, uploadID, n, ttl)
+	u, err := s.PresignPart(ctx, key, uploadID, n, int64(len(data)), ttl)
 	if err != nil {
 		return "", fmt.Errorf("PresignPart %d: %w", n, err)
 	}

@@ -31,12 +31,14 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/cloudflix/cloudflix/internal/admit"
 	"github.com/cloudflix/cloudflix/internal/blob"
 )
 
@@ -54,6 +56,9 @@ const (
 	MinPartSize = 5 << 20
 	// MaxParts is the highest part number.
 	MaxParts = 10000
+	// DefaultPartsPerUpload is twice the parts CloudFlix's clients send at
+	// once, so that a retry may overlap the attempt it replaces.
+	DefaultPartsPerUpload = 8
 	// MinSigningKey is the shortest Options.SigningKey accepted, in bytes.
 	MinSigningKey = 32
 
@@ -78,6 +83,9 @@ type Options struct {
 	// MaxPartSize bounds the bytes of one part PUT (default
 	// DefaultMaxPartSize).
 	MaxPartSize int64
+	// PartsPerUpload bounds the part PUTs under way at once to one upload
+	// (default DefaultPartsPerUpload); PartHandler answers more with 429.
+	PartsPerUpload int
 }
 
 // Store is object storage in a local directory. It is safe for concurrent
@@ -87,6 +95,7 @@ type Store struct {
 	partURL                     string // without a trailing slash
 	signingKey                  []byte
 	maxPart                     int64
+	putting                     *admit.PerKey // part PUTs under way, by upload
 
 	// files serialises writers of one object (or part) with each other and
 	// with its readers, so a data file and its sidecar are seen in step.
@@ -126,6 +135,9 @@ func Open(o Options) (*Store, error) {
 	if o.MaxPartSize <= 0 {
 		o.MaxPartSize = DefaultMaxPartSize
 	}
+	if o.PartsPerUpload <= 0 {
+		o.PartsPerUpload = DefaultPartsPerUpload
+	}
 	dir := filepath.Clean(o.Dir)
 	return &Store{
 		objects:    filepath.Join(dir, "objects"),
@@ -135,6 +147,7 @@ func Open(o Options) (*Store, error) {
 		partURL:    strings.TrimRight(o.PartURL, "/"),
 		signingKey: append([]byte(nil), o.SigningKey...),
 		maxPart:    o.MaxPartSize,
+		putting:    admit.NewPerKey(o.PartsPerUpload),
 	}, nil
 }
 
@@ -262,7 +275,7 @@ func (s *Store) spool(ctx context.Context, r io.Reader, size int64) (*spooled, e
 	}
 	n, err := io.Copy(io.MultiWriter(f, h), src)
 	if err == nil && size >= 0 && n != size {
-		err = fmt.Errorf("read %d bytes, want %d", n, size)
+		err = fmt.Errorf("read %d bytes, want %d: %w", n, size, io.ErrUnexpectedEOF)
 	}
 	if err == nil {
 		err = p.seal()
@@ -648,4 +661,154 @@ func deleteTree(ctx context.Context, root, dirPart, prefix string, remove func(k
 		}
 	}
 	return nil
+}
+
+// Delete removes the objects under keys, and the folders that leaves
+// empty. A key with no object, or that cannot name one, is no error.
+func (s *Store) Delete(ctx context.Context, keys []string) error {
+	for _, key := range keys {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("localblob: delete: %w", err)
+		}
+		if checkKey(key) != nil {
+			continue
+		}
+		if err := s.deleteObject(key); err != nil {
+			return fmt.Errorf("localblob: delete %s: %w", key, err)
+		}
+	}
+	return nil
+}
+
+func (s *Store) deleteObject(key string) error {
+	mu := s.files.of(key)
+	mu.Lock()
+	defer mu.Unlock()
+	fi, err := os.Lstat(s.objectPath(key))
+	if err == nil && fi.IsDir() {
+		return nil // a folder of longer keys, not an object
+	}
+	if err := os.Remove(s.objectPath(key)); err != nil && !notFound(err) {
+		return err
+	}
+	if err := os.Remove(s.metaPath(key)); err != nil && !notFound(err) {
+		return err
+	}
+	// Folders a key made, deepest first; one still holding something
+	// stays, and a writer racing this makes its folder again (renameInto).
+	for dir := path.Dir(key); dir != "."; dir = path.Dir(dir) {
+		_ = os.Remove(s.objectPath(dir))
+		_ = os.Remove(s.metaPath(dir))
+	}
+	return nil
+}
+
+// List implements [blob.Store.List]. Entries carry their key, size and
+// time; their ETag and content type are left out, which would cost a read
+// of each object's sidecar.
+func (s *Store) List(ctx context.Context, prefix string, folders bool, fn func(blob.ObjectInfo) error) error {
+	if strings.ContainsAny(prefix, "\x00\\") {
+		return nil // no key holds these
+	}
+	dirPart := ""
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		dirPart = prefix[:i]
+		if checkKey(dirPart) != nil {
+			return nil // no key is under such a folder
+		}
+	}
+	keyOf := func(name string) string {
+		if dirPart == "" {
+			return name
+		}
+		return dirPart + "/" + name
+	}
+	var err error
+	if folders {
+		err = s.listFolder(ctx, dirPart, prefix, keyOf, fn)
+	} else {
+		err = s.listTree(ctx, dirPart, prefix, fn)
+	}
+	if err != nil {
+		return fmt.Errorf("localblob: list %s: %w", prefix, err)
+	}
+	return nil
+}
+
+// listFolder lists one folder: its objects, and its sub-folders as
+// entries whose key ends in "/".
+func (s *Store) listFolder(ctx context.Context, dirPart, prefix string, keyOf func(string) string, fn func(blob.ObjectInfo) error) error {
+	entries, err := os.ReadDir(s.objectPath(dirPart))
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		key := keyOf(e.Name())
+		if !strings.HasPrefix(key, prefix) {
+			continue
+		}
+		if e.IsDir() {
+			err = fn(blob.ObjectInfo{Key: key + "/"})
+		} else {
+			err = s.listed(e, key, fn)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listTree lists every object under the folder dirPart whose key starts
+// with prefix.
+func (s *Store) listTree(ctx context.Context, dirPart, prefix string, fn func(blob.ObjectInfo) error) error {
+	start := s.objectPath(dirPart)
+	return filepath.WalkDir(start, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == start && notFound(err) {
+				return fs.SkipDir
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if p == start {
+			return nil
+		}
+		rel, err := filepath.Rel(s.objects, p)
+		if err != nil {
+			return err
+		}
+		key := filepath.ToSlash(rel)
+		if d.IsDir() {
+			if !strings.HasPrefix(key+"/", prefix) && !strings.HasPrefix(prefix, key+"/") {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		return s.listed(d, key, fn)
+	})
+}
+
+// listed hands fn the entry of the object file d; a file gone meanwhile
+// is skipped.
+func (s *Store) listed(d fs.DirEntry, key string, fn func(blob.ObjectInfo) error) error {
+	fi, err := d.Info()
+	if notFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return fn(blob.ObjectInfo{Key: key, Size: fi.Size(), LastModified: fi.ModTime()})
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/md5"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -90,11 +91,15 @@ func put(t *testing.T, s *Store, key string, data []byte) {
 	}
 }
 
-func httpDo(t *testing.T, method, url string, body io.Reader) *http.Response {
+// httpDo sends one request with header's name, value pairs.
+func httpDo(t *testing.T, method, url string, body io.Reader, header ...string) *http.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, url, body)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -112,42 +117,54 @@ func TestPartURLRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, err := s.PresignPart(ctx, "sources/x", id, 2, time.Minute)
+	good, err := s.PresignPart(ctx, "sources/x", id, 2, 1024, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// signed builds a URL for any part and expiry, as PresignPart would
-	// had it allowed them.
-	signed := func(id, num string, expires time.Time) string {
-		exp := strconv.FormatInt(expires.Unix(), 10)
-		return s.partURL + "/" + id + "/" + num + "?expires=" + exp + "&sig=" + s.sign(id, num, exp)
+	if _, err := s.PresignPart(ctx, "sources/x", id, 2, 1025, time.Minute); err == nil {
+		t.Error("PresignPart of a part over the size limit succeeded")
+	}
+	// signed builds a URL for any part, size and expiry, as PresignPart
+	// would had it allowed them.
+	signed := func(id, num, size string, expires time.Time) string {
+		g := grant{uploadID: id, part: num, size: size, expires: strconv.FormatInt(expires.Unix(), 10)}
+		return s.partURL + "/" + id + "/" + num + "?size=" + size + "&expires=" + g.expires + "&sig=" + s.sign(g)
 	}
 	later := time.Now().Add(time.Minute)
 	var otherID [16]byte
 	_, _ = rand.Read(otherID[:])
 	flipped := []byte(good)
 	flipped[len(flipped)-1] ^= 1 // still hex, different signature
+	part := make([]byte, 1024)
+	otherSum := md5.Sum([]byte("other bytes"))
 	for _, c := range []struct {
 		name   string
 		url    string
 		body   io.Reader
+		header []string
 		status int
 	}{
-		{"tampered signature", string(flipped), strings.NewReader("x"), http.StatusForbidden},
-		{"signature of another part", strings.Replace(good, "/2?", "/3?", 1), strings.NewReader("x"), http.StatusForbidden},
-		{"longer expiry than signed", strings.Replace(good, "expires=", "expires=9", 1), strings.NewReader("x"), http.StatusForbidden},
-		{"no signature", s.partURL + "/" + id + "/2", strings.NewReader("x"), http.StatusForbidden},
-		{"expired", signed(id, "2", time.Now().Add(-time.Second)), strings.NewReader("x"), http.StatusForbidden},
-		{"unknown upload", signed(hex.EncodeToString(otherID[:]), "1", later), strings.NewReader("x"), http.StatusNotFound},
-		{"malformed upload id", signed("not-an-upload-id", "1", later), strings.NewReader("x"), http.StatusNotFound},
-		{"part number 0", signed(id, "0", later), strings.NewReader("x"), http.StatusBadRequest},
-		{"part number 10001", signed(id, "10001", later), strings.NewReader("x"), http.StatusBadRequest},
-		{"part number 01", signed(id, "01", later), strings.NewReader("x"), http.StatusBadRequest},
-		{"declared too large", good, bytes.NewReader(make([]byte, 1025)), http.StatusRequestEntityTooLarge},
-		// No length declared: the limit cuts the stream.
-		{"streamed too large", good, io.MultiReader(bytes.NewReader(make([]byte, 1025))), http.StatusRequestEntityTooLarge},
+		{name: "tampered signature", url: string(flipped), body: bytes.NewReader(part), status: http.StatusForbidden},
+		{name: "signature of another part", url: strings.Replace(good, "/2?", "/3?", 1), body: bytes.NewReader(part), status: http.StatusForbidden},
+		{name: "longer expiry than signed", url: strings.Replace(good, "expires=", "expires=9", 1), body: bytes.NewReader(part), status: http.StatusForbidden},
+		{name: "larger size than signed", url: strings.Replace(good, "size=1024", "size=10240", 1), body: bytes.NewReader(make([]byte, 10240)), status: http.StatusForbidden},
+		{name: "no signature", url: s.partURL + "/" + id + "/2", body: strings.NewReader("x"), status: http.StatusForbidden},
+		{name: "expired", url: signed(id, "2", "1", time.Now().Add(-time.Second)), body: strings.NewReader("x"), status: http.StatusForbidden},
+		{name: "unknown upload", url: signed(hex.EncodeToString(otherID[:]), "1", "1", later), body: strings.NewReader("x"), status: http.StatusNotFound},
+		{name: "malformed upload id", url: signed("not-an-upload-id", "1", "1", later), body: strings.NewReader("x"), status: http.StatusNotFound},
+		{name: "part number 0", url: signed(id, "0", "1", later), body: strings.NewReader("x"), status: http.StatusBadRequest},
+		{name: "part number 10001", url: signed(id, "10001", "1", later), body: strings.NewReader("x"), status: http.StatusBadRequest},
+		{name: "part number 01", url: signed(id, "01", "1", later), body: strings.NewReader("x"), status: http.StatusBadRequest},
+		{name: "size over the limit", url: signed(id, "2", "1025", later), body: bytes.NewReader(make([]byte, 1025)), status: http.StatusBadRequest},
+		{name: "longer body", url: good, body: bytes.NewReader(make([]byte, 1025)), status: http.StatusBadRequest},
+		{name: "shorter body", url: good, body: bytes.NewReader(make([]byte, 1023)), status: http.StatusBadRequest},
+		// No length declared: the body would come chunked.
+		{name: "chunked body", url: good, body: io.MultiReader(bytes.NewReader(part)), status: http.StatusLengthRequired},
+		{name: "malformed Content-MD5", url: good, body: bytes.NewReader(part), header: []string{"Content-MD5", "not base64"}, status: http.StatusBadRequest},
+		{name: "Content-MD5 of other bytes", url: good, body: bytes.NewReader(part),
+			header: []string{"Content-MD5", base64.StdEncoding.EncodeToString(otherSum[:])}, status: http.StatusBadRequest},
 	} {
-		resp := httpDo(t, http.MethodPut, c.url, c.body)
+		resp := httpDo(t, http.MethodPut, c.url, c.body, c.header...)
 		if resp.StatusCode != c.status {
 			body, _ := io.ReadAll(resp.Body)
 			t.Errorf("%s: status %d (%s), want %d", c.name, resp.StatusCode, body, c.status)
@@ -161,7 +178,7 @@ func TestPartURLRefusals(t *testing.T) {
 	}
 	// The good URL still works, and a browser on another origin can read
 	// the answer's ETag.
-	resp := httpDo(t, http.MethodPut, good, bytes.NewReader(make([]byte, 1024)))
+	resp := httpDo(t, http.MethodPut, good, bytes.NewReader(part))
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("PUT of a part at the limit: %s", resp.Status)
 	}
@@ -181,7 +198,7 @@ func TestPartHandlerCORSAndMethods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := s.PresignPart(t.Context(), "sources/cors", id, 1, time.Minute)
+	u, err := s.PresignPart(t.Context(), "sources/cors", id, 1, 1, time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +388,7 @@ func TestReopenedStoreKeepsObjectsAndUploads(t *testing.T) {
 
 func putPart(t *testing.T, s *Store, key, id string, n int, data []byte) string {
 	t.Helper()
-	u, err := s.PresignPart(t.Context(), key, id, n, time.Minute)
+	u, err := s.PresignPart(t.Context(), key, id, n, int64(len(data)), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,5 +488,94 @@ func TestPing(t *testing.T) {
 	}
 	if err := s.Ping(t.Context()); err != nil {
 		t.Errorf("Ping after EnsureBucket: %v", err)
+	}
+}
+
+// PUTs to one upload beyond PartsPerUpload are refused at once with 429
+// and Retry-After, while those under way go on; once they end, the upload
+// takes PUTs again.
+func TestPartsPerUploadAreBounded(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	s, err := Open(Options{Dir: t.TempDir(), PartURL: srv.URL + strings.TrimSuffix(mount, "/"), SigningKey: newKey(), PartsPerUpload: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle(mount, s.PartHandler())
+	ctx := t.Context()
+	if err := s.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	id, err := s.CreateMultipart(ctx, "sources/busy", "video/mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two slow PUTs hold the upload's two slots: their bodies come from
+	// pipes that stay open.
+	const size = 1 << 20
+	var slow []*io.PipeWriter
+	done := make(chan int, 2)
+	for n := 1; n <= 2; n++ {
+		u, err := s.PresignPart(ctx, "sources/busy", id, n, size, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr, pw := io.Pipe()
+		slow = append(slow, pw)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, pr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.ContentLength = size
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		if _, err := pw.Write([]byte("started")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	third, err := s.PresignPart(ctx, "sources/busy", id, 3, 5, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The slow PUTs reach the handler in their own time: the third is
+	// refused once both are in.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp := httpDo(t, http.MethodPut, third, strings.NewReader("third"))
+		if resp.StatusCode == http.StatusTooManyRequests {
+			if resp.Header.Get("Retry-After") == "" || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+				t.Errorf("429 without Retry-After or CORS headers: %v", resp.Header)
+			}
+			break
+		}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("third PUT: %s, want 200 until the slow two are in, then 429", resp.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a third PUT was never refused while two were under way")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Part 3 is stored if a probe got in before the slow two did.
+	if ps, err := s.ListParts(ctx, "sources/busy", id); err != nil || len(ps) > 1 || (len(ps) == 1 && ps[0].Number != 3) {
+		t.Fatalf("ListParts with two PUTs unfinished = %+v, %v; want at most part 3", ps, err)
+	}
+	for _, pw := range slow {
+		pw.CloseWithError(errors.New("client gave up"))
+	}
+	for range slow {
+		<-done
+	}
+	if resp := httpDo(t, http.MethodPut, third, strings.NewReader("third")); resp.StatusCode != http.StatusOK {
+		t.Fatalf("PUT once the slow ones ended: %s, want 200", resp.Status)
 	}
 }

@@ -1,6 +1,7 @@
 package localblob
 
 import (
+	"bytes"
 	"context"
 	"crypto/md5"
 	"crypto/rand"
@@ -179,9 +180,11 @@ func (s *Store) statPart(id string, n int) (blob.Part, error) {
 // keys never start with '/'.
 func partLockName(id string, n int) string { return "/" + id + "/" + strconv.Itoa(n) }
 
-// putPart stores body as part n of upload id and returns its ETag: the hex
-// md5 of its bytes, as S3 answers.
-func (s *Store) putPart(ctx context.Context, id string, n int, body io.Reader) (string, error) {
+// putPart stores the size bytes of body as part n of upload id and returns
+// its ETag: the hex md5 of its bytes, as S3 answers. With sum (a
+// Content-MD5), bytes whose md5 differs are refused with errBadDigest. A
+// body that ends early or fails stores nothing.
+func (s *Store) putPart(ctx context.Context, id string, n int, body io.Reader, size int64, sum []byte) (string, error) {
 	mu := s.uploadLocks.of(id)
 	// Refuse early rather than read gigabytes for an upload that is gone.
 	mu.RLock()
@@ -190,9 +193,13 @@ func (s *Store) putPart(ctx context.Context, id string, n int, body io.Reader) (
 	if err != nil {
 		return "", err
 	}
-	p, err := s.spool(ctx, body, -1)
+	p, err := s.spool(ctx, body, size)
 	if err != nil {
 		return "", err
+	}
+	if sum != nil && !bytes.Equal(sum, p.sum) {
+		p.discard()
+		return "", errBadDigest
 	}
 	mu.RLock()
 	defer mu.RUnlock()

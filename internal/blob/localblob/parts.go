@@ -3,11 +3,15 @@ package localblob
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/md5"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -17,14 +21,17 @@ import (
 	"github.com/cloudflix/cloudflix/internal/blob"
 )
 
-// PresignPart returns a URL, valid for ttl, to which a client PUTs the bytes
-// of one part with no other header; the response's ETag header names the
-// stored part. Part numbers run from 1 to MaxParts. Like S3's, the URL is
-// pure computation: whether the upload exists is checked when it is used.
-func (s *Store) PresignPart(ctx context.Context, key, uploadID string, partNumber int, ttl time.Duration) (string, error) {
+// PresignPart returns a URL, valid for ttl, to which a client PUTs the
+// size bytes of one part with no other header (Content-MD5 optional); the
+// response's ETag header names the stored part. Part numbers run from 1 to
+// MaxParts. Like S3's, the URL is pure computation: whether the upload
+// exists is checked when it is used.
+func (s *Store) PresignPart(ctx context.Context, key, uploadID string, partNumber int, size int64, ttl time.Duration) (string, error) {
 	switch {
 	case partNumber < 1 || partNumber > MaxParts:
 		return "", fmt.Errorf("localblob: presign part %d of %s: part number out of 1..%d", partNumber, key, MaxParts)
+	case size < 0 || size > s.maxPart:
+		return "", fmt.Errorf("localblob: presign part %d of %s: size %d out of 0..%d", partNumber, key, size, s.maxPart)
 	case ttl <= 0:
 		return "", fmt.Errorf("localblob: presign part %d of %s: ttl %v is not positive", partNumber, key, ttl)
 	}
@@ -37,40 +44,51 @@ func (s *Store) PresignPart(ctx context.Context, key, uploadID string, partNumbe
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("localblob: presign part %d of %s: %w", partNumber, key, err)
 	}
-	num := strconv.Itoa(partNumber)
-	expires := strconv.FormatInt(time.Now().Add(ttl).Unix(), 10)
+	g := grant{uploadID: uploadID, part: strconv.Itoa(partNumber), size: strconv.FormatInt(size, 10),
+		expires: strconv.FormatInt(time.Now().Add(ttl).Unix(), 10)}
 	q := url.Values{}
-	q.Set("expires", expires)
-	q.Set("sig", s.sign(uploadID, num, expires))
-	return s.partURL + "/" + uploadID + "/" + num + "?" + q.Encode(), nil
+	q.Set("size", g.size)
+	q.Set("expires", g.expires)
+	q.Set("sig", s.sign(g))
+	return s.partURL + "/" + uploadID + "/" + g.part + "?" + q.Encode(), nil
 }
 
-// sign is the hex HMAC-SHA256 of what a part URL allows: one method on one
-// part of one upload until a time. The upload id binds the key.
-func (s *Store) sign(uploadID, partNumber, expires string) string {
+// grant is what a part URL allows, as its text: one PUT of exactly size
+// bytes to one part of one upload until a time. The upload id binds the
+// key.
+type grant struct {
+	uploadID, part, size, expires string
+}
+
+// sign is the hex HMAC-SHA256 of a grant.
+func (s *Store) sign(g grant) string {
 	m := hmac.New(sha256.New, s.signingKey)
-	fmt.Fprintf(m, "%s\n%s\n%s\n%s", http.MethodPut, uploadID, partNumber, expires)
+	fmt.Fprintf(m, "%s\n%s\n%s\n%s\n%s", http.MethodPut, g.uploadID, g.part, g.size, g.expires)
 	return hex.EncodeToString(m.Sum(nil))
 }
 
 // validSignature compares in constant time, so timing reveals nothing of
 // the expected signature.
-func (s *Store) validSignature(uploadID, partNumber, expires, sig string) bool {
+func (s *Store) validSignature(g grant, sig string) bool {
 	got, err := hex.DecodeString(sig)
 	if err != nil {
 		return false
 	}
-	want, _ := hex.DecodeString(s.sign(uploadID, partNumber, expires))
+	want, _ := hex.DecodeString(s.sign(g))
 	return hmac.Equal(got, want)
 }
 
 // PartHandler serves the presigned part URLs: PUT <PartURL>/<uploadID>/<n>
-// ?expires=&sig= stores the body as part n and answers 200 with the part's
-// quoted ETag, as S3 does. It answers 403 to a bad signature or an expired
-// URL, 404 to an upload that does not exist (or no longer does), 400 to a
-// part number out of range, and 413 to a body over the part size limit.
-// Browsers may PUT from another origin: it answers CORS preflights and
-// exposes the ETag header.
+// ?size=&expires=&sig= stores the body as part n and answers 200 with the
+// part's quoted ETag, as S3 does. Everything is checked before a byte is
+// stored: it answers 403 to a bad signature or an expired URL, 411 to a
+// body without a Content-Length (chunked), 400 to a Content-Length other
+// than the URL's size or a malformed Content-MD5, 429 with Retry-After
+// when PartsPerUpload PUTs to the upload are already under way, 404 to an
+// upload that does not exist (or no longer does), and 400 to a part number
+// out of range. A body that ends before its length, or whose bytes do not
+// match its Content-MD5 (400), is not stored. Browsers may PUT from
+// another origin: it answers CORS preflights and exposes the ETag header.
 //
 // It only looks at the last two segments of the path, so it works mounted
 // with or without http.StripPrefix.
@@ -83,7 +101,7 @@ func (s *Store) servePart(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodOptions:
 		h.Set("Access-Control-Allow-Methods", "PUT, OPTIONS")
-		h.Set("Access-Control-Allow-Headers", "Content-Type, Content-Length")
+		h.Set("Access-Control-Allow-Headers", "Content-Type, Content-Length, Content-MD5")
 		h.Set("Access-Control-Max-Age", "3600")
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -99,12 +117,12 @@ func (s *Store) servePart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	expires := q.Get("expires")
-	if !s.validSignature(uploadID, num, expires, q.Get("sig")) {
+	g := grant{uploadID: uploadID, part: num, size: q.Get("size"), expires: q.Get("expires")}
+	if !s.validSignature(g, q.Get("sig")) {
 		http.Error(w, "signature does not match", http.StatusForbidden)
 		return
 	}
-	if exp, err := strconv.ParseInt(expires, 10, 64); err != nil || time.Now().After(time.Unix(exp, 0)) {
+	if exp, err := strconv.ParseInt(g.expires, 10, 64); err != nil || time.Now().After(time.Unix(exp, 0)) {
 		http.Error(w, "URL expired", http.StatusForbidden)
 		return
 	}
@@ -113,26 +131,76 @@ func (s *Store) servePart(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("part number out of 1..%d", MaxParts), http.StatusBadRequest)
 		return
 	}
-	if r.ContentLength > s.maxPart {
-		http.Error(w, fmt.Sprintf("part larger than %d bytes", s.maxPart), http.StatusRequestEntityTooLarge)
+	size, err := strconv.ParseInt(g.size, 10, 64)
+	if err != nil || size < 0 || size > s.maxPart {
+		http.Error(w, fmt.Sprintf("part size out of 0..%d", s.maxPart), http.StatusBadRequest)
 		return
 	}
-	etag, err := s.putPart(r.Context(), uploadID, n, http.MaxBytesReader(w, r.Body, s.maxPart))
-	var tooLarge *http.MaxBytesError
+	switch {
+	case r.ContentLength < 0:
+		http.Error(w, fmt.Sprintf("a part is sent with its Content-Length (%d bytes), not chunked", size), http.StatusLengthRequired)
+		return
+	case r.ContentLength != size:
+		http.Error(w, fmt.Sprintf("this URL takes exactly %d bytes, not %d", size, r.ContentLength), http.StatusBadRequest)
+		return
+	}
+	sum, err := contentMD5(r.Header)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !s.putting.Acquire(uploadID) {
+		// Parts are retried; a client asking for more at once than an
+		// upload needs is told to come back rather than queued.
+		h.Set("Retry-After", "1")
+		http.Error(w, fmt.Sprintf("%d parts of this upload are being sent already", s.putting.Limit()), http.StatusTooManyRequests)
+		return
+	}
+	defer s.putting.Release(uploadID)
+	// The server reads no more than Content-Length anyway; the limit keeps
+	// that so whatever wraps the body.
+	etag, err := s.putPart(r.Context(), uploadID, n, http.MaxBytesReader(w, r.Body, size), size, sum)
 	switch {
 	case err == nil:
 		h.Set("ETag", `"`+etag+`"`)
 		w.WriteHeader(http.StatusOK)
 	case errors.Is(err, blob.ErrNotFound):
 		http.Error(w, "no such upload", http.StatusNotFound)
-	case errors.As(err, &tooLarge):
-		http.Error(w, fmt.Sprintf("part larger than %d bytes", s.maxPart), http.StatusRequestEntityTooLarge)
-	case r.Context().Err() != nil:
-		// The client went away mid-body; there is no one to answer.
+	case errors.Is(err, errBadDigest):
+		http.Error(w, err.Error(), http.StatusBadRequest)
+	case r.Context().Err() != nil, errors.Is(err, io.ErrUnexpectedEOF), isTimeout(err):
+		// The body ended early or stalled, and nothing was stored: the
+		// connection is the client's problem, whether or not it is there
+		// to read this.
+		http.Error(w, "the part's body ended before its length", http.StatusBadRequest)
 	default:
 		slog.ErrorContext(r.Context(), "localblob: store part", "upload_id", uploadID, "part", n, "err", err)
 		http.Error(w, "could not store the part", http.StatusInternalServerError)
 	}
+}
+
+// errBadDigest: the bytes of a part are not those its Content-MD5 names.
+var errBadDigest = errors.New("the part's bytes do not match its Content-MD5")
+
+// contentMD5 reads the Content-MD5 a client may send with a part (base64
+// of the 16 bytes of the MD5, RFC 1864), or nil when it sent none.
+func contentMD5(h http.Header) ([]byte, error) {
+	v := h.Get("Content-MD5")
+	if v == "" {
+		return nil, nil
+	}
+	sum, err := base64.StdEncoding.DecodeString(v)
+	if err != nil || len(sum) != md5.Size {
+		return nil, errors.New("Content-MD5 is not the base64 of an MD5")
+	}
+	return sum, nil
+}
+
+// isTimeout reports whether err is a read that hit its deadline, as a
+// connection cut for going too slowly does.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // partPath splits ".../<uploadID>/<partNumber>".

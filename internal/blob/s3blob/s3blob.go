@@ -264,6 +264,52 @@ func (s *Store) DeletePrefix(ctx context.Context, prefix string) error {
 	return nil
 }
 
+// Delete removes the objects under keys, up to a thousand in one request.
+// A key with no object is no error.
+func (s *Store) Delete(ctx context.Context, keys []string) error {
+	ch := make(chan minio.ObjectInfo)
+	go func() {
+		defer close(ch)
+		for _, k := range keys {
+			select {
+			case ch <- minio.ObjectInfo{Key: k}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var err error
+	for e := range s.client.RemoveObjects(ctx, s.bucket, ch, minio.RemoveObjectsOptions{}) {
+		if err == nil && e.Err != nil && !errors.Is(mapErr(e.Err), blob.ErrNotFound) {
+			err = fmt.Errorf("%s: %w", e.ObjectName, e.Err)
+		}
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return fmt.Errorf("s3blob: delete: %w", err)
+	}
+	return nil
+}
+
+// List implements [blob.Store.List]. Entries carry their key, size, time
+// and ETag, as the listing gives them; no content type.
+func (s *Store) List(ctx context.Context, prefix string, folders bool, fn func(blob.ObjectInfo) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops minio-go's listing when fn stops early
+	for o := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: !folders}) {
+		if o.Err != nil {
+			return fmt.Errorf("s3blob: list %s: %w", prefix, o.Err)
+		}
+		// A folder comes as its prefix alone, all else zero.
+		if err := fn(toInfo(o)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CreateMultipart starts a multipart upload to key and returns its id.
 func (s *Store) CreateMultipart(ctx context.Context, key, contentType string) (string, error) {
 	id, err := s.core.NewMultipartUpload(ctx, s.bucket, key, minio.PutObjectOptions{ContentType: contentType})
@@ -273,22 +319,32 @@ func (s *Store) CreateMultipart(ctx context.Context, key, contentType string) (s
 	return id, nil
 }
 
-// PresignPart returns a URL, valid for ttl, to which a client PUTs the bytes
-// of one part with no other header; the response's ETag header names the
-// stored part. Part numbers run from 1 to 10000.
-func (s *Store) PresignPart(ctx context.Context, key, uploadID string, partNumber int, ttl time.Duration) (string, error) {
-	if partNumber < 1 || partNumber > 10000 {
+// PresignPart returns a URL, valid for ttl, to which a client PUTs the
+// size bytes of one part with no other header (Content-MD5 optional); the
+// response's ETag header names the stored part. Part numbers run from 1 to
+// 10000. Content-Length is one of the URL's signed headers, so the server
+// refuses a body of any other length, or a chunked one, as a signature
+// that does not match (403), before it stores anything.
+func (s *Store) PresignPart(ctx context.Context, key, uploadID string, partNumber int, size int64, ttl time.Duration) (string, error) {
+	switch {
+	case partNumber < 1 || partNumber > 10000:
 		return "", fmt.Errorf("s3blob: presign part %d of %s: part number out of 1..10000", partNumber, key)
+	case size < 0 || size > maxPartSize:
+		return "", fmt.Errorf("s3blob: presign part %d of %s: size %d out of 0..%d", partNumber, key, size, int64(maxPartSize))
 	}
 	params := url.Values{}
 	params.Set("partNumber", strconv.Itoa(partNumber))
 	params.Set("uploadId", uploadID)
-	u, err := s.presign.Presign(ctx, http.MethodPut, s.bucket, key, ttl, params)
+	signed := http.Header{"Content-Length": {strconv.FormatInt(size, 10)}}
+	u, err := s.presign.PresignHeader(ctx, http.MethodPut, s.bucket, key, ttl, params, signed)
 	if err != nil {
 		return "", fmt.Errorf("s3blob: presign part %d of %s: %w", partNumber, key, err)
 	}
 	return u.String(), nil
 }
+
+// maxPartSize is S3's limit on one part.
+const maxPartSize = 5 << 30
 
 // ListParts returns the parts stored so far, in part-number order, so an
 // interrupted upload can resume. An unknown (or aborted, or completed) upload

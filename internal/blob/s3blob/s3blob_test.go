@@ -81,7 +81,8 @@ func TestPresignForPublicEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CreateMultipart: %v", err)
 	}
-	raw, err := s.PresignPart(ctx, "sources/public", id, 1, time.Minute)
+	data := []byte("a single small last part")
+	raw, err := s.PresignPart(ctx, "sources/public", id, 1, int64(len(data)), time.Minute)
 	if err != nil {
 		t.Fatalf("PresignPart: %v", err)
 	}
@@ -92,10 +93,9 @@ func TestPresignForPublicEndpoint(t *testing.T) {
 	if u.Host != public || u.Scheme != "http" {
 		t.Fatalf("presigned URL %s, want it on http://%s", raw, public)
 	}
-	if q := u.Query(); q.Get("partNumber") != "1" || q.Get("uploadId") != id {
-		t.Errorf("presigned URL query %v, want partNumber=1 and uploadId=%s", q, id)
+	if q := u.Query(); q.Get("partNumber") != "1" || q.Get("uploadId") != id || q.Get("X-Amz-SignedHeaders") != "content-length;host" {
+		t.Errorf("presigned URL query %v, want partNumber=1, uploadId=%s and the length among the signed headers", q, id)
 	}
-	data := []byte("a single small last part")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, raw, bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)
