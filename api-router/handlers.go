@@ -108,6 +108,7 @@ func (a *api) listParts(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) completeUpload(w http.ResponseWriter, r *http.Request) error {
+	allowLonger(w, completeTimeout)
 	v, err := a.clients.Upload.CompleteUpload(r.Context(), &pb.CompleteUploadRequest{VideoId: r.PathValue("id")})
 	if err != nil {
 		return err

@@ -97,7 +97,7 @@ func (a *api) sendMedia(w http.ResponseWriter, r *http.Request, key, caching str
 	}
 	// ServeContent answers Range, If-None-Match, If-Modified-Since and
 	// HEAD from the headers above and the object's seekable body.
-	http.ServeContent(w, r, key, info.LastModified, obj)
+	http.ServeContent(a.transfer.paceWrites(w), r, key, info.LastModified, obj)
 	return nil
 }
 

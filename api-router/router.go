@@ -24,6 +24,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
+	"github.com/cloudflix/cloudflix/internal/platform"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
@@ -73,7 +74,16 @@ type Options struct {
 	// UI serves the web UI: every GET or HEAD outside /api/, /media/ and the
 	// ops paths goes to it. nil serves no UI.
 	UI http.Handler
+	// UploadParts takes the part uploads of local storage, under
+	// platform.UploadPartsPath; nil when storage takes them itself (S3).
+	UploadParts http.Handler
+	// Transfer is the slowest a part upload or a media answer may go;
+	// zero takes DefaultTransfer.
+	Transfer Transfer
 }
+
+// partsPrefix is where local storage's part URLs point.
+const partsPrefix = platform.UploadPartsPath + "/"
 
 // route is one endpoint of the edge. The table below is the single list of
 // them: New registers it and the tests compare it with the OpenAPI document
@@ -145,6 +155,7 @@ type api struct {
 	secure   bool   // whether it is https
 	mediaKey []byte
 	proxies  trustedProxies
+	transfer Transfer
 	public   publicVideos
 	log      *slog.Logger
 	mux      *http.ServeMux
@@ -187,6 +198,13 @@ func New(o Options) (http.Handler, error) {
 	}
 	for _, p := range catchAll {
 		a.mux.Handle(p, a.endpoint((*api).unmatched))
+	}
+	a.transfer = o.Transfer
+	if a.transfer.MinRate <= 0 || a.transfer.Window <= 0 {
+		a.transfer = DefaultTransfer
+	}
+	if o.UploadParts != nil {
+		a.mux.Handle(partsPrefix, a.partUploads(o.UploadParts))
 	}
 	var h http.Handler = a.mux
 	if o.UI != nil {
@@ -256,13 +274,16 @@ func withUI(ui, api http.Handler) http.Handler {
 	})
 }
 
-// forUI reports whether path is the UI's: not the API's, media's or an ops
-// endpoint's.
+// forUI reports whether path is the UI's: not the API's, media's, upload
+// parts' or an ops endpoint's.
 func forUI(path string) bool {
 	for _, p := range catchAll {
 		if strings.HasPrefix(path, p) || path == strings.TrimSuffix(p, "/") {
 			return false
 		}
+	}
+	if strings.HasPrefix(path, partsPrefix) {
+		return false
 	}
 	switch path {
 	case "/healthz", "/readyz", "/metrics":

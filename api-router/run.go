@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -14,6 +15,14 @@ import (
 	"github.com/cloudflix/cloudflix/internal/rpc"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 	"github.com/cloudflix/cloudflix/web"
+)
+
+// headerTimeout bounds the arrival of a request's headers, whatever the
+// route; idleTimeout how long a kept-alive connection may wait for its
+// next request.
+const (
+	headerTimeout = 10 * time.Second
+	idleTimeout   = 2 * time.Minute
 )
 
 // Run serves the HTTP edge until ctx ends. It is ready when the four
@@ -54,9 +63,6 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 
 	mux := http.NewServeMux()
 	ops.Register(mux, p.Ready, p.Metrics)
-	if parts != nil {
-		mux.Handle(platform.UploadPartsPath+"/", parts)
-	}
 	edge, err := New(Options{
 		Clients: Clients{
 			Upload:  pb.NewUploadServiceClient(conns["upload"]),
@@ -71,10 +77,14 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 		TrustedProxies: cfg.TrustedProxies,
 		Metrics:        p.Registerer("router"),
 		UI:             web.Handler(),
+		UploadParts:    parts,
+		Transfer:       Transfer{MinRate: cfg.MinRate, Window: cfg.RateWindow},
 	})
 	if err != nil {
 		return err
 	}
 	mux.Handle("/", edge)
-	return ops.ServeHTTP(ctx, cfg.HTTPAddr, mux, p.ShutdownWait)
+	return ops.ServeHTTP(ctx, cfg.HTTPAddr, mux, p.ShutdownWait, ops.Timeouts{
+		ReadHeader: headerTimeout, Read: cfg.ReadTimeout, Write: cfg.WriteTimeout, Idle: idleTimeout,
+	})
 }

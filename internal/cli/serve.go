@@ -119,7 +119,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	admin := http.NewServeMux()
 	ops.Register(admin, p.Ready, p.Metrics)
-	g.Go(func() error { return ops.ServeHTTP(gctx, proc.AdminAddr, admin, proc.ShutdownWait) })
+	g.Go(func() error { return ops.ServeHTTP(gctx, proc.AdminAddr, admin, proc.ShutdownWait, ops.AdminTimeouts) })
 
 	err = g.Wait()
 	if err != nil {

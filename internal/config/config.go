@@ -171,6 +171,12 @@ type Router struct {
 	PublicURL      string   `env:"CLOUDFLIX_PUBLIC_URL" help:"the site's address as people reach it, e.g. https://videos.example.org: prefixes media links, is the only Host and Origin answered, makes cookies Secure when https; empty: relative links, any Host"`
 	TrustedProxies []string `env:"CLOUDFLIX_TRUSTED_PROXIES" help:"addresses or CIDR networks of the proxies in front of the router, whose X-Forwarded-For names the client, comma separated"`
 	GRPC           GRPCAddrs
+	// The edge's deadlines: an API request is short, while a part upload
+	// or a media answer may rightly take long and is held to a rate.
+	ReadTimeout  time.Duration `env:"CLOUDFLIX_HTTP_READ_TIMEOUT" default:"30s" help:"how long a request's headers and body may take to arrive; part uploads go at CLOUDFLIX_HTTP_MIN_RATE instead"`
+	WriteTimeout time.Duration `env:"CLOUDFLIX_HTTP_WRITE_TIMEOUT" default:"2m" help:"how long an answer may take, from the end of the request's headers; media goes at CLOUDFLIX_HTTP_MIN_RATE instead"`
+	MinRate      int64         `env:"CLOUDFLIX_HTTP_MIN_RATE" default:"16384" help:"bytes per second a part upload (local storage) or a media answer must average over each CLOUDFLIX_HTTP_RATE_WINDOW, or its connection is cut"`
+	RateWindow   time.Duration `env:"CLOUDFLIX_HTTP_RATE_WINDOW" default:"20s" help:"the window over which CLOUDFLIX_HTTP_MIN_RATE is averaged"`
 }
 
 // Upload is the upload service.

@@ -98,14 +98,28 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// ServeHTTP serves h on addr until ctx ends, then shuts down gracefully
-// within wait.
-func ServeHTTP(ctx context.Context, addr string, h http.Handler, wait time.Duration) error {
+// Timeouts bound how long a connection may take over each part of an
+// exchange, as http.Server's fields of the same names do. A handler may
+// move its own request's read and write deadlines (http.ResponseController),
+// as the router's uploads and media do: they go at a rate instead.
+type Timeouts struct {
+	ReadHeader time.Duration // the request line and headers
+	Read       time.Duration // the whole request, body included
+	Write      time.Duration // the answer, from the end of the headers
+	Idle       time.Duration // a kept-alive connection between requests
+}
+
+// AdminTimeouts suit the ops endpoints: small requests, small answers.
+var AdminTimeouts = Timeouts{ReadHeader: 10 * time.Second, Read: 30 * time.Second, Write: time.Minute, Idle: 2 * time.Minute}
+
+// ServeHTTP serves h on addr within the timeouts t until ctx ends, then
+// shuts down gracefully within wait.
+func ServeHTTP(ctx context.Context, addr string, h http.Handler, wait time.Duration, t Timeouts) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("HTTP listen %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
 	select {
