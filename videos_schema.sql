@@ -253,3 +253,27 @@ CREATE TABLE IF NOT EXISTS sign_in_failures (
 	failures integer NOT NULL CHECK (failures > 0),
 	last_at  timestamptz NOT NULL
 );
+
+-- The janitor's work, which one replica of an install does at a time.
+--
+-- A failed video whose source the janitor removed keeps its row, and its
+-- reason stays readable, but it can no longer be encoded again.
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS source_removed_at timestamptz;
+
+-- Failed videos that still keep their source, by when they last changed.
+CREATE INDEX IF NOT EXISTS videos_failed_idx ON videos (updated_at)
+	WHERE state = 'failed' AND source_removed_at IS NULL;
+
+-- Upload sessions by expiry, for aborting the expired ones.
+CREATE INDEX IF NOT EXISTS upload_sessions_expires_idx ON upload_sessions (expires_at);
+
+-- Sent jobs by when they were sent, for purging the old ones.
+CREATE INDEX IF NOT EXISTS outbox_sent_idx ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+
+-- A lease lets one replica at a time do a piece of background work: holder
+-- has it until expires_at, after which another may take it.
+CREATE TABLE IF NOT EXISTS leases (
+	name       text PRIMARY KEY,
+	holder     text NOT NULL,
+	expires_at timestamptz NOT NULL
+);

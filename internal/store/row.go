@@ -61,3 +61,12 @@ func WhyNot(state video.State, found, deletedIsGone bool) error {
 	}
 	return fmt.Errorf("video is %s: %w", state, video.ErrWrongState)
 }
+
+// WhyNotReencode is WhyNot for Reencode, which also refuses a video whose
+// source was dropped: there is nothing left to encode.
+func WhyNotReencode(state video.State, found, sourceDropped bool) error {
+	if found && sourceDropped && state != video.StateDeleted {
+		return fmt.Errorf("video is %s and its source was removed: %w", state, video.ErrWrongState)
+	}
+	return WhyNot(state, found, true)
+}

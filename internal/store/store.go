@@ -115,7 +115,8 @@ type Store interface {
 	// Reencode sends a ready or failed video back to uploaded with a fresh
 	// count of attempts and an encode job. The old renditions stay until
 	// the new encode replaces them, so a ready video keeps playing
-	// meanwhile.
+	// meanwhile. A video whose source was dropped (DropFailedSources) gives
+	// ErrWrongState.
 	Reencode(ctx context.Context, id string) (video.Video, error)
 
 	// PendingOutbox returns up to limit unsent encode jobs that are due,
@@ -142,7 +143,34 @@ type Store interface {
 	// waits).
 	EncodeBacklog(ctx context.Context) (waiting int, oldest time.Time, err error)
 
+	Janitor
 	Accounts
+}
+
+// Janitor is the part of the store that the janitor cleans up with. Ages
+// are measured by the database's clock.
+type Janitor interface {
+	// TakeLease gives the lease called name to holder for ttl, when no one
+	// else holds it (it is free, or has run out); a holder takes its own
+	// again to renew it. It reports whether holder holds it now.
+	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// ExpiredUploads returns up to limit open upload sessions past their
+	// expiry, the longest expired first, each with its video's owner.
+	ExpiredUploads(ctx context.Context, limit int) ([]video.UploadSession, error)
+	// PurgeOutbox deletes up to limit encode jobs sent longer than sentFor
+	// ago, oldest first, and returns how many it deleted. Unsent jobs stay
+	// whatever their age.
+	PurgeOutbox(ctx context.Context, sentFor time.Duration, limit int) (int, error)
+	// DropFailedSources records that up to limit failed videos, unchanged
+	// for longer than failedFor, keep no source, and returns their ids:
+	// the caller removes the objects. Such a video stays failed with its
+	// reason, and Reencode refuses it from then on (ErrWrongState).
+	DropFailedSources(ctx context.Context, failedFor time.Duration, limit int) ([]string, error)
+	// LiveVideos returns, of ids, those that name a video that is not
+	// deleted, each with whether it keeps its source: the owners of what
+	// storage holds. An id that names no such video (or none at all) is
+	// absent.
+	LiveVideos(ctx context.Context, ids []string) (map[string]bool, error)
 }
 
 // Accounts is the part of the store that keeps users and their

@@ -116,6 +116,19 @@ func whyNot(ctx context.Context, q querier, id string, deletedIsGone bool) error
 	return store.WhyNot(state, err == nil, deletedIsGone)
 }
 
+// whyNotReencode looks up why Reencode matched no row.
+func whyNotReencode(ctx context.Context, q querier, id string) error {
+	var (
+		state   video.State
+		dropped bool
+	)
+	err := q.QueryRow(ctx, "SELECT state, source_removed_at IS NOT NULL FROM videos WHERE id = $1", id).Scan(&state, &dropped)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	return store.WhyNotReencode(state, err == nil, dropped)
+}
+
 // CreateVideo implements [store.Store.CreateVideo].
 func (s *Store) CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error {
 	v, u, err := store.NewVideo(v, u)
@@ -528,10 +541,10 @@ func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 		v, err = scanVideo(tx.QueryRow(ctx, `
 			UPDATE videos SET state = 'uploaded', failure_reason = '', progress = 0,
 				encode_attempts = 0, updated_at = now()
-			WHERE id = $1 AND state IN ('ready', 'failed')
+			WHERE id = $1 AND state IN ('ready', 'failed') AND source_removed_at IS NULL
 			RETURNING `+videoColumns, id))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return whyNot(ctx, tx, id, true)
+			return whyNotReencode(ctx, tx, id)
 		}
 		if err != nil {
 			return err

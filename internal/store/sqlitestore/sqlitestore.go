@@ -206,6 +206,19 @@ func whyNot(ctx context.Context, tx *sql.Tx, id string, deletedIsGone bool) erro
 	return store.WhyNot(state, err == nil, deletedIsGone)
 }
 
+// whyNotReencode looks up why Reencode matched no row.
+func whyNotReencode(ctx context.Context, tx *sql.Tx, id string) error {
+	var (
+		state   video.State
+		dropped bool
+	)
+	err := tx.QueryRowContext(ctx, "SELECT state, source_removed_at IS NOT NULL FROM videos WHERE id = ?", id).Scan(&state, &dropped)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return store.WhyNotReencode(state, err == nil, dropped)
+}
+
 // resultCode is the extended result code of SQLite's refusal err, which
 // tells a UNIQUE constraint from a PRIMARY KEY or FOREIGN KEY one; 0 for any
 // other error.
@@ -680,10 +693,10 @@ func (s *Store) Reencode(ctx context.Context, id string) (video.Video, error) {
 		v, err = scanVideo(tx.QueryRowContext(ctx, `
 			UPDATE videos SET state = 'uploaded', failure_reason = '', progress = 0,
 				encode_attempts = 0, updated_at = ?2
-			WHERE id = ?1 AND state IN ('ready', 'failed')
+			WHERE id = ?1 AND state IN ('ready', 'failed') AND source_removed_at IS NULL
 			RETURNING `+videoColumns, id, now))
 		if errors.Is(err, sql.ErrNoRows) {
-			return whyNot(ctx, tx, id, true)
+			return whyNotReencode(ctx, tx, id)
 		}
 		if err != nil {
 			return err

@@ -46,7 +46,8 @@ type draft struct {
 	createdAt          time.Time
 	owner              string
 	privacy            video.Privacy
-	size               int64 // 10 MiB when 0
+	size               int64     // 10 MiB when 0
+	expires            time.Time // of the upload session; in an hour when zero
 }
 
 func create(t testing.TB, s Store, d draft) video.Video {
@@ -65,13 +66,16 @@ func create(t testing.TB, s Store, d draft) video.Video {
 		ContentType: "video/mp4",
 		CreatedAt:   d.createdAt,
 	}
+	if d.expires.IsZero() {
+		d.expires = time.Now().Add(time.Hour)
+	}
 	u := video.UploadSession{
 		VideoID:   v.ID,
 		UploadID:  "upload-" + v.ID,
 		ObjectKey: video.SourceKey(v.ID),
 		SizeBytes: v.SizeBytes,
 		PartSize:  5 << 20,
-		ExpiresAt: time.Now().Add(time.Hour).Truncate(time.Second),
+		ExpiresAt: d.expires.Truncate(time.Second),
 	}
 	if err := s.CreateVideo(ctxFor(t), v, u); err != nil {
 		t.Fatalf("CreateVideo: %v", err)
@@ -110,6 +114,27 @@ func ready(t testing.TB, s Store, d draft) video.Video {
 		t.Fatalf("MarkReady: %v", err)
 	}
 	return r
+}
+
+// Failed adds a public video titled title, without an owner, to s and
+// takes it through an encode that fails with reason.
+func Failed(t testing.TB, s Store, title, reason string) video.Video {
+	t.Helper()
+	return failed(t, s, draft{title: title}, reason)
+}
+
+func failed(t testing.TB, s Store, d draft, reason string) video.Video {
+	t.Helper()
+	v := uploaded(t, s, d)
+	ctx := ctxFor(t)
+	if _, err := s.ClaimEncode(ctx, v.ID, "w-setup", longLease); err != nil {
+		t.Fatalf("ClaimEncode: %v", err)
+	}
+	f, err := s.MarkFailed(ctx, v.ID, "w-setup", reason)
+	if err != nil {
+		t.Fatalf("MarkFailed: %v", err)
+	}
+	return f
 }
 
 func get(t *testing.T, s Store, id string) video.Video {

@@ -71,6 +71,11 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"FirstAdminAdopts", testFirstAdminAdopts},
 		{"PromotedFirstAdminAdopts", testPromotedFirstAdminAdopts},
 		{"ConcurrentFirstAdmins", testConcurrentFirstAdmins},
+		{"TakeLease", testTakeLease},
+		{"ExpiredUploads", testExpiredUploads},
+		{"PurgeOutbox", testPurgeOutbox},
+		{"DropFailedSources", testDropFailedSources},
+		{"LiveVideos", testLiveVideos},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
