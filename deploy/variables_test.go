@@ -47,6 +47,8 @@ func sampleValue(v config.Variable, i int) any {
 		return "10.42.0.0/16,192.0.2.10"
 	case "CLOUDFLIX_SIGNUP":
 		return "invite"
+	case "CLOUDFLIX_JANITOR_ORPHAN_MODE":
+		return "delete"
 	case "CLOUDFLIX_DATA_DIR":
 		return "/sample/data"
 	// The backends a pod can use: the only values the schema allows.

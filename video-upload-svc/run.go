@@ -2,11 +2,14 @@ package uploadsvc
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/janitor"
 	"github.com/cloudflix/cloudflix/internal/outbox"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/rpc"
@@ -14,8 +17,15 @@ import (
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
-// Run serves the upload service and relays its outbox until ctx ends.
+// Run serves the upload service, relays its outbox and runs the janitor
+// until ctx ends. The janitor runs here because this service owns upload
+// sessions and their abort, and does no heavy work of its own: a pass
+// never competes with an encode for the CPU, and no replica of it is ever
+// scaled away for want of jobs, as encode workers may be.
 func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
+	if err := cfg.Janitor.Check(); err != nil {
+		return err
+	}
 	db, err := p.Store(ctx)
 	if err != nil {
 		return err
@@ -35,7 +45,8 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 
 	reg := p.Registerer("upload")
 	relay := outbox.NewRelay(db, q, time.Second, reg)
-	svc := New(db, objects, videocache.New(rc, 0, nil), Limits{
+	cache := videocache.New(rc, 0, nil)
+	svc := New(db, objects, cache, Limits{
 		MaxBytes:     cfg.MaxBytes,
 		PartSize:     cfg.PartSize,
 		SessionTTL:   cfg.SessionTTL,
@@ -44,11 +55,32 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 		StorageQuota: cfg.Quotas.Storage,
 		DailyQuota:   cfg.Quotas.Daily,
 	}, relay.Wake, reg)
+	j := janitor.New(db, objects, cache, janitor.Settings{
+		Holder:          janitorHolder(p),
+		Interval:        cfg.Janitor.Interval,
+		OutboxAge:       cfg.Janitor.OutboxAge,
+		FailedSourceAge: cfg.Janitor.FailedSourceAge,
+		DeleteOrphans:   cfg.Janitor.OrphanMode == "delete",
+		OrphanMinAge:    cfg.Janitor.OrphanMinAge,
+	}, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterUploadServiceServer(srv, svc)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return relay.Run(gctx) })
+	g.Go(func() error { return j.Run(gctx) })
 	g.Go(func() error { return srv.Serve(gctx, cfg.GRPC.UploadListen, p.ShutdownWait) })
 	return g.Wait()
+}
+
+// janitorHolder names this replica in the janitor's lease: its host (a
+// pod's name) and process id; a single process, which alone holds its data
+// folder, is named after the folder, so that once restarted it takes back
+// at once the lease it held before.
+func janitorHolder(p *platform.Process) string {
+	host, _ := os.Hostname()
+	if p.QueueInProcess() {
+		return "embedded:" + host + ":" + p.DataDir()
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }

@@ -188,6 +188,25 @@ type Upload struct {
 	SessionTTL   time.Duration `env:"CLOUDFLIX_UPLOAD_SESSION_TTL" default:"24h" help:"how long an upload may stay open"`
 	PresignTTL   time.Duration `env:"CLOUDFLIX_UPLOAD_PRESIGN_TTL" default:"15m" help:"lifetime of a presigned part URL"`
 	AllowedTypes []string      `env:"CLOUDFLIX_UPLOAD_ALLOWED_TYPES" default:"video/mp4,video/quicktime,video/webm,video/x-matroska,video/x-msvideo,video/mpeg,video/mp2t,video/ogg,video/3gpp,video/x-flv" help:"media types accepted, comma separated"`
+	Janitor      Janitor
+}
+
+// Janitor is the cleanup the upload target runs: one replica of an install
+// at a time, under a lease in the metadata store.
+type Janitor struct {
+	Interval        time.Duration `env:"CLOUDFLIX_JANITOR_INTERVAL" default:"10m" help:"how often the janitor cleans up (one replica of the install at a time); 0: never"`
+	OutboxAge       time.Duration `env:"CLOUDFLIX_JANITOR_OUTBOX_AGE" default:"168h" help:"sent encode jobs older than this are purged from the outbox"`
+	FailedSourceAge time.Duration `env:"CLOUDFLIX_JANITOR_FAILED_SOURCE_AGE" default:"720h" help:"the source of a video failed (and unchanged) this long is removed; the video stays, failed, with its reason, and cannot be encoded again"`
+	OrphanMode      string        `env:"CLOUDFLIX_JANITOR_ORPHAN_MODE" default:"dry-run" help:"objects under sources/ and videos/ that no video owns: dry-run (count and log them) or delete"`
+	OrphanMinAge    time.Duration `env:"CLOUDFLIX_JANITOR_ORPHAN_MIN_AGE" default:"1h" help:"an object no video owns is left alone until it is this old, so that work just begun is never taken for an orphan"`
+}
+
+// Check rejects an unknown orphan mode.
+func (j Janitor) Check() error {
+	if j.OrphanMode != "dry-run" && j.OrphanMode != "delete" {
+		return fmt.Errorf("config: CLOUDFLIX_JANITOR_ORPHAN_MODE=%q: choose dry-run or delete", j.OrphanMode)
+	}
+	return nil
 }
 
 // Host is the read side.

@@ -97,3 +97,26 @@ func TestDurationsLoggedAsDurations(t *testing.T) {
 		t.Fatalf("session TTL not logged as a duration: %s", buf.String())
 	}
 }
+
+func TestJanitorDefaultsAndModes(t *testing.T) {
+	var up Upload
+	if err := load(&up, func(string) (string, bool) { return "", false }); err != nil {
+		t.Fatal(err)
+	}
+	j := up.Janitor
+	if j.Interval != 10*time.Minute || j.OutboxAge != 7*24*time.Hour || j.FailedSourceAge != 30*24*time.Hour ||
+		j.OrphanMode != "dry-run" || j.OrphanMinAge != time.Hour {
+		t.Fatalf("janitor defaults = %+v", j)
+	}
+	if err := j.Check(); err != nil {
+		t.Fatalf("default janitor config refused: %v", err)
+	}
+	j.OrphanMode = "delete"
+	if err := j.Check(); err != nil {
+		t.Fatalf("orphan mode delete refused: %v", err)
+	}
+	j.OrphanMode = "yes"
+	if err := j.Check(); err == nil || !strings.Contains(err.Error(), "CLOUDFLIX_JANITOR_ORPHAN_MODE") {
+		t.Fatalf("orphan mode yes: %v, want an error naming the variable", err)
+	}
+}
