@@ -6,13 +6,18 @@
 //   PUT  each part to its URL     4 at a time, each retried with backoff
 //   POST /uploads/{id}/complete   the video moves on to encoding
 //
+// Each URL takes exactly its part's length, and each PUT carries the
+// part's Content-MD5, so storage keeps a part only whole: one cut short
+// (a closed tab, a lost network) is refused, not kept filled with zeros.
+//
 // A session is remembered in localStorage under the file's name, size and
 // modification time, so choosing the same file again (after a closed tab
 // or a lost network) resumes from the parts storage already holds
-// (GET /uploads/{id}/parts).
+// (GET /uploads/{id}/parts), which are whole when their size is.
 
 import { api, ApiError, errorFromResponse, unreachable } from "./api.js";
 import { sleep } from "./dom.js";
+import { contentMD5 } from "./md5.js";
 
 const parallel = 4;
 const signBatch = 16;
@@ -198,10 +203,11 @@ export class Upload {
   async sendPart(session, n, batch) {
     const [start, end] = partRange(n, session.part_size, this.file.size);
     const blob = this.file.slice(start, end);
+    const md5 = await contentMD5(blob);
     for (let attempt = 0; ; attempt++) {
       try {
         const url = await this.urlFor(session.video_id, n, batch);
-        await this.put(url, blob, n);
+        await this.put(url, blob, n, md5);
         this.inFlight.delete(n);
         this.stored += end - start;
         this.report("sending");
@@ -218,7 +224,9 @@ export class Upload {
           await waitOnline(this.signal);
         } else {
           this.report("retrying");
-          await sleep(backoff(attempt), this.signal);
+          // A busy server (429) says how long to wait; more parts at once
+          // would only be refused again.
+          await sleep(Math.max(backoff(attempt), (err.retryAfter || 0) * 1000), this.signal);
         }
       }
     }
@@ -239,11 +247,12 @@ export class Upload {
   }
 
   // put sends one part with XMLHttpRequest, whose upload progress events
-  // fetch() does not have.
-  put(url, blob, n) {
+  // fetch() does not have, with md5 as its Content-MD5.
+  put(url, blob, n, md5) {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open("PUT", url);
+      xhr.setRequestHeader("Content-MD5", md5);
       xhr.upload.onprogress = (e) => {
         this.inFlight.set(n, e.loaded);
         this.report("sending");
