@@ -2,7 +2,9 @@ package janitor
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +35,7 @@ type rig struct {
 	parts   string // base URL that local storage's part URLs resolve against
 }
 
-func newRig(t *testing.T, p *platform.Process) *rig {
+func newRig(t testing.TB, p *platform.Process) *rig {
 	t.Helper()
 	ctx := t.Context()
 	db, err := p.Store(ctx)
@@ -80,44 +82,51 @@ func pass(t *testing.T, j *Janitor) Report {
 
 // upload opens an upload session of one stored part, as CreateUpload and
 // a client's first PUT make it, expiring at expires.
-func (r *rig) upload(t *testing.T, expires time.Time) video.UploadSession {
+func (r *rig) upload(t testing.TB, expires time.Time) video.UploadSession {
 	t.Helper()
-	ctx := t.Context()
+	s, err := r.openUpload(t.Context(), expires)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func (r *rig) openUpload(ctx context.Context, expires time.Time) (video.UploadSession, error) {
 	id := uuid.NewString()
 	key := video.SourceKey(id)
 	uploadID, err := r.objects.CreateMultipart(ctx, key, "video/mp4")
 	if err != nil {
-		t.Fatal(err)
+		return video.UploadSession{}, err
 	}
 	part := []byte("the first bytes of a video")
 	sess := video.UploadSession{VideoID: id, UploadID: uploadID, ObjectKey: key, SizeBytes: int64(len(part)), PartSize: 5 << 20, ExpiresAt: expires}
 	v := video.Video{ID: id, Title: "Upload " + id[:8], SizeBytes: sess.SizeBytes, ContentType: "video/mp4"}
 	if err := r.store.CreateVideo(ctx, v, sess); err != nil {
-		t.Fatal(err)
+		return video.UploadSession{}, err
 	}
 	raw, err := r.objects.PresignPart(ctx, key, uploadID, 1, int64(len(part)), time.Minute)
 	if err != nil {
-		t.Fatal(err)
+		return video.UploadSession{}, err
 	}
 	base, _ := url.Parse(r.parts)
 	target, err := base.Parse(raw)
 	if err != nil {
-		t.Fatal(err)
+		return video.UploadSession{}, err
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, target.String(), bytes.NewReader(part))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return video.UploadSession{}, err
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("PUT part: %s", resp.Status)
+		return video.UploadSession{}, fmt.Errorf("PUT part: %s", resp.Status)
 	}
-	return sess
+	return sess, nil
 }
 
-func (r *rig) put(t *testing.T, keys ...string) {
+func (r *rig) put(t testing.TB, keys ...string) {
 	t.Helper()
 	for _, k := range keys {
 		if err := r.objects.Put(t.Context(), k, strings.NewReader(k), int64(len(k)), "application/octet-stream"); err != nil {

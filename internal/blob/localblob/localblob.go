@@ -29,10 +29,12 @@ import (
 	"hash/fnv"
 	"io"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -666,6 +668,7 @@ func deleteTree(ctx context.Context, root, dirPart, prefix string, remove func(k
 // Delete removes the objects under keys, and the folders that leaves
 // empty. A key with no object, or that cannot name one, is no error.
 func (s *Store) Delete(ctx context.Context, keys []string) error {
+	folders := map[string]bool{}
 	for _, key := range keys {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("localblob: delete: %w", err)
@@ -676,29 +679,38 @@ func (s *Store) Delete(ctx context.Context, keys []string) error {
 		if err := s.deleteObject(key); err != nil {
 			return fmt.Errorf("localblob: delete %s: %w", key, err)
 		}
+		for dir := path.Dir(key); dir != "." && !folders[dir]; dir = path.Dir(dir) {
+			folders[dir] = true
+		}
+	}
+	// Each folder once, deepest first: a folder is longer than those it is
+	// in. One still holding something stays, and a writer racing this makes
+	// its folder again (renameInto).
+	byDepth := slices.SortedFunc(maps.Keys(folders), func(a, b string) int { return len(b) - len(a) })
+	for _, dir := range byDepth {
+		_ = os.Remove(s.objectPath(dir))
+		_ = os.Remove(s.metaPath(dir))
 	}
 	return nil
 }
 
+// deleteObject removes the data file and sidecar of key. A key that names
+// a folder of longer keys is no object, and stays.
 func (s *Store) deleteObject(key string) error {
 	mu := s.files.of(key)
 	mu.Lock()
 	defer mu.Unlock()
-	fi, err := os.Lstat(s.objectPath(key))
-	if err == nil && fi.IsDir() {
-		return nil // a folder of longer keys, not an object
+	// Unlink, unlike os.Remove, never removes a folder: one syscall where
+	// a stat and a remove would be two.
+	err := syscall.Unlink(s.objectPath(key))
+	if errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.EPERM) {
+		return nil
 	}
-	if err := os.Remove(s.objectPath(key)); err != nil && !notFound(err) {
+	if err != nil && !notFound(err) {
 		return err
 	}
-	if err := os.Remove(s.metaPath(key)); err != nil && !notFound(err) {
+	if err := syscall.Unlink(s.metaPath(key)); err != nil && !notFound(err) && !errors.Is(err, syscall.EISDIR) {
 		return err
-	}
-	// Folders a key made, deepest first; one still holding something
-	// stays, and a writer racing this makes its folder again (renameInto).
-	for dir := path.Dir(key); dir != "."; dir = path.Dir(dir) {
-		_ = os.Remove(s.objectPath(dir))
-		_ = os.Remove(s.metaPath(dir))
 	}
 	return nil
 }
