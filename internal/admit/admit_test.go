@@ -7,8 +7,10 @@ import (
 
 func TestPerKey(t *testing.T) {
 	p := NewPerKey(2)
-	if !p.Acquire("a") || !p.Acquire("a") {
-		t.Fatal("refused within the limit")
+	for range 2 {
+		if !p.Acquire("a") {
+			t.Fatal("refused within the limit")
+		}
 	}
 	if p.Acquire("a") {
 		t.Fatal("admitted a third for a key limited to two")
