@@ -7,8 +7,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"testing"
 	"time"
 
@@ -34,7 +32,7 @@ type rig struct {
 	owner    account.User // the uploader the tests act as
 	store    store.Store
 	objects  blob.Store
-	parts    *httptest.Server // the local storage's part endpoint; unused on S3
+	parts    string // base URL that part URLs resolve against
 	enqueued int
 }
 
@@ -47,21 +45,12 @@ func newRig(t *testing.T, p *platform.Process) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objects, parts, err := p.Objects(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c, err := p.Cache(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	if parts != nil {
-		mux.Handle(platform.UploadPartsPath+"/", parts)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	r := &rig{store: db, objects: objects, parts: srv, owner: storetest.NewUser(t, db, testenv.Name("up"), auth.RoleUser)}
+	objects, parts := platformtest.Storage(t, p)
+	r := &rig{store: db, objects: objects, parts: parts, owner: storetest.NewUser(t, db, testenv.Name("up"), auth.RoleUser)}
 	r.svc = New(db, objects, videocache.New(c, time.Minute, nil), Limits{
 		MaxBytes: 64 << 20, PartSize: 5 << 20, SessionTTL: time.Hour, PresignTTL: time.Minute,
 		AllowedTypes: []string{"video/mp4"}, StorageQuota: 1 << 30, DailyQuota: 1 << 30,
@@ -94,23 +83,11 @@ func (r *rig) put(t *testing.T, sess *pb.UploadSession, data []byte, only ...int
 // putTo PUTs body to a part URL and returns the status storage answered.
 func (r *rig) putTo(t *testing.T, partURL string, body []byte) int {
 	t.Helper()
-	// Local storage signs URLs relative to the router, S3 absolute ones.
-	u, err := url.Parse(r.parts.URL)
+	code, err := platformtest.PutPart(t.Context(), r.parts, partURL, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	target, err := u.Parse(partURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPut, target.String(), bytes.NewReader(body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	return code
 }
 
 func TestUploadToUploaded(t *testing.T) {

@@ -1,14 +1,10 @@
 package janitor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -42,21 +38,12 @@ func newRig(t testing.TB, p *platform.Process) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objects, parts, err := p.Objects(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	c, err := p.Cache(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	if parts != nil {
-		mux.Handle(platform.UploadPartsPath+"/", parts)
-	}
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return &rig{store: db, objects: objects, cache: videocache.New(c, time.Minute, nil), parts: srv.URL}
+	objects, parts := platformtest.Storage(t, p)
+	return &rig{store: db, objects: objects, cache: videocache.New(c, time.Minute, nil), parts: parts}
 }
 
 // janitor is a janitor of the rig's, holding the lease as holder.
@@ -108,20 +95,12 @@ func (r *rig) openUpload(ctx context.Context, expires time.Time) (video.UploadSe
 	if err != nil {
 		return video.UploadSession{}, err
 	}
-	base, _ := url.Parse(r.parts)
-	target, err := base.Parse(raw)
+	code, err := platformtest.PutPart(ctx, r.parts, raw, part)
 	if err != nil {
 		return video.UploadSession{}, err
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, target.String(), bytes.NewReader(part))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return video.UploadSession{}, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return video.UploadSession{}, fmt.Errorf("PUT part: %s", resp.Status)
+	if code != http.StatusOK {
+		return video.UploadSession{}, fmt.Errorf("PUT part: %d", code)
 	}
 	return sess, nil
 }

@@ -260,6 +260,18 @@ func ValidID(id string) bool {
 	return err == nil && u.String() == id
 }
 
+// VideoIDs keeps of ids those that can name a video, for a look-up of many
+// at once: the others name nothing, and no database need be asked.
+func VideoIDs(ids []string) []string {
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if ValidID(id) {
+			valid = append(valid, id)
+		}
+	}
+	return valid
+}
+
 // NewVideo checks a video and its upload session as CreateVideo is given
 // them, and completes them for the insert: the session's video id defaults
 // to the video's, no privacy is public, and no tags are an empty list, never

@@ -476,10 +476,15 @@ func putPart(ctx context.Context, s Store, key, uploadID string, n int, data []b
 	return etag, nil
 }
 
-func httpPut(ctx context.Context, url string, data []byte) (status int, etag string, body []byte, err error) {
+// httpPut PUTs data to url with header's name, value pairs and returns
+// the status, the unquoted ETag and the start of the body of the answer.
+func httpPut(ctx context.Context, url string, data []byte, header ...string) (status int, etag string, body []byte, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(data))
 	if err != nil {
 		return 0, "", nil, err
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -78,7 +78,7 @@ func testPartLength(t *testing.T, s Store) {
 		t.Fatalf("ListParts after refused PUTs = %+v, %v; want none stored", ps, err)
 	}
 	sum := md5.Sum(data)
-	status, etag, msg, err := httpPutMD5(ctx, u, data, base64.StdEncoding.EncodeToString(sum[:]))
+	status, etag, msg, err := httpPut(ctx, u, data, "Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
 	if err != nil || status != http.StatusOK {
 		t.Fatalf("PUT of the exact body with its Content-MD5: %d (%s), %v; want 200", status, msg, err)
 	}
@@ -154,21 +154,6 @@ func putCutShort(ctx context.Context, raw string, data []byte, sent int, md5 str
 	}
 	resp.Body.Close()
 	return resp.StatusCode, nil
-}
-
-func httpPutMD5(ctx context.Context, url string, data []byte, md5 string) (status int, etag string, body []byte, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(data))
-	if err != nil {
-		return 0, "", nil, err
-	}
-	req.Header.Set("Content-MD5", md5)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	defer resp.Body.Close()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, 4096))
-	return resp.StatusCode, strings.Trim(resp.Header.Get("ETag"), `"`), body, err
 }
 
 func testList(t *testing.T, s Store) {

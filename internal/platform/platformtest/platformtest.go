@@ -7,14 +7,20 @@
 package platformtest
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 
+	"github.com/cloudflix/cloudflix/internal/blob"
 	"github.com/cloudflix/cloudflix/internal/blob/s3blob"
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/platform"
@@ -96,6 +102,48 @@ func Process(t testing.TB, set Set) *platform.Process {
 	}
 	t.Cleanup(p.Close)
 	return p
+}
+
+// Storage returns p's object storage, with local storage's part endpoint
+// served over real HTTP as the router serves it, and the base URL that
+// part URLs resolve against: local storage's are paths, S3's absolute.
+func Storage(t testing.TB, p *platform.Process) (blob.Store, string) {
+	t.Helper()
+	objects, parts, err := p.Objects(t.Context())
+	if err != nil {
+		t.Fatalf("platformtest: %v", err)
+	}
+	mux := http.NewServeMux()
+	if parts != nil {
+		mux.Handle(platform.UploadPartsPath+"/", parts)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return objects, srv.URL
+}
+
+// PutPart PUTs body to a presigned part URL, resolved against base, as a
+// client does, and returns the status storage answered.
+func PutPart(ctx context.Context, base, partURL string, body []byte) (int, error) {
+	u, err := url.Parse(base)
+	if err != nil {
+		return 0, err
+	}
+	target, err := u.Parse(partURL)
+	if err != nil {
+		return 0, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, target.String(), bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // Each runs fn once per set, as parallel subtests named after the set.

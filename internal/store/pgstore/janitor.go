@@ -99,12 +99,7 @@ func (s *Store) DropFailedSources(ctx context.Context, failedFor time.Duration, 
 
 // LiveVideos implements [store.Janitor.LiveVideos].
 func (s *Store) LiveVideos(ctx context.Context, ids []string) (map[string]bool, error) {
-	valid := make([]string, 0, len(ids))
-	for _, id := range ids {
-		if store.ValidID(id) {
-			valid = append(valid, id)
-		}
-	}
+	valid := store.VideoIDs(ids)
 	live := make(map[string]bool, len(valid))
 	if len(valid) == 0 {
 		return live, nil
