@@ -378,3 +378,23 @@ func TestAgree(t *testing.T) {
 		}
 	}
 }
+
+// Counting frames stops just past the limit: a file of millions costs no
+// more to refuse than one of a few over it.
+func TestScanStopsPastTheFrameLimit(t *testing.T) {
+	t.Parallel()
+	testenv.RequireFFmpeg(t)
+	path := clip(t, 640, 360, 4, true) // 120 frames
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scan, err := Options{}.scanPackets(t.Context(), path, fi.Size(), 100, 30, false)
+	if err != nil || scan.complete || scan.frames != 101 {
+		t.Errorf("scanPackets with a limit of 100 = %+v, %v; want it stopped at frame 101", scan, err)
+	}
+	scan, err = Options{}.scanPackets(t.Context(), path, fi.Size(), 0, 30, false)
+	if err != nil || !scan.complete || scan.frames != 120 || math.Abs(scan.span-4) > 0.01 {
+		t.Errorf("scanPackets without a limit = %+v, %v; want all 120 frames over 4 s", scan, err)
+	}
+}
