@@ -55,16 +55,7 @@ func TestOddMedia(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), c.file)
 			c.make(t, path)
-			id := r.uploaded(t, path)
-			start := time.Now()
-			if err := r.worker.Handle(t.Context(), delivery(id)); err != nil {
-				t.Fatalf("Handle: %v", err)
-			}
-			took := time.Since(start)
-			v, err := r.store.Video(t.Context(), id)
-			if err != nil {
-				t.Fatal(err)
-			}
+			v, took := r.settle(t, r.uploaded(t, path))
 			t.Logf("%s in %v: %s %q", c.file, took.Round(time.Millisecond), v.State, v.FailureReason)
 			if bound := cmp.Or(c.within, oddMediaBound); took > bound {
 				t.Errorf("settled in %v, more than %v", took, bound)

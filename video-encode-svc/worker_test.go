@@ -78,6 +78,22 @@ func (r rig) uploaded(t *testing.T, source string) string {
 	return v.ID
 }
 
+// settle hands the video's job to the worker once and returns the video
+// as that left it, and how long the job took.
+func (r rig) settle(t *testing.T, id string) (video.Video, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	if err := r.worker.Handle(t.Context(), delivery(id)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	took := time.Since(start)
+	v, err := r.store.Video(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, took
+}
+
 func delivery(id string) queue.Delivery {
 	return queue.Delivery{Message: outbox.Message(video.OutboxEntry{ID: 1, VideoID: id}), Attempt: 1}
 }
@@ -257,17 +273,7 @@ func TestEncodeOverItsTimeIsStopped(t *testing.T) {
 	r.worker = NewWorker(r.store, r.objects, r.worker.cache, set, nil)
 	clip := filepath.Join(t.TempDir(), "clip.mp4")
 	testenv.GenerateClip(t, clip, 640, 360, 10, true)
-	id := r.uploaded(t, clip)
-
-	start := time.Now()
-	if err := r.worker.Handle(t.Context(), delivery(id)); err != nil {
-		t.Fatalf("Handle: %v", err)
-	}
-	took := time.Since(start)
-	v, err := r.store.Video(t.Context(), id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v, took := r.settle(t, r.uploaded(t, clip))
 	t.Logf("settled in %v: %s %q", took.Round(time.Millisecond), v.State, v.FailureReason)
 	if want := "the video took too long to encode: a video of 10s may take at most 1.0s"; v.State != video.StateFailed || v.FailureReason != want {
 		t.Fatalf("%s %q, want failed: %q", v.State, v.FailureReason, want)
