@@ -56,7 +56,7 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 		WorkDir:     workDir,
 		Lease:       cfg.Lease,
 		MaxAttempts: cfg.MaxAttempts,
-		Limits:      Limits(cfg),
+		Limits:      limits(cfg),
 		Options:     opts,
 	}, reg)
 	reg.MustRegister(NewPipelineCollector(q, db))
@@ -79,8 +79,8 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 	return g.Wait()
 }
 
-// Limits are the encode limits cfg sets.
-func Limits(cfg config.Encode) transcode.Limits {
+// limits are the encode limits cfg sets.
+func limits(cfg config.Encode) transcode.Limits {
 	return transcode.Limits{
 		MaxDuration:  cfg.MaxDuration,
 		MaxWidth:     cfg.MaxWidth,

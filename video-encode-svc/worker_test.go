@@ -61,7 +61,7 @@ func testSettings(t *testing.T, name string, lease time.Duration, maxAttempts in
 	}
 	return Settings{
 		WorkerID: testenv.Name(name), WorkDir: t.TempDir(), Lease: lease, MaxAttempts: maxAttempts,
-		Limits: Limits(cfg), Options: transcode.Options{Preset: "ultrafast", Nice: cfg.Nice},
+		Limits: limits(cfg), Options: transcode.Options{Preset: "ultrafast", Nice: cfg.Nice},
 	}
 }
 

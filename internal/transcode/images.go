@@ -21,18 +21,13 @@ const ThumbnailWidth = 640
 // the way in (past most fade-ins and black openings), at most ThumbnailWidth
 // wide.
 func (o Options) Thumbnail(ctx context.Context, src Source, srcPath, outPath string) error {
-	at := strconv.FormatFloat(thumbnailAt(src), 'f', -1, 64)
-	// Seeking before -i jumps to the keyframe before the position and
-	// decodes from there, instead of decoding everything up to it. It
-	// reads the position to the microsecond, dropping further digits, so
-	// it lands at or just before the frame's start.
-	err := o.thumbnail(ctx, src, outPath, []string{"-ss", at}, input(srcPath), nil)
+	err := o.thumbnail(ctx, src, srcPath, outPath, true)
 	if errors.Is(err, errNoImage) {
 		// A file without an index (MPEG-TS) is searched by timestamp,
 		// which lands after the keyframe before the position: with no
 		// keyframe after it, nothing decodes. Decoding from the start
 		// is slower but always gets there.
-		err = o.thumbnail(ctx, src, outPath, nil, input(srcPath), []string{"-ss", at})
+		err = o.thumbnail(ctx, src, srcPath, outPath, false)
 	}
 	if errors.Is(err, errNoImage) {
 		return unsupported("the video's pictures cannot be decoded")
@@ -40,10 +35,23 @@ func (o Options) Thumbnail(ctx context.Context, src Source, srcPath, outPath str
 	return err
 }
 
-func (o Options) thumbnail(ctx context.Context, src Source, outPath string, before, in, after []string) error {
+// thumbnail seeks to the thumbnail's frame before opening the source
+// (seekInput), or by decoding up to it.
+func (o Options) thumbnail(ctx context.Context, src Source, srcPath, outPath string, seekInput bool) error {
 	w, h := fitWidth(src.Width, src.Height, ThumbnailWidth)
-	args := append([]string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"}, before...)
-	args = append(append(args, in...), after...)
+	// Seeking before -i jumps to the keyframe before the position and
+	// decodes from there, instead of decoding everything up to it. It
+	// reads the position to the microsecond, dropping further digits, so
+	// it lands at or just before the frame's start.
+	seek := []string{"-ss", strconv.FormatFloat(thumbnailAt(src), 'f', -1, 64)}
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"}
+	if seekInput {
+		args = append(args, seek...)
+	}
+	args = append(args, input(srcPath)...)
+	if !seekInput {
+		args = append(args, seek...)
+	}
 	args = append(args, "-map", "0:v:0", "-an", "-sn", "-dn", "-frames:v", "1",
 		"-vf", fmt.Sprintf("%sscale=w=%d:h=%d:flags=lanczos,setsar=1", deinterlace(src), w, h),
 		"-c:v", "mjpeg", "-q:v", "3", "-f", "image2", "-update", "1", outPath)

@@ -40,7 +40,7 @@ func closesJumps(formatName string) bool {
 
 // scanTimeout is how long reading a file's packets may take. Reading
 // without decoding runs at the speed of the disk, hundreds of megabytes a
-// second; a file that takes longer at 20 MB/s is made to waste time.
+// second; a file slower to read than 20 MB/s is made to waste time.
 func scanTimeout(size int64) time.Duration {
 	return time.Minute + time.Duration(size/(20<<20))*time.Second
 }
