@@ -228,9 +228,9 @@ type Encode struct {
 	// video's start-up, thumbnail and storyboard.
 	TimeFactor float64       `env:"CLOUDFLIX_ENCODE_TIME_FACTOR" default:"100" help:"an encode may take this many times the video's duration, plus CLOUDFLIX_ENCODE_TIME_BASE, before ffmpeg is stopped and the video fails"`
 	TimeBase   time.Duration `env:"CLOUDFLIX_ENCODE_TIME_BASE" default:"10m" help:"time every encode may take on top of CLOUDFLIX_ENCODE_TIME_FACTOR x the video's duration"`
-	// The services run at niceness 0; 10, nice(1)'s default, gives them
-	// the CPU first while ffmpeg still gets what they leave.
-	Nice       int           `env:"CLOUDFLIX_ENCODE_NICE" default:"10" help:"niceness of ffmpeg and ffprobe, 0 (as the services) to 19 (yield the most)"`
+	// 10, nice(1)'s default, gives the services the CPU first while
+	// ffmpeg still gets what they leave.
+	Nice       int           `env:"CLOUDFLIX_ENCODE_NICE" default:"10" help:"how much nicer than the services ffmpeg and ffprobe run, 0 (the same) to 19 (yield the most)"`
 	StuckAfter time.Duration `env:"CLOUDFLIX_ENCODE_STUCK_AFTER" default:"2m" help:"an uploaded video not picked up after this is enqueued again"`
 }
 

@@ -35,9 +35,9 @@ func input(path string) []string {
 type Options struct {
 	// Preset is x264's speed/size trade-off; "veryfast" when empty.
 	Preset string
-	// Nice is the niceness (0 to 19) ffmpeg and ffprobe run at, so that
-	// they yield the CPU to the services when they share a machine; 0 is
-	// this process's own.
+	// Nice is how much nicer than this process (nice(1)'s increment, 0
+	// to 19) ffmpeg and ffprobe run, so that they yield the CPU to the
+	// services when they share a machine.
 	Nice int
 }
 
