@@ -51,6 +51,8 @@ func sampleValue(v config.Variable, i int) any {
 		return "delete"
 	case "CLOUDFLIX_DATA_DIR":
 		return "/sample/data"
+	case "CLOUDFLIX_ENCODE_NICE":
+		return 15 // a niceness goes up to 19 only
 	// The backends a pod can use: the only values the schema allows.
 	case "CLOUDFLIX_METADATA":
 		return "postgres"

@@ -22,7 +22,8 @@ import (
 // Run consumes encode jobs, relays the outbox, reconciles stuck videos and
 // serves the encode control API until ctx ends.
 func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
-	if err := transcode.CheckTools(); err != nil {
+	opts := transcode.Options{Preset: cfg.Preset, Nice: cfg.Nice}
+	if err := opts.CheckTools(); err != nil {
 		return err
 	}
 	db, err := p.Store(ctx)
@@ -55,8 +56,8 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 		WorkDir:     workDir,
 		Lease:       cfg.Lease,
 		MaxAttempts: cfg.MaxAttempts,
-		Limits:      transcode.Limits{MaxDuration: cfg.MaxDuration},
-		Options:     transcode.Options{Preset: cfg.Preset},
+		Limits:      limits(cfg),
+		Options:     opts,
 	}, reg)
 	reg.MustRegister(NewPipelineCollector(q, db))
 	srv := rpc.NewServer(p.RPC, p.Key)
@@ -76,6 +77,20 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 	g.Go(func() error { RunReconciler(gctx, db, 30*time.Second, cfg.StuckAfter, relay.Wake); return nil })
 	g.Go(func() error { return srv.Serve(gctx, cfg.GRPC.EncodeListen, p.ShutdownWait) })
 	return g.Wait()
+}
+
+// limits are the encode limits cfg sets.
+func limits(cfg config.Encode) transcode.Limits {
+	return transcode.Limits{
+		MaxDuration:  cfg.MaxDuration,
+		MaxWidth:     cfg.MaxWidth,
+		MaxHeight:    cfg.MaxHeight,
+		MaxPixelRate: cfg.MaxPixelRate,
+		MaxFrameRate: cfg.MaxFrameRate,
+		MaxFrames:    cfg.MaxFrames,
+		TimeFactor:   cfg.TimeFactor,
+		TimeBase:     cfg.TimeBase,
+	}
 }
 
 // workerPrefix starts the id of every encode worker of this install. A

@@ -88,7 +88,7 @@ func NewWorker(store Store, objects Objects, cache Cache, set Settings, reg prom
 		}, []string{"outcome"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cloudflix_encode_failures_total",
-			Help: "Videos that ended failed, by reason class: unsupported_media, attempts_exhausted.",
+			Help: "Videos that ended failed, by reason class: unsupported_media, over_limit (a video over an encode limit), attempts_exhausted.",
 		}, []string{"reason"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "cloudflix_encode_duration_seconds",
@@ -168,8 +168,12 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 		log.InfoContext(ctx, "video ready", "renditions", len(enc.Renditions), "seconds", took.Seconds())
 		return nil
 	case errors.As(err, &unsupported):
-		w.m.failures.WithLabelValues("unsupported_media").Inc()
-		log.InfoContext(ctx, "video cannot be encoded", "reason", unsupported.Reason)
+		class := "unsupported_media"
+		if unsupported.OverLimit {
+			class = "over_limit"
+		}
+		w.m.failures.WithLabelValues(class).Inc()
+		log.InfoContext(ctx, "video cannot be encoded", "reason", unsupported.Reason, "class", class)
 		return w.fail(ctx, id, unsupported.Reason)
 	case errors.Is(context.Cause(jobCtx), video.ErrLeaseLost), errors.Is(err, video.ErrLeaseLost):
 		w.m.jobs.WithLabelValues("lease_lost").Inc()
@@ -247,30 +251,11 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 	if err := w.objects.Download(ctx, video.SourceKey(v.ID), srcPath); err != nil {
 		return video.Encoded{}, fmt.Errorf("download source: %w", err)
 	}
-	src, err := transcode.Probe(ctx, srcPath)
+	src, err := w.set.Options.Probe(ctx, srcPath, w.set.Limits)
 	if err != nil {
 		return video.Encoded{}, err
 	}
-	if err := src.Check(w.set.Limits); err != nil {
-		return video.Encoded{}, err
-	}
-
-	hlsDir := filepath.Join(dir, "hls")
-	progress := func(f float64) {
-		// Encoding is most of the job; the upload takes the last 5%.
-		if err := w.store.SetProgress(ctx, v.ID, w.set.WorkerID, 0.95*f); err == nil {
-			w.cache.Forget(ctx, v.ID)
-		}
-	}
-	renditions, err := w.set.Options.Encode(ctx, src, srcPath, hlsDir, ladder.For(src.Width, src.Height), progress)
-	if err != nil {
-		return video.Encoded{}, err
-	}
-	thumb := filepath.Join(dir, "thumb.jpg")
-	if err := transcode.Thumbnail(ctx, src, srcPath, thumb); err != nil {
-		return video.Encoded{}, err
-	}
-	sprite, vtt, err := transcode.Storyboard(ctx, src, srcPath, dir)
+	out, err := w.render(ctx, v.ID, src, srcPath, dir)
 	if err != nil {
 		return video.Encoded{}, err
 	}
@@ -286,13 +271,13 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 	if err := w.objects.DeletePrefix(ctx, video.VideoPrefix(v.ID)); err != nil {
 		return video.Encoded{}, fmt.Errorf("clear old renditions: %w", err)
 	}
-	if err := w.uploadHLS(ctx, v.ID, hlsDir); err != nil {
+	if err := w.uploadHLS(ctx, v.ID, out.hlsDir); err != nil {
 		return video.Encoded{}, err
 	}
 	for key, path := range map[string]string{
-		video.ThumbnailKey(v.ID):     thumb,
-		video.StoryboardKey(v.ID):    sprite,
-		video.StoryboardVTTKey(v.ID): vtt,
+		video.ThumbnailKey(v.ID):     out.thumb,
+		video.StoryboardKey(v.ID):    out.sprite,
+		video.StoryboardVTTKey(v.ID): out.vtt,
 	} {
 		if err := w.objects.PutFile(ctx, key, path, video.OutputType(path)); err != nil {
 			return video.Encoded{}, fmt.Errorf("upload %s: %w", key, err)
@@ -300,10 +285,44 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 	}
 	// The master playlist goes last: a player that finds it finds every
 	// rendition it names.
-	if err := w.objects.PutFile(ctx, video.MasterPlaylistKey(v.ID), filepath.Join(hlsDir, "master.m3u8"), video.OutputType("master.m3u8")); err != nil {
+	if err := w.objects.PutFile(ctx, video.MasterPlaylistKey(v.ID), filepath.Join(out.hlsDir, "master.m3u8"), video.OutputType("master.m3u8")); err != nil {
 		return video.Encoded{}, fmt.Errorf("upload master playlist: %w", err)
 	}
-	return video.Encoded{DurationSeconds: src.DurationSeconds, Width: src.Width, Height: src.Height, Renditions: renditions}, nil
+	return video.Encoded{DurationSeconds: src.DurationSeconds, Width: src.Width, Height: src.Height, Renditions: out.renditions}, nil
+}
+
+// rendered is what ffmpeg made of a source, in the job's folder.
+type rendered struct {
+	renditions         []video.Rendition
+	hlsDir             string // the renditions and master.m3u8
+	thumb, sprite, vtt string
+}
+
+// render runs ffmpeg on the probed source: the renditions, the thumbnail
+// and the storyboard, into dir. It stops ffmpeg once the encode has taken
+// as long as the limits allow for the video's duration.
+func (w *Worker) render(ctx context.Context, id string, src transcode.Source, srcPath, dir string) (rendered, error) {
+	ctx, cancel := w.set.Limits.EncodeDeadline(ctx, src)
+	defer cancel()
+	opts := w.set.Options
+	out := rendered{hlsDir: filepath.Join(dir, "hls"), thumb: filepath.Join(dir, "thumb.jpg")}
+	progress := func(f float64) {
+		// Encoding is most of the job; the upload takes the last 5%.
+		if err := w.store.SetProgress(ctx, id, w.set.WorkerID, 0.95*f); err == nil {
+			w.cache.Forget(ctx, id)
+		}
+	}
+	var err error
+	if out.renditions, err = opts.Encode(ctx, src, srcPath, out.hlsDir, ladder.For(src.Width, src.Height), progress); err != nil {
+		return rendered{}, err
+	}
+	if err := opts.Thumbnail(ctx, src, srcPath, out.thumb); err != nil {
+		return rendered{}, err
+	}
+	if out.sprite, out.vtt, err = opts.Storyboard(ctx, src, srcPath, dir); err != nil {
+		return rendered{}, err
+	}
+	return out, nil
 }
 
 // uploadHLS uploads every rendition file under dir but the master playlist.

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/cloudflix/cloudflix/internal/blob"
+	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/outbox"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
@@ -45,11 +48,21 @@ func newRig(t *testing.T, p *platform.Process, maxAttempts int) rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWorker(db, objects, videocache.New(c, time.Minute, nil), Settings{
-		WorkerID: testenv.Name("worker-"), WorkDir: t.TempDir(), Lease: time.Minute, MaxAttempts: maxAttempts,
-		Limits: transcode.Limits{MaxDuration: time.Hour}, Options: transcode.Options{Preset: "ultrafast"},
-	}, nil)
+	w := NewWorker(db, objects, videocache.New(c, time.Minute, nil), testSettings(t, "worker-", time.Minute, maxAttempts), nil)
 	return rig{store: db, objects: objects, worker: w}
+}
+
+// testSettings are the production defaults, with the fastest preset.
+func testSettings(t *testing.T, name string, lease time.Duration, maxAttempts int) Settings {
+	t.Helper()
+	var cfg config.Encode
+	if err := config.Defaults(&cfg); err != nil {
+		t.Fatal(err)
+	}
+	return Settings{
+		WorkerID: testenv.Name(name), WorkDir: t.TempDir(), Lease: lease, MaxAttempts: maxAttempts,
+		Limits: limits(cfg), Options: transcode.Options{Preset: "ultrafast", Nice: cfg.Nice},
+	}
 }
 
 // uploaded stores source as a video's original and marks it uploaded; a
@@ -63,6 +76,22 @@ func (r rig) uploaded(t *testing.T, source string) string {
 		}
 	}
 	return v.ID
+}
+
+// settle hands the video's job to the worker once and returns the video
+// as that left it, and how long the job took.
+func (r rig) settle(t *testing.T, id string) (video.Video, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	if err := r.worker.Handle(t.Context(), delivery(id)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	took := time.Since(start)
+	v, err := r.store.Video(t.Context(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, took
 }
 
 func delivery(id string) queue.Delivery {
@@ -229,5 +258,31 @@ func testShutdownMidEncodeHandsTheVideoBack(t *testing.T, p *platform.Process) {
 	}
 	if _, err := r.objects.Stat(t.Context(), video.MasterPlaylistKey(id)); err == nil {
 		t.Fatal("an interrupted encode left a master playlist behind")
+	}
+}
+
+// An encode that runs longer than its video's duration allows is stopped:
+// ffmpeg is killed, the video fails naming the limit, and the worker is
+// free for the next job.
+func TestEncodeOverItsTimeIsStopped(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, platformtest.Process(t, platformtest.Embedded), 3)
+	set := testSettings(t, "worker-slow-", time.Minute, 3)
+	set.Limits.TimeFactor, set.Limits.TimeBase = 0.1, 0 // a second for a 10 s video
+	set.Options.Preset = "veryslow"                     // many times that
+	r.worker = NewWorker(r.store, r.objects, r.worker.cache, set, nil)
+	clip := filepath.Join(t.TempDir(), "clip.mp4")
+	testenv.GenerateClip(t, clip, 640, 360, 10, true)
+	v, took := r.settle(t, r.uploaded(t, clip))
+	t.Logf("settled in %v: %s %q", took.Round(time.Millisecond), v.State, v.FailureReason)
+	if want := "the video took too long to encode: a video of 10s may take at most 1.0s"; v.State != video.StateFailed || v.FailureReason != want {
+		t.Fatalf("%s %q, want failed: %q", v.State, v.FailureReason, want)
+	}
+	// The download and the probe come before the limit's second starts.
+	if took > 15*time.Second {
+		t.Errorf("the encode was stopped after %v", took)
+	}
+	if got := testutil.ToFloat64(r.worker.m.failures.WithLabelValues("over_limit")); got != 1 {
+		t.Errorf("over_limit failures = %v, want 1", got)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
 	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	"github.com/cloudflix/cloudflix/internal/testenv"
-	"github.com/cloudflix/cloudflix/internal/transcode"
 	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
@@ -228,10 +227,7 @@ func newLeaseRig(t *testing.T, p *platform.Process, name string, lease time.Dura
 	t.Helper()
 	r := newRig(t, p, 3)
 	reg := prometheus.NewRegistry()
-	r.worker = NewWorker(r.store, r.objects, r.worker.cache, Settings{
-		WorkerID: testenv.Name("worker-" + name + "-"), WorkDir: t.TempDir(), Lease: lease, MaxAttempts: 3,
-		Limits: transcode.Limits{MaxDuration: time.Hour}, Options: transcode.Options{Preset: "ultrafast"},
-	}, reg)
+	r.worker = NewWorker(r.store, r.objects, r.worker.cache, testSettings(t, "worker-"+name+"-", lease, 3), reg)
 	return leaseRig{rig: r, reg: reg}
 }
 

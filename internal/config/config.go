@@ -8,6 +8,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"reflect"
 	"strconv"
@@ -231,12 +232,42 @@ type Encode struct {
 	Lease       time.Duration `env:"CLOUDFLIX_ENCODE_LEASE" default:"2m" help:"encode lease, renewed while the encode runs"`
 	MaxAttempts int           `env:"CLOUDFLIX_ENCODE_MAX_ATTEMPTS" default:"3" help:"encode attempts before a video fails"`
 	MaxDuration time.Duration `env:"CLOUDFLIX_ENCODE_MAX_DURATION" default:"4h" help:"longest video accepted"`
-	StuckAfter  time.Duration `env:"CLOUDFLIX_ENCODE_STUCK_AFTER" default:"2m" help:"an uploaded video not picked up after this is enqueued again"`
+	// The size limits admit DCI 4K (4096x2160) either way up and square
+	// 4K; a larger picture costs memory and decoding for nothing, since
+	// the top rendition is 2160p.
+	MaxWidth  int `env:"CLOUDFLIX_ENCODE_MAX_WIDTH" default:"4096" help:"most pixels along a video's long side (its width, or its height if portrait)"`
+	MaxHeight int `env:"CLOUDFLIX_ENCODE_MAX_HEIGHT" default:"4096" help:"most pixels along a video's short side"`
+	// Decoding costs pixels a second: 4K at 120 frames a second (995
+	// million), which phones record, fits; 4K60 takes half of it.
+	MaxPixelRate int64 `env:"CLOUDFLIX_ENCODE_MAX_PIXEL_RATE" default:"1000000000" help:"most pixels a second accepted (width x height x frame rate)"`
+	// Phones record slow motion at 240 frames a second; renditions show
+	// every fourth frame of it.
+	MaxFrameRate float64 `env:"CLOUDFLIX_ENCODE_MAX_FRAME_RATE" default:"240" help:"most frames a second accepted"`
+	// Four hours at 60 frames a second: the longest video at the highest
+	// rate renditions have.
+	MaxFrames int64 `env:"CLOUDFLIX_ENCODE_MAX_FRAMES" default:"864000" help:"most frames a video may have"`
+	// A 4K60 video, the costliest kind (seven rungs up to 2160p, preset
+	// veryfast), took 76 times its duration to encode on two cores
+	// shared with a load average of 15, at niceness 10: the factor
+	// leaves room for that and its storyboard, and the base for a short
+	// video's start-up, thumbnail and storyboard.
+	TimeFactor float64       `env:"CLOUDFLIX_ENCODE_TIME_FACTOR" default:"100" help:"an encode may take this many times the video's duration, plus CLOUDFLIX_ENCODE_TIME_BASE, before ffmpeg is stopped and the video fails"`
+	TimeBase   time.Duration `env:"CLOUDFLIX_ENCODE_TIME_BASE" default:"10m" help:"time every encode may take on top of CLOUDFLIX_ENCODE_TIME_FACTOR x the video's duration"`
+	// 10, nice(1)'s default, gives the services the CPU first while
+	// ffmpeg still gets what they leave.
+	Nice       int           `env:"CLOUDFLIX_ENCODE_NICE" default:"10" help:"how much nicer than the services ffmpeg and ffprobe run, 0 (the same) to 19 (yield the most)"`
+	StuckAfter time.Duration `env:"CLOUDFLIX_ENCODE_STUCK_AFTER" default:"2m" help:"an uploaded video not picked up after this is enqueued again"`
 }
 
 // Load fills cfg (a pointer to one of the structs above) from the
 // environment, starting from the defaults in its tags.
 func Load(cfg any) error { return load(cfg, os.LookupEnv) }
+
+// Defaults fills cfg with the defaults in its tags alone, whatever the
+// environment holds.
+func Defaults(cfg any) error {
+	return load(cfg, func(string) (string, bool) { return "", false })
+}
 
 func load(cfg any, lookup func(string) (string, bool)) error {
 	v := reflect.ValueOf(cfg)
@@ -312,6 +343,16 @@ func set(fv reflect.Value, raw string) error {
 			return err
 		}
 		fv.SetBool(b)
+	case reflect.Float64:
+		if raw == "" {
+			fv.SetFloat(0)
+			return nil
+		}
+		f, err := strconv.ParseFloat(raw, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("not a number")
+		}
+		fv.SetFloat(f)
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		if raw == "" {
 			fv.SetInt(0)

@@ -11,6 +11,7 @@ import (
 func TestLoadDefaultsAndOverrides(t *testing.T) {
 	env := map[string]string{
 		"CLOUDFLIX_ENCODE_LEASE":         "90s",
+		"CLOUDFLIX_ENCODE_TIME_FACTOR":   "2.5",
 		"CLOUDFLIX_UPLOAD_ALLOWED_TYPES": "video/mp4, video/webm ,",
 		"CLOUDFLIX_S3_TLS":               "true",
 		"CLOUDFLIX_POSTGRES_URL":         "postgres://u:pw@db/x",
@@ -21,8 +22,15 @@ func TestLoadDefaultsAndOverrides(t *testing.T) {
 	if err := load(&enc, lookup); err != nil {
 		t.Fatal(err)
 	}
-	if enc.Lease != 90*time.Second || enc.MaxAttempts != 3 {
+	if enc.Lease != 90*time.Second || enc.MaxAttempts != 3 || enc.TimeFactor != 2.5 || enc.MaxFrameRate != 240 || enc.MaxPixelRate != 1_000_000_000 {
 		t.Fatalf("encode config = %+v", enc)
+	}
+	var defaults Encode
+	if err := Defaults(&defaults); err != nil {
+		t.Fatal(err)
+	}
+	if defaults.Lease != 2*time.Minute || defaults.TimeFactor != 100 || defaults.Nice != 10 {
+		t.Fatalf("Defaults read the environment or missed a default: %+v", defaults)
 	}
 	var b Backends
 	if err := load(&b, lookup); err != nil {
@@ -51,16 +59,22 @@ func TestLoadDefaultsAndOverrides(t *testing.T) {
 }
 
 func TestLoadRejectsBadValues(t *testing.T) {
-	lookup := func(k string) (string, bool) {
-		if k == "CLOUDFLIX_ENCODE_WORKERS" {
-			return "many", true
+	for name, value := range map[string]string{
+		"CLOUDFLIX_ENCODE_WORKERS":     "many",
+		"CLOUDFLIX_ENCODE_TIME_FACTOR": "NaN",
+		"CLOUDFLIX_ENCODE_MAX_FRAMES":  "1e6",
+	} {
+		lookup := func(k string) (string, bool) {
+			if k == name {
+				return value, true
+			}
+			return "", false
 		}
-		return "", false
-	}
-	var enc Encode
-	err := load(&enc, lookup)
-	if err == nil || !strings.Contains(err.Error(), "CLOUDFLIX_ENCODE_WORKERS") {
-		t.Fatalf("err = %v, want one naming the variable", err)
+		var enc Encode
+		err := load(&enc, lookup)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%s: err = %v, want one naming the variable", name, value, err)
+		}
 	}
 }
 

@@ -1,11 +1,14 @@
 package transcode
 
 import (
+	"context"
 	"fmt"
 	"math"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cloudflix/cloudflix/internal/ladder"
 )
@@ -32,6 +35,26 @@ func input(path string) []string {
 type Options struct {
 	// Preset is x264's speed/size trade-off; "veryfast" when empty.
 	Preset string
+	// Nice is how much nicer than this process (nice(1)'s increment, 0
+	// to 19) ffmpeg and ffprobe run, so that they yield the CPU to the
+	// services when they share a machine.
+	Nice int
+}
+
+// tool returns the command that runs ffmpeg or ffprobe (name) with args at
+// the niceness of o, killed when ctx ends. nice(1) sets the niceness before
+// the program starts, so that every thread it starts inherits it; setting
+// it on a running ffmpeg would miss the threads it had started already.
+func (o Options) tool(ctx context.Context, name string, args ...string) *exec.Cmd {
+	if o.Nice != 0 {
+		args = append([]string{"-n", strconv.Itoa(o.Nice), name}, args...)
+		name = "nice"
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	// Once the program is killed, do not wait on pipes a stray child might
+	// hold.
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
 }
 
 func (o Options) preset() string {
@@ -48,20 +71,15 @@ func (o Options) preset() string {
 // written to stdout as -progress key=value blocks; only errors go to stderr.
 // ffmpeg's master playlist is not used: Encode writes one from measurements.
 func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung) []string {
-	fps := src.FrameRate
-	if fps <= 0 {
-		fps = 30 // unknown: assume the common rate for the GOP length
-	}
-	var fpsFilter string
-	if fps > maxFrameRate {
-		fps /= math.Ceil(fps/maxFrameRate - 1e-9)
-		fpsFilter = "fps=" + strconv.FormatFloat(fps, 'f', -1, 64) + ","
-	}
+	fps := outputRate(src.FrameRate)
 	gop := strconv.Itoa(max(1, int(math.Round(SegmentSeconds*fps))))
 
-	// Decode once, split the picture, scale each copy to its rung.
+	// Decode once, split the picture, scale each copy to its rung. The fps
+	// filter puts the frames on the output's constant rate by their
+	// timestamps, so a variable-rate source keeps its timing and every
+	// rung has the frames the GOP length counts on.
 	var graph strings.Builder
-	fmt.Fprintf(&graph, "[0:v:0]%ssplit=%d", fpsFilter, len(rungs))
+	fmt.Fprintf(&graph, "[0:v:0]%sfps=%s,split=%d", deinterlace(src), rateString(fps), len(rungs))
 	for i := range rungs {
 		fmt.Fprintf(&graph, "[s%d]", i)
 	}
@@ -124,6 +142,39 @@ func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung
 		"-var_stream_map", strings.Join(streamMap, " "),
 		filepath.Join(outDir, "%v", "index.m3u8"))
 	return args
+}
+
+// outputRate is the frame rate of the renditions of a source at fps: the
+// source's own, or a whole fraction of it within maxFrameRate (a 240 fps
+// slow-motion clip is streamed at 60, every fourth frame).
+func outputRate(fps float64) float64 {
+	if fps <= 0 {
+		return 30 // unknown: the most common rate
+	}
+	if fps > maxFrameRate {
+		fps /= math.Ceil(fps/maxFrameRate - 1e-9)
+	}
+	return fps
+}
+
+// rateString writes a frame rate for ffmpeg, exactly: NTSC rates such as
+// 30000/1001 as the fraction they are.
+func rateString(fps float64) string {
+	if n := fps * 1001; fps != math.Trunc(fps) && math.Abs(n-math.Round(n)) < 1e-6 {
+		return fmt.Sprintf("%d/1001", int64(math.Round(n)))
+	}
+	return strconv.FormatFloat(fps, 'f', -1, 64)
+}
+
+// deinterlace is the filter, with its comma, that weaves an interlaced
+// source's fields into whole frames (at the same frame rate), or "" for a
+// progressive source. Players show renditions as progressive video, where
+// unwoven fields comb every moving edge.
+func deinterlace(src Source) string {
+	if src.Interlaced {
+		return "bwdif=mode=send_frame,"
+	}
+	return ""
 }
 
 // h264Levels are the limits of the H.264 levels a rung may need (ITU-T H.264

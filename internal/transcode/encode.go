@@ -47,13 +47,13 @@ func (o Options) Encode(ctx context.Context, src Source, srcPath, outDir string,
 		}
 	}
 
-	if err := runFFmpeg(ctx, o.command(src, srcPath, outDir, rungs), newProgressParser(src.DurationSeconds, progress)); err != nil {
+	if err := o.ffmpeg(ctx, o.command(src, srcPath, outDir, rungs), newProgressParser(src.DurationSeconds, progress)); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 
 	renditions := make([]video.Rendition, len(rungs))
 	for i, r := range rungs {
-		rend, seconds, err := measure(ctx, filepath.Join(outDir, r.Name), r.Name)
+		rend, seconds, err := o.measure(ctx, filepath.Join(outDir, r.Name), r.Name)
 		if err != nil {
 			return nil, fmt.Errorf("encode: measure %s: %w", r.Name, err)
 		}
@@ -82,18 +82,17 @@ func (o Options) Encode(ctx context.Context, src Source, srcPath, outDir string,
 	return renditions, nil
 }
 
-// runFFmpeg runs ffmpeg with args, its stdout going to stdout. A failure
+// ffmpeg runs ffmpeg with args, its stdout going to stdout. A failure
 // caused by the input is an *Unsupported error; any other carries the last
-// lines of ffmpeg's stderr.
-func runFFmpeg(ctx context.Context, args []string, stdout io.Writer) error {
+// lines of ffmpeg's stderr. When ctx ends, ffmpeg is killed and the error
+// wraps the cause: an *Unsupported one when ctx is an EncodeDeadline.
+func (o Options) ffmpeg(ctx context.Context, args []string, stdout io.Writer) error {
 	stderr := &tail{max: stderrLines}
-	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	cmd := o.tool(ctx, "ffmpeg", args...)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	// Once ffmpeg is killed, do not wait on pipes a stray child might hold.
-	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return fmt.Errorf("ffmpeg: %w", ctx.Err())
+		return fmt.Errorf("ffmpeg: %w", context.Cause(ctx))
 	}
 	if err == nil {
 		return nil
@@ -152,7 +151,7 @@ func damaged(stderr string) error {
 // measure reads the rendition in dir as ffmpeg wrote it: its playlist, its
 // segment files and its streams. It returns the rendition and its length in
 // seconds.
-func measure(ctx context.Context, dir, name string) (video.Rendition, float64, error) {
+func (o Options) measure(ctx context.Context, dir, name string) (video.Rendition, float64, error) {
 	playlistPath := filepath.Join(dir, "index.m3u8")
 	pl, err := readPlaylist(playlistPath)
 	if err != nil {
@@ -170,7 +169,7 @@ func measure(ctx context.Context, dir, name string) (video.Rendition, float64, e
 	if err != nil {
 		return video.Rendition{}, 0, fmt.Errorf("%s: %w", pl.init, err)
 	}
-	st, err := probeOutputStreams(ctx, playlistPath)
+	st, err := o.probeOutputStreams(ctx, playlistPath)
 	if err != nil {
 		return video.Rendition{}, 0, err
 	}
@@ -350,12 +349,13 @@ type outputStreams struct {
 
 // probeOutputStreams reads the streams of a rendition Encode wrote. This is
 // our own output, so unlike a source it may be read as a playlist.
-func probeOutputStreams(ctx context.Context, playlist string) (outputStreams, error) {
+func (o Options) probeOutputStreams(ctx context.Context, playlist string) (outputStreams, error) {
 	var out outputStreams
-	cmd := exec.CommandContext(ctx, "ffprobe", "-v", "error", "-protocol_whitelist", "file",
-		"-print_format", "json", "-show_streams", playlist)
-	cmd.WaitDelay = 5 * time.Second
-	b, err := cmd.Output()
+	b, err := o.tool(ctx, "ffprobe", "-v", "error", "-protocol_whitelist", "file",
+		"-print_format", "json", "-show_streams", playlist).Output()
+	if ctx.Err() != nil {
+		return out, fmt.Errorf("ffprobe %s: %w", playlist, context.Cause(ctx))
+	}
 	if err != nil {
 		var exit *exec.ExitError
 		if errors.As(err, &exit) {

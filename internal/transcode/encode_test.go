@@ -395,13 +395,13 @@ func TestOneFrameVideo(t *testing.T) {
 	checkMaster(t, outDir, rs)
 
 	thumb := filepath.Join(outDir, "thumb.jpg")
-	if err := Thumbnail(ctx, src, path, thumb); err != nil {
+	if err := (Options{}).Thumbnail(ctx, src, path, thumb); err != nil {
 		t.Fatalf("Thumbnail: %v", err)
 	}
 	if got, want := imageSize(t, thumb), "mjpeg,640,360"; got != want {
 		t.Errorf("thumbnail is %s, want %s", got, want)
 	}
-	jpg, vtt, err := Storyboard(ctx, src, path, outDir)
+	jpg, vtt, err := Options{}.Storyboard(ctx, src, path, outDir)
 	if err != nil {
 		t.Fatalf("Storyboard: %v", err)
 	}
@@ -421,8 +421,9 @@ func TestOneFrameVideo(t *testing.T) {
 func TestEncodeUnsupported(t *testing.T) {
 	t.Parallel()
 	testenv.RequireFFmpeg(t)
-	// With its index at the front, the first half of an MP4 probes as the
-	// whole video; only decoding finds the rest missing.
+	// With its index at the front, the first half of an MP4 has headers
+	// that describe the whole video: Probe finds its frames missing, and
+	// Encode, given what the headers say, finds them missing too.
 	faststart := derived(t, "faststart.mp4", clip(t, 640, 360, 4, true), "-c", "copy", "-movflags", "+faststart")
 	b, err := os.ReadFile(faststart)
 	if err != nil {
@@ -446,9 +447,10 @@ func TestEncodeUnsupported(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if c.name != "random bytes" {
-				// Probe is fooled, as the caller would be.
-				if _, err := Probe(ctx, c.path); err != nil {
-					t.Fatalf("Probe: %v", err)
+				_, err := Options{}.Probe(ctx, c.path, Limits{})
+				var u *Unsupported
+				if !errors.As(err, &u) || !strings.Contains(u.Reason, "damaged or incomplete") {
+					t.Fatalf("Probe = %v, want the file damaged or incomplete", err)
 				}
 			}
 			_, err := Options{}.Encode(ctx, src, c.path, t.TempDir(), ladder.For(640, 360), nil)
@@ -468,7 +470,7 @@ func TestEncodeCancelled(t *testing.T) {
 	t.Parallel()
 	testenv.RequireFFmpeg(t)
 	path := clip(t, 1280, 720, 3, true)
-	src, err := Probe(context.Background(), path)
+	src, err := Options{}.Probe(context.Background(), path, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -595,4 +597,100 @@ func TestBitRates(t *testing.T) {
 			t.Errorf("%s: bitRates = %+v, want %+v", c.name, got, c.want)
 		}
 	}
+}
+
+// ffmpeg runs at the niceness Options give it, every thread of it, so that
+// the services sharing the machine come first.
+func TestFFmpegRunsAtItsNiceness(t *testing.T) {
+	t.Parallel()
+	testenv.RequireFFmpeg(t)
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		t.Skip("no /proc to read a process's niceness from")
+	}
+	path := clip(t, 1280, 720, 3, true)
+	ctx, src := probed(t, path)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	outDir := t.TempDir()
+	done := make(chan error, 1)
+	go func() {
+		// "veryslow" keeps ffmpeg busy for long enough to be looked at.
+		_, err := Options{Preset: "veryslow", Nice: 7}.Encode(ctx, src, path, outDir, ladder.For(src.Width, src.Height), nil)
+		done <- err
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		// Its encoder threads start a moment after ffmpeg does.
+		if nice := threadNiceness(t, outDir); len(nice) > 1 {
+			for tid, n := range nice {
+				if n != 7 {
+					t.Errorf("ffmpeg thread %s runs at niceness %d, want 7", tid, n)
+				}
+			}
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("Encode ended before its threads were seen: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no ffmpeg with threads writing into the output folder within a minute")
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Encode = %v, want context.Canceled", err)
+	}
+}
+
+// threadNiceness finds this process's ffmpeg child whose command line names
+// dir and returns the niceness of each of its threads, by thread id.
+func threadNiceness(t *testing.T, dir string) map[string]int {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, proc := range procs {
+		comm, fields, ok := procStat(filepath.Join(proc, "stat"))
+		// Fields after the name start at the state, field 3 of proc(5):
+		// the parent is field 4.
+		if !ok || comm != "ffmpeg" || fields[1] != strconv.Itoa(os.Getpid()) {
+			continue
+		}
+		if cmdline, err := os.ReadFile(filepath.Join(proc, "cmdline")); err != nil || !strings.Contains(string(cmdline), dir) {
+			continue
+		}
+		tasks, _ := filepath.Glob(filepath.Join(proc, "task", "[0-9]*"))
+		nice := map[string]int{}
+		for _, task := range tasks {
+			if _, fields, ok := procStat(filepath.Join(task, "stat")); ok {
+				// The niceness is field 19.
+				n, err := strconv.Atoi(fields[19-3])
+				if err != nil {
+					t.Fatalf("%s: niceness %q", task, fields[19-3])
+				}
+				nice[filepath.Base(task)] = n
+			}
+		}
+		return nice
+	}
+	return nil
+}
+
+// procStat reads a /proc stat file: the command name and the fields after
+// it. A process that ended meanwhile is not ok.
+func procStat(path string) (comm string, fields []string, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", nil, false
+	}
+	s := string(b)
+	open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || end < open {
+		return "", nil, false
+	}
+	fields = strings.Fields(s[end+1:])
+	return s[open+1 : end], fields, len(fields) > 19-3
 }

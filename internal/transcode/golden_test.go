@@ -64,6 +64,13 @@ func TestCommandHighFrameRate(t *testing.T) {
 	goldenArgs(t, "command_240fps.golden", opts.command(src, "/tmp/job/source", "/tmp/job/hls", ladder.For(src.Width, src.Height)[3:]))
 }
 
+func TestCommandInterlaced(t *testing.T) {
+	t.Parallel()
+	// 1080i broadcast: fields woven into frames first, at 25 frames a second.
+	src := Source{DurationSeconds: 30, Width: 1920, Height: 1080, FrameRate: 25, Interlaced: true, HasAudio: true, VideoCodec: "mpeg2video"}
+	goldenArgs(t, "command_1080i25.golden", Options{}.command(src, "/tmp/job/source", "/tmp/job/hls", ladder.For(src.Width, src.Height)[2:]))
+}
+
 func TestH264Level(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -20,19 +20,42 @@ const ThumbnailWidth = 640
 // Thumbnail writes one JPEG frame of the source, the one showing a tenth of
 // the way in (past most fade-ins and black openings), at most ThumbnailWidth
 // wide.
-func Thumbnail(ctx context.Context, src Source, srcPath, outPath string) error {
+func (o Options) Thumbnail(ctx context.Context, src Source, srcPath, outPath string) error {
+	err := o.thumbnail(ctx, src, srcPath, outPath, true)
+	if errors.Is(err, errNoImage) {
+		// A file without an index (MPEG-TS) is searched by timestamp,
+		// which lands after the keyframe before the position: with no
+		// keyframe after it, nothing decodes. Decoding from the start
+		// is slower but always gets there.
+		err = o.thumbnail(ctx, src, srcPath, outPath, false)
+	}
+	if errors.Is(err, errNoImage) {
+		return unsupported("the video's pictures cannot be decoded")
+	}
+	return err
+}
+
+// thumbnail seeks to the thumbnail's frame before opening the source
+// (seekInput), or by decoding up to it.
+func (o Options) thumbnail(ctx context.Context, src Source, srcPath, outPath string, seekInput bool) error {
 	w, h := fitWidth(src.Width, src.Height, ThumbnailWidth)
-	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
-		// Seeking before -i jumps to the keyframe before the position and
-		// decodes from there, instead of decoding everything up to it.
-		// It reads the position to the microsecond, dropping further
-		// digits, so it lands at or just before the frame's start.
-		"-ss", strconv.FormatFloat(thumbnailAt(src), 'f', -1, 64)}
+	// Seeking before -i jumps to the keyframe before the position and
+	// decodes from there, instead of decoding everything up to it. It
+	// reads the position to the microsecond, dropping further digits, so
+	// it lands at or just before the frame's start.
+	seek := []string{"-ss", strconv.FormatFloat(thumbnailAt(src), 'f', -1, 64)}
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"}
+	if seekInput {
+		args = append(args, seek...)
+	}
 	args = append(args, input(srcPath)...)
+	if !seekInput {
+		args = append(args, seek...)
+	}
 	args = append(args, "-map", "0:v:0", "-an", "-sn", "-dn", "-frames:v", "1",
-		"-vf", fmt.Sprintf("scale=w=%d:h=%d:flags=lanczos,setsar=1", w, h),
+		"-vf", fmt.Sprintf("%sscale=w=%d:h=%d:flags=lanczos,setsar=1", deinterlace(src), w, h),
 		"-c:v", "mjpeg", "-q:v", "3", "-f", "image2", "-update", "1", outPath)
-	if err := runFFmpeg(ctx, args, io.Discard); err != nil {
+	if err := o.ffmpeg(ctx, args, io.Discard); err != nil {
 		return fmt.Errorf("thumbnail: %w", err)
 	}
 	return nonEmpty("thumbnail", outPath)
@@ -100,7 +123,7 @@ func spriteFor(src Source) Sprite {
 // Storyboard writes outDir/storyboard.jpg, a sprite sheet of the source, and
 // outDir/storyboard.vtt, the WebVTT track whose cues cover the whole video
 // and point at the tile of each moment (storyboard.jpg#xywh=x,y,w,h).
-func Storyboard(ctx context.Context, src Source, srcPath, outDir string) (jpg, vtt string, err error) {
+func (o Options) Storyboard(ctx context.Context, src Source, srcPath, outDir string) (jpg, vtt string, err error) {
 	sp := spriteFor(src)
 	jpg = filepath.Join(outDir, sp.Image)
 	vtt = filepath.Join(outDir, "storyboard.vtt")
@@ -109,12 +132,15 @@ func Storyboard(ctx context.Context, src Source, srcPath, outDir string) (jpg, v
 	// By default the fps filter ends at the end of the video rounded to
 	// the nearest tile, which drops the last tile when the video ends less
 	// than half an interval after it: a one-frame video would have no tile.
-	// eof_action=pass rounds up instead and keeps it.
+	// eof_action=pass rounds up instead and keeps it. The tiles count from
+	// the first frame: a file that does not say when it starts (an MPEG
+	// program stream) leaves its first frame where it was stamped, and
+	// the fps filter would round a frame at 0.5 s to a tile at 1 s.
 	args = append(args, "-map", "0:v:0", "-an", "-sn", "-dn",
-		"-vf", fmt.Sprintf("fps=1/%g:eof_action=pass,scale=w=%d:h=%d:flags=bicubic,setsar=1,tile=%dx%d",
-			sp.Interval, sp.TileWidth, sp.TileHeight, sp.Columns, sp.Rows()),
+		"-vf", fmt.Sprintf("%ssetpts=PTS-STARTPTS,fps=1/%g:eof_action=pass,scale=w=%d:h=%d:flags=bicubic,setsar=1,tile=%dx%d",
+			deinterlace(src), sp.Interval, sp.TileWidth, sp.TileHeight, sp.Columns, sp.Rows()),
 		"-frames:v", "1", "-c:v", "mjpeg", "-q:v", "4", "-f", "image2", "-update", "1", jpg)
-	if err := runFFmpeg(ctx, args, io.Discard); err != nil {
+	if err := o.ffmpeg(ctx, args, io.Discard); err != nil {
 		return "", "", fmt.Errorf("storyboard: %w", err)
 	}
 	if err := nonEmpty("storyboard", jpg); err != nil {
@@ -180,12 +206,15 @@ func fitWidth(w, h, maxWidth int) (int, int) {
 	return outW, outH
 }
 
-// nonEmpty checks that ffmpeg, which can end without error having written
-// nothing (a seek past the last frame), wrote the file.
+// errNoImage: ffmpeg ended without error having written nothing (it found
+// no frame to decode at or after a seek).
+var errNoImage = errors.New("ffmpeg wrote no image")
+
+// nonEmpty checks that ffmpeg wrote the file.
 func nonEmpty(what, path string) error {
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Size() == 0) {
-		return fmt.Errorf("%s: ffmpeg wrote no image", what)
+		return fmt.Errorf("%s: %w", what, errNoImage)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)

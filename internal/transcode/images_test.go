@@ -35,13 +35,16 @@ func TestThumbnail(t *testing.T) {
 		{"larger than 640 wide", clip(t, 1280, 720, 3, true), "mjpeg,640,360"},
 		{"smaller: not upscaled", clip(t, 360, 640, 4, false), "mjpeg,360,640"},
 		{"rotated phone video", derived(t, "rotated.mp4", clip(t, 640, 360, 4, true), "-c", "copy", "-metadata:s:v:0", "rotate=90"), "mjpeg,360,640"},
+		// Seeking in a file without an index lands past the only
+		// keyframe, at the start: nothing decodes from there.
+		{"MPEG-TS of one keyframe", derived(t, "onekey.ts", clip(t, 640, 360, 4, true), "-c", "copy"), "mjpeg,640,360"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			ctx, src := probed(t, c.path)
 			out := filepath.Join(t.TempDir(), "thumb.jpg")
-			if err := Thumbnail(ctx, src, c.path, out); err != nil {
+			if err := (Options{}).Thumbnail(ctx, src, c.path, out); err != nil {
 				t.Fatalf("Thumbnail: %v", err)
 			}
 			if got := imageSize(t, out); got != c.want {
@@ -58,7 +61,7 @@ func TestThumbnailOfGarbageFails(t *testing.T) {
 	defer cancel()
 	garbage := writeFile(t, "garbage.mp4", []byte(strings.Repeat("not a video ", 1000)))
 	src := Source{DurationSeconds: 4, Width: 640, Height: 360, FrameRate: 30}
-	if err := Thumbnail(ctx, src, garbage, filepath.Join(t.TempDir(), "thumb.jpg")); err == nil {
+	if err := (Options{}).Thumbnail(ctx, src, garbage, filepath.Join(t.TempDir(), "thumb.jpg")); err == nil {
 		t.Error("Thumbnail of garbage succeeded")
 	}
 }
@@ -81,7 +84,7 @@ func TestStoryboard(t *testing.T) {
 			t.Parallel()
 			ctx, src := probed(t, c.path)
 			outDir := t.TempDir()
-			jpg, vtt, err := Storyboard(ctx, src, c.path, outDir)
+			jpg, vtt, err := Options{}.Storyboard(ctx, src, c.path, outDir)
 			if err != nil {
 				t.Fatalf("Storyboard: %v", err)
 			}

@@ -48,11 +48,7 @@ func clip(t *testing.T, width, height int, seconds float64, audio bool) string {
 func derived(t *testing.T, name, from string, args ...string) string {
 	t.Helper()
 	return shared(t, name, func(path string) {
-		full := append([]string{"-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-i", from}, args...)
-		full = append(full, path)
-		if out, err := exec.Command("ffmpeg", full...).CombinedOutput(); err != nil {
-			t.Fatalf("make %s: %v\n%s", name, err, out)
-		}
+		generate(t, path, append([]string{"-i", from}, args...)...)
 	})
 }
 
@@ -75,7 +71,7 @@ func probed(t *testing.T, path string) (context.Context, Source) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	t.Cleanup(cancel)
-	src, err := Probe(ctx, path)
+	src, err := Options{}.Probe(ctx, path, Limits{})
 	if err != nil {
 		t.Fatalf("Probe %s: %v", path, err)
 	}
@@ -106,4 +102,13 @@ func ffprobeCSV(t *testing.T, args ...string) []string {
 		}
 	}
 	return lines
+}
+
+// generate makes path with ffmpeg from args (inputs and output options).
+func generate(t *testing.T, path string, args ...string) {
+	t.Helper()
+	full := append([]string{"-hide_banner", "-loglevel", "error", "-nostdin", "-y"}, args...)
+	if out, err := exec.Command("ffmpeg", append(full, path)...).CombinedOutput(); err != nil {
+		t.Fatalf("make %s: %v\n%s", filepath.Base(path), err, out)
+	}
 }
