@@ -61,8 +61,10 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 		})
 	}
 
+	// The public port tells only whether the process is alive and ready;
+	// what failed, and the metrics, are the admin address's.
 	mux := http.NewServeMux()
-	ops.Register(mux, p.Ready, p.Metrics)
+	ops.RegisterPublic(mux, p.Ready)
 	edge, err := New(Options{
 		Clients: Clients{
 			Upload:  pb.NewUploadServiceClient(conns["upload"]),

@@ -60,6 +60,15 @@ func TestServeRefusesSplitTargetsOnEmbeddedBackends(t *testing.T) {
 	}
 }
 
+// On a production backend the install may span processes, so one process
+// may not make up an internal key of its own; the refusal names it.
+func TestServeOnProductionBackendsNeedsTheInternalKey(t *testing.T) {
+	_, _, err := run(t, map[string]string{"CLOUDFLIX_DATA_DIR": t.TempDir(), "CLOUDFLIX_CACHE": "redis", "CLOUDFLIX_INTERNAL_KEY": ""}, "serve")
+	if err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), "CLOUDFLIX_INTERNAL_KEY") {
+		t.Fatalf("serve on redis without an internal key: %v", err)
+	}
+}
+
 func TestEnvListsEveryVariableWithSecretsHidden(t *testing.T) {
 	out, _, err := run(t, nil, "env")
 	if err != nil {

@@ -1,6 +1,8 @@
 // Package ops serves what operators and orchestrators ask every process:
 // /healthz (the process is alive), /readyz (every dependency answers) and
-// /metrics (Prometheus). It never serves user traffic.
+// /metrics (Prometheus). It never serves user traffic, and it never shows
+// the public what only operators may read: the metrics and the errors of
+// failing dependencies are served on the admin address alone.
 package ops
 
 import (
@@ -70,13 +72,12 @@ func (r *Readiness) Run(ctx context.Context, timeout time.Duration) map[string]s
 	return failures
 }
 
-// Register adds /healthz, /readyz and /metrics to mux.
+// Register adds /healthz, /readyz (naming each failing dependency with
+// its error) and /metrics to mux: the admin address's endpoints.
 func Register(mux *http.ServeMux, ready *Readiness, gatherer prometheus.Gatherer) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		failures := ready.Run(r.Context(), 2*time.Second)
+		failures := ready.Run(r.Context(), checkTimeout)
 		if len(failures) > 0 {
 			names := make([]string, 0, len(failures))
 			for n := range failures {
@@ -89,6 +90,28 @@ func Register(mux *http.ServeMux, ready *Readiness, gatherer prometheus.Gatherer
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+}
+
+// RegisterPublic adds /healthz and /readyz to a mux that anyone may
+// reach, such as the router's: the status alone, since the names and
+// errors of failing dependencies tell a stranger how the install is
+// built. There is no /metrics.
+func RegisterPublic(mux *http.ServeMux, ready *Readiness) {
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if len(ready.Run(r.Context(), checkTimeout)) > 0 {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+}
+
+// checkTimeout bounds each dependency check of one /readyz.
+const checkTimeout = 2 * time.Second
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

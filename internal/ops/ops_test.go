@@ -51,6 +51,36 @@ func TestReadyzReportsFailingDependencies(t *testing.T) {
 	}
 }
 
+// TestPublicEndpointsTellStatusOnly: the public port says whether the
+// process is ready, never which dependency failed or why, and serves no
+// metrics.
+func TestPublicEndpointsTellStatusOnly(t *testing.T) {
+	ready := NewReadiness()
+	ready.Add("postgres", func(context.Context) error {
+		return errors.New("dial tcp 10.0.3.7:5432: connection refused")
+	})
+	mux := http.NewServeMux()
+	RegisterPublic(mux, ready)
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || strings.TrimSpace(body) != `{"status":"unavailable"}` {
+		t.Fatalf("public readyz = %d %s, want 503 with the status alone", code, body)
+	}
+	ready.Add("postgres", func(context.Context) error { return nil })
+	if code, body := get("/readyz"); code != http.StatusOK || strings.TrimSpace(body) != `{"status":"ready"}` {
+		t.Fatalf("public readyz = %d %s", code, body)
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("public healthz = %d", code)
+	}
+	if code, body := get("/metrics"); code != http.StatusNotFound {
+		t.Fatalf("public metrics = %d %s, want 404", code, body)
+	}
+}
+
 func TestReadinessChecksAreBounded(t *testing.T) {
 	ready := NewReadiness()
 	ready.Add("slow", func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() })

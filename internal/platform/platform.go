@@ -51,12 +51,16 @@ type Process struct {
 	closers     []func() error
 }
 
-// NewProcess checks the backend configuration and returns the shared parts
+// NewProcess checks the backend configuration and its credentials
+// (CheckCredentials) and returns the shared parts
 // of a process around its registry. When any backend is embedded it takes
 // the data folder for itself: two processes on one data folder would
 // corrupt each other.
 func NewProcess(reg *prometheus.Registry, shutdownWait time.Duration, cfg config.Backends, key rpc.Key) (*Process, error) {
 	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if err := CheckCredentials(cfg); err != nil {
 		return nil, err
 	}
 	if len(key) < rpc.MinKeyBytes {
