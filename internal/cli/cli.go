@@ -1,6 +1,7 @@
-// Package cli is the cloudflix command line: serve, migrate, admin, upload,
-// env and version. It parses flags, loads configuration and hands over to the
-// services; it holds no platform logic of its own.
+// Package cli is the cloudflix command line: serve, migrate, backup,
+// restore, admin, upload, env and version. It parses flags, loads
+// configuration and hands over to the services; it holds no platform logic
+// of its own.
 package cli
 
 import (
@@ -35,6 +36,8 @@ const usage = `usage: cloudflix <command> [flags]
 commands:
   serve    run platform targets: --target=all|router|upload|host|search|encode|account (comma lists allowed)
   migrate  create or update the PostgreSQL schema
+  backup   copy an install on SQLite and local storage while it runs: cloudflix backup DIR
+  restore  bring a backup back into an empty data folder: cloudflix restore [--overwrite] DIR
   admin    manage users in the metadata store: create-user, set-role, set-quota
   login    sign in and keep an API token: cloudflix login --server URL
   logout   forget the kept token: cloudflix logout --server URL
@@ -54,6 +57,10 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stderr)
+	case "backup":
+		return backup(ctx, rest, stderr)
+	case "restore":
+		return restore(ctx, rest, stderr)
 	case "admin":
 		return admin(ctx, rest, os.Stdin, stdout, stderr)
 	case "login":

@@ -44,6 +44,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve", "--port=1"},
 		{"upload", "--title", "x"},
 		{"upload", "a.mp4"},
+		{"backup"},
+		{"restore", "a", "--overwrite"},
 	} {
 		if _, _, err := run(t, nil, args...); err == nil || ExitCode(err) != 2 {
 			t.Errorf("cloudflix %v: %v, want a usage error", args, err)

@@ -51,7 +51,6 @@ const busyTimeout = 5 * time.Second
 // dsn is the driver's data source name for path. The file: URI form lets a
 // path hold any character once '%', '?' and '#' are escaped.
 func dsn(path string, readOnly bool) string {
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	q := []string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
 		"_pragma=foreign_keys(1)",
@@ -64,7 +63,12 @@ func dsn(path string, readOnly bool) string {
 		// sets it for every connection.
 		q = append(q, "_pragma=journal_mode(WAL)", "_txlock=immediate")
 	}
-	return "file:" + esc + "?" + strings.Join(q, "&")
+	return fileURI(path) + "?" + strings.Join(q, "&")
+}
+
+// fileURI is path as a file: URI.
+func fileURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // Open opens (creating when missing) the database file at o.Path, in WAL
