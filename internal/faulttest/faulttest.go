@@ -39,6 +39,12 @@ var Faults = []Fault{Down, Slow, Cut}
 // cut: enough to have started a request, too few to finish most.
 const cutAfter = 300
 
+// listenHost is the loopback address proxies listen on: not 127.0.0.1,
+// where tests pick free ports for their own servers (testenv.FreeAddr)
+// before listening on them, so that a proxy never takes such a port in
+// between.
+const listenHost = "127.0.0.2"
+
 var (
 	serverOnce sync.Once
 	server     *toxiproxy.ApiServer
@@ -60,7 +66,7 @@ func New(t testing.TB, upstream string) *Proxy {
 		server = toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
 	})
 	name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
-	p := toxiproxy.NewProxy(server, name, "127.0.0.1:0", upstream)
+	p := toxiproxy.NewProxy(server, name, listenHost+":0", upstream)
 	if err := p.Start(); err != nil {
 		t.Fatalf("faulttest: proxy to %s: %v", upstream, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -90,6 +91,16 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 		ReadyToTrip: func(n gobreaker.Counts) bool { return n.ConsecutiveFailures >= tripAfter },
 		IsSuccessful: func(err error) bool {
 			return err == nil || errors.Is(err, redis.Nil)
+		},
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			switch to {
+			case gobreaker.StateOpen:
+				if from == gobreaker.StateClosed {
+					slog.Warn("cache unavailable: reads go to the database until it answers again", "cache", name)
+				}
+			case gobreaker.StateClosed:
+				slog.Info("cache answers again", "cache", name)
+			}
 		},
 	})
 	if err := c.rdb.Ping(ctx).Err(); err != nil {
