@@ -20,5 +20,10 @@ type Cache interface {
 	DrainCounters(ctx context.Context, set string) (map[string]int64, error)
 }
 
-// ErrMiss: the key holds no value.
-var ErrMiss = errors.New("cache miss")
+var (
+	// ErrMiss: the key holds no value.
+	ErrMiss = errors.New("cache miss")
+	// ErrUnavailable: the cache could not be reached in time, or is
+	// resting after failures; the caller goes on without it.
+	ErrUnavailable = errors.New("cache unavailable")
+)

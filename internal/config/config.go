@@ -111,10 +111,11 @@ type Postgres struct {
 
 // Redis is the cache.
 type Redis struct {
-	Addr     string `env:"CLOUDFLIX_REDIS_ADDR" default:"127.0.0.1:6379" help:"Redis host:port"`
-	Password Secret `env:"CLOUDFLIX_REDIS_PASSWORD" help:"Redis password; required unless Redis is on this machine"`
-	DB       int    `env:"CLOUDFLIX_REDIS_DB" default:"0" help:"Redis database number"`
-	Prefix   string `env:"CLOUDFLIX_REDIS_PREFIX" default:"cloudflix:" help:"prefix of every key"`
+	Addr     string        `env:"CLOUDFLIX_REDIS_ADDR" default:"127.0.0.1:6379" help:"Redis host:port"`
+	Password Secret        `env:"CLOUDFLIX_REDIS_PASSWORD" help:"Redis password; required unless Redis is on this machine"`
+	DB       int           `env:"CLOUDFLIX_REDIS_DB" default:"0" help:"Redis database number"`
+	Prefix   string        `env:"CLOUDFLIX_REDIS_PREFIX" default:"cloudflix:" help:"prefix of every key"`
+	Timeout  time.Duration `env:"CLOUDFLIX_REDIS_TIMEOUT" default:"200ms" help:"how long one cache command may take, connecting included; a slower or failing Redis is passed by (three failures in a row stop commands for a second), and reads go to the database"`
 }
 
 // AMQP is the job queue.

@@ -43,6 +43,19 @@ func TestReadyzReportsFailingDependencies(t *testing.T) {
 	if code != http.StatusServiceUnavailable || len(got.Failing) != 1 || got.Failing[0] != "redis" || got.Errors["redis"] != "connection refused" {
 		t.Fatalf("readyz = %d %s", code, body)
 	}
+	ready.Add("redis", func(context.Context) error { return nil })
+	ready.AddOptional("cache", func(context.Context) error { return errors.New("breaker open") })
+	code, body = get("/readyz")
+	var degraded struct {
+		Status   string            `json:"status"`
+		Degraded map[string]string `json:"degraded"`
+	}
+	if err := json.Unmarshal([]byte(body), &degraded); err != nil {
+		t.Fatal(err)
+	}
+	if code != http.StatusOK || degraded.Status != "ready" || degraded.Degraded["cache"] != "breaker open" {
+		t.Fatalf("readyz with an optional dependency down = %d %s; want 200, ready, the dependency degraded", code, body)
+	}
 	if code, _ := get("/healthz"); code != http.StatusOK {
 		t.Fatalf("healthz = %d", code)
 	}

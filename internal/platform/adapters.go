@@ -152,7 +152,7 @@ func signingKey(cfg config.Backends) ([]byte, error) {
 func openCache(ctx context.Context, cfg config.Backends) (cache.Cache, func() error, error) {
 	if cfg.Cache == "redis" {
 		c := cfg.Redis
-		r, err := rediscache.Open(ctx, rediscache.Options{Addr: c.Addr, Password: string(c.Password), DB: c.DB, Prefix: c.Prefix, Hook: redisTracer{}})
+		r, err := rediscache.Open(ctx, rediscache.Options{Addr: c.Addr, Password: string(c.Password), DB: c.DB, Prefix: c.Prefix, Timeout: c.Timeout, Hook: redisTracer{}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("redis: %w", err)
 		}

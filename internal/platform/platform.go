@@ -146,7 +146,8 @@ func (p *Process) Cache(ctx context.Context) (cache.Cache, error) {
 		}
 		p.cache = c
 		p.closers = append(p.closers, closeFn)
-		p.Ready.Add(p.cfg.Cache, c.Ping)
+		// Every read goes on without the cache, at the database's speed.
+		p.Ready.AddOptional(p.cfg.Cache, c.Ping)
 	}
 	return p.cache, nil
 }
@@ -163,7 +164,7 @@ func (p *Process) Queue(ctx context.Context, name string, prefetch int) (queue.Q
 			q := newMemQueue(p.cfg)
 			p.memQueue = q
 			p.closers = append(p.closers, q.Close)
-			p.Ready.Add("memory-queue", q.Ping)
+			p.Ready.AddOptional("memory-queue", q.Ping)
 		}
 		return parallel{Queue: p.memQueue, consumers: max(prefetch, 1)}, nil
 	}
@@ -172,7 +173,9 @@ func (p *Process) Queue(ctx context.Context, name string, prefetch int) (queue.Q
 		return nil, err
 	}
 	p.closers = append(p.closers, q.Close)
-	p.Ready.Add("rabbitmq-"+name, q.Ping)
+	// Uploads go on without the queue (the outbox holds their jobs until
+	// it is back) and so does every read; the worker waits for it.
+	p.Ready.AddOptional("rabbitmq-"+name, q.Ping)
 	return q, nil
 }
 

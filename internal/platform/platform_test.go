@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -10,8 +11,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/faulttest"
 	"github.com/cloudflix/cloudflix/internal/queue"
+	"github.com/cloudflix/cloudflix/internal/queue/amqpqueue"
 	"github.com/cloudflix/cloudflix/internal/rpc"
+	"github.com/cloudflix/cloudflix/internal/testenv"
 )
 
 func embedded(t *testing.T) config.Backends {
@@ -123,3 +127,71 @@ func TestUnknownBackendIsRefused(t *testing.T) {
 }
 
 var testKey = rpc.Key("platform test internal key of 32 bytes")
+
+// Readiness holds only what a request cannot be served without: with Redis
+// and RabbitMQ out of reach the process stays ready, and /readyz names them
+// as degraded; with the metadata store out of reach it is not ready.
+func TestReadinessLeavesOutOptionalBackends(t *testing.T) {
+	t.Parallel()
+	cfg := embedded(t)
+	pgURL, pg := through(t, testenv.Postgres(t))
+	amqpURL, amqp := through(t, testenv.AMQPURL())
+	redis := faulttest.New(t, testenv.RedisAddr())
+	cfg.Metadata, cfg.Postgres = "postgres", config.Postgres{URL: config.Secret(pgURL), MaxConns: 2}
+	cfg.Cache, cfg.Redis = "redis", config.Redis{Addr: redis.Addr(), Prefix: testenv.RedisPrefix(t)}
+	cfg.Queue, cfg.AMQP = "rabbitmq", config.AMQP{URL: config.Secret(amqpURL), Queue: testenv.QueueName(t), MaxDeliveries: 5}
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := t.Context()
+	if _, err := p.Store(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Cache(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Queue(ctx, "upload", 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if q, err := amqpqueue.Open(context.Background(), amqpqueue.Options{URL: testenv.AMQPURL(), Queue: cfg.AMQP.Queue}); err == nil {
+			_ = q.DeleteTopology(context.Background())
+			_ = q.Close()
+		}
+	})
+	redis.Inject(faulttest.Down, 0)
+	amqp.Inject(faulttest.Down, 0)
+	rep := p.Ready.Report(ctx, time.Second)
+	if len(rep.Failing) != 0 || rep.Degraded["redis"] == "" || rep.Degraded["rabbitmq-upload"] == "" {
+		t.Fatalf("with Redis and RabbitMQ down: failing %v, degraded %v; want ready, both degraded", rep.Failing, rep.Degraded)
+	}
+	pg.Inject(faulttest.Down, 0)
+	if rep := p.Ready.Report(ctx, time.Second); rep.Failing["postgres"] == "" {
+		t.Fatalf("with PostgreSQL down: failing %v; want postgres", rep.Failing)
+	}
+	for _, proxy := range []*faulttest.Proxy{pg, redis, amqp} {
+		proxy.Heal()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for rep := p.Ready.Report(ctx, time.Second); len(rep.Failing)+len(rep.Degraded) > 0; rep = p.Ready.Report(ctx, time.Second) {
+		if time.Now().After(deadline) {
+			t.Fatalf("30s after healing: failing %v, degraded %v", rep.Failing, rep.Degraded)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// through puts a fault proxy in front of the server a URL names and
+// returns the URL that reaches it through the proxy.
+func through(t *testing.T, raw string) (string, *faulttest.Proxy) {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := faulttest.New(t, u.Host)
+	u.Host = proxy.Addr()
+	return u.String(), proxy
+}

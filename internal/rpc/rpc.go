@@ -9,13 +9,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -23,8 +26,10 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/cloudflix/cloudflix/internal/account"
+	"github.com/cloudflix/cloudflix/internal/cache"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -140,6 +145,24 @@ func Dial(target string, key Key) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
+// RetryAfterUnavailable is how long a client is told to wait when a
+// backend is unavailable: long enough not to hammer it, short enough that
+// a blip costs little.
+const RetryAfterUnavailable = 2 * time.Second
+
+// backendUnavailable reports whether err is a backend that could not be
+// reached, broke off a connection mid-exchange, or is resting after
+// failures: the same request may succeed when tried again.
+func backendUnavailable(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, cache.ErrUnavailable)
+}
+
 // Error maps a domain error to a gRPC status error. Errors it does not know
 // are logged once here and answered as Internal without their text.
 func Error(ctx context.Context, err error) error {
@@ -173,6 +196,14 @@ func Error(ctx context.Context, err error) error {
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
+	}
+	if backendUnavailable(err) {
+		slog.WarnContext(ctx, "a backend is unavailable", "err", err)
+		st := status.New(codes.Unavailable, "a backend is unavailable, try again shortly")
+		if d, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(RetryAfterUnavailable)}); derr == nil {
+			st = d
+		}
+		return st.Err()
 	}
 	slog.ErrorContext(ctx, "request failed", "err", err)
 	return status.Error(codes.Internal, "internal error")
