@@ -1,6 +1,6 @@
-// Package cli is the cloudflix command line: serve, migrate, admin, upload,
-// env and version. It parses flags, loads configuration and hands over to the
-// services; it holds no platform logic of its own.
+// Package cli is the cloudflix command line: serve, migrate, admin,
+// catalogue, upload, env and version. It parses flags, loads configuration
+// and hands over to the services; it holds no platform logic of its own.
 package cli
 
 import (
@@ -36,6 +36,7 @@ commands:
   serve    run platform targets: --target=all|router|upload|host|search|encode|account (comma lists allowed)
   migrate  create or update the PostgreSQL schema
   admin    manage users in the metadata store: create-user, set-role, set-quota
+  catalogue  fill the metadata store with synthetic ready videos: catalogue generate --videos N
   login    sign in and keep an API token: cloudflix login --server URL
   logout   forget the kept token: cloudflix logout --server URL
   upload   upload a video: cloudflix upload --server URL --title TITLE FILE
@@ -56,6 +57,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, rest, stderr)
 	case "admin":
 		return admin(ctx, rest, os.Stdin, stdout, stderr)
+	case "catalogue":
+		return catalogueCmd(ctx, rest, stdout, stderr)
 	case "login":
 		return login(ctx, rest, os.Stdin, stdout, stderr)
 	case "logout":

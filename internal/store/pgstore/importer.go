@@ -45,7 +45,7 @@ func (s *Store) ImportVideos(ctx context.Context, vs []video.Video) error {
 	if errors.As(err, &pgErr) {
 		switch pgErr.Code {
 		case uniqueViolation:
-			return fmt.Errorf("import videos: %w", video.Invalid("a video imported exists already (%s)", pgErr.Detail))
+			return fmt.Errorf("import videos: %w", video.Invalid("a video imported already exists (%s)", pgErr.Detail))
 		case foreignKeyViolation:
 			return fmt.Errorf("import videos: %w", video.Invalid("an owner of a video imported is no user (%s)", pgErr.Detail))
 		}

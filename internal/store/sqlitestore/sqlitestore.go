@@ -825,50 +825,29 @@ func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
 	return n, fromUnixMicros(oldest.Int64), nil
 }
 
-// ImportVideos implements [store.Store.ImportVideos]: one prepared INSERT a
-// video in one write transaction; the triggers index the public ones for
-// search as they arrive.
+// importRows is how many videos one INSERT of ImportVideos adds: the
+// full-text index flushes what it has gathered at the end of each
+// statement, so one statement a video would write a segment a video.
+const importRows = 500
+
+// importValues is one row of ImportVideos' INSERT.
+const importValues = "(?, nullif(?, ''), ?, ?, ?, ?, ?, 'ready', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+// ImportVideos implements [store.Store.ImportVideos]: INSERTs of up to
+// importRows videos each, in one write transaction; the triggers index the
+// public ones for search as they arrive.
 func (s *Store) ImportVideos(ctx context.Context, vs []video.Video) error {
 	vs, err := store.ImportedVideos(vs, time.Now())
 	if err != nil {
 		return fmt.Errorf("import videos: %w", err)
 	}
-	if len(vs) == 0 {
-		return nil
-	}
 	err = s.write(ctx, func(tx *sql.Tx, _ int64) error {
-		stmt, err := tx.PrepareContext(ctx, `
-			INSERT INTO videos (id, owner_id, privacy, title, description, tags, words, state, progress,
-				duration_seconds, width, height, renditions, views, size_bytes, content_type, created_at, updated_at)
-			VALUES (?, nullif(?, ''), ?, ?, ?, ?, ?, 'ready', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, v := range vs {
-			tagsJSON, err := json.Marshal(v.Tags)
-			if err != nil {
+		for len(vs) > 0 {
+			n := min(len(vs), importRows)
+			if err := importChunk(ctx, tx, vs[:n]); err != nil {
 				return err
 			}
-			wordsJSON, err := json.Marshal(documentWords(v.Title, v.Tags, v.Description))
-			if err != nil {
-				return err
-			}
-			renditions, err := store.EncodeRenditions(v.Renditions)
-			if err != nil {
-				return err
-			}
-			_, err = stmt.ExecContext(ctx, v.ID, v.OwnerID, v.Privacy, v.Title, v.Description, string(tagsJSON), string(wordsJSON),
-				v.DurationSeconds, v.Width, v.Height, string(renditions), v.Views, v.SizeBytes, v.ContentType,
-				v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro())
-			switch {
-			case isUniqueViolation(err):
-				return video.Invalid("video %s already exists", v.ID)
-			case resultCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-				return video.Invalid("owner %s is no user", v.OwnerID)
-			case err != nil:
-				return err
-			}
+			vs = vs[n:]
 		}
 		return nil
 	})
@@ -876,4 +855,37 @@ func (s *Store) ImportVideos(ctx context.Context, vs []video.Video) error {
 		return fmt.Errorf("import videos: %w", err)
 	}
 	return nil
+}
+
+// importChunk inserts vs with one statement.
+func importChunk(ctx context.Context, tx *sql.Tx, vs []video.Video) error {
+	args := make([]any, 0, 16*len(vs))
+	for _, v := range vs {
+		tagsJSON, err := json.Marshal(v.Tags)
+		if err != nil {
+			return err
+		}
+		wordsJSON, err := json.Marshal(documentWords(v.Title, v.Tags, v.Description))
+		if err != nil {
+			return err
+		}
+		renditions, err := store.EncodeRenditions(v.Renditions)
+		if err != nil {
+			return err
+		}
+		args = append(args, v.ID, v.OwnerID, v.Privacy, v.Title, v.Description, string(tagsJSON), string(wordsJSON),
+			v.DurationSeconds, v.Width, v.Height, string(renditions), v.Views, v.SizeBytes, v.ContentType,
+			v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro())
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO videos (id, owner_id, privacy, title, description, tags, words, state, progress,
+			duration_seconds, width, height, renditions, views, size_bytes, content_type, created_at, updated_at)
+		VALUES `+strings.Repeat(importValues+", ", len(vs)-1)+importValues, args...)
+	switch {
+	case isUniqueViolation(err):
+		return video.Invalid("a video imported already exists (%v)", err)
+	case resultCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return video.Invalid("an owner of a video imported is no user")
+	}
+	return err
 }
