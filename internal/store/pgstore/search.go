@@ -170,4 +170,3 @@ func (s *Store) suggest(ctx context.Context, prefix string, limit int) ([]string
 	}
 	return store.RankTitles(terms, candidates, limit), nil
 }
-

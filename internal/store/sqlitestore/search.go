@@ -99,6 +99,7 @@ func (s *Store) resolve(ctx context.Context, words []string) ([]store.Term, erro
 	}
 	return terms, nil
 }
+
 // nearestWord returns the word of search_words most similar to w, ties going
 // to the first in order, or "" when none reaches similarityThreshold. Only
 // words sharing a trigram with w can; search_words_trgm finds them.
