@@ -77,13 +77,13 @@ const (
 	MaxPrefixWords = 16
 	// MaxCandidates is how many of the most recently added videos
 	// matching a search are ranked.
-	MaxCandidates = 200
+	MaxCandidates = 100
 	// MaxTitleCandidates is how many of the most recently added videos with
 	// every word of a search in their title are ranked as well.
-	MaxTitleCandidates = 100
+	MaxTitleCandidates = 50
 	// MaxSuggestCandidates is how many of the most recently added titles
 	// matching a suggestion are ranked.
-	MaxSuggestCandidates = 100
+	MaxSuggestCandidates = 50
 )
 
 // Term is one query word as a store searches for it: a video matches it
@@ -149,13 +149,12 @@ const (
 // Candidate is a video a store found for a search, with what Rank reads of
 // it. Key is the store's own handle on it, for fetching the page.
 type Candidate struct {
-	Key         any
-	ID          string
-	Title       string
-	Tags        []string
-	Description string
-	Views       int64
-	CreatedAt   time.Time
+	Key       any
+	ID        string
+	Title     string
+	Tags      []string
+	Views     int64
+	CreatedAt time.Time
 }
 
 // Ranked is a candidate with its score.
@@ -166,13 +165,15 @@ type Ranked struct {
 
 // Rank scores candidates, which each match every term, and returns those of
 // the page at offset, best first: title > tags > description, each term
-// scoring the weight of the best place it is found in, and as much again
-// for the best place it is found as a whole word rather than the beginning
-// of a longer one. Ties go to the most viewed, then the newest.
+// scoring the weight of the first place it is found in, title and tags
+// looked at before the description, and as much again when it is there as
+// a whole word rather than the beginning of a longer one. The description
+// is not read: a term found in neither title nor tags is in it, since the
+// candidate matches every term. Ties go to the most viewed, then the newest.
 func Rank(terms []Term, candidates []Candidate, limit, offset int) []Ranked {
 	ranked := make([]Ranked, len(candidates))
 	for i, c := range candidates {
-		ranked[i] = Ranked{Candidate: c, Score: score(terms, c)}
+		ranked[i] = Ranked{Candidate: c, Score: score(terms, c.Title, c.Tags)}
 	}
 	slices.SortFunc(ranked, func(a, b Ranked) int {
 		return cmp.Or(
@@ -185,63 +186,81 @@ func Rank(terms []Term, candidates []Candidate, limit, offset int) []Ranked {
 	return ranked[offset:min(offset+max(limit, 0), len(ranked))]
 }
 
-// score is how well c matches terms, as Rank says.
-func score(terms []Term, c Candidate) float64 {
-	places := [3]struct {
-		weight float64
-		words  []string
-		split  bool
-	}{{weight: titleWeight}, {weight: tagsWeight}, {weight: descriptionWeight}}
-	text := func(i int) []string {
-		p := &places[i]
-		if !p.split {
-			switch i {
-			case 0:
-				p.words = SplitWords(c.Title)
-			case 1:
-				for _, t := range c.Tags {
-					p.words = append(p.words, SplitWords(t)...)
-				}
-			default:
-				p.words = SplitWords(c.Description)
-			}
-			p.split = true
-		}
-		return p.words
-	}
+// score is how well a video with title and tags, which matches every term,
+// matches them, as Rank says.
+func score(terms []Term, title string, tags []string) float64 {
 	total := 0.0
 	for _, t := range terms {
-		// The places from the heaviest: the first that has one of the
-		// term's words scores, and so does the first that has the word
-		// itself. The description is split only when it must be.
-		matched := false
-		for i := range places {
-			m, whole := findTerm(t, text(i))
-			if m && !matched {
-				matched = true
-				total += places[i].weight
-			}
-			if whole {
-				total += places[i].weight
-				break
+		var found, whole float64
+		if m, w := findTerm(t, title); m {
+			found = titleWeight
+			if w {
+				whole = titleWeight
 			}
 		}
+		for i := 0; i < len(tags) && whole == 0; i++ {
+			m, w := findTerm(t, tags[i])
+			if m && found == 0 {
+				found = tagsWeight
+			}
+			if w {
+				whole = tagsWeight
+			}
+		}
+		if found == 0 {
+			found = descriptionWeight
+		}
+		total += found + whole
 	}
 	return total
 }
 
-// findTerm reports whether words hold one of t's words (matched), and
-// whether they hold t's word itself (whole).
-func findTerm(t Term, words []string) (matched, whole bool) {
-	for _, w := range words {
-		if w == t.Word {
-			return true, true
+// findTerm reports whether one of the words of text is one of t's words
+// (matched), and whether one is t's word itself (whole). Words are split
+// as SplitWords splits them and compared without regard to case, without
+// copying text.
+func findTerm(t Term, text string) (matched, whole bool) {
+	start := -1
+	check := func(w string) {
+		if strings.EqualFold(w, t.Word) {
+			matched, whole = true, true
+			return
 		}
-		if !matched && slices.Contains(t.Words, w) {
-			matched = true
+		if !matched {
+			for _, x := range t.Words {
+				if strings.EqualFold(w, x) {
+					matched = true
+					return
+				}
+			}
 		}
 	}
-	return matched, false
+	for i, r := range text {
+		if isWordRune(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			check(text[start:i])
+			start = -1
+			if whole {
+				return
+			}
+		}
+	}
+	if start >= 0 {
+		check(text[start:])
+	}
+	return matched, whole
+}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)
 }
 
 // RankTitles ranks the titles of candidates for a suggestion and returns
@@ -250,7 +269,7 @@ func findTerm(t Term, words []string) (matched, whole bool) {
 func RankTitles(terms []Term, candidates []Candidate, limit int) []string {
 	best := map[string]Ranked{}
 	for _, c := range candidates {
-		r := Ranked{Candidate: Candidate{Title: c.Title, Views: c.Views}, Score: score(terms, Candidate{Title: c.Title})}
+		r := Ranked{Candidate: Candidate{Title: c.Title, Views: c.Views}, Score: score(terms, c.Title, nil)}
 		if b, ok := best[c.Title]; !ok || r.Score > b.Score || r.Score == b.Score && r.Views > b.Views {
 			best[c.Title] = r
 		}

@@ -77,7 +77,7 @@ func TestRank(t *testing.T) {
 	day := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	river := []Term{{Word: "river", Prefix: true, Words: []string{"river", "rivers"}}}
 	candidates := []Candidate{
-		{ID: "desc", Title: "Sunset Drive", Description: "A river, a river again.", CreatedAt: day},
+		{ID: "desc", Title: "Sunset Drive", CreatedAt: day},
 		{ID: "tag", Title: "Fishing Trip", Tags: []string{"river", "outdoors"}, CreatedAt: day},
 		{ID: "title", Title: "River Rapids", CreatedAt: day},
 		{ID: "plural", Title: "Rivers of Ice", CreatedAt: day},
@@ -103,7 +103,7 @@ func TestRank(t *testing.T) {
 	}
 	// Two terms add up: both in the title beat one in the title.
 	two := append(river, Term{Word: "ice", Words: []string{"ice"}})
-	if r := Rank(two, []Candidate{{ID: "one", Title: "River", Description: "ice"}, {ID: "both", Title: "River Ice"}}, 2, 0); r[0].ID != "both" {
+	if r := Rank(two, []Candidate{{ID: "one", Title: "River"}, {ID: "both", Title: "River Ice"}}, 2, 0); r[0].ID != "both" {
 		t.Fatalf("Rank of two terms put %q first", r[0].ID)
 	}
 }

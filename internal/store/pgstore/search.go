@@ -94,7 +94,7 @@ func (s *Store) search(ctx context.Context, query string, limit, offset int) ([]
 			UNION
 			(`+newestMatches(3, 4)+`)
 		)
-		SELECT v.id::text, v.title, v.tags, v.description, v.views, v.created_at
+		SELECT v.id::text, v.title, v.tags, v.views, v.created_at
 		FROM found JOIN videos v USING (id)`,
 		tsquery(terms, ""), store.MaxCandidates, tsquery(terms, "A"), store.MaxTitleCandidates)
 	if err != nil {
@@ -102,7 +102,7 @@ func (s *Store) search(ctx context.Context, query string, limit, offset int) ([]
 	}
 	candidates, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Candidate, error) {
 		var c store.Candidate
-		err := r.Scan(&c.ID, &c.Title, &c.Tags, &c.Description, &c.Views, &c.CreatedAt)
+		err := r.Scan(&c.ID, &c.Title, &c.Tags, &c.Views, &c.CreatedAt)
 		c.Key = c.ID
 		return c, err
 	})

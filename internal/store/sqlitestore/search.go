@@ -80,7 +80,7 @@ func quote(s string) string {
 func (s *Store) resolve(ctx context.Context, words []string) ([]store.Term, error) {
 	terms := make([]store.Term, len(words))
 	for i, w := range words {
-		rows, err := s.r.QueryContext(ctx, `
+		rows, err := s.query(ctx, `
 			SELECT word FROM search_words WHERE word >= ?1 AND word < ?2
 			ORDER BY word = ?1 DESC, videos DESC, word LIMIT ?3`,
 			w, w+lastRune, store.MaxPrefixWords)
@@ -109,7 +109,7 @@ func (s *Store) nearestWord(ctx context.Context, w string) (string, error) {
 		phrases = append(phrases, quote(t))
 	}
 	slices.Sort(phrases)
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT w.word FROM search_words_trgm t JOIN search_words w ON w.id = t.rowid
 		WHERE search_words_trgm MATCH ?1
 		ORDER BY t.rank LIMIT ?2`, strings.Join(phrases, " OR "), maxTypoCandidates)
@@ -173,15 +173,14 @@ func (s *Store) search(ctx context.Context, query string, limit, offset int) ([]
 	if err != nil || !store.Matchable(terms) {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		WITH found (seq) AS (
 			SELECT rowid FROM (SELECT rowid FROM video_search WHERE video_search MATCH ?1 ORDER BY rowid DESC LIMIT ?2)
 			UNION
 			SELECT rowid FROM (SELECT rowid FROM video_search WHERE video_search MATCH ?3 ORDER BY rowid DESC LIMIT ?4)
 		)
-		SELECT v.seq, v.id, t.title, coalesce(t.tags, ''), t.description, v.views, v.created_at
-		FROM found JOIN videos v USING (seq) JOIN video_search t ON t.rowid = found.seq
-		WHERE v.state = 'ready' AND v.privacy = 'public'`,
+		SELECT seq, id, title, tags, views, created_at FROM videos
+		WHERE seq IN found AND state = 'ready' AND privacy = 'public'`,
 		match(terms, ""), store.MaxCandidates, match(terms, "title"), store.MaxTitleCandidates)
 	if err != nil {
 		return nil, err
@@ -193,10 +192,11 @@ func (s *Store) search(ctx context.Context, query string, limit, offset int) ([]
 			tags      string
 			createdAt int64
 		)
-		if err := rows.Scan(&c.Key, &c.ID, &c.Title, &tags, &c.Description, &c.Views, &createdAt); err != nil {
+		if err := rows.Scan(&c.Key, &c.ID, &c.Title, &tags, &c.Views, &createdAt); err != nil {
 			return err
 		}
-		// The index keeps the tags as one text, their words apart.
+		// The tags' JSON as it is: its punctuation separates words as any
+		// other does, and decoding it would cost more than the ranking.
 		c.Tags, c.CreatedAt = []string{tags}, fromUnixMicros(createdAt)
 		candidates = append(candidates, c)
 		return nil
@@ -216,7 +216,7 @@ func (s *Store) search(ctx context.Context, query string, limit, offset int) ([]
 	if err != nil {
 		return nil, err
 	}
-	rows, err = s.r.QueryContext(ctx, `
+	rows, err = s.query(ctx, `
 		SELECT `+videoColumns+`, seq FROM videos WHERE seq IN (SELECT value FROM json_each(?1))`, string(seqsJSON))
 	if err != nil {
 		return nil, err
@@ -255,7 +255,7 @@ func (s *Store) suggest(ctx context.Context, prefix string, limit int) ([]string
 	if err != nil || !store.Matchable(terms) {
 		return nil, err
 	}
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT v.title, v.views
 		FROM (SELECT rowid FROM video_search WHERE video_search MATCH ?1 ORDER BY rowid DESC LIMIT ?2) found
 		JOIN videos v ON v.seq = found.rowid
