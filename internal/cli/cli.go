@@ -1,7 +1,7 @@
 // Package cli is the cloudflix command line: serve, migrate, backup,
-// restore, admin, upload, env and version. It parses flags, loads
-// configuration and hands over to the services; it holds no platform logic
-// of its own.
+// restore, admin, catalogue, upload, env and version. It parses flags,
+// loads configuration and hands over to the services; it holds no platform
+// logic of its own.
 package cli
 
 import (
@@ -39,6 +39,7 @@ commands:
   backup   copy an install on SQLite and local storage while it runs: cloudflix backup DIR
   restore  bring a backup back into an empty data folder: cloudflix restore [--overwrite] DIR
   admin    manage users in the metadata store: create-user, set-role, set-quota
+  catalogue  fill the metadata store with synthetic ready videos: catalogue generate --videos N
   login    sign in and keep an API token: cloudflix login --server URL
   logout   forget the kept token: cloudflix logout --server URL
   upload   upload a video: cloudflix upload --server URL --title TITLE FILE
@@ -63,6 +64,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return restore(ctx, rest, stderr)
 	case "admin":
 		return admin(ctx, rest, os.Stdin, stdout, stderr)
+	case "catalogue":
+		return catalogueCmd(ctx, rest, stdout, stderr)
 	case "login":
 		return login(ctx, rest, os.Stdin, stdout, stderr)
 	case "logout":

@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"PurgeOutbox", testPurgeOutbox},
 		{"DropFailedSources", testDropFailedSources},
 		{"LiveVideos", testLiveVideos},
+		{"ImportVideos", testImportVideos},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
