@@ -1,7 +1,7 @@
 // Package cli is the cloudflix command line: serve, migrate, backup,
-// restore, admin, catalogue, upload, env and version. It parses flags,
-// loads configuration and hands over to the services; it holds no platform
-// logic of its own.
+// restore, admin, catalogue, upload, loadtest, env and version. It parses
+// flags, loads configuration and hands over to the services; it holds no
+// platform logic of its own.
 package cli
 
 import (
@@ -43,6 +43,7 @@ commands:
   login    sign in and keep an API token: cloudflix login --server URL
   logout   forget the kept token: cloudflix logout --server URL
   upload   upload a video: cloudflix upload --server URL --title TITLE FILE
+  loadtest measure a running platform under a read load: cloudflix loadtest --server URL
   env      list the CLOUDFLIX_* configuration variables with their defaults
   version  print the version
 `
@@ -72,6 +73,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return logout(rest, stdout, stderr)
 	case "upload":
 		return upload(ctx, rest, stdout, stderr)
+	case "loadtest":
+		return loadTest(ctx, rest, stdout, stderr)
 	case "env":
 		return env(stdout)
 	case "version", "--version", "-v":

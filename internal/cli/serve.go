@@ -98,6 +98,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer p.Close()
+	if proc.GRPCInMemory {
+		p.CallInMemory(targets...)
+	}
 	slog.Info("starting", append(append([]any{"version", cloudflix.Version, "targets", targets}, config.LogAttrs(&proc)...), config.LogAttrs(&backends)...)...)
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -45,6 +45,9 @@ type Process struct {
 	// InternalKey signs who is asking between the edge and the services,
 	// and the links to private media; all processes of an install share it.
 	InternalKey Secret `env:"CLOUDFLIX_INTERNAL_KEY" help:"hex key (32+ bytes) shared by every process of the install: signs the caller's identity between the router and the services, and private media links; empty: a new one each start, only when every target runs in one process on the embedded backends"`
+	// GRPCInMemory spares the router and the services of one process the
+	// loopback TCP between them; false keeps it, to compare.
+	GRPCInMemory bool `env:"CLOUDFLIX_GRPC_IN_MEMORY" default:"true" help:"the router calls the services that run in its own process through memory; false: through their gRPC ports over loopback TCP, as between processes"`
 }
 
 // Backends choose and configure the adapter behind each port. The defaults

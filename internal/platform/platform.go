@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
 	"github.com/cloudflix/cloudflix/internal/cache"
@@ -49,6 +50,10 @@ type Process struct {
 	cache       cache.Cache
 	memQueue    queue.Queue
 	closers     []func() error
+	// memory carries the router's calls to the services named in
+	// inMemory, which run in this process; nil: every call goes over TCP.
+	memory   *rpc.Memory
+	inMemory map[string]bool
 }
 
 // NewProcess checks the backend configuration and its credentials
@@ -177,6 +182,54 @@ func (p *Process) Queue(ctx context.Context, name string, prefetch int) (queue.Q
 	// it is back) and so does every read; the worker waits for it.
 	p.Ready.AddOptional("rabbitmq-"+name, q.Ping)
 	return q, nil
+}
+
+// CallInMemory has the router of this process call the services named,
+// which run in this same process, through memory instead of their TCP
+// ports (which still serve other callers). Call it before the services
+// and the router start.
+func (p *Process) CallInMemory(services ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.memory == nil {
+		p.memory, p.inMemory = rpc.NewMemory(), map[string]bool{}
+	}
+	for _, s := range services {
+		p.inMemory[s] = true
+	}
+}
+
+// onMemory is the in-memory network when the router calls service on it.
+func (p *Process) onMemory(service string) *rpc.Memory {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inMemory[service] {
+		return p.memory
+	}
+	return nil
+}
+
+// ServeRPC serves srv, the gRPC server of service, on addr until ctx ends,
+// and in memory too when this process's router calls it there.
+func (p *Process) ServeRPC(ctx context.Context, service string, srv *rpc.Server, addr string) error {
+	m := p.onMemory(service)
+	if m == nil {
+		return srv.Serve(ctx, addr, p.ShutdownWait)
+	}
+	lis, err := m.Listen(service)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx, addr, p.ShutdownWait, lis)
+}
+
+// DialRPC connects the router to service at target, or in memory when the
+// service runs in this process and CallInMemory named it.
+func (p *Process) DialRPC(service, target string) (*grpc.ClientConn, error) {
+	if m := p.onMemory(service); m != nil {
+		return rpc.DialMemory(m, service, p.Key)
+	}
+	return rpc.Dial(target, p.Key)
 }
 
 // Close closes every backend opened, newest first, and frees the data

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/faulttest"
@@ -194,4 +195,74 @@ func through(t *testing.T, raw string) (string, *faulttest.Proxy) {
 	proxy := faulttest.New(t, u.Host)
 	u.Host = proxy.Addr()
 	return u.String(), proxy
+}
+
+// A router that calls a service of its own process in memory reaches it
+// without its TCP port, through the same server and its interceptors; one
+// outside the process is dialled at its target.
+func TestRouterCallsItsOwnProcessInMemory(t *testing.T) {
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, embedded(t), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.CallInMemory("router", "host")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	srv := rpc.NewServer(p.RPC, p.Key)
+	served := make(chan error, 1)
+	go func() { served <- p.ServeRPC(ctx, "host", srv, "127.0.0.1:0") }()
+
+	closedPort := "127.0.0.1:1"
+	host, err := p.DialRPC("host", closedPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	if resp, err := healthpb.NewHealthClient(host).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("the host service in memory: %v, %v", resp, err)
+	}
+	if n := handled(t, p, "grpc.health.v1.Health", "Check"); n != 1 {
+		t.Errorf("the server's interceptors counted %v calls, want 1", n)
+	}
+
+	search, err := p.DialRPC("search", closedPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer search.Close()
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	if _, err := healthpb.NewHealthClient(search).Check(short, &healthpb.HealthCheckRequest{}); err == nil {
+		t.Fatal("a service outside the process answered through memory")
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// handled is the count of calls of one RPC in p's RED metrics.
+func handled(t *testing.T, p *Process, service, method string) float64 {
+	t.Helper()
+	families, err := p.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, f := range families {
+		if f.GetName() != "cloudflix_grpc_server_handled_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["grpc_service"] == service && labels["grpc_method"] == method {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
 }

@@ -104,18 +104,29 @@ func NewServer(m *Metrics, key Key) *Server {
 	return &Server{Server: s, Health: h}
 }
 
-// Serve serves on addr until ctx ends, then marks every service NOT_SERVING
-// and stops gracefully, forcing the stop after wait.
-func (s *Server) Serve(ctx context.Context, addr string, wait time.Duration) error {
+// Serve serves on addr, and on any listeners also given, until ctx ends,
+// then marks every service NOT_SERVING and stops gracefully, forcing the
+// stop after wait.
+func (s *Server) Serve(ctx context.Context, addr string, wait time.Duration, also ...net.Listener) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
+		for _, l := range also {
+			l.Close()
+		}
 		return fmt.Errorf("gRPC listen %s: %w", addr, err)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.Server.Serve(lis) }()
+	errc := make(chan error, 1+len(also))
+	for _, l := range append([]net.Listener{lis}, also...) {
+		go func() {
+			if err := s.Server.Serve(l); err != nil {
+				errc <- fmt.Errorf("gRPC serve %s: %w", l.Addr(), err)
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
-		return fmt.Errorf("gRPC serve %s: %w", addr, err)
+		s.Stop()
+		return err
 	case <-ctx.Done():
 	}
 	s.Health.Shutdown()
@@ -133,12 +144,8 @@ func (s *Server) Serve(ctx context.Context, addr string, wait time.Duration) err
 // "dns:///name:port"), balancing calls over every address the name has;
 // each call carries its context's principal, signed with key.
 func Dial(target string, key Key) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(target,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
-		grpc.WithChainUnaryInterceptor(key.clientPrincipal),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-	)
+	conn, err := grpc.NewClient(target, append(clientOptions(key),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`))...)
 	if err != nil {
 		return nil, fmt.Errorf("gRPC dial %s: %w", target, err)
 	}
@@ -161,6 +168,16 @@ func backendUnavailable(err error) bool {
 		errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, syscall.EPIPE) ||
 		errors.Is(err, cache.ErrUnavailable)
+}
+
+// clientOptions are what every client connection has, whatever carries
+// it: tracing, and the principal signed with key.
+func clientOptions(key Key) []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+		grpc.WithChainUnaryInterceptor(key.clientPrincipal),
+	}
 }
 
 // Error maps a domain error to a gRPC status error. Errors it does not know
