@@ -233,3 +233,40 @@ func TestOutcome(t *testing.T) {
 		t.Errorf("a request whose client left: outcome %d, want ignored", got)
 	}
 }
+
+// BenchmarkRefusal is what the edge spends refusing a search when the
+// class is full, and BenchmarkAdmitted what it spends serving one (the
+// OpenAPI document, which no service is asked for), on the whole chain
+// the server runs: tracing, metrics, routing, admission, the JSON answer.
+func BenchmarkRefusal(b *testing.B) {
+	a, err := newAPI(Options{MediaKey: testMediaKey, Logger: discardLogger(), Admission: Admission{Search: 1}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if !a.gates.limits[classSearch].Acquire() { // the one search admitted, held
+		b.Fatal("the first search was refused")
+	}
+	h := a.handler(nil)
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/api/v1/search?q=sea", nil))
+		if w.Code != http.StatusServiceUnavailable {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}
+
+func BenchmarkAdmitted(b *testing.B) {
+	a, err := newAPI(Options{MediaKey: testMediaKey, Logger: discardLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := a.handler(nil)
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/api/openapi.json", nil))
+		if w.Code != http.StatusOK {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}

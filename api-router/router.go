@@ -173,12 +173,18 @@ func New(o Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.handler(o.UI), nil
+}
+
+// handler is the edge as it serves: traced, measured, and the UI beside
+// the routes when there is one.
+func (a *api) handler(ui http.Handler) http.Handler {
 	var h http.Handler = a.mux
-	if o.UI != nil {
-		h = withUI(o.UI, a.mux)
+	if ui != nil {
+		h = withUI(ui, a.mux)
 	}
 	return otelhttp.NewHandler(a.gates.m.instrument(h), "http.server",
-		otelhttp.WithSpanNameFormatter(spanName)), nil
+		otelhttp.WithSpanNameFormatter(spanName))
 }
 
 // newAPI builds the edge and its routes.

@@ -10,8 +10,8 @@ import (
 // Limit admits up to its maximum; an adaptive one moves its limit between
 // a floor and that maximum after the latency of what it admitted, in the
 // manner of the gradient limit of Netflix's concurrency-limits: while the
-// latency of the latest request stays within Tolerance times the long-run
-// average the limit grows (by about its square root, the queue it allows
+// latency of the latest requests (an average over ShortWindow of them)
+// stays within Tolerance times the long-run average the limit grows (by about its square root, the queue it allows
 // for), and as latency rises above that it shrinks in proportion, at most
 // by half at a time. A request that failed for want of capacity (the
 // service was unavailable or out of time) cuts the limit by Backoff, as
@@ -22,6 +22,7 @@ type Limit struct {
 	mu       sync.Mutex
 	cfg      LimitConfig
 	limit    float64 // the estimated limit; what is admitted is its floor
+	shortRTT float64 // seconds, an average over about cfg.ShortWindow samples
 	longRTT  float64 // seconds, an average over about cfg.LongWindow samples
 	samples  int     // samples seen, up to the warm-up
 	inFlight int
@@ -39,6 +40,9 @@ type LimitConfig struct {
 	Tolerance float64
 	// Smoothing is the weight of each new estimate in the limit.
 	Smoothing float64
+	// ShortWindow is the number of samples the latest latency averages,
+	// so that one slow request among fast ones does not cut the limit.
+	ShortWindow int
 	// LongWindow is the number of samples the long-run latency averages.
 	LongWindow int
 	// Backoff multiplies the limit when a request is dropped.
@@ -48,10 +52,11 @@ type LimitConfig struct {
 // The defaults follow concurrency-limits' Gradient2Limit, except that the
 // floor is lower: a small process may serve only a few of a kind at once.
 const (
-	defaultTolerance  = 1.5
-	defaultSmoothing  = 0.2
-	defaultLongWindow = 600
-	defaultBackoff    = 0.9
+	defaultTolerance   = 1.5
+	defaultSmoothing   = 0.2
+	defaultShortWindow = 10
+	defaultLongWindow  = 600
+	defaultBackoff     = 0.9
 	// warmUp is how many samples the long-run average takes as a plain
 	// mean before it becomes exponential, so that its first sample does
 	// not weigh as much as 600.
@@ -91,6 +96,9 @@ func NewLimit(cfg LimitConfig) *Limit {
 	}
 	if cfg.Smoothing <= 0 || cfg.Smoothing > 1 {
 		cfg.Smoothing = defaultSmoothing
+	}
+	if cfg.ShortWindow <= 0 {
+		cfg.ShortWindow = defaultShortWindow
 	}
 	if cfg.LongWindow <= 0 {
 		cfg.LongWindow = defaultLongWindow
@@ -142,10 +150,13 @@ func (l *Limit) learn(rtt float64, inFlight int) {
 	}
 	l.samples = min(l.samples+1, warmUp+1)
 	if l.samples <= warmUp {
+		l.shortRTT += (rtt - l.shortRTT) / float64(l.samples)
 		l.longRTT += (rtt - l.longRTT) / float64(l.samples)
 	} else {
+		l.shortRTT += (rtt - l.shortRTT) * 2 / float64(l.cfg.ShortWindow+1)
 		l.longRTT += (rtt - l.longRTT) * 2 / float64(l.cfg.LongWindow+1)
 	}
+	rtt = l.shortRTT
 	// After a long overload the average is far above what requests take
 	// now; bring it down faster than the window would.
 	if l.longRTT/rtt > 2 {

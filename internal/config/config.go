@@ -186,7 +186,7 @@ type Router struct {
 	LimitWrite     int     `env:"CLOUDFLIX_HTTP_LIMIT_WRITE" default:"32" help:"API requests that change something under way at once; more are refused with 503 and Retry-After"`
 	LimitUpload    int     `env:"CLOUDFLIX_HTTP_LIMIT_UPLOAD" default:"64" help:"part uploads (local storage) under way at once; more are refused with 503 and Retry-After"`
 	LimitMedia     int     `env:"CLOUDFLIX_HTTP_LIMIT_MEDIA" default:"512" help:"media answers under way at once; more are refused with 503 and Retry-After"`
-	AdaptiveLimits bool    `env:"CLOUDFLIX_HTTP_ADAPTIVE_LIMITS" default:"true" help:"move the read, search and write limits with the services' latency, between an eighth of each and all of it"`
+	AdaptiveLimits bool    `env:"CLOUDFLIX_HTTP_ADAPTIVE_LIMITS" default:"false" help:"move the read, search and write limits with the services' latency, between an eighth of each and all of it; false: they stay as set"`
 	ClientRate     float64 `env:"CLOUDFLIX_HTTP_CLIENT_RATE" default:"100" help:"requests a second one client (a signed-in user, else an address) may make on average; more are refused with 429 and Retry-After; 0: no limit"`
 	ClientBurst    int     `env:"CLOUDFLIX_HTTP_CLIENT_BURST" default:"400" help:"requests one client may make at once above CLOUDFLIX_HTTP_CLIENT_RATE"`
 }
