@@ -118,6 +118,11 @@ func (a *api) admit(next http.Handler) http.Handler {
 		name := c.String()
 		if !lim.Acquire() {
 			a.gates.m.refused.WithLabelValues(name, "overload").Inc()
+			if c == classUpload {
+				// As storage answers, so that a browser's uploader, which
+				// PUTs from the UI's origin, reads the refusal.
+				w.Header().Set("Access-Control-Allow-Origin", "*")
+			}
 			a.writeError(w, r, &edgeError{status: http.StatusServiceUnavailable, code: "unavailable",
 				msg: "the server is busy with " + name + " requests; try again shortly", retryAfter: busyRetry})
 			return
@@ -148,9 +153,9 @@ func outcome(r *http.Request, code int) admit.Outcome {
 // client is the signed-in user, else the address (an IPv6 one by its /64,
 // which one host can take addresses from at will).
 func (a *api) withinRate(r *http.Request) error {
-	key := "user:" + auth.FromContext(r.Context()).UserID
-	if auth.FromContext(r.Context()).Anonymous() {
-		key = "addr:" + addressKey(a.proxies.clientIP(r))
+	key := "addr:" + addressKey(a.proxies.clientIP(r))
+	if p := auth.FromContext(r.Context()); !p.Anonymous() {
+		key = "user:" + p.UserID
 	}
 	ok, wait := a.gates.rates.Allow(key, time.Now())
 	if ok {
