@@ -179,3 +179,45 @@ func janitors() int {
 	}
 	return bytes.Count(buf, []byte("memcache.(*Cache).janitor("))
 }
+
+// Marks are bounded apart from values: past MaxMarks the oldest is
+// forgotten (and may be marked again), and no value is evicted for them.
+func TestMarksAreBounded(t *testing.T) {
+	t.Parallel()
+	c := open(t, Options{MaxEntries: 2, MaxMarks: 3})
+	ctx := t.Context()
+	if err := c.Set(ctx, "video:1", []byte("info"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"m1", "m2", "m3", "m4"} {
+		if first, err := c.Mark(ctx, k, time.Hour); err != nil || !first {
+			t.Fatalf("Mark %s = %v, %v", k, first, err)
+		}
+	}
+	c.mu.Lock()
+	held := c.marks.Len()
+	c.mu.Unlock()
+	if held != 3 {
+		t.Fatalf("%d marks held, want the bound of 3", held)
+	}
+	if first, _ := c.Mark(ctx, "m1", time.Hour); !first {
+		t.Errorf("the oldest mark was kept beyond the bound")
+	}
+	if first, _ := c.Mark(ctx, "m4", time.Hour); first {
+		t.Errorf("the newest mark was forgotten")
+	}
+	if v, err := c.Get(ctx, "video:1"); err != nil || string(v) != "info" {
+		t.Errorf("a value was evicted for marks: %q, %v", v, err)
+	}
+	// Expired marks are swept like values.
+	if _, err := c.Mark(ctx, "short", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	c.sweep(time.Now().Add(time.Second))
+	c.mu.Lock()
+	_, kept := c.marked["short"]
+	c.mu.Unlock()
+	if kept {
+		t.Errorf("an expired mark survived the sweep")
+	}
+}
