@@ -209,7 +209,7 @@ func newWorld(t *testing.T, p *platform.Process) *world {
 		MaxBytes: 1 << 30, PartSize: 5 << 20, SessionTTL: time.Hour, PresignTTL: time.Minute,
 		AllowedTypes: []string{"video/mp4"}, StorageQuota: account.Unlimited, DailyQuota: account.Unlimited,
 	}, func() {}, nil)
-	host := hostsvc.New(db, videocache.New(c, time.Minute, nil), c, nil)
+	host := hostsvc.New(db, videocache.New(c, time.Minute, nil), c, hostsvc.ViewRule{Window: time.Hour, Key: []byte("matrix viewers")}, nil)
 	search := searchsvc.New(db, c, 0, nil)
 	encode := encodesvc.NewService(db, q, vc, func() {})
 	accounts, err := accountsvc.New(db, config.Account{SignUp: "open", SessionTTL: time.Hour, InviteTTL: time.Hour,
