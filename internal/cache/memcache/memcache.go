@@ -28,9 +28,10 @@ var ErrClosed = errors.New("memcache: cache closed")
 const (
 	// DefaultMaxEntries bounds the values held when Options.MaxEntries is 0.
 	DefaultMaxEntries = 10000
-	// DefaultMaxMarks bounds the marks held when Options.MaxMarks is 0: a
-	// mark is a key of some 60 bytes, so 100,000 of them take some 15 MiB
-	// with their bookkeeping, and cover an hour of views at 28 a second.
+	// DefaultMaxMarks bounds the marks held when Options.MaxMarks is 0:
+	// 100,000 of the host service's marks take some 22 MiB with their
+	// bookkeeping (BenchmarkMarksMemory), and cover an hour of distinct
+	// viewers at 28 a second.
 	DefaultMaxMarks = 100000
 	// janitorInterval is how often expired values are swept out. Reads
 	// already drop what they find expired; the sweep only returns the memory

@@ -3,6 +3,7 @@ package memcache
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -220,4 +221,32 @@ func TestMarksAreBounded(t *testing.T) {
 	if kept {
 		t.Errorf("an expired mark survived the sweep")
 	}
+}
+
+// BenchmarkMarksMemory reports the heap that a full table of marks holds,
+// with keys as the host service writes them (a video id and a viewer's
+// hash), the figure DefaultMaxMarks is chosen by:
+//
+//	go test -run '^$' -bench MarksMemory -benchtime 1x ./internal/cache/memcache
+func BenchmarkMarksMemory(b *testing.B) {
+	var held float64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c := New(Options{})
+		for i := range DefaultMaxMarks {
+			key := fmt.Sprintf("seen:0190a1b2-0000-7000-8000-%012d:a:AbCdEfGhIjKlMnOpQrStUv", i)
+			if _, err := c.Mark(b.Context(), key, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		runtime.KeepAlive(c)
+		c.Close()
+	}
+	b.ReportMetric(held/(1<<20), "MiB/full")
+	b.ReportMetric(held/DefaultMaxMarks, "B/mark")
 }
