@@ -54,7 +54,7 @@ func (s *Service) changeLike(ctx context.Context, id string, newLike bool, chang
 	if err := s.cache.Invalidate(ctx, v.ID); err != nil {
 		slog.WarnContext(ctx, "cache invalidation failed", "video_id", v.ID, "err", err)
 	}
-	if err := s.counters.Delete(ctx, likedKey(v.ID, user)); err != nil {
+	if err := s.engagement.Delete(ctx, likedKey(v.ID, user)); err != nil {
 		slog.WarnContext(ctx, "cache invalidation failed", "video_id", v.ID, "err", err)
 	}
 	return &pb.Likes{Count: likes.Count, Liked: likes.Liked}, nil
@@ -95,7 +95,7 @@ func (s *Service) GetLikes(ctx context.Context, req *pb.GetLikesRequest) (*pb.Li
 // liked reads whether a user likes a video, cache-aside.
 func (s *Service) liked(ctx context.Context, videoID, userID string) (bool, error) {
 	key := likedKey(videoID, userID)
-	b, err := s.counters.Get(ctx, key)
+	b, err := s.engagement.Get(ctx, key)
 	if err == nil && len(b) == 1 {
 		return b[0] == '1', nil
 	}
@@ -110,7 +110,7 @@ func (s *Service) liked(ctx context.Context, videoID, userID string) (bool, erro
 	if liked {
 		value = []byte("1")
 	}
-	if err := s.counters.Set(ctx, key, value, likedTTL); err != nil {
+	if err := s.engagement.Set(ctx, key, value, likedTTL); err != nil {
 		slog.WarnContext(ctx, "cache set failed", "key", key, "err", err)
 	}
 	return liked, nil

@@ -71,16 +71,16 @@ var listPage = video.PageRule{Default: 24, Max: 100}
 // Service implements the HostService gRPC API.
 type Service struct {
 	pb.UnimplementedHostServiceServer
-	store    Store
-	cache    *videocache.Cache
-	counters Cache
-	viewRule ViewRule
-	views    prometheus.Counter
+	store      Store
+	cache      *videocache.Cache
+	engagement Cache // view counts, viewers' marks, viewers' likes
+	viewRule   ViewRule
+	views      prometheus.Counter
 }
 
 // New returns the service.
-func New(store Store, cache *videocache.Cache, counters Cache, viewRule ViewRule, reg prometheus.Registerer) *Service {
-	s := &Service{store: store, cache: cache, counters: counters, viewRule: viewRule, views: prometheus.NewCounter(prometheus.CounterOpts{
+func New(store Store, cache *videocache.Cache, engagement Cache, viewRule ViewRule, reg prometheus.Registerer) *Service {
+	s := &Service{store: store, cache: cache, engagement: engagement, viewRule: viewRule, views: prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cloudflix_views_total",
 		Help: "Video views counted, each viewer once per video within the view window.",
 	})}
@@ -211,14 +211,14 @@ func (s *Service) RecordView(ctx context.Context, req *pb.RecordViewRequest) (*p
 		return nil, rpc.Error(ctx, fmt.Errorf("video %s is %s, not ready to watch: %w", v.ID, v.State, video.ErrWrongState))
 	}
 	viewer := s.viewRule.viewer(auth.FromContext(ctx), req.GetClientAddress(), req.GetUserAgent())
-	first, err := s.counters.Mark(ctx, "seen:"+v.ID+":"+viewer, s.viewRule.Window)
+	first, err := s.engagement.Mark(ctx, "seen:"+v.ID+":"+viewer, s.viewRule.Window)
 	if err != nil {
 		return nil, rpc.Error(ctx, fmt.Errorf("count view of %s: %w", v.ID, err))
 	}
 	if !first {
 		return &pb.RecordViewResponse{}, nil
 	}
-	if err := s.counters.IncrCounter(ctx, viewsSet, v.ID, 1); err != nil {
+	if err := s.engagement.IncrCounter(ctx, viewsSet, v.ID, 1); err != nil {
 		return nil, rpc.Error(ctx, fmt.Errorf("count view of %s: %w", v.ID, err))
 	}
 	s.views.Inc()
@@ -243,14 +243,14 @@ func (r ViewRule) viewer(p auth.Principal, address, userAgent string) string {
 // FlushViews writes counted views to the database and drops the cached info
 // of the videos whose count changed.
 func (s *Service) FlushViews(ctx context.Context) error {
-	counts, err := s.counters.DrainCounters(ctx, viewsSet)
+	counts, err := s.engagement.DrainCounters(ctx, viewsSet)
 	if err != nil || len(counts) == 0 {
 		return err
 	}
 	if err := s.store.AddViews(ctx, counts); err != nil {
 		// Put the counts back so no view is lost.
 		for id, n := range counts {
-			if ierr := s.counters.IncrCounter(ctx, viewsSet, id, n); ierr != nil {
+			if ierr := s.engagement.IncrCounter(ctx, viewsSet, id, n); ierr != nil {
 				return errors.Join(err, ierr)
 			}
 		}

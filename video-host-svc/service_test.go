@@ -191,7 +191,7 @@ func testViewsAreCountedOncePerViewer(t *testing.T, p *platform.Process) {
 
 	// With a window of a second, the same viewer counts again once it is
 	// over.
-	short := New(f.store, f.cache, f.svc.counters, ViewRule{Window: time.Second, Key: testViews.Key}, nil)
+	short := New(f.store, f.cache, f.svc.engagement, ViewRule{Window: time.Second, Key: testViews.Key}, nil)
 	req := &pb.RecordViewRequest{Id: other, ClientAddress: "203.0.113.5", UserAgent: "Firefox"}
 	first := time.Now()
 	resp, err := short.RecordView(ctx, req)
