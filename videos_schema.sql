@@ -300,3 +300,28 @@ CREATE TABLE IF NOT EXISTS leases (
 	holder     text NOT NULL,
 	expires_at timestamptz NOT NULL
 );
+
+-- Engagement: likes, and the score that ranks trending videos.
+--
+-- A like is one signed-in user's, once per video; likes counts them, kept
+-- with the video so that its info carries the count without a COUNT(*).
+CREATE TABLE IF NOT EXISTS video_likes (
+	video_id   uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	created_at timestamptz NOT NULL,
+	PRIMARY KEY (video_id, user_id)
+);
+
+CREATE INDEX IF NOT EXISTS video_likes_user_idx ON video_likes (user_id);
+
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS likes bigint NOT NULL DEFAULT 0;
+
+-- trending is the natural log of the video's decayed count of views and
+-- likes, scaled to a fixed epoch (internal/video/trending.go), so that it
+-- orders videos as their scores do now without being rewritten as time
+-- passes; NULL before the first view or like.
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS trending double precision;
+
+-- The trending list: ready public videos by score, an index scan.
+CREATE INDEX IF NOT EXISTS videos_trending_idx ON videos (trending DESC, id DESC)
+	WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL;

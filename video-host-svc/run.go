@@ -14,6 +14,9 @@ import (
 
 // Run serves the host service and flushes counted views until ctx ends.
 func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
+	if err := cfg.Check(); err != nil {
+		return err
+	}
 	db, err := p.Store(ctx)
 	if err != nil {
 		return err
@@ -24,7 +27,8 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 	}
 
 	reg := p.Registerer("host")
-	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, reg)
+	views := ViewRule{Window: cfg.ViewWindow, Key: p.Key.Derive("viewers")}
+	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, views, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterHostServiceServer(srv, svc)
 

@@ -239,6 +239,15 @@ type Host struct {
 	GRPC          GRPCAddrs
 	CacheTTL      time.Duration `env:"CLOUDFLIX_CACHE_TTL" default:"5m" help:"cache lifetime of a ready or failed video's info"`
 	ViewFlushEach time.Duration `env:"CLOUDFLIX_VIEW_FLUSH_INTERVAL" default:"5s" help:"how often counted views are written to the metadata store"`
+	ViewWindow    time.Duration `env:"CLOUDFLIX_VIEW_WINDOW" default:"1h" help:"a viewer's views of one video count once within this window (a signed-in user by their id, others by a keyed hash of address and User-Agent)"`
+}
+
+// Check rejects a view window that could not hold a mark.
+func (h Host) Check() error {
+	if h.ViewWindow <= 0 {
+		return fmt.Errorf("config: CLOUDFLIX_VIEW_WINDOW=%v: a window must be longer than nothing", h.ViewWindow)
+	}
+	return nil
 }
 
 // Search is the search service.

@@ -83,7 +83,8 @@ type Store interface {
 	// `after`; the zero position starts from the newest. A position with a
 	// time but no id starts strictly before that time.
 	LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error)
-	// AddViews adds counts to the views of each video. Ids that name no
+	// AddViews adds counts to the views of each video, and as many views
+	// now to its trending score (Engagement). Ids that name no
 	// video are skipped: counts arrive in batches from a cache and one
 	// stale id must not lose the rest.
 	AddViews(ctx context.Context, counts map[string]int64) error
@@ -155,6 +156,7 @@ type Store interface {
 
 	Janitor
 	Accounts
+	Engagement
 }
 
 // Janitor is the part of the store that the janitor cleans up with. Ages

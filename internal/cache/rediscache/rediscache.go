@@ -256,3 +256,17 @@ func (c *Cache) DrainCounters(ctx context.Context, set string) (map[string]int64
 	}
 	return counts, nil
 }
+
+// Mark implements [cache.Cache.Mark] with SET NX and an expiry, one
+// command, so Redis decides which caller was first and drops the key when
+// its time is up.
+func (c *Cache) Mark(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("rediscache: mark %s: ttl %v is not positive", key, ttl)
+	}
+	set, err := c.rdb.SetNX(ctx, c.prefix+key, "1", ttl).Result()
+	if err != nil {
+		return false, fmt.Errorf("rediscache: mark %s: %w", key, err)
+	}
+	return set, nil
+}

@@ -197,7 +197,7 @@ const videoColumns = `id, coalesce(owner_id, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at`
+	created_at, updated_at, likes`
 
 // scanner is what both *sql.Row and *sql.Rows offer.
 type scanner interface {
@@ -215,7 +215,7 @@ func scanVideo(row scanner, extra ...any) (video.Video, error) {
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&createdAt, &updatedAt}, extra...)
+		&createdAt, &updatedAt, &v.Likes}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
@@ -565,13 +565,15 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 	}
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
 		stmt, err := tx.PrepareContext(ctx, `
-			UPDATE videos SET views = views + ?2, updated_at = ?3 WHERE id = ?1`)
+			UPDATE videos SET views = views + ?2, updated_at = ?3, trending = `+trendSum("trending", "?4")+`
+			WHERE id = ?1`)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
+		points := store.ViewPoints(ns, fromUnixMicros(now))
 		for i, id := range ids {
-			if _, err := stmt.ExecContext(ctx, id, ns[i], now); err != nil {
+			if _, err := stmt.ExecContext(ctx, id, ns[i], now, points[i]); err != nil {
 				return err
 			}
 		}

@@ -77,6 +77,11 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"DropFailedSources", testDropFailedSources},
 		{"LiveVideos", testLiveVideos},
 		{"ImportVideos", testImportVideos},
+		{"Likes", testLikes},
+		{"LikesOfWhatIsGone", testLikesOfWhatIsGone},
+		{"ConcurrentLikes", testConcurrentLikes},
+		{"Trending", testTrending},
+		{"TrendingPaging", testTrendingPaging},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
