@@ -172,7 +172,8 @@ func emptyFolder(dir string) error {
 }
 
 // copyTree copies the files under src to dst, keeping their modification
-// times (the janitor reads an object's age from it), and skipping local
+// times (local storage matches an object to its metadata by it, and the
+// janitor reads an object's age from it), and skipping local
 // storage's tmp folder of files being written. A file or folder that
 // vanishes while it is copied (deleted by the running platform) is left
 // out. Each file is copied whole: local storage renames every file into

@@ -128,6 +128,13 @@ func TestBackupOfARunningInstall(t *testing.T) {
 		if got := source(id); got != "source of "+id {
 			t.Errorf("source of %s in the copy: %q", id, got)
 		}
+		was, err := objects.Stat(ctx, video.SourceKey(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if is, err := robjects.Stat(ctx, video.SourceKey(id)); err != nil || is != was {
+			t.Errorf("source of %s: %+v in the copy, %+v in the install (%v)", id, is, was, err)
+		}
 	}
 	var inCopy int
 	for _, id := range during {
