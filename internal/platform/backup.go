@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cloudflix/cloudflix/internal/config"
@@ -54,6 +55,9 @@ func Backup(ctx context.Context, cfg config.Backends, dir, version string) (Back
 	if err := embeddedFiles(cfg, "backup"); err != nil {
 		return BackupSummary{}, err
 	}
+	if err := apart(cfg.DataDir, dir); err != nil {
+		return BackupSummary{}, fmt.Errorf("backup: %w", err)
+	}
 	if err := emptyFolder(dir); err != nil {
 		return BackupSummary{}, fmt.Errorf("backup: %w", err)
 	}
@@ -91,6 +95,9 @@ func Backup(ctx context.Context, cfg config.Backends, dir, version string) (Back
 func Restore(ctx context.Context, cfg config.Backends, dir string, overwrite bool) error {
 	if err := embeddedFiles(cfg, "restore"); err != nil {
 		return err
+	}
+	if err := apart(cfg.DataDir, dir); err != nil {
+		return fmt.Errorf("restore: %w", err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, backupManifest))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -150,6 +157,27 @@ func embeddedFiles(cfg config.Backends, what string) error {
 		return fmt.Errorf("%s copies an install on the embedded metadata store and storage "+
 			"(CLOUDFLIX_METADATA=sqlite, CLOUDFLIX_STORAGE=local), not CLOUDFLIX_METADATA=%s, CLOUDFLIX_STORAGE=%s: "+
 			"back up PostgreSQL and S3 with their own tools (see the README's Backups)", what, cfg.Metadata, cfg.Storage)
+	}
+	return nil
+}
+
+// apart refuses a backup folder that is the data folder, or inside it, or
+// holds it: a backup would copy itself, a restore remove its source.
+func apart(dataDir, backupDir string) error {
+	d, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	b, err := filepath.Abs(backupDir)
+	if err != nil {
+		return err
+	}
+	within := func(inner, outer string) bool {
+		rel, err := filepath.Rel(outer, inner)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	if within(b, d) || within(d, b) {
+		return fmt.Errorf("the backup folder %s and the data folder %s must be apart, neither inside the other", backupDir, dataDir)
 	}
 	return nil
 }
