@@ -7,9 +7,9 @@ import (
 	"github.com/cloudflix/cloudflix/internal/cache/rediscache"
 	"github.com/cloudflix/cloudflix/internal/faulttest"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	"github.com/cloudflix/cloudflix/internal/testenv"
 	"github.com/cloudflix/cloudflix/internal/videocache"
-	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
