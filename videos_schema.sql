@@ -193,8 +193,31 @@ END
 $$;
 
 CREATE OR REPLACE TRIGGER videos_search_words_sync
-	AFTER INSERT OR DELETE OR UPDATE OF state, privacy, title, description, tags ON videos
+	AFTER DELETE OR UPDATE OF state, privacy, title, description, tags ON videos
 	FOR EACH ROW EXECUTE FUNCTION cloudflix_search_words_sync();
+
+-- cloudflix_search_words_added counts the words of the READY public videos
+-- an INSERT or COPY added, once per statement: a word that thousands of
+-- imported videos share is one upsert, where a row trigger would update its
+-- row once per video and leave a dead version of it each time. Words are
+-- added in sorted order, as above.
+CREATE OR REPLACE FUNCTION cloudflix_search_words_added() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	INSERT INTO search_words AS s (word, videos)
+	SELECT w, count(*) FROM added, unnest(tsvector_to_array(added.search)) AS w
+	WHERE added.state = 'ready' AND added.privacy = 'public' AND w ~ '^[[:alnum:]]+$'
+	GROUP BY w
+	ORDER BY w COLLATE "C"
+	ON CONFLICT (word) DO UPDATE SET videos = s.videos + excluded.videos;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER videos_search_words_added
+	AFTER INSERT ON videos REFERENCING NEW TABLE AS added
+	FOR EACH STATEMENT EXECUTE FUNCTION cloudflix_search_words_added();
 
 -- A signed-in browser. hash is of the cookie's secret, which is kept nowhere.
 CREATE TABLE IF NOT EXISTS sessions (
@@ -277,3 +300,28 @@ CREATE TABLE IF NOT EXISTS leases (
 	holder     text NOT NULL,
 	expires_at timestamptz NOT NULL
 );
+
+-- Engagement: likes, and the score that ranks trending videos.
+--
+-- A like is one signed-in user's, once per video; likes counts them, kept
+-- with the video so that its info carries the count without a COUNT(*).
+CREATE TABLE IF NOT EXISTS video_likes (
+	video_id   uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	user_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	created_at timestamptz NOT NULL,
+	PRIMARY KEY (video_id, user_id)
+);
+
+CREATE INDEX IF NOT EXISTS video_likes_user_idx ON video_likes (user_id);
+
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS likes bigint NOT NULL DEFAULT 0;
+
+-- trending is the natural log of the video's decayed count of views and
+-- likes, scaled to a fixed epoch (internal/video/trending.go), so that it
+-- orders videos as their scores do now without being rewritten as time
+-- passes; NULL before the first view or like.
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS trending double precision;
+
+-- The trending list: ready public videos by score, an index scan.
+CREATE INDEX IF NOT EXISTS videos_trending_idx ON videos (trending DESC, id DESC)
+	WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL;

@@ -40,8 +40,28 @@ func (c *uploadClient) CompleteUpload(_ context.Context, in *pb.CompleteUploadRe
 
 type hostClient struct {
 	pb.HostServiceClient
-	get  func(*pb.GetVideoRequest) (*pb.Video, error)
-	list func(*pb.ListVideosRequest) (*pb.ListVideosResponse, error)
+	get    func(*pb.GetVideoRequest) (*pb.Video, error)
+	list   func(*pb.ListVideosRequest) (*pb.ListVideosResponse, error)
+	view   func(*pb.RecordViewRequest) (*pb.RecordViewResponse, error)
+	like   func(*pb.LikeVideoRequest) (*pb.Likes, error)
+	unlike func(*pb.UnlikeVideoRequest) (*pb.Likes, error)
+	likes  func(*pb.GetLikesRequest) (*pb.Likes, error)
+}
+
+func (c *hostClient) RecordView(_ context.Context, in *pb.RecordViewRequest, _ ...grpc.CallOption) (*pb.RecordViewResponse, error) {
+	return c.view(in)
+}
+
+func (c *hostClient) LikeVideo(_ context.Context, in *pb.LikeVideoRequest, _ ...grpc.CallOption) (*pb.Likes, error) {
+	return c.like(in)
+}
+
+func (c *hostClient) UnlikeVideo(_ context.Context, in *pb.UnlikeVideoRequest, _ ...grpc.CallOption) (*pb.Likes, error) {
+	return c.unlike(in)
+}
+
+func (c *hostClient) GetLikes(_ context.Context, in *pb.GetLikesRequest, _ ...grpc.CallOption) (*pb.Likes, error) {
+	return c.likes(in)
 }
 
 func (c *hostClient) GetVideo(_ context.Context, in *pb.GetVideoRequest, _ ...grpc.CallOption) (*pb.Video, error) {

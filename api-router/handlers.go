@@ -1,6 +1,7 @@
 package router
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/cloudflix/cloudflix/internal/video"
@@ -129,16 +130,30 @@ func (a *api) listVideos(w http.ResponseWriter, r *http.Request) error {
 	return a.videoList(w, r, "")
 }
 
-// videoList answers a page of the latest public videos, or of a channel.
+// listOrders are the values of a list's sort parameter.
+var listOrders = map[string]pb.ListOrder{
+	"":         pb.ListOrder_LIST_ORDER_UNSPECIFIED,
+	"latest":   pb.ListOrder_LIST_ORDER_LATEST,
+	"trending": pb.ListOrder_LIST_ORDER_TRENDING,
+}
+
+// videoList answers a page of the latest or trending public videos, or of
+// a channel.
 func (a *api) videoList(w http.ResponseWriter, r *http.Request, channel string) error {
 	limit, err := limitParam(r)
 	if err != nil {
 		return err
 	}
+	sort := r.URL.Query().Get("sort")
+	order, ok := listOrders[sort]
+	if !ok {
+		return badRequest(fmt.Sprintf("sort %q: choose latest or trending", sort))
+	}
 	resp, err := a.clients.Host.ListVideos(r.Context(), &pb.ListVideosRequest{
 		PageSize: limit,
 		Cursor:   r.URL.Query().Get("cursor"),
 		Channel:  channel,
+		Order:    order,
 	})
 	if err != nil {
 		return err
@@ -199,11 +214,54 @@ func (a *api) deleteVideo(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// recordView counts a view; the host service tells a viewer seen within
+// its window from a new one by the principal, or by the client's address
+// and User-Agent.
 func (a *api) recordView(w http.ResponseWriter, r *http.Request) error {
-	if _, err := a.clients.Host.RecordView(r.Context(), &pb.RecordViewRequest{Id: r.PathValue("id")}); err != nil {
+	client := a.clientOf(r)
+	if _, err := a.clients.Host.RecordView(r.Context(), &pb.RecordViewRequest{
+		Id: r.PathValue("id"), ClientAddress: client.GetIp(), UserAgent: client.GetUserAgent(),
+	}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// likesJSON is how the caller stands with a video.
+type likesJSON struct {
+	Likes int64 `json:"likes"`
+	Liked bool  `json:"liked"`
+}
+
+func writeLikes(w http.ResponseWriter, l *pb.Likes) {
+	writeJSON(w, http.StatusOK, likesJSON{Likes: l.GetCount(), Liked: l.GetLiked()})
+}
+
+func (a *api) getLikes(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.clients.Host.GetLikes(r.Context(), &pb.GetLikesRequest{Id: r.PathValue("id")})
+	if err != nil {
+		return err
+	}
+	writeLikes(w, l)
+	return nil
+}
+
+func (a *api) likeVideo(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.clients.Host.LikeVideo(r.Context(), &pb.LikeVideoRequest{Id: r.PathValue("id")})
+	if err != nil {
+		return err
+	}
+	writeLikes(w, l)
+	return nil
+}
+
+func (a *api) unlikeVideo(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.clients.Host.UnlikeVideo(r.Context(), &pb.UnlikeVideoRequest{Id: r.PathValue("id")})
+	if err != nil {
+		return err
+	}
+	writeLikes(w, l)
 	return nil
 }
 

@@ -105,6 +105,12 @@ func editors(code int) expect {
 	return byPrivacy(byActor(401, 403, code, code, code), byActor(404, 404, code, code, code))
 }
 
+// likers are the statuses of a like: any signed-in user who may see the
+// video; a private video is not found by anyone else.
+func likers(code int) expect {
+	return byPrivacy(signedIn(code), byActor(404, 404, code, code, code))
+}
+
 var matrix = map[string]row{
 	"POST /api/v1/auth/signup":  {"/api/v1/auth/signup", `{"username":"{fresh}","email":"{fresh}@example.org","password":"a long password"}`, every(201)},
 	"POST /api/v1/auth/signin":  {"/api/v1/auth/signin", `{"login":"{fresh}","password":"not the password"}`, every(401)},
@@ -140,6 +146,9 @@ var matrix = map[string]row{
 	"PATCH /api/v1/videos/{id}":         {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
 	"DELETE /api/v1/videos/{id}":        {"/api/v1/videos/{video}", "", editors(204)},
 	"POST /api/v1/videos/{id}/views":    {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
+	"GET /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
+	"PUT /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
+	"DELETE /api/v1/videos/{id}/like":   {"/api/v1/videos/{video}/like", "", likers(200)},
 	"POST /api/v1/videos/{id}/reencode": {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
 	"GET /api/v1/search":                {"/api/v1/search?q=matrix", "", every(200)},
 	"GET /api/v1/search/suggest":        {"/api/v1/search/suggest?q=ma", "", every(200)},
@@ -209,7 +218,7 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 		MaxBytes: 1 << 30, PartSize: 5 << 20, SessionTTL: time.Hour, PresignTTL: time.Minute,
 		AllowedTypes: []string{"video/mp4"}, StorageQuota: account.Unlimited, DailyQuota: account.Unlimited,
 	}, func() {}, nil)
-	host := hostsvc.New(db, videocache.New(c, time.Minute, nil), c, nil)
+	host := hostsvc.New(db, videocache.New(c, time.Minute, nil), c, hostsvc.ViewRule{Window: time.Hour, Key: []byte("matrix viewers")}, nil)
 	search := searchsvc.New(db, c, 0, nil)
 	encode := encodesvc.NewService(db, q, vc, func() {})
 	accounts, err := accountsvc.New(db, config.Account{SignUp: "open", SessionTTL: time.Hour, InviteTTL: time.Hour,

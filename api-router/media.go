@@ -2,12 +2,14 @@ package router
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
+	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -73,7 +75,9 @@ func (a *api) sendMedia(w http.ResponseWriter, r *http.Request, key, caching str
 		return errNoMedia
 	}
 	if err != nil {
-		return err
+		// Storage out of reach is a 503 with Retry-After, as the services
+		// answer for their backends: one mapping for both.
+		return rpc.Error(r.Context(), fmt.Errorf("open %s: %w", key, err))
 	}
 	defer obj.Close()
 	info := obj.Info()

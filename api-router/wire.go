@@ -39,6 +39,7 @@ type videoJSON struct {
 	StoryboardURL   *string         `json:"storyboard_url"`
 	Renditions      []renditionJSON `json:"renditions"`
 	Views           int64           `json:"views"`
+	Likes           int64           `json:"likes"`
 	SizeBytes       int64           `json:"size_bytes"`
 	ContentType     string          `json:"content_type"`
 	CreatedAt       string          `json:"created_at"`
@@ -111,6 +112,7 @@ func (a *api) videoToJSON(v *pb.Video) videoJSON {
 		Height:          v.GetHeight(),
 		Renditions:      make([]renditionJSON, 0, len(v.GetRenditions())),
 		Views:           v.GetViews(),
+		Likes:           v.GetLikes(),
 		SizeBytes:       v.GetSizeBytes(),
 		ContentType:     v.GetContentType(),
 		CreatedAt:       formatTime(v.GetCreatedAt()),

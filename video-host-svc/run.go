@@ -14,6 +14,9 @@ import (
 
 // Run serves the host service and flushes counted views until ctx ends.
 func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
+	if err := cfg.Check(); err != nil {
+		return err
+	}
 	db, err := p.Store(ctx)
 	if err != nil {
 		return err
@@ -24,12 +27,13 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 	}
 
 	reg := p.Registerer("host")
-	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, reg)
+	views := ViewRule{Window: cfg.ViewWindow, Key: p.Key.Derive("viewers")}
+	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, views, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterHostServiceServer(srv, svc)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { svc.RunViewFlusher(gctx, cfg.ViewFlushEach); return nil })
-	g.Go(func() error { return srv.Serve(gctx, cfg.GRPC.HostListen, p.ShutdownWait) })
+	g.Go(func() error { return p.ServeRPC(gctx, "host", srv, cfg.GRPC.HostListen) })
 	return g.Wait()
 }

@@ -1,12 +1,15 @@
 // Package hostsvc is the read side of a video: its info (cache-aside in
 // front of the metadata store, so a hot video costs no database query), for
-// whoever may see it; the newest-first list of ready public videos and the
-// channels of users; and view counting (counted in the cache
-// and written to the database in batches). It never changes a video's state.
+// whoever may see it; the newest-first and trending lists of ready public
+// videos and the channels of users; view counting (once per viewer within a
+// window, counted in the cache and written to the database in batches); and
+// likes. It never changes a video's state.
 package hostsvc
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -32,15 +35,34 @@ type Store interface {
 	ChannelVideos(ctx context.Context, owner string, everything bool, limit int, after video.ListPosition) ([]video.Video, error)
 	UserByName(ctx context.Context, username string) (account.User, error)
 	AddViews(ctx context.Context, counts map[string]int64) error
+	TrendingVideos(ctx context.Context, limit int, after video.TrendPosition, now time.Time) ([]video.Trending, error)
+	Like(ctx context.Context, videoID, userID string, at time.Time) (video.Likes, error)
+	Unlike(ctx context.Context, videoID, userID string) (video.Likes, error)
+	Liked(ctx context.Context, videoID, userID string) (bool, error)
 }
 
-// Counters hold view counts until they are flushed.
-type Counters interface {
+// Cache is what this service keeps in the cache besides video info: view
+// counts until they are flushed, marks of the viewers already counted, and
+// whether a user likes a video.
+type Cache interface {
 	IncrCounter(ctx context.Context, set, member string, n int64) error
 	DrainCounters(ctx context.Context, set string) (map[string]int64, error)
+	Mark(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	Get(ctx context.Context, key string) ([]byte, error)
+	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	Delete(ctx context.Context, keys ...string) error
 }
 
 const viewsSet = "views:pending"
+
+// ViewRule says when a view counts: once per viewer and video within
+// Window. A signed-in viewer is their user id; an anonymous one a hash of
+// their address and User-Agent keyed with Key, so that the cache holds no
+// address, and a guess of one cannot be checked against it.
+type ViewRule struct {
+	Window time.Duration
+	Key    []byte
+}
 
 // listPage bounds a page of the latest videos: 24 fills the home page's
 // grid at four and six columns.
@@ -49,17 +71,18 @@ var listPage = video.PageRule{Default: 24, Max: 100}
 // Service implements the HostService gRPC API.
 type Service struct {
 	pb.UnimplementedHostServiceServer
-	store    Store
-	cache    *videocache.Cache
-	counters Counters
-	views    prometheus.Counter
+	store      Store
+	cache      *videocache.Cache
+	engagement Cache // view counts, viewers' marks, viewers' likes
+	viewRule   ViewRule
+	views      prometheus.Counter
 }
 
 // New returns the service.
-func New(store Store, cache *videocache.Cache, counters Counters, reg prometheus.Registerer) *Service {
-	s := &Service{store: store, cache: cache, counters: counters, views: prometheus.NewCounter(prometheus.CounterOpts{
+func New(store Store, cache *videocache.Cache, engagement Cache, viewRule ViewRule, reg prometheus.Registerer) *Service {
+	s := &Service{store: store, cache: cache, engagement: engagement, viewRule: viewRule, views: prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "cloudflix_views_total",
-		Help: "Video views counted.",
+		Help: "Video views counted, each viewer once per video within the view window.",
 	})}
 	if reg != nil {
 		reg.MustRegister(s.views)
@@ -118,11 +141,21 @@ func decodeCursor(s string) (video.ListPosition, error) {
 	return video.ListPosition{CreatedAt: c.CreatedAt, ID: c.ID}, nil
 }
 
-// ListVideos lists ready videos, newest first.
+// ListVideos lists ready videos, newest first or trending.
 func (s *Service) ListVideos(ctx context.Context, req *pb.ListVideosRequest) (*pb.ListVideosResponse, error) {
 	size, err := listPage.Size(req.PageSize)
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
+	}
+	switch req.GetOrder() {
+	case pb.ListOrder_LIST_ORDER_UNSPECIFIED, pb.ListOrder_LIST_ORDER_LATEST:
+	case pb.ListOrder_LIST_ORDER_TRENDING:
+		if req.GetChannel() != "" {
+			return nil, rpc.Error(ctx, video.Invalid("a channel is listed newest first only"))
+		}
+		return s.trending(ctx, size, req.GetCursor())
+	default:
+		return nil, rpc.Error(ctx, video.Invalid("order %v: choose latest or trending", req.GetOrder()))
 	}
 	after, err := decodeCursor(req.GetCursor())
 	if err != nil {
@@ -166,7 +199,9 @@ func (s *Service) list(ctx context.Context, channel string, limit int, after vid
 	return vs, nil
 }
 
-// RecordView counts one view of a ready video.
+// RecordView counts one view of a ready video, unless the same viewer was
+// counted for it within the window: a reload, or a player looping, is one
+// view.
 func (s *Service) RecordView(ctx context.Context, req *pb.RecordViewRequest) (*pb.RecordViewResponse, error) {
 	v, err := s.video(ctx, req.GetId())
 	if err != nil {
@@ -175,24 +210,47 @@ func (s *Service) RecordView(ctx context.Context, req *pb.RecordViewRequest) (*p
 	if v.State != video.StateReady {
 		return nil, rpc.Error(ctx, fmt.Errorf("video %s is %s, not ready to watch: %w", v.ID, v.State, video.ErrWrongState))
 	}
-	if err := s.counters.IncrCounter(ctx, viewsSet, v.ID, 1); err != nil {
+	viewer := s.viewRule.viewer(auth.FromContext(ctx), req.GetClientAddress(), req.GetUserAgent())
+	first, err := s.engagement.Mark(ctx, "seen:"+v.ID+":"+viewer, s.viewRule.Window)
+	if err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("count view of %s: %w", v.ID, err))
+	}
+	if !first {
+		return &pb.RecordViewResponse{}, nil
+	}
+	if err := s.engagement.IncrCounter(ctx, viewsSet, v.ID, 1); err != nil {
 		return nil, rpc.Error(ctx, fmt.Errorf("count view of %s: %w", v.ID, err))
 	}
 	s.views.Inc()
-	return &pb.RecordViewResponse{}, nil
+	return &pb.RecordViewResponse{Counted: true}, nil
+}
+
+// viewer names who is watching, for telling their views apart: a user by
+// their id, anyone else by a keyed hash of where they come from and what
+// they watch with, which a mark in the cache can hold without holding the
+// address.
+func (r ViewRule) viewer(p auth.Principal, address, userAgent string) string {
+	if !p.Anonymous() {
+		return "u:" + p.UserID
+	}
+	mac := hmac.New(sha256.New, r.Key)
+	mac.Write([]byte(address))
+	mac.Write([]byte{0})
+	mac.Write([]byte(userAgent))
+	return "a:" + base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
 }
 
 // FlushViews writes counted views to the database and drops the cached info
 // of the videos whose count changed.
 func (s *Service) FlushViews(ctx context.Context) error {
-	counts, err := s.counters.DrainCounters(ctx, viewsSet)
+	counts, err := s.engagement.DrainCounters(ctx, viewsSet)
 	if err != nil || len(counts) == 0 {
 		return err
 	}
 	if err := s.store.AddViews(ctx, counts); err != nil {
 		// Put the counts back so no view is lost.
 		for id, n := range counts {
-			if ierr := s.counters.IncrCounter(ctx, viewsSet, id, n); ierr != nil {
+			if ierr := s.engagement.IncrCounter(ctx, viewsSet, id, n); ierr != nil {
 				return errors.Join(err, ierr)
 			}
 		}

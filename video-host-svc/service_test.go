@@ -2,6 +2,7 @@ package hostsvc
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,10 +11,12 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/store/storetest"
+	"github.com/cloudflix/cloudflix/internal/testenv"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
@@ -35,8 +38,11 @@ func newFixture(t testing.TB, p *platform.Process) fixture {
 	must(t, err)
 	reg := prometheus.NewRegistry()
 	cache := videocache.New(c, time.Minute, reg)
-	return fixture{svc: New(db, cache, c, reg), store: db, cache: cache, reg: reg}
+	return fixture{svc: New(db, cache, c, testViews, reg), store: db, cache: cache, reg: reg}
 }
+
+// testViews counts a viewer once an hour, as no test waits that long.
+var testViews = ViewRule{Window: time.Hour, Key: []byte("viewers of the host service's tests")}
 
 func must(t testing.TB, err error) {
 	t.Helper()
@@ -116,9 +122,12 @@ func testViewsAreCountedAndFlushed(t *testing.T, p *platform.Process) {
 	f := newFixture(t, p)
 	ctx := t.Context()
 	id := storetest.Ready(t, f.store, "Watched").ID
-	for range 3 {
-		_, err := f.svc.RecordView(ctx, &pb.RecordViewRequest{Id: id})
+	for _, address := range []string{"192.0.2.1", "192.0.2.2", "2001:db8::1"} {
+		resp, err := f.svc.RecordView(ctx, &pb.RecordViewRequest{Id: id, ClientAddress: address, UserAgent: "Firefox"})
 		must(t, err)
+		if !resp.GetCounted() {
+			t.Fatalf("the first view from %s was not counted", address)
+		}
 	}
 	must(t, f.svc.FlushViews(ctx))
 	v, err := f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
@@ -131,6 +140,95 @@ func testViewsAreCountedAndFlushed(t *testing.T, p *platform.Process) {
 	v, _ = f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
 	if v.GetViews() != 3 {
 		t.Fatalf("views after a second flush = %d, want 3", v.GetViews())
+	}
+}
+
+// A viewer is counted once per video within the window: reloads and loops
+// from one address and browser, or from one user wherever they are, add
+// nothing; another browser at the same address, another video, or the
+// same viewer once the window is over, count.
+func TestViewsAreCountedOncePerViewer(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, testViewsAreCountedOncePerViewer)
+}
+
+func testViewsAreCountedOncePerViewer(t *testing.T, p *platform.Process) {
+	f := newFixture(t, p)
+	ctx := t.Context()
+	watched := storetest.Ready(t, f.store, "Watched").ID
+	other := storetest.Ready(t, f.store, "Other").ID
+	ada := storetest.NewUser(t, f.store, testenv.Name("ada"), auth.RoleUser)
+	asAda := storetest.SignedIn(ctx, ada)
+	views := []struct {
+		ctx          context.Context
+		id, addr, ua string
+		counted      bool
+		why          string
+	}{
+		{ctx, watched, "192.0.2.1", "Firefox", true, "a first view"},
+		{ctx, watched, "192.0.2.1", "Firefox", false, "a reload"},
+		{ctx, watched, "192.0.2.1", "Firefox", false, "a loop"},
+		{ctx, watched, "192.0.2.1", "Chromium", true, "another browser at the address"},
+		{ctx, other, "192.0.2.1", "Firefox", true, "another video"},
+		{asAda, watched, "192.0.2.7", "Firefox", true, "a signed-in user"},
+		{asAda, watched, "198.51.100.9", "Safari", false, "the same user elsewhere"},
+	}
+	for _, v := range views {
+		resp, err := f.svc.RecordView(v.ctx, &pb.RecordViewRequest{Id: v.id, ClientAddress: v.addr, UserAgent: v.ua})
+		must(t, err)
+		if resp.GetCounted() != v.counted {
+			t.Errorf("%s: counted %v, want %v", v.why, resp.GetCounted(), v.counted)
+		}
+	}
+	must(t, f.svc.FlushViews(ctx))
+	for id, want := range map[string]int64{watched: 3, other: 1} {
+		v, err := f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: id})
+		must(t, err)
+		if v.GetViews() != want {
+			t.Errorf("video %s has %d views, want %d", id, v.GetViews(), want)
+		}
+	}
+
+	// With a window of a second, the same viewer counts again once it is
+	// over.
+	short := New(f.store, f.cache, f.svc.engagement, ViewRule{Window: time.Second, Key: testViews.Key}, nil)
+	req := &pb.RecordViewRequest{Id: other, ClientAddress: "203.0.113.5", UserAgent: "Firefox"}
+	first := time.Now()
+	resp, err := short.RecordView(ctx, req)
+	must(t, err)
+	if !resp.GetCounted() {
+		t.Fatal("a first view was not counted")
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := short.RecordView(ctx, req)
+		must(t, err)
+		if resp.GetCounted() {
+			if since := time.Since(first); since < time.Second {
+				t.Fatalf("counted again %v after the first view, within the window", since)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a viewer was not counted again once the window was over")
+		}
+	}
+}
+
+// The keyed hash of an anonymous viewer holds neither their address nor
+// their browser, and another install's key gives another hash.
+func TestAnonymousViewerIsAKeyedHash(t *testing.T) {
+	t.Parallel()
+	mine := testViews.viewer(auth.Principal{}, "192.0.2.1", "Firefox")
+	if strings.Contains(mine, "192.0.2.1") || strings.Contains(mine, "Firefox") {
+		t.Fatalf("viewer %q shows what it hashes", mine)
+	}
+	theirs := ViewRule{Window: time.Hour, Key: []byte("another install")}.viewer(auth.Principal{}, "192.0.2.1", "Firefox")
+	if mine == theirs {
+		t.Fatalf("two keys give one hash %q", mine)
+	}
+	// The address and the browser cannot trade characters.
+	if testViews.viewer(auth.Principal{}, "192.0.2.1F", "irefox") == mine {
+		t.Fatal("address and User-Agent run together")
 	}
 }
 

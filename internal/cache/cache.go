@@ -10,7 +10,8 @@ import (
 )
 
 // Cache is everything a cache adapter does: byte values with a lifetime,
-// and counters that pile up until drained.
+// counters that pile up until drained, and marks that say whether
+// something happened within a while.
 type Cache interface {
 	Ping(ctx context.Context) error
 	Get(ctx context.Context, key string) ([]byte, error)
@@ -18,7 +19,17 @@ type Cache interface {
 	Delete(ctx context.Context, keys ...string) error
 	IncrCounter(ctx context.Context, set, member string, n int64) error
 	DrainCounters(ctx context.Context, set string) (map[string]int64, error)
+	// Mark sets key for ttl unless it is set already, and reports whether
+	// it did: of callers marking one key within ttl, exactly one gets
+	// true. An adapter that must bound its memory may forget the oldest
+	// marks early, so a mark is a "probably seen", never a lock.
+	Mark(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
-// ErrMiss: the key holds no value.
-var ErrMiss = errors.New("cache miss")
+var (
+	// ErrMiss: the key holds no value.
+	ErrMiss = errors.New("cache miss")
+	// ErrUnavailable: the cache could not be reached in time, or is
+	// resting after failures; the caller goes on without it.
+	ErrUnavailable = errors.New("cache unavailable")
+)

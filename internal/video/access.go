@@ -31,6 +31,11 @@ func CanView(p auth.Principal, v Video) bool {
 // Listed reports whether v shows in the latest list and in search.
 func Listed(v Video) bool { return v.Privacy == PrivacyPublic && v.State == StateReady }
 
+// CanLike reports whether p may like v, or take the like back: any
+// signed-in user who may see it. A like is the user's own small act, so
+// any credential of theirs may do it, whatever its scopes.
+func CanLike(p auth.Principal, v Video) bool { return !p.Anonymous() && CanView(p, v) }
+
 // CanUpload reports whether p may upload a video.
 func CanUpload(p auth.Principal) bool { return p.Allows(auth.ScopeUpload) }
 

@@ -68,6 +68,7 @@ type Video struct {
 	Height          int
 	Renditions      []Rendition
 	Views           int64
+	Likes           int64  // signed-in users who like it
 	SizeBytes       int64  // declared size of the source
 	ContentType     string // declared media type of the source
 	CreatedAt       time.Time

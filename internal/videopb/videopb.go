@@ -68,6 +68,7 @@ func ToProto(v video.Video) *pb.Video {
 		Width:           int32(v.Width),
 		Height:          int32(v.Height),
 		Views:           v.Views,
+		Likes:           v.Likes,
 		SizeBytes:       v.SizeBytes,
 		ContentType:     v.ContentType,
 	}
@@ -108,6 +109,7 @@ func FromProto(p *pb.Video) video.Video {
 		Width:           int(p.GetWidth()),
 		Height:          int(p.GetHeight()),
 		Views:           p.GetViews(),
+		Likes:           p.GetLikes(),
 		SizeBytes:       p.GetSizeBytes(),
 		ContentType:     p.GetContentType(),
 	}

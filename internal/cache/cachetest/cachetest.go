@@ -36,6 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) Cache) {
 	t.Run("PrefixIsolation", func(t *testing.T) { t.Parallel(); testIsolation(t, open(t), open(t)) })
 	t.Run("Counters", func(t *testing.T) { t.Parallel(); testCounters(t, open(t)) })
 	t.Run("CountersUnderConcurrentDrain", func(t *testing.T) { t.Parallel(); testConcurrentDrain(t, open(t)) })
+	t.Run("Mark", func(t *testing.T) { t.Parallel(); testMark(t, open(t), open(t)) })
+	t.Run("MarkOnceUnderConcurrency", func(t *testing.T) { t.Parallel(); testConcurrentMark(t, open(t)) })
 }
 
 func testMiss(t *testing.T, c Cache) {
@@ -255,5 +257,83 @@ func testConcurrentDrain(t *testing.T, c Cache) {
 		if n != workers*perWorker/members {
 			t.Errorf("%s drained %d times, want %d", k, n, workers*perWorker/members)
 		}
+	}
+}
+
+// testMark: a key is marked once until its time is up, then again; other
+// keys and other caches' keys are apart, and a mark is not a value.
+func testMark(t *testing.T, c, other Cache) {
+	ctx := t.Context()
+	const ttl = time.Second
+	set := time.Now()
+	if first, err := c.Mark(ctx, "seen:v1:a", ttl); err != nil || !first {
+		t.Fatalf("first Mark = %v, %v; want true", first, err)
+	}
+	again, err := c.Mark(ctx, "seen:v1:a", ttl)
+	if err != nil {
+		t.Fatalf("Mark again: %v", err)
+	}
+	if !again && time.Since(set) >= ttl {
+		t.Logf("the second Mark came after the mark's %v: only its expiry was checked", ttl)
+	} else if again && time.Since(set) < ttl {
+		t.Fatalf("a key marked %v ago for %v was marked again", time.Since(set), ttl)
+	}
+	for _, o := range []struct {
+		c   Cache
+		key string
+	}{{c, "seen:v1:b"}, {c, "seen:v2:a"}, {other, "seen:v1:a"}} {
+		if first, err := o.c.Mark(ctx, o.key, time.Minute); err != nil || !first {
+			t.Fatalf("Mark %s = %v, %v; want true: another key, or another cache's", o.key, first, err)
+		}
+	}
+	for deadline := set.Add(ttl + 10*time.Second); ; {
+		first, err := c.Mark(ctx, "seen:v1:a", ttl)
+		if err != nil {
+			t.Fatalf("Mark: %v", err)
+		}
+		if first {
+			if since := time.Since(set); since < ttl {
+				t.Fatalf("a key marked for %v was marked again after %v", ttl, since)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a key marked for %v was still marked after %v", ttl, time.Since(set))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := c.Mark(ctx, "seen:v1:c", 0); err == nil {
+		t.Errorf("a mark without a lifetime was accepted")
+	}
+}
+
+// testConcurrentMark: of many callers marking one key at once, exactly
+// one is first.
+func testConcurrentMark(t *testing.T, c Cache) {
+	const callers = 16
+	var firsts atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			first, err := c.Mark(t.Context(), "seen:raced", time.Minute)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if first {
+				firsts.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("Mark: %v", err)
+	}
+	if n := firsts.Load(); n != 1 {
+		t.Fatalf("%d of %d concurrent Marks of one key were first, want 1", n, callers)
 	}
 }

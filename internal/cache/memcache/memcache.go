@@ -28,6 +28,11 @@ var ErrClosed = errors.New("memcache: cache closed")
 const (
 	// DefaultMaxEntries bounds the values held when Options.MaxEntries is 0.
 	DefaultMaxEntries = 10000
+	// DefaultMaxMarks bounds the marks held when Options.MaxMarks is 0:
+	// 100,000 of the host service's marks take some 22 MiB with their
+	// bookkeeping (BenchmarkMarksMemory), and cover an hour of distinct
+	// viewers at 28 a second.
+	DefaultMaxMarks = 100000
 	// janitorInterval is how often expired values are swept out. Reads
 	// already drop what they find expired; the sweep only returns the memory
 	// of values nobody asks for again.
@@ -40,15 +45,21 @@ type Options struct {
 	// it the least recently used value is evicted. Counters do not count:
 	// they are views not yet flushed, and evicting them would lose them.
 	MaxEntries int
+	// MaxMarks bounds the marks held (default DefaultMaxMarks), apart from
+	// the values so that a flood of marks never evicts video info; beyond
+	// it the oldest mark is forgotten before its time.
+	MaxMarks int
 }
 
 // Cache is an in-process cache. It is safe for concurrent use.
 type Cache struct {
-	max int
+	max, maxMarks int
 
 	mu       sync.Mutex
 	lru      *list.List               // of *entry, most recently used first
 	entries  map[string]*list.Element // key -> element of lru
+	marks    *list.List               // of *entry, newest first
+	marked   map[string]*list.Element // key -> element of marks
 	counters map[string]map[string]int64
 	closed   bool
 
@@ -71,10 +82,16 @@ func New(o Options) *Cache {
 	if o.MaxEntries <= 0 {
 		o.MaxEntries = DefaultMaxEntries
 	}
+	if o.MaxMarks <= 0 {
+		o.MaxMarks = DefaultMaxMarks
+	}
 	c := &Cache{
 		max:      o.MaxEntries,
+		maxMarks: o.MaxMarks,
 		lru:      list.New(),
 		entries:  make(map[string]*list.Element),
+		marks:    list.New(),
+		marked:   make(map[string]*list.Element),
 		counters: make(map[string]map[string]int64),
 		stop:     make(chan struct{}),
 		stopped:  make(chan struct{}),
@@ -109,6 +126,13 @@ func (c *Cache) sweep(now time.Time) {
 		}
 		el = next
 	}
+	for el := c.marks.Front(); el != nil; {
+		next := el.Next()
+		if e := el.Value.(*entry); e.expired(now) {
+			c.unmarkLocked(el)
+		}
+		el = next
+	}
 }
 
 // Close stops the janitor and drops everything held. It is safe to call
@@ -122,6 +146,8 @@ func (c *Cache) Close() error {
 	c.closed = true
 	c.lru.Init()
 	c.entries = nil
+	c.marks.Init()
+	c.marked = nil
 	c.counters = nil
 	c.mu.Unlock()
 	close(c.stop)
@@ -250,4 +276,34 @@ func (c *Cache) DrainCounters(ctx context.Context, set string) (map[string]int64
 		m = map[string]int64{}
 	}
 	return m, nil
+}
+
+// Mark implements [cache.Cache.Mark]. Marks are kept apart from values,
+// at most Options.MaxMarks of them: beyond, the oldest is forgotten, which
+// can only let something be counted twice, never lose it.
+func (c *Cache) Mark(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("memcache: mark %s: ttl %v is not positive", key, ttl)
+	}
+	if err := c.lock(ctx); err != nil {
+		return false, fmt.Errorf("memcache: mark %s: %w", key, err)
+	}
+	defer c.mu.Unlock()
+	now := time.Now()
+	if el, ok := c.marked[key]; ok {
+		if !el.Value.(*entry).expired(now) {
+			return false, nil
+		}
+		c.unmarkLocked(el)
+	}
+	c.marked[key] = c.marks.PushFront(&entry{key: key, expires: now.Add(ttl)})
+	for c.marks.Len() > c.maxMarks {
+		c.unmarkLocked(c.marks.Back())
+	}
+	return true, nil
+}
+
+func (c *Cache) unmarkLocked(el *list.Element) {
+	delete(c.marked, el.Value.(*entry).key)
+	c.marks.Remove(el)
 }

@@ -3,6 +3,7 @@ package memcache
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -178,4 +179,74 @@ func janitors() int {
 		buf = make([]byte, 2*len(buf))
 	}
 	return bytes.Count(buf, []byte("memcache.(*Cache).janitor("))
+}
+
+// Marks are bounded apart from values: past MaxMarks the oldest is
+// forgotten (and may be marked again), and no value is evicted for them.
+func TestMarksAreBounded(t *testing.T) {
+	t.Parallel()
+	c := open(t, Options{MaxEntries: 2, MaxMarks: 3})
+	ctx := t.Context()
+	if err := c.Set(ctx, "video:1", []byte("info"), 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"m1", "m2", "m3", "m4"} {
+		if first, err := c.Mark(ctx, k, time.Hour); err != nil || !first {
+			t.Fatalf("Mark %s = %v, %v", k, first, err)
+		}
+	}
+	c.mu.Lock()
+	held := c.marks.Len()
+	c.mu.Unlock()
+	if held != 3 {
+		t.Fatalf("%d marks held, want the bound of 3", held)
+	}
+	if first, _ := c.Mark(ctx, "m1", time.Hour); !first {
+		t.Errorf("the oldest mark was kept beyond the bound")
+	}
+	if first, _ := c.Mark(ctx, "m4", time.Hour); first {
+		t.Errorf("the newest mark was forgotten")
+	}
+	if v, err := c.Get(ctx, "video:1"); err != nil || string(v) != "info" {
+		t.Errorf("a value was evicted for marks: %q, %v", v, err)
+	}
+	// Expired marks are swept like values.
+	if _, err := c.Mark(ctx, "short", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	c.sweep(time.Now().Add(time.Second))
+	c.mu.Lock()
+	_, kept := c.marked["short"]
+	c.mu.Unlock()
+	if kept {
+		t.Errorf("an expired mark survived the sweep")
+	}
+}
+
+// BenchmarkMarksMemory reports the heap that a full table of marks holds,
+// with keys as the host service writes them (a video id and a viewer's
+// hash), the figure DefaultMaxMarks is chosen by:
+//
+//	go test -run '^$' -bench MarksMemory -benchtime 1x ./internal/cache/memcache
+func BenchmarkMarksMemory(b *testing.B) {
+	var held float64
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c := New(Options{})
+		for i := range DefaultMaxMarks {
+			key := fmt.Sprintf("seen:0190a1b2-0000-7000-8000-%012d:a:AbCdEfGhIjKlMnOpQrStUv", i)
+			if _, err := c.Mark(b.Context(), key, time.Hour); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		held = float64(after.HeapAlloc) - float64(before.HeapAlloc)
+		runtime.KeepAlive(c)
+		c.Close()
+	}
+	b.ReportMetric(held/(1<<20), "MiB/full")
+	b.ReportMetric(held/DefaultMaxMarks, "B/mark")
 }

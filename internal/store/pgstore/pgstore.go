@@ -83,7 +83,7 @@ const videoColumns = `id::text, coalesce(owner_id::text, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at`
+	created_at, updated_at, likes`
 
 func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	var (
@@ -93,7 +93,7 @@ func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &v.Tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&v.CreatedAt, &v.UpdatedAt}, extra...)
+		&v.CreatedAt, &v.UpdatedAt, &v.Likes}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
@@ -313,9 +313,11 @@ func (s *Store) listVideos(ctx context.Context, limit int, after video.ListPosit
 		args = append(args, after.CreatedAt, after.ID)
 		filter += fmt.Sprintf(" AND (created_at, id) < ($%d, $%d::uuid)", len(args)-1, len(args))
 	}
+	// The order names the table's columns: a bare id would be the output
+	// column id::text, which no index orders.
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+videoColumns+` FROM videos WHERE `+filter+`
-		ORDER BY created_at DESC, id DESC LIMIT $1`, args...)
+		ORDER BY videos.created_at DESC, videos.id DESC LIMIT $1`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -392,9 +394,10 @@ func (s *Store) AddViews(ctx context.Context, counts map[string]int64) error {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
-			UPDATE videos v SET views = v.views + c.n, updated_at = now()
-			FROM unnest($1::uuid[], $2::bigint[]) AS c (id, n)
-			WHERE v.id = c.id`, ids, ns)
+			UPDATE videos v SET views = v.views + c.n, updated_at = now(),
+				trending = `+trendSum("v.trending", "c.point")+`
+			FROM unnest($1::uuid[], $2::bigint[], $3::float8[]) AS c (id, n, point)
+			WHERE v.id = c.id`, ids, ns, store.ViewPoints(ns, time.Now()))
 		return err
 	})
 	if err != nil {

@@ -21,6 +21,60 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// ListOrder is how the list of public videos is ordered.
+type ListOrder int32
+
+const (
+	// Newest first, as LIST_ORDER_LATEST.
+	ListOrder_LIST_ORDER_UNSPECIFIED ListOrder = 0
+	// Newest first.
+	ListOrder_LIST_ORDER_LATEST ListOrder = 1
+	// By a score of recent views and likes that halves every day, highest
+	// first; only videos viewed or liked within some days.
+	ListOrder_LIST_ORDER_TRENDING ListOrder = 2
+)
+
+// Enum value maps for ListOrder.
+var (
+	ListOrder_name = map[int32]string{
+		0: "LIST_ORDER_UNSPECIFIED",
+		1: "LIST_ORDER_LATEST",
+		2: "LIST_ORDER_TRENDING",
+	}
+	ListOrder_value = map[string]int32{
+		"LIST_ORDER_UNSPECIFIED": 0,
+		"LIST_ORDER_LATEST":      1,
+		"LIST_ORDER_TRENDING":    2,
+	}
+)
+
+func (x ListOrder) Enum() *ListOrder {
+	p := new(ListOrder)
+	*p = x
+	return p
+}
+
+func (x ListOrder) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ListOrder) Descriptor() protoreflect.EnumDescriptor {
+	return file_cloudflix_v1_host_proto_enumTypes[0].Descriptor()
+}
+
+func (ListOrder) Type() protoreflect.EnumType {
+	return &file_cloudflix_v1_host_proto_enumTypes[0]
+}
+
+func (x ListOrder) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ListOrder.Descriptor instead.
+func (ListOrder) EnumDescriptor() ([]byte, []int) {
+	return file_cloudflix_v1_host_proto_rawDescGZIP(), []int{0}
+}
+
 type GetVideoRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -75,7 +129,10 @@ type ListVideosRequest struct {
 	// A username: that user's channel instead of the latest public videos.
 	// The user and moderators see every video of theirs, in any state and
 	// privacy; others the ready public ones.
-	Channel       string `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	Channel string `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	// The order of the list of public videos; a channel is always newest
+	// first, and asking it in another order is INVALID_ARGUMENT.
+	Order         ListOrder `protobuf:"varint,4,opt,name=order,proto3,enum=cloudflix.v1.ListOrder" json:"order,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -131,6 +188,13 @@ func (x *ListVideosRequest) GetChannel() string {
 	return ""
 }
 
+func (x *ListVideosRequest) GetOrder() ListOrder {
+	if x != nil {
+		return x.Order
+	}
+	return ListOrder_LIST_ORDER_UNSPECIFIED
+}
+
 type ListVideosResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Videos        []*Video               `protobuf:"bytes,1,rep,name=videos,proto3" json:"videos,omitempty"`
@@ -184,8 +248,13 @@ func (x *ListVideosResponse) GetNextCursor() string {
 }
 
 type RecordViewRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Who is watching, for an anonymous viewer: the client's address as the
+	// edge sees it (behind trusted proxies, the real client's) and its
+	// User-Agent. Views of one viewer are counted once within a window.
+	ClientAddress string `protobuf:"bytes,2,opt,name=client_address,json=clientAddress,proto3" json:"client_address,omitempty"`
+	UserAgent     string `protobuf:"bytes,3,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -227,8 +296,25 @@ func (x *RecordViewRequest) GetId() string {
 	return ""
 }
 
+func (x *RecordViewRequest) GetClientAddress() string {
+	if x != nil {
+		return x.ClientAddress
+	}
+	return ""
+}
+
+func (x *RecordViewRequest) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
 type RecordViewResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether this view was counted: false for a viewer already counted
+	// within the window.
+	Counted       bool `protobuf:"varint,1,opt,name=counted,proto3" json:"counted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -263,32 +349,247 @@ func (*RecordViewResponse) Descriptor() ([]byte, []int) {
 	return file_cloudflix_v1_host_proto_rawDescGZIP(), []int{4}
 }
 
+func (x *RecordViewResponse) GetCounted() bool {
+	if x != nil {
+		return x.Counted
+	}
+	return false
+}
+
+type LikeVideoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LikeVideoRequest) Reset() {
+	*x = LikeVideoRequest{}
+	mi := &file_cloudflix_v1_host_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LikeVideoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LikeVideoRequest) ProtoMessage() {}
+
+func (x *LikeVideoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_host_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LikeVideoRequest.ProtoReflect.Descriptor instead.
+func (*LikeVideoRequest) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_host_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *LikeVideoRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type UnlikeVideoRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnlikeVideoRequest) Reset() {
+	*x = UnlikeVideoRequest{}
+	mi := &file_cloudflix_v1_host_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnlikeVideoRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnlikeVideoRequest) ProtoMessage() {}
+
+func (x *UnlikeVideoRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_host_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnlikeVideoRequest.ProtoReflect.Descriptor instead.
+func (*UnlikeVideoRequest) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_host_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UnlikeVideoRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetLikesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLikesRequest) Reset() {
+	*x = GetLikesRequest{}
+	mi := &file_cloudflix_v1_host_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLikesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLikesRequest) ProtoMessage() {}
+
+func (x *GetLikesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_host_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLikesRequest.ProtoReflect.Descriptor instead.
+func (*GetLikesRequest) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_host_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetLikesRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// Likes is how the caller stands with a video.
+type Likes struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How many users like the video.
+	Count int64 `protobuf:"varint,1,opt,name=count,proto3" json:"count,omitempty"`
+	// Whether the caller is one of them.
+	Liked         bool `protobuf:"varint,2,opt,name=liked,proto3" json:"liked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Likes) Reset() {
+	*x = Likes{}
+	mi := &file_cloudflix_v1_host_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Likes) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Likes) ProtoMessage() {}
+
+func (x *Likes) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_host_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Likes.ProtoReflect.Descriptor instead.
+func (*Likes) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_host_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Likes) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Likes) GetLiked() bool {
+	if x != nil {
+		return x.Liked
+	}
+	return false
+}
+
 var File_cloudflix_v1_host_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_host_proto_rawDesc = "" +
 	"\n" +
 	"\x17cloudflix/v1/host.proto\x12\fcloudflix.v1\x1a\x18cloudflix/v1/video.proto\"!\n" +
 	"\x0fGetVideoRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"u\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\xa4\x01\n" +
 	"\x11ListVideosRequest\x12 \n" +
 	"\tpage_size\x18\x01 \x01(\x05H\x00R\bpageSize\x88\x01\x01\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\tR\x06cursor\x12\x18\n" +
-	"\achannel\x18\x03 \x01(\tR\achannelB\f\n" +
+	"\achannel\x18\x03 \x01(\tR\achannel\x12-\n" +
+	"\x05order\x18\x04 \x01(\x0e2\x17.cloudflix.v1.ListOrderR\x05orderB\f\n" +
 	"\n" +
 	"_page_size\"b\n" +
 	"\x12ListVideosResponse\x12+\n" +
 	"\x06videos\x18\x01 \x03(\v2\x13.cloudflix.v1.VideoR\x06videos\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor\"#\n" +
+	"nextCursor\"i\n" +
 	"\x11RecordViewRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id\"\x14\n" +
-	"\x12RecordViewResponse2\xef\x01\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12%\n" +
+	"\x0eclient_address\x18\x02 \x01(\tR\rclientAddress\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x03 \x01(\tR\tuserAgent\".\n" +
+	"\x12RecordViewResponse\x12\x18\n" +
+	"\acounted\x18\x01 \x01(\bR\acounted\"\"\n" +
+	"\x10LikeVideoRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"$\n" +
+	"\x12UnlikeVideoRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"!\n" +
+	"\x0fGetLikesRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"3\n" +
+	"\x05Likes\x12\x14\n" +
+	"\x05count\x18\x01 \x01(\x03R\x05count\x12\x14\n" +
+	"\x05liked\x18\x02 \x01(\bR\x05liked*W\n" +
+	"\tListOrder\x12\x1a\n" +
+	"\x16LIST_ORDER_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11LIST_ORDER_LATEST\x10\x01\x12\x17\n" +
+	"\x13LIST_ORDER_TRENDING\x10\x022\xb7\x03\n" +
 	"\vHostService\x12>\n" +
 	"\bGetVideo\x12\x1d.cloudflix.v1.GetVideoRequest\x1a\x13.cloudflix.v1.Video\x12O\n" +
 	"\n" +
 	"ListVideos\x12\x1f.cloudflix.v1.ListVideosRequest\x1a .cloudflix.v1.ListVideosResponse\x12O\n" +
 	"\n" +
-	"RecordView\x12\x1f.cloudflix.v1.RecordViewRequest\x1a .cloudflix.v1.RecordViewResponseB?Z=github.com/cloudflix/cloudflix/proto/cloudflix/v1;cloudflixv1b\x06proto3"
+	"RecordView\x12\x1f.cloudflix.v1.RecordViewRequest\x1a .cloudflix.v1.RecordViewResponse\x12@\n" +
+	"\tLikeVideo\x12\x1e.cloudflix.v1.LikeVideoRequest\x1a\x13.cloudflix.v1.Likes\x12D\n" +
+	"\vUnlikeVideo\x12 .cloudflix.v1.UnlikeVideoRequest\x1a\x13.cloudflix.v1.Likes\x12>\n" +
+	"\bGetLikes\x12\x1d.cloudflix.v1.GetLikesRequest\x1a\x13.cloudflix.v1.LikesB?Z=github.com/cloudflix/cloudflix/proto/cloudflix/v1;cloudflixv1b\x06proto3"
 
 var (
 	file_cloudflix_v1_host_proto_rawDescOnce sync.Once
@@ -302,28 +603,41 @@ func file_cloudflix_v1_host_proto_rawDescGZIP() []byte {
 	return file_cloudflix_v1_host_proto_rawDescData
 }
 
-var file_cloudflix_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_cloudflix_v1_host_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_cloudflix_v1_host_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_cloudflix_v1_host_proto_goTypes = []any{
-	(*GetVideoRequest)(nil),    // 0: cloudflix.v1.GetVideoRequest
-	(*ListVideosRequest)(nil),  // 1: cloudflix.v1.ListVideosRequest
-	(*ListVideosResponse)(nil), // 2: cloudflix.v1.ListVideosResponse
-	(*RecordViewRequest)(nil),  // 3: cloudflix.v1.RecordViewRequest
-	(*RecordViewResponse)(nil), // 4: cloudflix.v1.RecordViewResponse
-	(*Video)(nil),              // 5: cloudflix.v1.Video
+	(ListOrder)(0),             // 0: cloudflix.v1.ListOrder
+	(*GetVideoRequest)(nil),    // 1: cloudflix.v1.GetVideoRequest
+	(*ListVideosRequest)(nil),  // 2: cloudflix.v1.ListVideosRequest
+	(*ListVideosResponse)(nil), // 3: cloudflix.v1.ListVideosResponse
+	(*RecordViewRequest)(nil),  // 4: cloudflix.v1.RecordViewRequest
+	(*RecordViewResponse)(nil), // 5: cloudflix.v1.RecordViewResponse
+	(*LikeVideoRequest)(nil),   // 6: cloudflix.v1.LikeVideoRequest
+	(*UnlikeVideoRequest)(nil), // 7: cloudflix.v1.UnlikeVideoRequest
+	(*GetLikesRequest)(nil),    // 8: cloudflix.v1.GetLikesRequest
+	(*Likes)(nil),              // 9: cloudflix.v1.Likes
+	(*Video)(nil),              // 10: cloudflix.v1.Video
 }
 var file_cloudflix_v1_host_proto_depIdxs = []int32{
-	5, // 0: cloudflix.v1.ListVideosResponse.videos:type_name -> cloudflix.v1.Video
-	0, // 1: cloudflix.v1.HostService.GetVideo:input_type -> cloudflix.v1.GetVideoRequest
-	1, // 2: cloudflix.v1.HostService.ListVideos:input_type -> cloudflix.v1.ListVideosRequest
-	3, // 3: cloudflix.v1.HostService.RecordView:input_type -> cloudflix.v1.RecordViewRequest
-	5, // 4: cloudflix.v1.HostService.GetVideo:output_type -> cloudflix.v1.Video
-	2, // 5: cloudflix.v1.HostService.ListVideos:output_type -> cloudflix.v1.ListVideosResponse
-	4, // 6: cloudflix.v1.HostService.RecordView:output_type -> cloudflix.v1.RecordViewResponse
-	4, // [4:7] is the sub-list for method output_type
-	1, // [1:4] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	0,  // 0: cloudflix.v1.ListVideosRequest.order:type_name -> cloudflix.v1.ListOrder
+	10, // 1: cloudflix.v1.ListVideosResponse.videos:type_name -> cloudflix.v1.Video
+	1,  // 2: cloudflix.v1.HostService.GetVideo:input_type -> cloudflix.v1.GetVideoRequest
+	2,  // 3: cloudflix.v1.HostService.ListVideos:input_type -> cloudflix.v1.ListVideosRequest
+	4,  // 4: cloudflix.v1.HostService.RecordView:input_type -> cloudflix.v1.RecordViewRequest
+	6,  // 5: cloudflix.v1.HostService.LikeVideo:input_type -> cloudflix.v1.LikeVideoRequest
+	7,  // 6: cloudflix.v1.HostService.UnlikeVideo:input_type -> cloudflix.v1.UnlikeVideoRequest
+	8,  // 7: cloudflix.v1.HostService.GetLikes:input_type -> cloudflix.v1.GetLikesRequest
+	10, // 8: cloudflix.v1.HostService.GetVideo:output_type -> cloudflix.v1.Video
+	3,  // 9: cloudflix.v1.HostService.ListVideos:output_type -> cloudflix.v1.ListVideosResponse
+	5,  // 10: cloudflix.v1.HostService.RecordView:output_type -> cloudflix.v1.RecordViewResponse
+	9,  // 11: cloudflix.v1.HostService.LikeVideo:output_type -> cloudflix.v1.Likes
+	9,  // 12: cloudflix.v1.HostService.UnlikeVideo:output_type -> cloudflix.v1.Likes
+	9,  // 13: cloudflix.v1.HostService.GetLikes:output_type -> cloudflix.v1.Likes
+	8,  // [8:14] is the sub-list for method output_type
+	2,  // [2:8] is the sub-list for method input_type
+	2,  // [2:2] is the sub-list for extension type_name
+	2,  // [2:2] is the sub-list for extension extendee
+	0,  // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_cloudflix_v1_host_proto_init() }
@@ -338,13 +652,14 @@ func file_cloudflix_v1_host_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cloudflix_v1_host_proto_rawDesc), len(file_cloudflix_v1_host_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   5,
+			NumEnums:      1,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_cloudflix_v1_host_proto_goTypes,
 		DependencyIndexes: file_cloudflix_v1_host_proto_depIdxs,
+		EnumInfos:         file_cloudflix_v1_host_proto_enumTypes,
 		MessageInfos:      file_cloudflix_v1_host_proto_msgTypes,
 	}.Build()
 	File_cloudflix_v1_host_proto = out.File

@@ -19,9 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	HostService_GetVideo_FullMethodName   = "/cloudflix.v1.HostService/GetVideo"
-	HostService_ListVideos_FullMethodName = "/cloudflix.v1.HostService/ListVideos"
-	HostService_RecordView_FullMethodName = "/cloudflix.v1.HostService/RecordView"
+	HostService_GetVideo_FullMethodName    = "/cloudflix.v1.HostService/GetVideo"
+	HostService_ListVideos_FullMethodName  = "/cloudflix.v1.HostService/ListVideos"
+	HostService_RecordView_FullMethodName  = "/cloudflix.v1.HostService/RecordView"
+	HostService_LikeVideo_FullMethodName   = "/cloudflix.v1.HostService/LikeVideo"
+	HostService_UnlikeVideo_FullMethodName = "/cloudflix.v1.HostService/UnlikeVideo"
+	HostService_GetLikes_FullMethodName    = "/cloudflix.v1.HostService/GetLikes"
 )
 
 // HostServiceClient is the client API for HostService service.
@@ -32,11 +35,22 @@ const (
 type HostServiceClient interface {
 	// GetVideo returns a video; served from the cache on a hit.
 	GetVideo(ctx context.Context, in *GetVideoRequest, opts ...grpc.CallOption) (*Video, error)
-	// ListVideos lists the READY public videos, or a channel's videos, newest
-	// first.
+	// ListVideos lists the READY public videos, newest first or trending,
+	// or a channel's videos, newest first.
 	ListVideos(ctx context.Context, in *ListVideosRequest, opts ...grpc.CallOption) (*ListVideosResponse, error)
-	// RecordView counts one view of a READY video.
+	// RecordView counts one view of a READY video, once per viewer within
+	// the service's window.
 	RecordView(ctx context.Context, in *RecordViewRequest, opts ...grpc.CallOption) (*RecordViewResponse, error)
+	// LikeVideo records that the signed-in caller likes a READY video they
+	// may see; liking it again changes nothing. UNAUTHENTICATED without a
+	// user.
+	LikeVideo(ctx context.Context, in *LikeVideoRequest, opts ...grpc.CallOption) (*Likes, error)
+	// UnlikeVideo takes the caller's like back; unliking what they do not
+	// like changes nothing.
+	UnlikeVideo(ctx context.Context, in *UnlikeVideoRequest, opts ...grpc.CallOption) (*Likes, error)
+	// GetLikes tells how many like a video the caller may see, and whether
+	// the caller does.
+	GetLikes(ctx context.Context, in *GetLikesRequest, opts ...grpc.CallOption) (*Likes, error)
 }
 
 type hostServiceClient struct {
@@ -77,6 +91,36 @@ func (c *hostServiceClient) RecordView(ctx context.Context, in *RecordViewReques
 	return out, nil
 }
 
+func (c *hostServiceClient) LikeVideo(ctx context.Context, in *LikeVideoRequest, opts ...grpc.CallOption) (*Likes, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Likes)
+	err := c.cc.Invoke(ctx, HostService_LikeVideo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostServiceClient) UnlikeVideo(ctx context.Context, in *UnlikeVideoRequest, opts ...grpc.CallOption) (*Likes, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Likes)
+	err := c.cc.Invoke(ctx, HostService_UnlikeVideo_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostServiceClient) GetLikes(ctx context.Context, in *GetLikesRequest, opts ...grpc.CallOption) (*Likes, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Likes)
+	err := c.cc.Invoke(ctx, HostService_GetLikes_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HostServiceServer is the server API for HostService service.
 // All implementations must embed UnimplementedHostServiceServer
 // for forward compatibility.
@@ -85,11 +129,22 @@ func (c *hostServiceClient) RecordView(ctx context.Context, in *RecordViewReques
 type HostServiceServer interface {
 	// GetVideo returns a video; served from the cache on a hit.
 	GetVideo(context.Context, *GetVideoRequest) (*Video, error)
-	// ListVideos lists the READY public videos, or a channel's videos, newest
-	// first.
+	// ListVideos lists the READY public videos, newest first or trending,
+	// or a channel's videos, newest first.
 	ListVideos(context.Context, *ListVideosRequest) (*ListVideosResponse, error)
-	// RecordView counts one view of a READY video.
+	// RecordView counts one view of a READY video, once per viewer within
+	// the service's window.
 	RecordView(context.Context, *RecordViewRequest) (*RecordViewResponse, error)
+	// LikeVideo records that the signed-in caller likes a READY video they
+	// may see; liking it again changes nothing. UNAUTHENTICATED without a
+	// user.
+	LikeVideo(context.Context, *LikeVideoRequest) (*Likes, error)
+	// UnlikeVideo takes the caller's like back; unliking what they do not
+	// like changes nothing.
+	UnlikeVideo(context.Context, *UnlikeVideoRequest) (*Likes, error)
+	// GetLikes tells how many like a video the caller may see, and whether
+	// the caller does.
+	GetLikes(context.Context, *GetLikesRequest) (*Likes, error)
 	mustEmbedUnimplementedHostServiceServer()
 }
 
@@ -108,6 +163,15 @@ func (UnimplementedHostServiceServer) ListVideos(context.Context, *ListVideosReq
 }
 func (UnimplementedHostServiceServer) RecordView(context.Context, *RecordViewRequest) (*RecordViewResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordView not implemented")
+}
+func (UnimplementedHostServiceServer) LikeVideo(context.Context, *LikeVideoRequest) (*Likes, error) {
+	return nil, status.Error(codes.Unimplemented, "method LikeVideo not implemented")
+}
+func (UnimplementedHostServiceServer) UnlikeVideo(context.Context, *UnlikeVideoRequest) (*Likes, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnlikeVideo not implemented")
+}
+func (UnimplementedHostServiceServer) GetLikes(context.Context, *GetLikesRequest) (*Likes, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLikes not implemented")
 }
 func (UnimplementedHostServiceServer) mustEmbedUnimplementedHostServiceServer() {}
 func (UnimplementedHostServiceServer) testEmbeddedByValue()                     {}
@@ -184,6 +248,60 @@ func _HostService_RecordView_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _HostService_LikeVideo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LikeVideoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServiceServer).LikeVideo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostService_LikeVideo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServiceServer).LikeVideo(ctx, req.(*LikeVideoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostService_UnlikeVideo_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnlikeVideoRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServiceServer).UnlikeVideo(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostService_UnlikeVideo_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServiceServer).UnlikeVideo(ctx, req.(*UnlikeVideoRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _HostService_GetLikes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLikesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServiceServer).GetLikes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: HostService_GetLikes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServiceServer).GetLikes(ctx, req.(*GetLikesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // HostService_ServiceDesc is the grpc.ServiceDesc for HostService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -202,6 +320,18 @@ var HostService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordView",
 			Handler:    _HostService_RecordView_Handler,
+		},
+		{
+			MethodName: "LikeVideo",
+			Handler:    _HostService_LikeVideo_Handler,
+		},
+		{
+			MethodName: "UnlikeVideo",
+			Handler:    _HostService_UnlikeVideo_Handler,
+		},
+		{
+			MethodName: "GetLikes",
+			Handler:    _HostService_GetLikes_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -260,6 +260,8 @@ type Video struct {
 	OwnerId       string       `protobuf:"bytes,17,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
 	OwnerUsername string       `protobuf:"bytes,18,opt,name=owner_username,json=ownerUsername,proto3" json:"owner_username,omitempty"`
 	Privacy       VideoPrivacy `protobuf:"varint,19,opt,name=privacy,proto3,enum=cloudflix.v1.VideoPrivacy" json:"privacy,omitempty"`
+	// How many users like it.
+	Likes         int64 `protobuf:"varint,20,opt,name=likes,proto3" json:"likes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -427,6 +429,13 @@ func (x *Video) GetPrivacy() VideoPrivacy {
 	return VideoPrivacy_VIDEO_PRIVACY_UNSPECIFIED
 }
 
+func (x *Video) GetLikes() int64 {
+	if x != nil {
+		return x.Likes
+	}
+	return 0
+}
+
 var File_cloudflix_v1_video_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_video_proto_rawDesc = "" +
@@ -440,7 +449,7 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\x11average_bandwidth\x18\x05 \x01(\x03R\x10averageBandwidth\x12\x16\n" +
 	"\x06codecs\x18\x06 \x01(\tR\x06codecs\x12\x1d\n" +
 	"\n" +
-	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xae\x05\n" +
+	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xc4\x05\n" +
 	"\x05Video\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -466,7 +475,8 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"updated_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x19\n" +
 	"\bowner_id\x18\x11 \x01(\tR\aownerId\x12%\n" +
 	"\x0eowner_username\x18\x12 \x01(\tR\rownerUsername\x124\n" +
-	"\aprivacy\x18\x13 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacy*\xc2\x01\n" +
+	"\aprivacy\x18\x13 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacy\x12\x14\n" +
+	"\x05likes\x18\x14 \x01(\x03R\x05likes*\xc2\x01\n" +
 	"\n" +
 	"VideoState\x12\x1b\n" +
 	"\x17VIDEO_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +

@@ -111,8 +111,12 @@ const paged = (path, cursor, limit) =>
 
 export const api = {
   listVideos: (cursor, signal, limit = 24) => request("GET", paged("/videos", cursor, limit), { signal }),
+  trendingVideos: (cursor, signal, limit = 12) => request("GET", paged("/videos?sort=trending", cursor, limit), { signal }),
   video: (id, signal) => request("GET", `/videos/${enc(id)}`, { signal }),
   recordView: (id) => request("POST", `/videos/${enc(id)}/views`),
+  likes: (id, signal) => request("GET", `/videos/${enc(id)}/like`, { signal }),
+  like: (id, signal) => request("PUT", `/videos/${enc(id)}/like`, { signal }),
+  unlike: (id, signal) => request("DELETE", `/videos/${enc(id)}/like`, { signal }),
   search: (q, cursor, signal, limit = 24) => request("GET", paged(`/search?q=${enc(q)}`, cursor, limit), { signal }),
   suggest: (q, signal) => request("GET", `/search/suggest?q=${enc(q)}&limit=8`, { signal }),
   createUpload: (body, signal) => request("POST", "/uploads", { body, signal }),

@@ -44,6 +44,8 @@ const iconPaths = {
   speed: "M12 13l4-5M4.5 17a8.5 8.5 0 1 1 15 0",
   upload: "M12 16V4m0 0-5 5m5-5 5 5M5 20h14",
   film: "M4 5h16v14H4zM8 5v14M16 5v14M4 9h4M4 15h4M16 9h4M16 15h4",
+  heart: "M12 20s-7.5-4.6-7.5-10.2A4.3 4.3 0 0 1 12 7.2a4.3 4.3 0 0 1 7.5 2.6C19.5 15.4 12 20 12 20z",
+  trending: "M3 17l6-6 4 4 8-8M15 7h6v6",
 };
 
 export function icon(name) {

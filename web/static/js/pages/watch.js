@@ -4,7 +4,7 @@
 // who can watch it, edit it and delete it from here.
 
 import { api, ApiError } from "../api.js";
-import { h, views, date, errorBox, sleep, isAbort, announce } from "../dom.js";
+import { h, icon, views, date, errorBox, sleep, isAbort, announce } from "../dom.js";
 import { createPlayer } from "../player.js";
 import { copyField } from "../copy.js";
 import { privacies, privacyBadge } from "../privacy.js";
@@ -144,7 +144,9 @@ function info(v, page) {
       ? h("p", { class: "owner" }, "by ",
         h("a", { href: "/@" + encodeURIComponent(v.owner.username), id: "video-owner" }, "@" + v.owner.username))
       : null,
-    h("p", { class: "video-stats" }, stats),
+    h("div", { class: "video-actions" },
+      h("p", { class: "video-stats" }, stats),
+      v.state === "ready" ? likeButton(v, page) : null),
     mine ? ownerTools(v, page) : null,
     v.tags?.length
       ? h("ul", { class: "tags", "aria-label": "Tags" },
@@ -152,6 +154,53 @@ function info(v, page) {
       : null,
     v.description ? h("p", { class: "description", text: v.description }) : null,
     h("div", { class: "share" }, copyField(share, { id: "share-link", label: "Share link", button: "Copy link" })));
+}
+
+// likeWords spells a count of likes.
+function likeWords(n) {
+  return n === 1 ? "1 like" : `${n.toLocaleString()} likes`;
+}
+
+// likeButton likes v, or takes the like back. The count comes with the
+// video; whether the viewer likes it is asked once, for a signed-in
+// viewer only. Someone signed out is sent to sign in first.
+function likeButton(v, page) {
+  const count = h("span", { class: "like-count", id: "like-count" }, likeWords(v.likes || 0));
+  if (!page.user) {
+    return h("a", {
+      class: "button like", id: "like-button",
+      href: "/signin?next=" + encodeURIComponent(location.pathname),
+      title: "Sign in to like this video",
+    }, icon("heart"), h("span", { class: "visually-hidden" }, "Like"), count);
+  }
+  const said = h("span", { class: "muted", role: "status" });
+  const button = h("button", {
+    type: "button", class: "button like", id: "like-button", "aria-pressed": "false", disabled: true,
+  }, icon("heart"), h("span", { class: "visually-hidden" }, "Like"), count);
+  const show = (likes) => {
+    button.setAttribute("aria-pressed", String(likes.liked));
+    button.title = likes.liked ? "You like this video; press to take it back" : "Like this video";
+    count.textContent = likeWords(likes.likes);
+    button.disabled = false;
+  };
+  api.likes(v.id, page.signal).then(show, (err) => {
+    if (!isAbort(err)) said.textContent = err.message;
+  });
+  button.addEventListener("click", async () => {
+    const liked = button.getAttribute("aria-pressed") === "true";
+    button.disabled = true;
+    said.textContent = "";
+    try {
+      const likes = await (liked ? api.unlike(v.id, page.signal) : api.like(v.id, page.signal));
+      show(likes);
+      announce(likes.liked ? "You like this video." : "Like taken back.");
+    } catch (err) {
+      if (isAbort(err)) return;
+      button.disabled = false;
+      said.textContent = err.message;
+    }
+  });
+  return h("span", { class: "like-box" }, button, said);
 }
 
 // ownerTools change who can watch v, edit it and delete it.

@@ -1,0 +1,156 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudflix/cloudflix/internal/store"
+	"github.com/cloudflix/cloudflix/internal/video"
+)
+
+// trendSum is the SQL of a stored trending score plus a point, both in
+// log scale (video.TrendPoint): ln(eˢ + eˣ), computed without overflow. A
+// NULL score is no score yet; a NULL point adds nothing.
+func trendSum(score, point string) string {
+	return fmt.Sprintf(`CASE WHEN %[2]s IS NULL THEN %[1]s WHEN %[1]s IS NULL THEN %[2]s
+		ELSE max(%[1]s, %[2]s) + ln(1 + exp(-abs(%[1]s - %[2]s))) END`, score, point)
+}
+
+// trendDifference is the SQL of a stored trending score less a point it
+// holds: ln(eˢ − eˣ), or NULL (no score) when nothing is left of it beyond
+// rounding.
+func trendDifference(score, point string) string {
+	return fmt.Sprintf(`CASE WHEN %[1]s IS NULL OR %[1]s - %[2]s < 1e-9 THEN NULL
+		ELSE %[1]s + ln(1 - exp(%[2]s - %[1]s)) END`, score, point)
+}
+
+// Like implements [store.Engagement.Like]. Writes are serialized by the
+// one writer connection, so the insert and the count cannot interleave
+// with another like.
+func (s *Store) Like(ctx context.Context, videoID, userID string, at time.Time) (video.Likes, error) {
+	if err := store.CheckLike(videoID, userID); err != nil {
+		return video.Likes{}, err
+	}
+	at = store.LikeTime(at)
+	likes := video.Likes{Liked: true}
+	err := s.write(ctx, func(tx *sql.Tx, _ int64) error {
+		err := tx.QueryRowContext(ctx, `
+			SELECT likes FROM videos WHERE id = ?1 AND state <> 'deleted'`, videoID).Scan(&likes.Count)
+		if errors.Is(err, sql.ErrNoRows) {
+			return video.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var user int
+		err = tx.QueryRowContext(ctx, "SELECT 1 FROM users WHERE id = ?1", userID).Scan(&user)
+		if errors.Is(err, sql.ErrNoRows) {
+			return video.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO video_likes (video_id, user_id, created_at) VALUES (?1, ?2, ?3)
+			ON CONFLICT DO NOTHING`, videoID, userID, at.UnixMicro())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `
+			UPDATE videos SET likes = likes + 1, trending = `+trendSum("trending", "?2")+`
+			WHERE id = ?1 RETURNING likes`, videoID, video.TrendPoint(video.LikeWeight, at)).Scan(&likes.Count)
+	})
+	if err != nil {
+		return video.Likes{}, fmt.Errorf("like %s by %s: %w", videoID, userID, err)
+	}
+	return likes, nil
+}
+
+// Unlike implements [store.Engagement.Unlike].
+func (s *Store) Unlike(ctx context.Context, videoID, userID string) (video.Likes, error) {
+	if !store.ValidID(videoID) {
+		return video.Likes{}, fmt.Errorf("unlike %s: %w", videoID, video.ErrNotFound)
+	}
+	var likes video.Likes
+	err := s.write(ctx, func(tx *sql.Tx, _ int64) error {
+		err := tx.QueryRowContext(ctx, `
+			SELECT likes FROM videos WHERE id = ?1 AND state <> 'deleted'`, videoID).Scan(&likes.Count)
+		if errors.Is(err, sql.ErrNoRows) {
+			return video.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var at int64
+		err = tx.QueryRowContext(ctx, `
+			DELETE FROM video_likes WHERE video_id = ?1 AND user_id = ?2 RETURNING created_at`, videoID, userID).Scan(&at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		point := video.TrendPoint(video.LikeWeight, fromUnixMicros(at))
+		return tx.QueryRowContext(ctx, `
+			UPDATE videos SET likes = likes - 1, trending = `+trendDifference("trending", "?2")+`
+			WHERE id = ?1 RETURNING likes`, videoID, point).Scan(&likes.Count)
+	})
+	if err != nil {
+		return video.Likes{}, fmt.Errorf("unlike %s by %s: %w", videoID, userID, err)
+	}
+	return likes, nil
+}
+
+// Liked implements [store.Engagement.Liked].
+func (s *Store) Liked(ctx context.Context, videoID, userID string) (bool, error) {
+	var liked bool
+	err := s.r.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM video_likes WHERE video_id = ?1 AND user_id = ?2)`, videoID, userID).Scan(&liked)
+	if err != nil {
+		return false, fmt.Errorf("like of %s by %s: %w", videoID, userID, err)
+	}
+	return liked, nil
+}
+
+// TrendingVideos implements [store.Engagement.TrendingVideos]: a scan of
+// videos_trending_idx from the top, down to the floor's score at now.
+func (s *Store) TrendingVideos(ctx context.Context, limit int, after video.TrendPosition, now time.Time) ([]video.Trending, error) {
+	if err := store.CheckTrendPosition(after); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	args := []any{limit, video.TrendCutoff(now)}
+	filter := ""
+	if after.ID != "" {
+		args = append(args, after.Score, after.ID)
+		filter = " AND (trending, id) < (?3, ?4)"
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT `+videoColumns+`, trending FROM videos
+		WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL AND trending >= ?2`+filter+`
+		ORDER BY trending DESC, id DESC LIMIT ?1`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("trending videos: %w", err)
+	}
+	defer rows.Close()
+	var out []video.Trending
+	for rows.Next() {
+		var t video.Trending
+		if t.Video, err = scanVideo(rows, &t.Score); err != nil {
+			return nil, fmt.Errorf("trending videos: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("trending videos: %w", err)
+	}
+	return out, nil
+}
