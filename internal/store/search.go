@@ -74,7 +74,7 @@ const (
 	// MaxPrefixWords is how many words of the vocabulary a query word
 	// typed as a prefix stands for: the word itself when it is one, then
 	// those it begins that the most videos use.
-	MaxPrefixWords = 16
+	MaxPrefixWords = 8
 	// MaxCandidates is how many of the most recently added videos
 	// matching a search are ranked.
 	MaxCandidates = 100
