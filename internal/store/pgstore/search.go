@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,13 +14,11 @@ import (
 
 // resolve turns query words into search terms (store.ResolveWord), in one
 // query for all of them. A word's completions are the search_words it
-// begins, itself first, then the most used. A typo's nearest word is the one
-// most similar by trigrams above pg_trgm's similarity_threshold (0.3 by
-// default, which a one-letter typo in a word of five letters or more
-// clears); it is looked for only for a word that begins none.
+// begins, itself first, then the most used, with how many videos use them.
+// A typo is corrected by nearestWord.
 func (s *Store) resolve(ctx context.Context, words []string) ([]store.Term, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT q.w, c.completions, c.videos, coalesce(n.word, ''), coalesce(n.videos, 0)
+		SELECT c.completions, c.videos
 		FROM unnest($1::text[]) WITH ORDINALITY AS q (w, n)
 		CROSS JOIN LATERAL (
 			SELECT coalesce(array_agg(p.word ORDER BY p.n), '{}') AS completions, coalesce(sum(p.videos), 0)::bigint AS videos
@@ -27,30 +26,59 @@ func (s *Store) resolve(ctx context.Context, words []string) ([]store.Term, erro
 			      FROM search_words s
 			      WHERE s.word >= q.w COLLATE "C" AND s.word < (q.w || chr(1114111)) COLLATE "C"
 			      ORDER BY s.word = q.w DESC, s.videos DESC, s.word LIMIT $2) AS p) AS c
-		LEFT JOIN LATERAL (
-			SELECT s.word, s.videos FROM search_words s
-			WHERE cardinality(c.completions) = 0 AND s.word % q.w
-			ORDER BY similarity(s.word, q.w) DESC, s.word LIMIT 1) AS n ON true
 		ORDER BY q.n`, words, store.MaxPrefixWords)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Term, error) {
-		var (
-			w, nearest          string
-			completions         []string
-			videos, nearestUses int64
-		)
-		if err := r.Scan(&w, &completions, &videos, &nearest, &nearestUses); err != nil {
-			return store.Term{}, err
-		}
-		t, err := store.ResolveWord(w, completions, func(string) (string, error) { return nearest, nil })
-		t.Videos = videos
-		if !t.Prefix {
-			t.Videos = nearestUses
-		}
-		return t, err
+	type found struct {
+		completions []string
+		videos      int64
+	}
+	completions, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (found, error) {
+		var f found
+		err := r.Scan(&f.completions, &f.videos)
+		return f, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	terms := make([]store.Term, len(words))
+	for i, w := range words {
+		videos := completions[i].videos
+		t, err := store.ResolveWord(w, completions[i].completions, func(typo string) (string, error) {
+			n, uses, err := s.nearestWord(ctx, typo)
+			videos = uses
+			return n, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		t.Videos = videos
+		terms[i] = t
+	}
+	return terms, nil
+}
+
+// nearestWord returns the word of search_words most similar to w by
+// trigrams above pg_trgm's similarity_threshold (0.3 by default, which a
+// one-letter typo in a word of five letters or more clears), ties going to
+// the first in order, with how many videos use it; "" when there is none.
+// The planner cannot tell how many words are that similar, and would read
+// them all: it is told to use the trigram index (search_words_trgm_idx).
+func (s *Store) nearestWord(ctx context.Context, w string) (nearest string, videos int64, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `
+			SELECT s.word, s.videos FROM search_words s WHERE s.word % $1
+			ORDER BY similarity(s.word, $1) DESC, s.word LIMIT 1`, w).Scan(&nearest, &videos)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	return nearest, videos, err
 }
 
 // tsquery writes terms as to_tsquery text, every term required as any of
@@ -80,7 +108,7 @@ func tsquery(terms []store.Term, weight string) string {
 // it), so the query says which.
 const (
 	directMatches = 1000
-	walkWindow    = 3000
+	walkWindow    = 1000
 )
 
 // newestMatches is the query of the ids of the newest READY public videos
