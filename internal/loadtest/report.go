@@ -66,7 +66,7 @@ type Result struct {
 	// With every target in one process it is the whole platform's.
 	CPUSeconds    float64 `json:"cpu_seconds,omitempty"`
 	CPUPerRequest float64 `json:"cpu_us_per_request,omitempty"`
-	Series       []Point        `json:"series"`
+	Series        []Point `json:"series"`
 }
 
 // Point is the latency of the requests sent in one slice of time.
