@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -142,16 +144,28 @@ func TestDeadlineReachesTheServiceInMemory(t *testing.T) {
 	}
 }
 
+// sized answers GetVideo with a video whose description is as long as
+// the request's id says, in bytes.
+type sized struct {
+	pb.UnimplementedHostServiceServer
+}
+
+func (sized) GetVideo(_ context.Context, req *pb.GetVideoRequest) (*pb.Video, error) {
+	n, _ := strconv.Atoi(req.GetId())
+	return &pb.Video{Description: strings.Repeat("x", n)}, nil
+}
+
 // BenchmarkCall times one unary call with a principal through the full
 // client and server (stats handlers, interceptors, HTTP/2 framing), over
 // loopback TCP and over the in-memory network, one call at a time and 64
-// at once on one connection, as the router makes them.
+// at once on one connection, as the router makes them, with an answer of
+// 100 bytes (video info) and of 20 KB (a page of the list).
 func BenchmarkCall(b *testing.B) {
 	key := Key("the install's internal key, 32 bytes+")
 	ctx := auth.NewContext(context.Background(), auth.Principal{UserID: "u1", Username: "ada", Role: auth.RoleUser})
 	m := NewMemory()
 	srv := NewServer(NewMetrics(prometheus.NewRegistry()), key)
-	pb.RegisterHostServiceServer(srv, whoami{})
+	pb.RegisterHostServiceServer(srv, sized{})
 	lis, err := m.Listen("host")
 	if err != nil {
 		b.Fatal(err)
@@ -171,36 +185,37 @@ func BenchmarkCall(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, c := range []struct {
-		name string
-		conn *grpc.ClientConn
-	}{{"tcp", overTCP}, {"memory", inMemory}} {
-		client := pb.NewHostServiceClient(c.conn)
-		if _, err := client.GetVideo(ctx, &pb.GetVideoRequest{}); err != nil {
-			b.Fatal(err)
-		}
-		b.Run(c.name, func(b *testing.B) {
-			defer reportCPU(b)()
-			for b.Loop() {
-				if _, err := client.GetVideo(ctx, &pb.GetVideoRequest{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-		b.Run(c.name+"-64", func(b *testing.B) {
-			defer reportCPU(b)()
-			b.SetParallelism(64)
-			b.RunParallel(func(calls *testing.PB) {
-				for calls.Next() {
-					if _, err := client.GetVideo(ctx, &pb.GetVideoRequest{}); err != nil {
-						b.Error(err)
-						return
+	for _, size := range []string{"100", "20000"} {
+		req := &pb.GetVideoRequest{Id: size}
+		for _, c := range []struct {
+			name string
+			conn *grpc.ClientConn
+		}{{"tcp", overTCP}, {"memory", inMemory}} {
+			client := pb.NewHostServiceClient(c.conn)
+			b.Run(c.name+"-"+size+"B", func(b *testing.B) {
+				defer reportCPU(b)()
+				for b.Loop() {
+					if _, err := client.GetVideo(ctx, req); err != nil {
+						b.Fatal(err)
 					}
 				}
 			})
-		})
-		c.conn.Close()
+			b.Run(c.name+"-"+size+"B-64", func(b *testing.B) {
+				defer reportCPU(b)()
+				b.SetParallelism(64)
+				b.RunParallel(func(calls *testing.PB) {
+					for calls.Next() {
+						if _, err := client.GetVideo(ctx, req); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
 	}
+	overTCP.Close()
+	inMemory.Close()
 }
 
 // reportCPU, deferred, adds the CPU time the process spent per operation
