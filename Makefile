@@ -14,7 +14,7 @@ BIN       := bin/cloudflix
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X github.com/cloudflix/cloudflix.Version=$(VERSION)
 
-.PHONY: all build tools proto check-proto check-vendor lint test test-short run run-stack run-stack-split clean \
+.PHONY: all build tools proto check-proto check-vendor lint test test-short fuzz run run-stack run-stack-split clean \
 	test-monitor test-deploy minikube-images minikube-up minikube-down
 
 all: build
@@ -45,9 +45,14 @@ lint:
 	$(GO) vet ./...
 	$(TOOL) staticcheck ./...
 
-## test: everything CI runs: lint, generated-code drift, unit, integration and end-to-end tests
-test: tools check-proto check-vendor lint test-monitor test-deploy
+## test: everything CI runs: lint, generated-code drift, unit, integration, end-to-end and fuzz tests
+test: tools check-proto check-vendor lint test-monitor test-deploy fuzz
 	PATH="$(CURDIR)/.bin:$$PATH" $(GO) test -race -count=1 -timeout 45m $$($(GO) list ./... | grep -v '/deploy$$')
+
+## fuzz: every fuzz target for FUZZTIME each, one after another; `make fuzz FUZZTIME=10m` is a long run
+FUZZTIME ?= 3s
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 ## test-monitor: Prometheus rules (promtool check and unit tests) and Grafana dashboards (monitorcheck)
 test-monitor:

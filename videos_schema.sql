@@ -193,8 +193,31 @@ END
 $$;
 
 CREATE OR REPLACE TRIGGER videos_search_words_sync
-	AFTER INSERT OR DELETE OR UPDATE OF state, privacy, title, description, tags ON videos
+	AFTER DELETE OR UPDATE OF state, privacy, title, description, tags ON videos
 	FOR EACH ROW EXECUTE FUNCTION cloudflix_search_words_sync();
+
+-- cloudflix_search_words_added counts the words of the READY public videos
+-- an INSERT or COPY added, once per statement: a word that thousands of
+-- imported videos share is one upsert, where a row trigger would update its
+-- row once per video and leave a dead version of it each time. Words are
+-- added in sorted order, as above.
+CREATE OR REPLACE FUNCTION cloudflix_search_words_added() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	INSERT INTO search_words AS s (word, videos)
+	SELECT w, count(*) FROM added, unnest(tsvector_to_array(added.search)) AS w
+	WHERE added.state = 'ready' AND added.privacy = 'public' AND w ~ '^[[:alnum:]]+$'
+	GROUP BY w
+	ORDER BY w COLLATE "C"
+	ON CONFLICT (word) DO UPDATE SET videos = s.videos + excluded.videos;
+	RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER videos_search_words_added
+	AFTER INSERT ON videos REFERENCING NEW TABLE AS added
+	FOR EACH STATEMENT EXECUTE FUNCTION cloudflix_search_words_added();
 
 -- A signed-in browser. hash is of the cookie's secret, which is kept nowhere.
 CREATE TABLE IF NOT EXISTS sessions (

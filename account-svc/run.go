@@ -21,5 +21,5 @@ func Run(ctx context.Context, cfg config.Account, p *platform.Process) error {
 	}
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterAccountServiceServer(srv, svc)
-	return srv.Serve(ctx, cfg.GRPC.AccountListen, p.ShutdownWait)
+	return p.ServeRPC(ctx, "account", srv, cfg.GRPC.AccountListen)
 }

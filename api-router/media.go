@@ -2,12 +2,14 @@ package router
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
+	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -73,7 +75,9 @@ func (a *api) sendMedia(w http.ResponseWriter, r *http.Request, key, caching str
 		return errNoMedia
 	}
 	if err != nil {
-		return err
+		// Storage out of reach is a 503 with Retry-After, as the services
+		// answer for their backends: one mapping for both.
+		return rpc.Error(r.Context(), fmt.Errorf("open %s: %w", key, err))
 	}
 	defer obj.Close()
 	info := obj.Info()
@@ -108,19 +112,19 @@ func (a *api) sendMedia(w http.ResponseWriter, r *http.Request, key, caching str
 const maxRanges = 1
 
 // servedRange is the Range header ServeContent is given for an object of
-// size bytes: the one asked for, except where ServeContent's answer would
-// be wrong or costly. A range of an empty object and a request naming more
-// than maxRanges ranges get none: the whole object. A suffix of no byte
-// ("bytes=-0") is unsatisfiable (RFC 9110 §14.1.1) and becomes a range
-// starting at the end, answered 416 with "bytes */size". ServeContent would
-// answer both kinds of suffix 206 with a Content-Range whose last byte
-// comes before its first (golang/go#81262).
+// size bytes: the one range asked for, written out as first-last within
+// the object, or none. A range unit other than bytes is ignored, as RFC
+// 9110 §14.2 requires, and so is a Range on an empty object or naming more
+// than maxRanges ranges: the whole object is sent. A range that is
+// malformed, or that names no byte of the object (a suffix of no byte,
+// "bytes=-0", included: §14.1.1), becomes a range starting at the end,
+// answered 416 with "bytes */size" as §15.5.17 asks. ServeContent would
+// answer a malformed range 416 without the size, a unit it does not know
+// 416 instead of ignoring it, and both kinds of suffix 206 with a
+// Content-Range whose last byte comes before its first (golang/go#81262).
 func servedRange(asked string, size int64) string {
 	specs, ok := strings.CutPrefix(asked, "bytes=")
-	if !ok {
-		return asked // not bytes: ServeContent refuses it
-	}
-	if size == 0 {
+	if !ok || size == 0 {
 		return ""
 	}
 	var one string
@@ -134,12 +138,50 @@ func servedRange(asked string, size int64) string {
 	if n > maxRanges {
 		return ""
 	}
-	if first, last, ok := strings.Cut(one, "-"); ok && strings.TrimSpace(first) == "" {
-		if suffix, err := strconv.ParseInt(strings.TrimSpace(last), 10, 64); err == nil && suffix == 0 {
-			return "bytes=" + strconv.FormatInt(size, 10) + "-"
-		}
+	first, last, ok := byteRange(one, size)
+	if !ok {
+		return "bytes=" + strconv.FormatInt(size, 10) + "-"
 	}
-	return asked
+	return "bytes=" + strconv.FormatInt(first, 10) + "-" + strconv.FormatInt(last, 10)
+}
+
+// byteRange reads one byte range of an object of size bytes ("first-last",
+// "first-" or the suffix "-length", RFC 9110 §14.1.2): the first and last
+// byte it names within the object, or false when it is malformed or names
+// none of them. A position too large for an int64 lies past any object.
+func byteRange(spec string, size int64) (first, last int64, ok bool) {
+	a, b, found := strings.Cut(spec, "-")
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if !found || !digits(a) && a != "" || !digits(b) && b != "" || a == "" && b == "" {
+		return 0, 0, false
+	}
+	if a == "" {
+		length, err := strconv.ParseInt(b, 10, 64)
+		if err != nil {
+			length = size
+		}
+		return max(size-length, 0), size - 1, length > 0
+	}
+	first, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || first >= size {
+		return 0, 0, false
+	}
+	last = size - 1
+	if b == "" {
+		return first, last, true
+	}
+	// b is digits: ParseInt fails only on a position past any object.
+	if l, err := strconv.ParseInt(b, 10, 64); err == nil {
+		if l < first {
+			return 0, 0, false
+		}
+		last = min(l, last)
+	}
+	return first, last, true
+}
+
+func digits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // quoteETag makes a store's ETag (S3 hands them out bare or quoted) the

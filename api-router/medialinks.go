@@ -50,10 +50,12 @@ func (a *api) signedMediaPath(id, key string, now time.Time) string {
 
 // serveSignedMedia serves a signed link's object once its signature holds.
 func (a *api) serveSignedMedia(w http.ResponseWriter, r *http.Request) error {
-	key := r.PathValue("key")
-	expires, err := strconv.ParseInt(r.PathValue("expires"), 10, 64)
+	key, exp := r.PathValue("key"), r.PathValue("expires")
+	expires, err := strconv.ParseInt(exp, 10, 64)
 	id := videoOfKey(key)
-	if err != nil || id == "" || !mediaKey(key) ||
+	// The expiry must be written as it was signed: "+1…" or "01…" would
+	// be another link to the same media, for each cache to keep apart.
+	if err != nil || strconv.FormatInt(expires, 10) != exp || id == "" || !mediaKey(key) ||
 		!hmac.Equal([]byte(r.PathValue("signature")), []byte(a.mediaSignature(id, expires))) {
 		return errNoMedia
 	}

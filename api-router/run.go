@@ -12,7 +12,6 @@ import (
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/ops"
 	"github.com/cloudflix/cloudflix/internal/platform"
-	"github.com/cloudflix/cloudflix/internal/rpc"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 	"github.com/cloudflix/cloudflix/web"
 )
@@ -43,7 +42,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 		"search": cfg.GRPC.SearchTarget, "encode": cfg.GRPC.EncodeTarget,
 		"account": cfg.GRPC.AccountTarget,
 	} {
-		conn, err := rpc.Dial(target, p.Key)
+		conn, err := p.DialRPC(name, target)
 		if err != nil {
 			return err
 		}
@@ -61,8 +60,10 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 		})
 	}
 
+	// The public port tells only whether the process is alive and ready;
+	// what failed, and the metrics, are the admin address's.
 	mux := http.NewServeMux()
-	ops.Register(mux, p.Ready, p.Metrics)
+	ops.RegisterPublic(mux, p.Ready)
 	edge, err := New(Options{
 		Clients: Clients{
 			Upload:  pb.NewUploadServiceClient(conns["upload"]),

@@ -203,6 +203,19 @@ func checkChart(t *testing.T, m manifests, want chartRender) {
 			}
 		}
 	}
+	// The binary listens for its admin endpoints on loopback unless told
+	// otherwise; in a pod Prometheus and the kubelet come from outside it,
+	// so the chart must say where.
+	var proc config.Process
+	if err := config.Defaults(&proc); err != nil {
+		t.Fatal(err)
+	}
+	if host, _, err := net.SplitHostPort(proc.AdminAddr); err != nil || !net.ParseIP(host).IsLoopback() {
+		t.Errorf("the binary's default admin address %q is not loopback", proc.AdminAddr)
+	}
+	if host, _, err := net.SplitHostPort(cm.Data["CLOUDFLIX_ADMIN_ADDR"]); err != nil || (host != "" && (host == "localhost" || net.ParseIP(host).IsLoopback())) {
+		t.Errorf("the chart's CLOUDFLIX_ADMIN_ADDR %q is not reachable from outside the pod", cm.Data["CLOUDFLIX_ADMIN_ADDR"])
+	}
 	if wd := cm.Data["CLOUDFLIX_ENCODE_WORKDIR"]; wd == "" || !mountsEmptyDir(m.deployment(release+"-encode"), wd) {
 		t.Errorf("the encode work dir %q is not an emptyDir mount", wd)
 	}

@@ -329,8 +329,11 @@ func TestMinikubeStackMatchesChart(t *testing.T) {
 	if cfg["CLOUDFLIX_S3_ACCESS_KEY"] != lit("ROOT_ACCESS_KEY") || sec["CLOUDFLIX_S3_SECRET_KEY"] != lit("ROOT_SECRET_KEY") {
 		t.Errorf("the chart's S3 credentials are not the S3 server's")
 	}
-	if sec["CLOUDFLIX_REDIS_PASSWORD"] != "" {
-		t.Errorf("the stack's Redis has no password, the chart sends one")
+	if sec["CLOUDFLIX_REDIS_PASSWORD"] == "" || sec["CLOUDFLIX_REDIS_PASSWORD"] != lit("REDIS_PASSWORD") {
+		t.Errorf("the chart's Redis password is not the stack's Redis's")
+	}
+	if args := m.deployment("redis").Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--requirepass") {
+		t.Errorf("the stack's Redis asks for no password: %v", args)
 	}
 	for k, user := range map[string]string{"CLOUDFLIX_POSTGRES_URL": "POSTGRES", "CLOUDFLIX_AMQP_URL": "RABBITMQ_DEFAULT"} {
 		u, err := url.Parse(sec[k])

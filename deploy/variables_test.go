@@ -269,9 +269,11 @@ func effectiveEnv(m manifests, c corev1.Container) (map[string]envValue, error) 
 // except where the chart chooses otherwise on purpose.
 func TestChartValuesKeepTheBinarysDefaults(t *testing.T) {
 	t.Parallel()
-	// The chart listens on one gRPC port in every pod, and reaches the
-	// minikube stack's Redis and S3 server.
+	// The chart listens on one gRPC port in every pod, on its admin port
+	// from outside the pod (the binary's default is loopback), and reaches
+	// the minikube stack's Redis and S3 server.
 	chosen := map[string]bool{
+		"CLOUDFLIX_ADMIN_ADDR":       true,
 		"CLOUDFLIX_UPLOAD_GRPC_ADDR": true, "CLOUDFLIX_HOST_GRPC_ADDR": true, "CLOUDFLIX_SEARCH_GRPC_ADDR": true,
 		"CLOUDFLIX_ENCODE_GRPC_ADDR": true, "CLOUDFLIX_ACCOUNT_GRPC_ADDR": true,
 		"CLOUDFLIX_REDIS_ADDR": true, "CLOUDFLIX_S3_ENDPOINT": true,

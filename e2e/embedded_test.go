@@ -183,7 +183,8 @@ func TestPipelineMixedBackends(t *testing.T) {
 	} {
 		t.Run(mix.name, func(t *testing.T) {
 			b := newBackends(t)
-			env := append(b.env,
+			// On any production backend the internal key is required.
+			env := append(b.env, "CLOUDFLIX_INTERNAL_KEY="+internalKey,
 				"CLOUDFLIX_METADATA="+mix.metadata, "CLOUDFLIX_STORAGE="+mix.storage,
 				"CLOUDFLIX_CACHE="+mix.cache, "CLOUDFLIX_QUEUE="+mix.queue)
 			if mix.metadata == "postgres" {

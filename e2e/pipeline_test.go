@@ -602,6 +602,32 @@ func checkBadInput(t *testing.T, pf *platform) {
 	}
 }
 
+// checkPublicOps: the router's public port says whether it is alive and
+// ready and nothing more; the metrics are the admin address's alone.
+func checkPublicOps(t *testing.T, pf *platform) {
+	t.Helper()
+	for path, want := range map[string]string{"/healthz": `{"status":"ok"}`, "/readyz": `{"status":"ready"}`} {
+		resp, err := http.Get(pf.base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != want {
+			t.Errorf("public %s = %d %s, want 200 %s", path, resp.StatusCode, body, want)
+		}
+	}
+	resp, err := http.Get(pf.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound || strings.Contains(string(body), "cloudflix_") {
+		t.Errorf("public /metrics = %d (%d bytes), want 404 without metrics", resp.StatusCode, len(body))
+	}
+}
+
 func checkOps(t *testing.T, pf *platform) {
 	t.Helper()
 	for target, admin := range pf.admins {
@@ -614,6 +640,7 @@ func checkOps(t *testing.T, pf *platform) {
 			resp.Body.Close()
 		}
 	}
+	checkPublicOps(t, pf)
 	for name, addr := range pf.grpc {
 		t.Run("grpc-health-"+name, func(t *testing.T) { checkGRPCHealth(t, addr) })
 	}

@@ -13,8 +13,13 @@ export CLOUDFLIX_METADATA=postgres CLOUDFLIX_STORAGE=s3 CLOUDFLIX_CACHE=redis CL
 S3_ADDR=${CLOUDFLIX_S3_ENDPOINT:-127.0.0.1:9000}
 export CLOUDFLIX_S3_ENDPOINT=$S3_ADDR
 export CLOUDFLIX_S3_ACCESS_KEY=${CLOUDFLIX_S3_ACCESS_KEY:-cloudflix}
-export CLOUDFLIX_S3_SECRET_KEY=${CLOUDFLIX_S3_SECRET_KEY:-cloudflix-secret}
 mkdir -p .run/s3
+# The S3 secret key and the internal key are made once and kept in .run:
+# on production backends the platform refuses to start without them.
+[ -s .run/s3.secret ] || od -An -N24 -tx1 /dev/urandom | tr -d ' \n' > .run/s3.secret
+export CLOUDFLIX_S3_SECRET_KEY=${CLOUDFLIX_S3_SECRET_KEY:-$(cat .run/s3.secret)}
+[ -s .run/internal.key ] || od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > .run/internal.key
+export CLOUDFLIX_INTERNAL_KEY=${CLOUDFLIX_INTERNAL_KEY:-$(cat .run/internal.key)}
 
 if [ "${1:-}" = "stop-s3" ]; then
   [ -f .run/s3.pid ] && kill "$(cat .run/s3.pid)" 2>/dev/null && rm -f .run/s3.pid
@@ -45,10 +50,7 @@ if [ "${1:-}" != "split" ]; then
 fi
 
 # One process per target, each with its own admin port; Ctrl-C stops all.
-# They share one internal key (the router signs who is asking with it),
-# kept in .run/internal.key.
-[ -s .run/internal.key ] || od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > .run/internal.key
-export CLOUDFLIX_INTERNAL_KEY=$(cat .run/internal.key)
+# They share the internal key (the router signs who is asking with it).
 trap 'kill 0' INT TERM EXIT
 port=9110
 for target in upload host search encode account router; do

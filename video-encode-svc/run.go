@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 	g.Go(func() error { return q.Consume(gctx, worker.Handle) })
 	g.Go(func() error { return relay.Run(gctx) })
 	g.Go(func() error { RunReconciler(gctx, db, 30*time.Second, cfg.StuckAfter, relay.Wake); return nil })
-	g.Go(func() error { return srv.Serve(gctx, cfg.GRPC.EncodeListen, p.ShutdownWait) })
+	g.Go(func() error { return p.ServeRPC(gctx, "encode", srv, cfg.GRPC.EncodeListen) })
 	return g.Wait()
 }
 

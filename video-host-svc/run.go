@@ -34,6 +34,6 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { svc.RunViewFlusher(gctx, cfg.ViewFlushEach); return nil })
-	g.Go(func() error { return srv.Serve(gctx, cfg.GRPC.HostListen, p.ShutdownWait) })
+	g.Go(func() error { return p.ServeRPC(gctx, "host", srv, cfg.GRPC.HostListen) })
 	return g.Wait()
 }

@@ -22,5 +22,5 @@ func Run(ctx context.Context, cfg config.Search, p *platform.Process) error {
 
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterSearchServiceServer(srv, New(db, rc, cfg.CacheTTL, p.Registerer("search")))
-	return srv.Serve(ctx, cfg.GRPC.SearchListen, p.ShutdownWait)
+	return p.ServeRPC(ctx, "search", srv, cfg.GRPC.SearchListen)
 }

@@ -69,7 +69,7 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return relay.Run(gctx) })
 	g.Go(func() error { return j.Run(gctx) })
-	g.Go(func() error { return srv.Serve(gctx, cfg.GRPC.UploadListen, p.ShutdownWait) })
+	g.Go(func() error { return p.ServeRPC(gctx, "upload", srv, cfg.GRPC.UploadListen) })
 	return g.Wait()
 }
 

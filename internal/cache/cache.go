@@ -26,5 +26,10 @@ type Cache interface {
 	Mark(ctx context.Context, key string, ttl time.Duration) (bool, error)
 }
 
-// ErrMiss: the key holds no value.
-var ErrMiss = errors.New("cache miss")
+var (
+	// ErrMiss: the key holds no value.
+	ErrMiss = errors.New("cache miss")
+	// ErrUnavailable: the cache could not be reached in time, or is
+	// resting after failures; the caller goes on without it.
+	ErrUnavailable = errors.New("cache unavailable")
+)

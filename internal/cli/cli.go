@@ -1,6 +1,7 @@
-// Package cli is the cloudflix command line: serve, migrate, admin, upload,
-// env and version. It parses flags, loads configuration and hands over to the
-// services; it holds no platform logic of its own.
+// Package cli is the cloudflix command line: serve, migrate, backup,
+// restore, admin, catalogue, upload, loadtest, env and version. It parses
+// flags, loads configuration and hands over to the services; it holds no
+// platform logic of its own.
 package cli
 
 import (
@@ -35,10 +36,14 @@ const usage = `usage: cloudflix <command> [flags]
 commands:
   serve    run platform targets: --target=all|router|upload|host|search|encode|account (comma lists allowed)
   migrate  create or update the PostgreSQL schema
+  backup   copy an install on SQLite and local storage while it runs: cloudflix backup DIR
+  restore  bring a backup back into an empty data folder: cloudflix restore [--overwrite] DIR
   admin    manage users in the metadata store: create-user, set-role, set-quota
+  catalogue  fill the metadata store with synthetic ready videos: catalogue generate --videos N
   login    sign in and keep an API token: cloudflix login --server URL
   logout   forget the kept token: cloudflix logout --server URL
   upload   upload a video: cloudflix upload --server URL --title TITLE FILE
+  loadtest measure a running platform under a read load: cloudflix loadtest --server URL
   env      list the CLOUDFLIX_* configuration variables with their defaults
   version  print the version
 `
@@ -54,14 +59,22 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, rest, stderr)
 	case "migrate":
 		return migrate(ctx, rest, stderr)
+	case "backup":
+		return backup(ctx, rest, stderr)
+	case "restore":
+		return restore(ctx, rest, stderr)
 	case "admin":
 		return admin(ctx, rest, os.Stdin, stdout, stderr)
+	case "catalogue":
+		return catalogueCmd(ctx, rest, stdout, stderr)
 	case "login":
 		return login(ctx, rest, os.Stdin, stdout, stderr)
 	case "logout":
 		return logout(rest, stdout, stderr)
 	case "upload":
 		return upload(ctx, rest, stdout, stderr)
+	case "loadtest":
+		return loadTest(ctx, rest, stdout, stderr)
 	case "env":
 		return env(stdout)
 	case "version", "--version", "-v":

@@ -44,6 +44,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve", "--port=1"},
 		{"upload", "--title", "x"},
 		{"upload", "a.mp4"},
+		{"backup"},
+		{"restore", "a", "--overwrite"},
 	} {
 		if _, _, err := run(t, nil, args...); err == nil || ExitCode(err) != 2 {
 			t.Errorf("cloudflix %v: %v, want a usage error", args, err)
@@ -57,6 +59,15 @@ func TestServeRefusesSplitTargetsOnEmbeddedBackends(t *testing.T) {
 	_, _, err := run(t, map[string]string{"CLOUDFLIX_DATA_DIR": t.TempDir()}, "serve", "--target=encode")
 	if err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), "CLOUDFLIX_QUEUE=memory") {
 		t.Fatalf("serve --target=encode on embedded backends: %v", err)
+	}
+}
+
+// On a production backend the install may span processes, so one process
+// may not make up an internal key of its own; the refusal names it.
+func TestServeOnProductionBackendsNeedsTheInternalKey(t *testing.T) {
+	_, _, err := run(t, map[string]string{"CLOUDFLIX_DATA_DIR": t.TempDir(), "CLOUDFLIX_CACHE": "redis", "CLOUDFLIX_INTERNAL_KEY": ""}, "serve")
+	if err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), "CLOUDFLIX_INTERNAL_KEY") {
+		t.Fatalf("serve on redis without an internal key: %v", err)
 	}
 }
 

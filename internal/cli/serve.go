@@ -89,7 +89,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			slog.Warn("telemetry shutdown", "err", err)
 		}
 	}()
-	key, err := internalKey(proc.InternalKey, len(targets) == len(Targets))
+	key, err := internalKey(proc.InternalKey, len(targets) == len(Targets), backends.Embedded())
 	if err != nil {
 		return err
 	}
@@ -98,6 +98,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	defer p.Close()
+	if proc.GRPCInMemory {
+		p.CallInMemory(targets...)
+	}
 	slog.Info("starting", append(append([]any{"version", cloudflix.Version, "targets", targets}, config.LogAttrs(&proc)...), config.LogAttrs(&backends)...)...)
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -131,13 +134,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 }
 
 // internalKey is the configured internal key, or, when every target runs
-// in this one process and none is configured, a new random one: nothing
-// outside the process needs to share it then.
-func internalKey(configured config.Secret, allTargets bool) (rpc.Key, error) {
+// in this one process on the embedded backends and none is configured, a
+// new random one: nothing outside the process needs to share it then. On
+// any production backend the install may span processes and replicas, so
+// a key of each start's own would not do.
+func internalKey(configured config.Secret, allTargets, embedded bool) (rpc.Key, error) {
 	if configured == "" {
-		if !allTargets {
-			return nil, usageError{"CLOUDFLIX_INTERNAL_KEY must be set when targets run in separate processes, " +
-				"the same in each (for example the output of `openssl rand -hex 32`)"}
+		if !allTargets || !embedded {
+			return nil, usageError{"CLOUDFLIX_INTERNAL_KEY must be set when targets run in separate processes or on a production backend " +
+				"(postgres, s3, redis or rabbitmq), the same in each process (for example the output of `openssl rand -hex 32`)"}
 		}
 		k := make([]byte, 32)
 		if _, err := rand.Read(k); err != nil {

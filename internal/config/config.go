@@ -33,15 +33,21 @@ func (s Secret) String() string { return s.LogValue().String() }
 // Process is what every process has, whatever its targets.
 type Process struct {
 	LogLevel string `env:"CLOUDFLIX_LOG_LEVEL" default:"info" help:"debug, info, warn or error"`
-	// AdminAddr serves /healthz, /readyz and /metrics.
-	AdminAddr string `env:"CLOUDFLIX_ADMIN_ADDR" default:":9100" help:"listen address of /healthz, /readyz and /metrics"`
+	// AdminAddr serves /healthz, /readyz with the errors of failing
+	// dependencies, and /metrics: operators' reading, so it listens on
+	// loopback unless told otherwise (a pod listens on every interface
+	// for Prometheus and the kubelet, behind a NetworkPolicy).
+	AdminAddr string `env:"CLOUDFLIX_ADMIN_ADDR" default:"127.0.0.1:9100" help:"listen address of /healthz, /readyz (with the errors of failing dependencies) and /metrics; keep it private"`
 	// OTLPEndpoint is an OTLP/gRPC collector (Jaeger v2 takes it); empty
 	// keeps tracing inside the process (trace ids still reach the logs).
 	OTLPEndpoint string        `env:"CLOUDFLIX_OTLP_ENDPOINT" help:"OTLP/gRPC trace collector, host:port; empty: no export"`
 	ShutdownWait time.Duration `env:"CLOUDFLIX_SHUTDOWN_TIMEOUT" default:"20s" help:"how long a graceful shutdown may take"`
 	// InternalKey signs who is asking between the edge and the services,
 	// and the links to private media; all processes of an install share it.
-	InternalKey Secret `env:"CLOUDFLIX_INTERNAL_KEY" help:"hex key (32+ bytes) shared by every process of the install: signs the caller's identity between the router and the services, and private media links; empty: a new one each start, only when every target runs in one process"`
+	InternalKey Secret `env:"CLOUDFLIX_INTERNAL_KEY" help:"hex key (32+ bytes) shared by every process of the install: signs the caller's identity between the router and the services, and private media links; empty: a new one each start, only when every target runs in one process on the embedded backends"`
+	// GRPCInMemory spares the router and the services of one process the
+	// loopback TCP between them; false keeps it, to compare.
+	GRPCInMemory bool `env:"CLOUDFLIX_GRPC_IN_MEMORY" default:"true" help:"the router calls the services that run in its own process through memory; false: through their gRPC ports over loopback TCP, as between processes"`
 }
 
 // Backends choose and configure the adapter behind each port. The defaults
@@ -94,23 +100,30 @@ func (b Backends) InProcess() []string {
 	return out
 }
 
+// Embedded reports whether every port has its embedded adapter: nothing
+// of the install lives outside this process and its data folder.
+func (b Backends) Embedded() bool {
+	return b.Metadata == "sqlite" && b.Storage == "local" && b.Cache == "memory" && b.Queue == "memory"
+}
+
 // Postgres is the metadata database.
 type Postgres struct {
-	URL      Secret `env:"CLOUDFLIX_POSTGRES_URL" default:"postgres://postgres@127.0.0.1:5432/cloudflix?sslmode=disable" help:"PostgreSQL connection URL"`
+	URL      Secret `env:"CLOUDFLIX_POSTGRES_URL" default:"postgres://postgres@127.0.0.1:5432/cloudflix?sslmode=disable" help:"PostgreSQL connection URL; with a password unless the server is on this machine (or reached by a Unix socket or a client certificate)"`
 	MaxConns int32  `env:"CLOUDFLIX_POSTGRES_MAX_CONNS" default:"10" help:"connection pool size per service"`
 }
 
 // Redis is the cache.
 type Redis struct {
-	Addr     string `env:"CLOUDFLIX_REDIS_ADDR" default:"127.0.0.1:6379" help:"Redis host:port"`
-	Password Secret `env:"CLOUDFLIX_REDIS_PASSWORD" help:"Redis password"`
-	DB       int    `env:"CLOUDFLIX_REDIS_DB" default:"0" help:"Redis database number"`
-	Prefix   string `env:"CLOUDFLIX_REDIS_PREFIX" default:"cloudflix:" help:"prefix of every key"`
+	Addr     string        `env:"CLOUDFLIX_REDIS_ADDR" default:"127.0.0.1:6379" help:"Redis host:port"`
+	Password Secret        `env:"CLOUDFLIX_REDIS_PASSWORD" help:"Redis password; required unless Redis is on this machine"`
+	DB       int           `env:"CLOUDFLIX_REDIS_DB" default:"0" help:"Redis database number"`
+	Prefix   string        `env:"CLOUDFLIX_REDIS_PREFIX" default:"cloudflix:" help:"prefix of every key"`
+	Timeout  time.Duration `env:"CLOUDFLIX_REDIS_TIMEOUT" default:"200ms" help:"how long one cache command may take, connecting included; a slower or failing Redis is passed by (three failures in a row stop commands for a second), and reads go to the database"`
 }
 
 // AMQP is the job queue.
 type AMQP struct {
-	URL           Secret `env:"CLOUDFLIX_AMQP_URL" default:"amqp://guest:guest@127.0.0.1:5672/" help:"RabbitMQ URL"`
+	URL           Secret `env:"CLOUDFLIX_AMQP_URL" default:"amqp://guest:guest@127.0.0.1:5672/" help:"RabbitMQ URL; with a user and password of its own (not guest) unless RabbitMQ is on this machine"`
 	Queue         string `env:"CLOUDFLIX_AMQP_QUEUE" default:"cloudflix.encode" help:"encode job queue; its dead-letter queue is QUEUE.dlq"`
 	MaxDeliveries int    `env:"CLOUDFLIX_AMQP_MAX_DELIVERIES" default:"5" help:"deliveries of a message before it is dead-lettered"`
 }
@@ -120,7 +133,7 @@ type S3 struct {
 	Endpoint       string `env:"CLOUDFLIX_S3_ENDPOINT" default:"127.0.0.1:9000" help:"S3 API host:port"`
 	PublicEndpoint string `env:"CLOUDFLIX_S3_PUBLIC_ENDPOINT" help:"host:port clients use for presigned upload URLs; empty: the endpoint"`
 	AccessKey      string `env:"CLOUDFLIX_S3_ACCESS_KEY" default:"cloudflix" help:"S3 access key"`
-	SecretKey      Secret `env:"CLOUDFLIX_S3_SECRET_KEY" default:"cloudflix-secret" help:"S3 secret key"`
+	SecretKey      Secret `env:"CLOUDFLIX_S3_SECRET_KEY" help:"S3 secret key (required with s3)"`
 	Bucket         string `env:"CLOUDFLIX_S3_BUCKET" default:"cloudflix" help:"bucket of sources and renditions"`
 	Region         string `env:"CLOUDFLIX_S3_REGION" default:"us-east-1" help:"S3 region"`
 	TLS            bool   `env:"CLOUDFLIX_S3_TLS" default:"false" help:"use HTTPS to reach S3"`

@@ -1,6 +1,9 @@
 // Package ops serves what operators and orchestrators ask every process:
-// /healthz (the process is alive), /readyz (every dependency answers) and
-// /metrics (Prometheus). It never serves user traffic.
+// /healthz (the process is alive), /readyz (every dependency it cannot
+// serve a request without answers) and /metrics (Prometheus). It never
+// serves user traffic, and it never shows the public what only operators
+// may read: the metrics and the errors of failing dependencies are served
+// on the admin address alone.
 package ops
 
 import (
@@ -22,73 +25,136 @@ import (
 type Check func(ctx context.Context) error
 
 // Readiness is the set of checks /readyz runs; services add theirs at start.
+// A required check is a dependency without which the process cannot serve
+// a request (the metadata store); an optional one is a dependency the
+// process works around while it is out (the cache, the queue behind the
+// outbox): /readyz reports it as degraded but stays ready, so that an
+// orchestrator does not take every replica out of service for it.
 type Readiness struct {
 	mu     sync.Mutex
-	checks map[string]Check
+	checks map[string]readinessCheck
+}
+
+type readinessCheck struct {
+	check    Check
+	optional bool
+}
+
+// Report is the outcome of one round of checks: the errors of the required
+// checks that failed (Failing) and of the optional ones (Degraded), by name.
+type Report struct {
+	Failing  map[string]string
+	Degraded map[string]string
 }
 
 // NewReadiness returns an empty set of checks.
-func NewReadiness() *Readiness { return &Readiness{checks: map[string]Check{}} }
+func NewReadiness() *Readiness { return &Readiness{checks: map[string]readinessCheck{}} }
 
-// Add registers a named check; a name added twice keeps the last check.
-func (r *Readiness) Add(name string, c Check) {
+// Add registers a named required check; a name added twice keeps the last
+// check.
+func (r *Readiness) Add(name string, c Check) { r.add(name, c, false) }
+
+// AddOptional registers a named check that /readyz reports but that never
+// makes the process unready.
+func (r *Readiness) AddOptional(name string, c Check) { r.add(name, c, true) }
+
+func (r *Readiness) add(name string, c Check, optional bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.checks[name] = c
+	r.checks[name] = readinessCheck{check: c, optional: optional}
 }
 
 // Run runs every check at once, each bounded by timeout, and returns the
-// failures by name.
+// failures of the required ones by name.
 func (r *Readiness) Run(ctx context.Context, timeout time.Duration) map[string]string {
+	return r.Report(ctx, timeout).Failing
+}
+
+// Report runs every check at once, each bounded by timeout.
+func (r *Readiness) Report(ctx context.Context, timeout time.Duration) Report {
 	r.mu.Lock()
-	checks := make(map[string]Check, len(r.checks))
+	checks := make(map[string]readinessCheck, len(r.checks))
 	for n, c := range r.checks {
 		checks[n] = c
 	}
 	r.mu.Unlock()
 
 	var (
-		mu       sync.Mutex
-		wg       sync.WaitGroup
-		failures = map[string]string{}
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		rep = Report{Failing: map[string]string{}, Degraded: map[string]string{}}
 	)
-	for name, check := range checks {
+	for name, c := range checks {
 		wg.Go(func() {
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			if err := check(cctx); err != nil {
+			if err := c.check(cctx); err != nil {
 				mu.Lock()
-				failures[name] = err.Error()
+				if c.optional {
+					rep.Degraded[name] = err.Error()
+				} else {
+					rep.Failing[name] = err.Error()
+				}
 				mu.Unlock()
 			}
 		})
 	}
 	wg.Wait()
 	if len(checks) == 0 {
-		failures["startup"] = "no service has started yet"
+		rep.Failing["startup"] = "no service has started yet"
 	}
-	return failures
+	return rep
 }
 
-// Register adds /healthz, /readyz and /metrics to mux.
+// Register adds /healthz, /readyz (naming each failing dependency with
+// its error) and /metrics to mux: the admin address's endpoints.
 func Register(mux *http.ServeMux, ready *Readiness, gatherer prometheus.Gatherer) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
+	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		failures := ready.Run(r.Context(), 2*time.Second)
-		if len(failures) > 0 {
-			names := make([]string, 0, len(failures))
-			for n := range failures {
-				names = append(names, n)
-			}
-			sort.Strings(names)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "failing": names, "errors": failures})
+		rep := ready.Report(r.Context(), checkTimeout)
+		body := map[string]any{"status": "ready"}
+		code := http.StatusOK
+		if len(rep.Failing) > 0 {
+			code = http.StatusServiceUnavailable
+			body = map[string]any{"status": "unavailable", "failing": sortedNames(rep.Failing), "errors": rep.Failing}
+		}
+		if len(rep.Degraded) > 0 {
+			body["degraded"] = rep.Degraded
+		}
+		writeJSON(w, code, body)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+}
+
+// RegisterPublic adds /healthz and /readyz to a mux that anyone may
+// reach, such as the router's: the status alone, since the names and
+// errors of failing dependencies tell a stranger how the install is
+// built. There is no /metrics.
+func RegisterPublic(mux *http.ServeMux, ready *Readiness) {
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if len(ready.Run(r.Context(), checkTimeout)) > 0 {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+}
+
+// checkTimeout bounds each dependency check of one /readyz.
+const checkTimeout = 2 * time.Second
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func sortedNames(m map[string]string) []string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

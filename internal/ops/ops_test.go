@@ -43,11 +43,54 @@ func TestReadyzReportsFailingDependencies(t *testing.T) {
 	if code != http.StatusServiceUnavailable || len(got.Failing) != 1 || got.Failing[0] != "redis" || got.Errors["redis"] != "connection refused" {
 		t.Fatalf("readyz = %d %s", code, body)
 	}
+	ready.Add("redis", func(context.Context) error { return nil })
+	ready.AddOptional("cache", func(context.Context) error { return errors.New("breaker open") })
+	code, body = get("/readyz")
+	var degraded struct {
+		Status   string            `json:"status"`
+		Degraded map[string]string `json:"degraded"`
+	}
+	if err := json.Unmarshal([]byte(body), &degraded); err != nil {
+		t.Fatal(err)
+	}
+	if code != http.StatusOK || degraded.Status != "ready" || degraded.Degraded["cache"] != "breaker open" {
+		t.Fatalf("readyz with an optional dependency down = %d %s; want 200, ready, the dependency degraded", code, body)
+	}
 	if code, _ := get("/healthz"); code != http.StatusOK {
 		t.Fatalf("healthz = %d", code)
 	}
 	if code, body := get("/metrics"); code != http.StatusOK || !strings.Contains(body, "cloudflix_test_total") {
 		t.Fatalf("metrics = %d %s", code, body)
+	}
+}
+
+// TestPublicEndpointsTellStatusOnly: the public port says whether the
+// process is ready, never which dependency failed or why, and serves no
+// metrics.
+func TestPublicEndpointsTellStatusOnly(t *testing.T) {
+	ready := NewReadiness()
+	ready.Add("postgres", func(context.Context) error {
+		return errors.New("dial tcp 10.0.3.7:5432: connection refused")
+	})
+	mux := http.NewServeMux()
+	RegisterPublic(mux, ready)
+	get := func(path string) (int, string) {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		return rec.Code, rec.Body.String()
+	}
+	if code, body := get("/readyz"); code != http.StatusServiceUnavailable || strings.TrimSpace(body) != `{"status":"unavailable"}` {
+		t.Fatalf("public readyz = %d %s, want 503 with the status alone", code, body)
+	}
+	ready.Add("postgres", func(context.Context) error { return nil })
+	if code, body := get("/readyz"); code != http.StatusOK || strings.TrimSpace(body) != `{"status":"ready"}` {
+		t.Fatalf("public readyz = %d %s", code, body)
+	}
+	if code, _ := get("/healthz"); code != http.StatusOK {
+		t.Fatalf("public healthz = %d", code)
+	}
+	if code, body := get("/metrics"); code != http.StatusNotFound {
+		t.Fatalf("public metrics = %d %s, want 404", code, body)
 	}
 }
 

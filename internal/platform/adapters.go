@@ -75,8 +75,14 @@ func pgOptions(cfg config.Backends) pgstore.Options {
 }
 
 func sqliteOptions(cfg config.Backends) sqlitestore.Options {
-	return sqlitestore.Options{Path: filepath.Join(cfg.DataDir, "metadata.db")}
+	return sqlitestore.Options{Path: metadataPath(cfg)}
 }
+
+// The embedded backends' files in the data folder: the SQLite database,
+// local storage's folder, and the key of its upload URLs.
+func metadataPath(cfg config.Backends) string   { return filepath.Join(cfg.DataDir, "metadata.db") }
+func storageDir(cfg config.Backends) string     { return filepath.Join(cfg.DataDir, "storage") }
+func signingKeyPath(cfg config.Backends) string { return filepath.Join(cfg.DataDir, "storage.key") }
 
 func openObjects(ctx context.Context, cfg config.Backends) (blob.Store, http.Handler, error) {
 	if cfg.Storage == "s3" {
@@ -104,7 +110,7 @@ func openObjects(ctx context.Context, cfg config.Backends) (blob.Store, http.Han
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := localblob.Open(localblob.Options{Dir: filepath.Join(cfg.DataDir, "storage"), PartURL: UploadPartsPath, SigningKey: key})
+	s, err := localblob.Open(localblob.Options{Dir: storageDir(cfg), PartURL: UploadPartsPath, SigningKey: key})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -124,7 +130,7 @@ func signingKey(cfg config.Backends) ([]byte, error) {
 		}
 		return k, nil
 	}
-	path := filepath.Join(cfg.DataDir, "storage.key")
+	path := signingKeyPath(cfg)
 	if b, err := os.ReadFile(path); err == nil {
 		if k, err := hex.DecodeString(strings.TrimSpace(string(b))); err == nil && len(k) >= localblob.MinSigningKey {
 			return k, nil
@@ -146,7 +152,7 @@ func signingKey(cfg config.Backends) ([]byte, error) {
 func openCache(ctx context.Context, cfg config.Backends) (cache.Cache, func() error, error) {
 	if cfg.Cache == "redis" {
 		c := cfg.Redis
-		r, err := rediscache.Open(ctx, rediscache.Options{Addr: c.Addr, Password: string(c.Password), DB: c.DB, Prefix: c.Prefix, Hook: redisTracer{}})
+		r, err := rediscache.Open(ctx, rediscache.Options{Addr: c.Addr, Password: string(c.Password), DB: c.DB, Prefix: c.Prefix, Timeout: c.Timeout, Hook: redisTracer{}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("redis: %w", err)
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
 	"github.com/cloudflix/cloudflix/internal/cache"
@@ -49,14 +50,22 @@ type Process struct {
 	cache       cache.Cache
 	memQueue    queue.Queue
 	closers     []func() error
+	// memory carries the router's calls to the services named in
+	// inMemory, which run in this process; nil: every call goes over TCP.
+	memory   *rpc.Memory
+	inMemory map[string]bool
 }
 
-// NewProcess checks the backend configuration and returns the shared parts
+// NewProcess checks the backend configuration and its credentials
+// (CheckCredentials) and returns the shared parts
 // of a process around its registry. When any backend is embedded it takes
 // the data folder for itself: two processes on one data folder would
 // corrupt each other.
 func NewProcess(reg *prometheus.Registry, shutdownWait time.Duration, cfg config.Backends, key rpc.Key) (*Process, error) {
 	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if err := CheckCredentials(cfg); err != nil {
 		return nil, err
 	}
 	if len(key) < rpc.MinKeyBytes {
@@ -142,7 +151,8 @@ func (p *Process) Cache(ctx context.Context) (cache.Cache, error) {
 		}
 		p.cache = c
 		p.closers = append(p.closers, closeFn)
-		p.Ready.Add(p.cfg.Cache, c.Ping)
+		// Every read goes on without the cache, at the database's speed.
+		p.Ready.AddOptional(p.cfg.Cache, c.Ping)
 	}
 	return p.cache, nil
 }
@@ -159,7 +169,7 @@ func (p *Process) Queue(ctx context.Context, name string, prefetch int) (queue.Q
 			q := newMemQueue(p.cfg)
 			p.memQueue = q
 			p.closers = append(p.closers, q.Close)
-			p.Ready.Add("memory-queue", q.Ping)
+			p.Ready.AddOptional("memory-queue", q.Ping)
 		}
 		return parallel{Queue: p.memQueue, consumers: max(prefetch, 1)}, nil
 	}
@@ -168,8 +178,58 @@ func (p *Process) Queue(ctx context.Context, name string, prefetch int) (queue.Q
 		return nil, err
 	}
 	p.closers = append(p.closers, q.Close)
-	p.Ready.Add("rabbitmq-"+name, q.Ping)
+	// Uploads go on without the queue (the outbox holds their jobs until
+	// it is back) and so does every read; the worker waits for it.
+	p.Ready.AddOptional("rabbitmq-"+name, q.Ping)
 	return q, nil
+}
+
+// CallInMemory has the router of this process call the services named,
+// which run in this same process, through memory instead of their TCP
+// ports (which still serve other callers). Call it before the services
+// and the router start.
+func (p *Process) CallInMemory(services ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.memory == nil {
+		p.memory, p.inMemory = rpc.NewMemory(), map[string]bool{}
+	}
+	for _, s := range services {
+		p.inMemory[s] = true
+	}
+}
+
+// onMemory is the in-memory network when the router calls service on it.
+func (p *Process) onMemory(service string) *rpc.Memory {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.inMemory[service] {
+		return p.memory
+	}
+	return nil
+}
+
+// ServeRPC serves srv, the gRPC server of service, on addr until ctx ends,
+// and in memory too when this process's router calls it there.
+func (p *Process) ServeRPC(ctx context.Context, service string, srv *rpc.Server, addr string) error {
+	m := p.onMemory(service)
+	if m == nil {
+		return srv.Serve(ctx, addr, p.ShutdownWait)
+	}
+	lis, err := m.Listen(service)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx, addr, p.ShutdownWait, lis)
+}
+
+// DialRPC connects the router to service at target, or in memory when the
+// service runs in this process and CallInMemory named it.
+func (p *Process) DialRPC(service, target string) (*grpc.ClientConn, error) {
+	if m := p.onMemory(service); m != nil {
+		return rpc.DialMemory(m, service, p.Key)
+	}
+	return rpc.Dial(target, p.Key)
 }
 
 // Close closes every backend opened, newest first, and frees the data

@@ -2,16 +2,21 @@ package platform
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/faulttest"
 	"github.com/cloudflix/cloudflix/internal/queue"
+	"github.com/cloudflix/cloudflix/internal/queue/amqpqueue"
 	"github.com/cloudflix/cloudflix/internal/rpc"
+	"github.com/cloudflix/cloudflix/internal/testenv"
 )
 
 func embedded(t *testing.T) config.Backends {
@@ -123,3 +128,141 @@ func TestUnknownBackendIsRefused(t *testing.T) {
 }
 
 var testKey = rpc.Key("platform test internal key of 32 bytes")
+
+// Readiness holds only what a request cannot be served without: with Redis
+// and RabbitMQ out of reach the process stays ready, and /readyz names them
+// as degraded; with the metadata store out of reach it is not ready.
+func TestReadinessLeavesOutOptionalBackends(t *testing.T) {
+	t.Parallel()
+	cfg := embedded(t)
+	pgURL, pg := through(t, testenv.Postgres(t))
+	amqpURL, amqp := through(t, testenv.AMQPURL())
+	redis := faulttest.New(t, testenv.RedisAddr())
+	cfg.Metadata, cfg.Postgres = "postgres", config.Postgres{URL: config.Secret(pgURL), MaxConns: 2}
+	cfg.Cache, cfg.Redis = "redis", config.Redis{Addr: redis.Addr(), Prefix: testenv.RedisPrefix(t)}
+	cfg.Queue, cfg.AMQP = "rabbitmq", config.AMQP{URL: config.Secret(amqpURL), Queue: testenv.QueueName(t), MaxDeliveries: 5}
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, cfg, testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	ctx := t.Context()
+	if _, err := p.Store(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Cache(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Queue(ctx, "upload", 1); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if q, err := amqpqueue.Open(context.Background(), amqpqueue.Options{URL: testenv.AMQPURL(), Queue: cfg.AMQP.Queue}); err == nil {
+			_ = q.DeleteTopology(context.Background())
+			_ = q.Close()
+		}
+	})
+	redis.Inject(faulttest.Down, 0)
+	amqp.Inject(faulttest.Down, 0)
+	rep := p.Ready.Report(ctx, time.Second)
+	if len(rep.Failing) != 0 || rep.Degraded["redis"] == "" || rep.Degraded["rabbitmq-upload"] == "" {
+		t.Fatalf("with Redis and RabbitMQ down: failing %v, degraded %v; want ready, both degraded", rep.Failing, rep.Degraded)
+	}
+	pg.Inject(faulttest.Down, 0)
+	if rep := p.Ready.Report(ctx, time.Second); rep.Failing["postgres"] == "" {
+		t.Fatalf("with PostgreSQL down: failing %v; want postgres", rep.Failing)
+	}
+	for _, proxy := range []*faulttest.Proxy{pg, redis, amqp} {
+		proxy.Heal()
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for rep := p.Ready.Report(ctx, time.Second); len(rep.Failing)+len(rep.Degraded) > 0; rep = p.Ready.Report(ctx, time.Second) {
+		if time.Now().After(deadline) {
+			t.Fatalf("30s after healing: failing %v, degraded %v", rep.Failing, rep.Degraded)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// through puts a fault proxy in front of the server a URL names and
+// returns the URL that reaches it through the proxy.
+func through(t *testing.T, raw string) (string, *faulttest.Proxy) {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := faulttest.New(t, u.Host)
+	u.Host = proxy.Addr()
+	return u.String(), proxy
+}
+
+// A router that calls a service of its own process in memory reaches it
+// without its TCP port, through the same server and its interceptors; one
+// outside the process is dialled at its target.
+func TestRouterCallsItsOwnProcessInMemory(t *testing.T) {
+	p, err := NewProcess(prometheus.NewRegistry(), time.Second, embedded(t), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	p.CallInMemory("router", "host")
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	srv := rpc.NewServer(p.RPC, p.Key)
+	served := make(chan error, 1)
+	go func() { served <- p.ServeRPC(ctx, "host", srv, "127.0.0.1:0") }()
+
+	closedPort := "127.0.0.1:1"
+	host, err := p.DialRPC("host", closedPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	if resp, err := healthpb.NewHealthClient(host).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("the host service in memory: %v, %v", resp, err)
+	}
+	if n := handled(t, p, "grpc.health.v1.Health", "Check"); n != 1 {
+		t.Errorf("the server's interceptors counted %v calls, want 1", n)
+	}
+
+	search, err := p.DialRPC("search", closedPort)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer search.Close()
+	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelShort()
+	if _, err := healthpb.NewHealthClient(search).Check(short, &healthpb.HealthCheckRequest{}); err == nil {
+		t.Fatal("a service outside the process answered through memory")
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// handled is the count of calls of one RPC in p's RED metrics.
+func handled(t *testing.T, p *Process, service, method string) float64 {
+	t.Helper()
+	families, err := p.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, f := range families {
+		if f.GetName() != "cloudflix_grpc_server_handled_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["grpc_service"] == service && labels["grpc_method"] == method {
+				n += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return n
+}

@@ -9,13 +9,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -23,8 +26,10 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/cloudflix/cloudflix/internal/account"
+	"github.com/cloudflix/cloudflix/internal/cache"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -99,18 +104,29 @@ func NewServer(m *Metrics, key Key) *Server {
 	return &Server{Server: s, Health: h}
 }
 
-// Serve serves on addr until ctx ends, then marks every service NOT_SERVING
-// and stops gracefully, forcing the stop after wait.
-func (s *Server) Serve(ctx context.Context, addr string, wait time.Duration) error {
+// Serve serves on addr, and on any listeners also given, until ctx ends,
+// then marks every service NOT_SERVING and stops gracefully, forcing the
+// stop after wait.
+func (s *Server) Serve(ctx context.Context, addr string, wait time.Duration, also ...net.Listener) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
+		for _, l := range also {
+			l.Close()
+		}
 		return fmt.Errorf("gRPC listen %s: %w", addr, err)
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- s.Server.Serve(lis) }()
+	errc := make(chan error, 1+len(also))
+	for _, l := range append([]net.Listener{lis}, also...) {
+		go func() {
+			if err := s.Server.Serve(l); err != nil {
+				errc <- fmt.Errorf("gRPC serve %s: %w", l.Addr(), err)
+			}
+		}()
+	}
 	select {
 	case err := <-errc:
-		return fmt.Errorf("gRPC serve %s: %w", addr, err)
+		s.Stop()
+		return err
 	case <-ctx.Done():
 	}
 	s.Health.Shutdown()
@@ -128,16 +144,40 @@ func (s *Server) Serve(ctx context.Context, addr string, wait time.Duration) err
 // "dns:///name:port"), balancing calls over every address the name has;
 // each call carries its context's principal, signed with key.
 func Dial(target string, key Key) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(target,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
-		grpc.WithChainUnaryInterceptor(key.clientPrincipal),
-		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-	)
+	conn, err := grpc.NewClient(target, append(clientOptions(key),
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`))...)
 	if err != nil {
 		return nil, fmt.Errorf("gRPC dial %s: %w", target, err)
 	}
 	return conn, nil
+}
+
+// RetryAfterUnavailable is how long a client is told to wait when a
+// backend is unavailable: long enough not to hammer it, short enough that
+// a blip costs little.
+const RetryAfterUnavailable = 2 * time.Second
+
+// backendUnavailable reports whether err is a backend that could not be
+// reached, broke off a connection mid-exchange, or is resting after
+// failures: the same request may succeed when tried again.
+func backendUnavailable(err error) bool {
+	var netErr net.Error
+	return errors.As(err, &netErr) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, cache.ErrUnavailable)
+}
+
+// clientOptions are what every client connection has, whatever carries
+// it: tracing, and the principal signed with key.
+func clientOptions(key Key) []grpc.DialOption {
+	return []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler()),
+		grpc.WithChainUnaryInterceptor(key.clientPrincipal),
+	}
 }
 
 // Error maps a domain error to a gRPC status error. Errors it does not know
@@ -173,6 +213,14 @@ func Error(ctx context.Context, err error) error {
 	}
 	if _, ok := status.FromError(err); ok {
 		return err
+	}
+	if backendUnavailable(err) {
+		slog.WarnContext(ctx, "a backend is unavailable", "err", err)
+		st := status.New(codes.Unavailable, "a backend is unavailable, try again shortly")
+		if d, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(RetryAfterUnavailable)}); derr == nil {
+			st = d
+		}
+		return st.Err()
 	}
 	slog.ErrorContext(ctx, "request failed", "err", err)
 	return status.Error(codes.Internal, "internal error")

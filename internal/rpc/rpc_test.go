@@ -4,11 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/cloudflix/cloudflix/internal/cache"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -26,6 +33,9 @@ func TestErrorCodes(t *testing.T) {
 		{fmt.Errorf("db: %w", context.DeadlineExceeded), codes.DeadlineExceeded},
 		{status.Error(codes.Unavailable, "down"), codes.Unavailable},
 		{errors.New("connection refused to 10.0.0.1"), codes.Internal},
+		{fmt.Errorf("video v1: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}), codes.Unavailable},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), codes.Unavailable},
+		{fmt.Errorf("count view: %w", cache.ErrUnavailable), codes.Unavailable},
 	}
 	for _, c := range cases {
 		got := status.Convert(Error(ctx, c.err))
@@ -38,6 +48,19 @@ func TestErrorCodes(t *testing.T) {
 	}
 	if msg := status.Convert(Error(ctx, errors.New("secret dsn"))).Message(); msg != "internal error" {
 		t.Errorf("internal message leaks: %q", msg)
+	}
+	st := status.Convert(Error(ctx, &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{Port: 5432}, Err: syscall.ECONNREFUSED}))
+	if strings.Contains(st.Message(), "5432") {
+		t.Errorf("unavailable message names the backend: %q", st.Message())
+	}
+	var wait time.Duration
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			wait = ri.GetRetryDelay().AsDuration()
+		}
+	}
+	if wait != RetryAfterUnavailable {
+		t.Errorf("unavailable status asks to wait %v, want %v", wait, RetryAfterUnavailable)
 	}
 }
 

@@ -37,6 +37,16 @@ type Store interface {
 	// (imports and tests); otherwise it is the time of the insert. A
 	// malformed or existing id is invalid input (video.IsInvalid).
 	CreateVideo(ctx context.Context, v video.Video, u video.UploadSession) error
+	// ImportVideos adds videos that are READY already, as a catalogue
+	// import brings them: each with its owner (a user's id, or ""), privacy
+	// (public when empty), title, description, tags, the facts of its
+	// encode (DurationSeconds, Width, Height, Renditions), views, size,
+	// content type and creation time (the time of the import when zero), in
+	// one transaction: all of them or none. Search, suggestions and the
+	// latest list find the public ones at once, as if each had been
+	// uploaded and encoded. A malformed or existing id (within vs too), or
+	// an owner who is no user, is invalid input (video.IsInvalid).
+	ImportVideos(ctx context.Context, vs []video.Video) error
 	// UploadSession returns the open upload session of a video, with the
 	// video's owner (OwnerID), or ErrNotFound.
 	UploadSession(ctx context.Context, videoID string) (video.UploadSession, error)
@@ -300,6 +310,34 @@ func NewVideo(v video.Video, u video.UploadSession) (video.Video, video.UploadSe
 		v.Tags = []string{}
 	}
 	return v, u, nil
+}
+
+// ImportedVideos checks videos as ImportVideos is given them and completes
+// them for the insert, as NewVideo does, with the time of the import
+// (truncated to what both stores keep) where a creation time is missing,
+// and progress 1: they are ready.
+func ImportedVideos(vs []video.Video, now time.Time) ([]video.Video, error) {
+	out := make([]video.Video, len(vs))
+	seen := make(map[string]bool, len(vs))
+	now = now.Truncate(time.Microsecond)
+	for i, v := range vs {
+		v, _, err := NewVideo(v, video.UploadSession{})
+		if err != nil {
+			return nil, err
+		}
+		if seen[v.ID] {
+			return nil, video.Invalid("video %s is imported twice", v.ID)
+		}
+		seen[v.ID] = true
+		if v.CreatedAt.IsZero() {
+			v.CreatedAt = now
+		}
+		v.CreatedAt = v.CreatedAt.Truncate(time.Microsecond)
+		v.UpdatedAt = now
+		v.State, v.Progress, v.FailureReason = video.StateReady, 1, ""
+		out[i] = v
+	}
+	return out, nil
 }
 
 // CheckListPosition refuses a LatestVideos position whose id cannot name a

@@ -209,11 +209,22 @@ func (p variantPlaylist) seconds() float64 {
 }
 
 func readPlaylist(path string) (variantPlaylist, error) {
-	var pl variantPlaylist
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return pl, err
+		return variantPlaylist{}, err
 	}
+	pl, err := parsePlaylist(b)
+	if err != nil {
+		return variantPlaylist{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return pl, nil
+}
+
+// parsePlaylist reads the media playlist ffmpeg wrote: its target
+// duration, init segment and media segments with their EXTINF durations,
+// which must be finite and not negative for the bit rates to mean anything.
+func parsePlaylist(b []byte) (variantPlaylist, error) {
+	var pl variantPlaylist
 	var extinf float64
 	pl.targetSeconds = -1
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -221,27 +232,43 @@ func readPlaylist(path string) (variantPlaylist, error) {
 		line := strings.TrimSpace(sc.Text())
 		switch {
 		case strings.HasPrefix(line, "#EXT-X-TARGETDURATION:"):
-			if pl.targetSeconds, err = strconv.Atoi(strings.TrimPrefix(line, "#EXT-X-TARGETDURATION:")); err != nil || pl.targetSeconds < 0 {
-				return pl, fmt.Errorf("%s: bad %q", path, line)
+			n, err := strconv.Atoi(strings.TrimPrefix(line, "#EXT-X-TARGETDURATION:"))
+			if err != nil || n < 0 {
+				return pl, fmt.Errorf("bad %q", line)
 			}
+			pl.targetSeconds = n
 		case strings.HasPrefix(line, "#EXT-X-MAP:"):
 			_, uri, _ := strings.Cut(line, `URI="`)
-			pl.init, _, _ = strings.Cut(uri, `"`)
+			if pl.init, _, _ = strings.Cut(uri, `"`); !fileName(pl.init) {
+				return pl, fmt.Errorf("bad %q", line)
+			}
 		case strings.HasPrefix(line, "#EXTINF:"):
 			d, _, _ := strings.Cut(strings.TrimPrefix(line, "#EXTINF:"), ",")
-			if extinf, err = strconv.ParseFloat(d, 64); err != nil {
-				return pl, fmt.Errorf("%s: bad %q", path, line)
+			var err error
+			if extinf, err = strconv.ParseFloat(d, 64); err != nil || !(extinf >= 0 && extinf <= maxTimestamp) {
+				return pl, fmt.Errorf("bad %q", line)
 			}
 		case line == "" || strings.HasPrefix(line, "#"):
+		case !fileName(line):
+			return pl, fmt.Errorf("segment %q is not a file beside the playlist", line)
 		default:
 			pl.segments = append(pl.segments, segment{uri: line, seconds: extinf})
 			extinf = 0
 		}
 	}
+	if err := sc.Err(); err != nil {
+		return pl, err
+	}
 	if pl.init == "" || len(pl.segments) == 0 || pl.targetSeconds < 0 {
-		return pl, fmt.Errorf("%s: no target duration, init segment or media segments", path)
+		return pl, errors.New("no target duration, init segment or media segments")
 	}
 	return pl, nil
+}
+
+// fileName reports whether uri names a file in the playlist's own folder,
+// where ffmpeg writes every segment: measuring reads no file elsewhere.
+func fileName(uri string) bool {
+	return uri != "" && uri != "." && uri != ".." && !strings.ContainsAny(uri, `/\?#`)
 }
 
 type bandwidth struct{ peak, average int64 }

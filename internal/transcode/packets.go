@@ -126,7 +126,17 @@ type timeline struct {
 	havePrev, haveTimestamps bool
 }
 
+// maxTimestamp is the largest time, in seconds either way, that a packet
+// line is believed: over three centuries, more than any video's clock
+// reads. A larger one is read as unknown, so that no sum of the times of a
+// file's packets, however many, overflows into an infinite or NaN span
+// that the duration limits could not judge.
+const maxTimestamp = 1e10
+
 func newTimeline(frameSeconds float64, jumps bool) *timeline {
+	if !(frameSeconds >= 0 && frameSeconds <= maxTimestamp) {
+		frameSeconds = 0
+	}
 	return &timeline{frameSeconds: frameSeconds, jumps: jumps,
 		first: math.Inf(1), last: math.Inf(-1), playFirst: math.Inf(1), playLast: math.Inf(-1)}
 }
@@ -190,10 +200,11 @@ func (t *timeline) scan() packetScan {
 	return s
 }
 
-// parseTime reads a time ffprobe writes, NaN for "N/A".
+// parseTime reads a time ffprobe writes, NaN for "N/A" and for a time
+// beyond maxTimestamp.
 func parseTime(s string) float64 {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(f, 0) {
+	if err != nil || !(math.Abs(f) <= maxTimestamp) {
 		return math.NaN()
 	}
 	return f

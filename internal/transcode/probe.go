@@ -293,48 +293,9 @@ func (o Options) Probe(ctx context.Context, path string, l Limits) (Source, erro
 	if err != nil {
 		return Source{}, err
 	}
-	src := Source{SizeBytes: fi.Size()}
-
-	var video *probeStream
-	for i := range out.Streams {
-		st := &out.Streams[i]
-		switch st.CodecType {
-		case "video":
-			// Cover art in an audio file is a video stream of one picture.
-			if video == nil && st.Disposition["attached_pic"] == 0 {
-				video = st
-			}
-		case "audio":
-			src.HasAudio = true
-		}
-	}
-	if video == nil {
-		if src.HasAudio {
-			return Source{}, unsupported("the file has no video stream (it is audio only)")
-		}
-		return Source{}, unsupported("the file has no video stream")
-	}
-	if video.Disposition["still_image"] == 1 {
-		return Source{}, unsupported("the file is a still image, not a video")
-	}
-	if video.CodecName == "" {
-		return Source{}, unsupported("the video is in a format ffmpeg cannot decode")
-	}
-	if video.Width <= 0 || video.Height <= 0 {
-		return Source{}, unsupported("the video has no picture size ffmpeg can read")
-	}
-	src.VideoCodec = video.CodecName
-	src.Width, src.Height = displaySize(*video)
-	src.FrameRate = frameRate(parseRate(video.RFrameRate), parseRate(video.AvgFrameRate))
-	src.Interlaced = interlaced(video.FieldOrder)
-	// A picture too large is refused before its packets are read.
-	if err := src.checkSize(l); err != nil {
+	src, declared, err := out.source(fi.Size(), l)
+	if err != nil {
 		return Source{}, err
-	}
-
-	declared := parseSeconds(out.Format.Duration)
-	if declared <= 0 {
-		declared = parseSeconds(video.Duration)
 	}
 	scan, err := o.scanPackets(ctx, path, fi.Size(), l.MaxFrames, src.FrameRate, closesJumps(out.Format.Name))
 	if err != nil {
@@ -364,6 +325,56 @@ func (o Options) Probe(ctx context.Context, path string, l Limits) (Source, erro
 		return Source{}, err
 	}
 	return src, nil
+}
+
+// source is what ffprobe's JSON says of a file of size bytes before its
+// packets are read: its first video stream's codec, display size and frame
+// rate, whether it has audio, and the duration its headers declare (0 when
+// they declare none). A file with no video stream ffmpeg can decode, or a
+// picture out of l's bounds, is an *Unsupported error.
+func (out probeOutput) source(size int64, l Limits) (src Source, declared float64, err error) {
+	src.SizeBytes = size
+	var video *probeStream
+	for i := range out.Streams {
+		st := &out.Streams[i]
+		switch st.CodecType {
+		case "video":
+			// Cover art in an audio file is a video stream of one picture.
+			if video == nil && st.Disposition["attached_pic"] == 0 {
+				video = st
+			}
+		case "audio":
+			src.HasAudio = true
+		}
+	}
+	if video == nil {
+		if src.HasAudio {
+			return Source{}, 0, unsupported("the file has no video stream (it is audio only)")
+		}
+		return Source{}, 0, unsupported("the file has no video stream")
+	}
+	if video.Disposition["still_image"] == 1 {
+		return Source{}, 0, unsupported("the file is a still image, not a video")
+	}
+	if video.CodecName == "" {
+		return Source{}, 0, unsupported("the video is in a format ffmpeg cannot decode")
+	}
+	if video.Width <= 0 || video.Height <= 0 {
+		return Source{}, 0, unsupported("the video has no picture size ffmpeg can read")
+	}
+	src.VideoCodec = video.CodecName
+	src.Width, src.Height = displaySize(*video)
+	src.FrameRate = frameRate(parseRate(video.RFrameRate), parseRate(video.AvgFrameRate))
+	src.Interlaced = interlaced(video.FieldOrder)
+	// A picture too large is refused before its packets are read.
+	if err := src.checkSize(l); err != nil {
+		return Source{}, 0, err
+	}
+	declared = parseSeconds(out.Format.Duration)
+	if declared <= 0 {
+		declared = parseSeconds(video.Duration)
+	}
+	return src, max(declared, 0), nil
 }
 
 // agree checks the duration the file's headers declare against the time its

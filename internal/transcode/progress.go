@@ -71,7 +71,8 @@ func (p *progressParser) setOutTime(value string) {
 // endOfBlock reports the block's position. A fraction of 1 is left to the
 // caller, which knows whether the encode as a whole succeeded.
 func (p *progressParser) endOfBlock() {
-	if p.report == nil || p.duration <= 0 || p.outTimeUS < 0 {
+	// A duration that is not a positive number gives no fraction.
+	if p.report == nil || !(p.duration > 0) || p.outTimeUS < 0 {
 		return
 	}
 	f := min(float64(p.outTimeUS)/1e6/p.duration, 0.99)

@@ -74,7 +74,7 @@ func (c *Cache) Video(ctx context.Context, id string, load func(context.Context,
 		c.lookups.WithLabelValues("video", "miss").Inc()
 	default:
 		c.lookups.WithLabelValues("video", "error").Inc()
-		slog.WarnContext(ctx, "cache unavailable, reading through", "err", err)
+		warn(ctx, "cache unavailable, reading through", err)
 	}
 
 	v, err, _ := c.group.Do(key, func() (any, error) {
@@ -95,7 +95,7 @@ func (c *Cache) Video(ctx context.Context, id string, load func(context.Context,
 		}
 		if b, err := proto.Marshal(videopb.ToProto(v)); err == nil {
 			if err := c.store.Set(lctx, key, b, c.lifetime(v)); err != nil {
-				slog.WarnContext(ctx, "cache set failed", "key", key, "err", err)
+				warn(ctx, "cache set failed", err)
 			}
 		}
 		return v, nil
@@ -104,6 +104,15 @@ func (c *Cache) Video(ctx context.Context, id string, load func(context.Context,
 		return video.Video{}, err
 	}
 	return v.(video.Video), nil
+}
+
+// warn logs a cache failure, except an unavailable cache's: the cache
+// adapter says once when it becomes unavailable and once when it is back,
+// and a log line per read would flood the logs for the whole outage.
+func warn(ctx context.Context, msg string, err error) {
+	if !errors.Is(err, cache.ErrUnavailable) {
+		slog.WarnContext(ctx, msg, "err", err)
+	}
 }
 
 func (c *Cache) lifetime(v video.Video) time.Duration {
@@ -123,14 +132,15 @@ const SearchGenerationKey = "search:generation"
 const searchGenerationTTL = 24 * time.Hour
 
 // Forget is Invalidate for writers that have committed their change and
-// must not fail because of the cache: a failure is logged, and the entry
-// lives at most its lifetime. It also starts a new search generation.
+// must not fail because of the cache: a failure is logged, and the cache
+// adapter makes sure the entry is not read once the cache is back (see
+// rediscache). It also starts a new search generation.
 func (c *Cache) Forget(ctx context.Context, ids ...string) {
 	if err := c.Invalidate(ctx, ids...); err != nil {
-		slog.WarnContext(ctx, "cache invalidation failed", "video_ids", ids, "err", err)
+		warn(ctx, "cache invalidation failed", err)
 	}
 	if err := c.store.Set(ctx, SearchGenerationKey, []byte(rand.Text()), searchGenerationTTL); err != nil {
-		slog.WarnContext(ctx, "search generation not renewed", "err", err)
+		warn(ctx, "search generation not renewed", err)
 	}
 }
 

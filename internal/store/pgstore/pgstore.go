@@ -313,9 +313,11 @@ func (s *Store) listVideos(ctx context.Context, limit int, after video.ListPosit
 		args = append(args, after.CreatedAt, after.ID)
 		filter += fmt.Sprintf(" AND (created_at, id) < ($%d, $%d::uuid)", len(args)-1, len(args))
 	}
+	// The order names the table's columns: a bare id would be the output
+	// column id::text, which no index orders.
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+videoColumns+` FROM videos WHERE `+filter+`
-		ORDER BY created_at DESC, id DESC LIMIT $1`, args...)
+		ORDER BY videos.created_at DESC, videos.id DESC LIMIT $1`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -17,14 +17,14 @@ import (
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
 
 // open returns a store on a fresh database of the test's own, migrated.
-func open(t *testing.T, o Options) *Store {
+func open(t testing.TB, o Options) *Store {
 	t.Helper()
 	if o.URL == "" {
 		o.URL = testenv.Postgres(t)

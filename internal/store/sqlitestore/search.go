@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -74,17 +75,23 @@ func quote(s string) string {
 }
 
 // resolve turns query words into search terms (store.ResolveWord). A
-// typo's nearest word is nearestWord's.
+// word's completions are the search_words it begins, itself first, then the
+// most used; a typo's nearest word is nearestWord's.
 func (s *Store) resolve(ctx context.Context, words []string) ([]store.Term, error) {
 	terms := make([]store.Term, len(words))
 	for i, w := range words {
-		var known bool
-		if err := s.r.QueryRowContext(ctx, `
-			SELECT EXISTS (SELECT 1 FROM search_words WHERE word >= ?1 AND word < ?2)`,
-			w, w+lastRune).Scan(&known); err != nil {
+		rows, err := s.query(ctx, `
+			SELECT word FROM search_words WHERE word >= ?1 AND word < ?2
+			ORDER BY word = ?1 DESC, videos DESC, word LIMIT ?3`,
+			w, w+lastRune, store.MaxPrefixWords)
+		if err != nil {
 			return nil, err
 		}
-		t, err := store.ResolveWord(w, known, func(typo string) (string, error) { return s.nearestWord(ctx, typo) })
+		completions, err := collectStrings(rows)
+		if err != nil {
+			return nil, err
+		}
+		t, err := store.ResolveWord(w, completions, func(typo string) (string, error) { return s.nearestWord(ctx, typo) })
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +109,7 @@ func (s *Store) nearestWord(ctx context.Context, w string) (string, error) {
 		phrases = append(phrases, quote(t))
 	}
 	slices.Sort(phrases)
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.query(ctx, `
 		SELECT w.word FROM search_words_trgm t JOIN search_words w ON w.id = t.rowid
 		WHERE search_words_trgm MATCH ?1
 		ORDER BY t.rank LIMIT ?2`, strings.Join(phrases, " OR "), maxTypoCandidates)
@@ -130,118 +137,163 @@ func (s *Store) nearestWord(ctx context.Context, w string) (string, error) {
 	return best, rows.Err()
 }
 
-// match writes terms as an FTS5 query that every term must match, each a
-// quoted phrase (a prefix phrase for a prefix term), within column when it
-// is not empty.
+// match writes terms as an FTS5 query that every term must match, each as
+// any of its words, within column when it is not empty. Terms are
+// store.Matchable.
 func match(terms []store.Term, column string) string {
 	parts := make([]string, len(terms))
 	for i, t := range terms {
-		p := quote(t.Word)
-		if t.Prefix {
-			p += "*"
+		words := make([]string, len(t.Words))
+		for j, w := range t.Words {
+			words[j] = quote(w)
 		}
-		if column != "" {
-			p = column + " : " + p
-		}
-		parts[i] = p
+		parts[i] = "(" + strings.Join(words, " OR ") + ")"
 	}
-	return strings.Join(parts, " AND ")
+	q := strings.Join(parts, " AND ")
+	if column != "" {
+		q = column + " : (" + q + ")"
+	}
+	return q
 }
 
-// anyExact is an FTS5 query that matches a document containing any term as a
-// whole word; its score is added so that an exact word beats a longer word
-// it merely begins.
-func anyExact(terms []store.Term) string {
-	parts := make([]string, len(terms))
-	for i, t := range terms {
-		parts[i] = quote(t.Word)
-	}
-	return strings.Join(parts, " OR ")
-}
-
-// Search implements [store.Store.Search].
-//
-// The score is FTS5's BM25 with columns weighted title 10, tags 4,
-// description 1 (negated, so that higher is better), plus the same for the
-// whole words alone. The CTEs are MATERIALIZED because bm25() only works in
-// the query that runs the MATCH.
+// Search implements [store.Store.Search] with store.Rank on the candidates
+// store.MaxCandidates and store.MaxTitleCandidates bound: the full-text
+// index gives the newest matches (the highest rowids, which are videos.seq)
+// first, and stops there. The index holds READY public videos only.
 func (s *Store) Search(ctx context.Context, query string, limit, offset int) ([]video.SearchHit, error) {
-	terms, err := store.SearchTerms(ctx, query, limit, s.resolve)
+	hits, err := s.search(ctx, query, limit, offset)
 	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
-	}
-	if terms == nil {
-		return nil, nil
-	}
-	rows, err := s.r.QueryContext(ctx, `
-		WITH hit AS MATERIALIZED (
-			SELECT rowid AS seq, -bm25(video_search, 10.0, 4.0, 1.0) AS score
-			FROM video_search WHERE video_search MATCH ?1
-		), exact AS MATERIALIZED (
-			SELECT rowid AS seq, -bm25(video_search, 10.0, 4.0, 1.0) AS score
-			FROM video_search WHERE video_search MATCH ?2
-		)
-		SELECT `+videoColumns+`, hit.score + coalesce(exact.score, 0) AS score
-		FROM hit JOIN videos USING (seq) LEFT JOIN exact USING (seq)
-		WHERE state = 'ready' AND privacy = 'public'
-		ORDER BY score DESC, views DESC, created_at DESC, id DESC
-		LIMIT ?3 OFFSET ?4`, match(terms, ""), anyExact(terms), limit, max(offset, 0))
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
-	}
-	defer rows.Close()
-	var hits []video.SearchHit
-	for rows.Next() {
-		var h video.SearchHit
-		if h.Video, err = scanVideo(rows, &h.Score); err != nil {
-			return nil, fmt.Errorf("search %q: %w", query, err)
-		}
-		hits = append(hits, h)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
 	return hits, nil
 }
 
-// Suggest implements [store.Store.Suggest].
-func (s *Store) Suggest(ctx context.Context, prefix string, limit int) ([]string, error) {
-	terms, err := store.SearchTerms(ctx, prefix, limit, s.resolve)
-	if err != nil {
-		return nil, fmt.Errorf("suggest %q: %w", prefix, err)
+func (s *Store) search(ctx context.Context, query string, limit, offset int) ([]video.SearchHit, error) {
+	terms, err := store.SearchTerms(ctx, query, limit, s.resolve)
+	if err != nil || !store.Matchable(terms) {
+		return nil, err
 	}
-	if terms == nil {
+	rows, err := s.query(ctx, `
+		WITH found (seq) AS (
+			SELECT rowid FROM (SELECT rowid FROM video_search WHERE video_search MATCH ?1 ORDER BY rowid DESC LIMIT ?2)
+			UNION
+			SELECT rowid FROM (SELECT rowid FROM video_search WHERE video_search MATCH ?3 ORDER BY rowid DESC LIMIT ?4)
+		)
+		SELECT seq, id, title, tags, views, created_at FROM videos
+		WHERE seq IN found AND state = 'ready' AND privacy = 'public'`,
+		match(terms, ""), store.MaxCandidates, match(terms, "title"), store.MaxTitleCandidates)
+	if err != nil {
+		return nil, err
+	}
+	var candidates []store.Candidate
+	err = eachRow(rows, func() error {
+		var (
+			c         store.Candidate
+			tags      string
+			createdAt int64
+		)
+		if err := rows.Scan(&c.Key, &c.ID, &c.Title, &tags, &c.Views, &createdAt); err != nil {
+			return err
+		}
+		// The tags' JSON as it is: its punctuation separates words as any
+		// other does, and decoding it would cost more than the ranking.
+		c.Tags, c.CreatedAt = []string{tags}, fromUnixMicros(createdAt)
+		candidates = append(candidates, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	page := store.Rank(terms, candidates, limit, offset)
+	if len(page) == 0 {
 		return nil, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `
-		WITH hit AS MATERIALIZED (
-			SELECT rowid AS seq, -bm25(video_search, 1.0, 0.0, 0.0) AS score
-			FROM video_search WHERE video_search MATCH ?1
-		)
-		SELECT title FROM hit JOIN videos USING (seq)
-		WHERE state = 'ready' AND privacy = 'public'
-		GROUP BY title
-		ORDER BY max(score) DESC, max(views) DESC, title
-		LIMIT ?2`, match(terms, "title"), limit)
-	if err != nil {
-		return nil, fmt.Errorf("suggest %q: %w", prefix, err)
+	seqs := make([]int64, len(page))
+	for i, r := range page {
+		seqs[i] = r.Key.(int64)
 	}
-	titles, err := collectStrings(rows)
+	seqsJSON, err := json.Marshal(seqs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err = s.query(ctx, `
+		SELECT `+videoColumns+`, seq FROM videos WHERE seq IN (SELECT value FROM json_each(?1))`, string(seqsJSON))
+	if err != nil {
+		return nil, err
+	}
+	bySeq := make(map[int64]video.Video, len(page))
+	err = eachRow(rows, func() error {
+		var seq int64
+		v, err := scanVideo(rows, &seq)
+		bySeq[seq] = v
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]video.SearchHit, 0, len(page))
+	for _, r := range page {
+		if v, ok := bySeq[r.Key.(int64)]; ok {
+			hits = append(hits, video.SearchHit{Video: v, Score: r.Score})
+		}
+	}
+	return hits, nil
+}
+
+// Suggest implements [store.Store.Suggest] with store.RankTitles on the
+// store.MaxSuggestCandidates newest title matches.
+func (s *Store) Suggest(ctx context.Context, prefix string, limit int) ([]string, error) {
+	titles, err := s.suggest(ctx, prefix, limit)
 	if err != nil {
 		return nil, fmt.Errorf("suggest %q: %w", prefix, err)
 	}
 	return titles, nil
 }
 
-func collectStrings(rows *sql.Rows) ([]string, error) {
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+func (s *Store) suggest(ctx context.Context, prefix string, limit int) ([]string, error) {
+	terms, err := store.SearchTerms(ctx, prefix, limit, s.resolve)
+	if err != nil || !store.Matchable(terms) {
+		return nil, err
 	}
-	return out, rows.Err()
+	rows, err := s.query(ctx, `
+		SELECT v.title, v.views
+		FROM (SELECT rowid FROM video_search WHERE video_search MATCH ?1 ORDER BY rowid DESC LIMIT ?2) found
+		JOIN videos v ON v.seq = found.rowid
+		WHERE v.state = 'ready' AND v.privacy = 'public'`, match(terms, "title"), store.MaxSuggestCandidates)
+	if err != nil {
+		return nil, err
+	}
+	var candidates []store.Candidate
+	err = eachRow(rows, func() error {
+		var c store.Candidate
+		err := rows.Scan(&c.Title, &c.Views)
+		candidates = append(candidates, c)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return store.RankTitles(terms, candidates, limit), nil
+}
+
+// eachRow calls fn for each of rows, then closes them.
+func eachRow(rows *sql.Rows, fn func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func collectStrings(rows *sql.Rows) ([]string, error) {
+	var out []string
+	err := eachRow(rows, func() error {
+		var s string
+		err := rows.Scan(&s)
+		out = append(out, s)
+		return err
+	})
+	return out, err
 }

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -41,7 +42,16 @@ type Options struct {
 type Store struct {
 	w *sql.DB // one connection: every write transaction, in turn
 	r *sql.DB // read-only connections for single-statement reads
+
+	mu       sync.Mutex
+	prepared map[string]*sql.Stmt // of the readers, by their SQL
 }
+
+// What each reader connection maps of the database file and caches of it.
+const (
+	readerMmapBytes  = 1 << 30
+	readerCacheBytes = 16 << 20
+)
 
 // busyTimeout is how long a statement waits for another process's write
 // lock before giving up; within one process writers queue on the write
@@ -51,20 +61,27 @@ const busyTimeout = 5 * time.Second
 // dsn is the driver's data source name for path. The file: URI form lets a
 // path hold any character once '%', '?' and '#' are escaped.
 func dsn(path string, readOnly bool) string {
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 	q := []string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
 		"_pragma=foreign_keys(1)",
 		"_pragma=synchronous(NORMAL)",
 	}
 	if readOnly {
-		q = append(q, "_pragma=query_only(1)")
+		// Readers map the file rather than read it page by page with a
+		// system call each, and keep more of it cached.
+		q = append(q, "_pragma=query_only(1)", fmt.Sprintf("_pragma=mmap_size(%d)", readerMmapBytes),
+			fmt.Sprintf("_pragma=cache_size(-%d)", readerCacheBytes>>10))
 	} else {
 		// journal_mode is a property of the file; the writer, opened first,
 		// sets it for every connection.
 		q = append(q, "_pragma=journal_mode(WAL)", "_txlock=immediate")
 	}
-	return "file:" + esc + "?" + strings.Join(q, "&")
+	return fileURI(path) + "?" + strings.Join(q, "&")
+}
+
+// fileURI is path as a file: URI.
+func fileURI(path string) string {
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
 }
 
 // Open opens (creating when missing) the database file at o.Path, in WAL
@@ -105,9 +122,36 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	return s, nil
 }
 
+// query runs a read that the store makes often (a search's) as a statement
+// the readers prepare once, rather than parse it every time.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s.mu.Lock()
+	stmt, ok := s.prepared[query]
+	if !ok {
+		var err error
+		if stmt, err = s.r.PrepareContext(ctx, query); err != nil {
+			s.mu.Unlock()
+			return nil, err
+		}
+		if s.prepared == nil {
+			s.prepared = map[string]*sql.Stmt{}
+		}
+		s.prepared[query] = stmt
+	}
+	s.mu.Unlock()
+	return stmt.QueryContext(ctx, args...)
+}
+
 // Close closes the database, waiting for statements in progress.
 func (s *Store) Close() error {
-	if err := errors.Join(s.r.Close(), s.w.Close()); err != nil {
+	s.mu.Lock()
+	var errs []error
+	for _, stmt := range s.prepared {
+		errs = append(errs, stmt.Close())
+	}
+	s.prepared = nil
+	s.mu.Unlock()
+	if err := errors.Join(append(errs, s.r.Close(), s.w.Close())...); err != nil {
 		return fmt.Errorf("sqlitestore: close: %w", err)
 	}
 	return nil
@@ -825,4 +869,69 @@ func (s *Store) EncodeBacklog(ctx context.Context) (int, time.Time, error) {
 		return 0, time.Time{}, nil
 	}
 	return n, fromUnixMicros(oldest.Int64), nil
+}
+
+// importRows is how many videos one INSERT of ImportVideos adds: the
+// full-text index flushes what it has gathered at the end of each
+// statement, so one statement a video would write a segment a video.
+const importRows = 500
+
+// importValues is one row of ImportVideos' INSERT.
+const importValues = "(?, nullif(?, ''), ?, ?, ?, ?, ?, 'ready', 1, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+// ImportVideos implements [store.Store.ImportVideos]: INSERTs of up to
+// importRows videos each, in one write transaction; the triggers index the
+// public ones for search as they arrive.
+func (s *Store) ImportVideos(ctx context.Context, vs []video.Video) error {
+	vs, err := store.ImportedVideos(vs, time.Now())
+	if err != nil {
+		return fmt.Errorf("import videos: %w", err)
+	}
+	err = s.write(ctx, func(tx *sql.Tx, _ int64) error {
+		for len(vs) > 0 {
+			n := min(len(vs), importRows)
+			if err := importChunk(ctx, tx, vs[:n]); err != nil {
+				return err
+			}
+			vs = vs[n:]
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("import videos: %w", err)
+	}
+	return nil
+}
+
+// importChunk inserts vs with one statement.
+func importChunk(ctx context.Context, tx *sql.Tx, vs []video.Video) error {
+	args := make([]any, 0, 16*len(vs))
+	for _, v := range vs {
+		tagsJSON, err := json.Marshal(v.Tags)
+		if err != nil {
+			return err
+		}
+		wordsJSON, err := json.Marshal(documentWords(v.Title, v.Tags, v.Description))
+		if err != nil {
+			return err
+		}
+		renditions, err := store.EncodeRenditions(v.Renditions)
+		if err != nil {
+			return err
+		}
+		args = append(args, v.ID, v.OwnerID, v.Privacy, v.Title, v.Description, string(tagsJSON), string(wordsJSON),
+			v.DurationSeconds, v.Width, v.Height, string(renditions), v.Views, v.SizeBytes, v.ContentType,
+			v.CreatedAt.UnixMicro(), v.UpdatedAt.UnixMicro())
+	}
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO videos (id, owner_id, privacy, title, description, tags, words, state, progress,
+			duration_seconds, width, height, renditions, views, size_bytes, content_type, created_at, updated_at)
+		VALUES `+strings.Repeat(importValues+", ", len(vs)-1)+importValues, args...)
+	switch {
+	case isUniqueViolation(err):
+		return video.Invalid("a video imported already exists (%v)", err)
+	case resultCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return video.Invalid("an owner of a video imported is no user")
+	}
+	return err
 }

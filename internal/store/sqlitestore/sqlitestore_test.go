@@ -22,7 +22,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
-func testCtx(t *testing.T) context.Context {
+func testCtx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
@@ -30,7 +30,7 @@ func testCtx(t *testing.T) context.Context {
 
 // openAt opens the database file at path and migrates it; the store is
 // closed when the test ends.
-func openAt(t *testing.T, path string) *Store {
+func openAt(t testing.TB, path string) *Store {
 	t.Helper()
 	s, err := Open(testCtx(t), Options{Path: path})
 	if err != nil {
@@ -48,7 +48,7 @@ func openAt(t *testing.T, path string) *Store {
 }
 
 // open returns a migrated store on a fresh database file of the test's own.
-func open(t *testing.T) *Store {
+func open(t testing.TB) *Store {
 	t.Helper()
 	return openAt(t, filepath.Join(t.TempDir(), "cloudflix.db"))
 }

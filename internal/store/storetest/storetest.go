@@ -81,6 +81,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentLikes", testConcurrentLikes},
 		{"Trending", testTrending},
 		{"TrendingPaging", testTrendingPaging},
+		{"ImportVideos", testImportVideos},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

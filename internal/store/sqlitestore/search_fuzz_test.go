@@ -1,0 +1,9 @@
+package sqlitestore
+
+import (
+	"testing"
+
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
+)
+
+func FuzzSearch(f *testing.F) { storetest.FuzzSearch(f, open(f)) }

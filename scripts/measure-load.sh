@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Measures the read path under load: starts two all-in-one platforms on the
+# embedded backends, one whose router calls its services in memory (the
+# default) and one that calls them over loopback TCP
+# (CLOUDFLIX_GRPC_IN_MEMORY=false), uploads the same small catalogue of
+# generated clips to each, and runs `cloudflix loadtest` on both side by
+# side, endpoint by endpoint, with the ceiling measured in the same run.
+# Needs bin/cloudflix (make build) and ffmpeg.
+# Usage: scripts/measure-load.sh [loadtest flags]   e.g. --duration 10s --json load.json --svg load.svg
+set -euo pipefail
+cd "$(dirname "$0")/.."
+videos=${VIDEOS:-8}
+work=$(mktemp -d)
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+export CLOUDFLIX_LOG_LEVEL=warn
+
+# start runs platform $1 (memory or tcp) on ports from $2 and prints its URL.
+start() {
+  local name=$1 p=$2 env=()
+  for svc in UPLOAD HOST SEARCH ENCODE ACCOUNT; do
+    p=$((p + 1))
+    env+=("CLOUDFLIX_${svc}_GRPC_ADDR=127.0.0.1:$p" "CLOUDFLIX_${svc}_TARGET=127.0.0.1:$p")
+  done
+  env CLOUDFLIX_DATA_DIR="$work/$name" CLOUDFLIX_HTTP_ADDR="127.0.0.1:$2" CLOUDFLIX_ADMIN_ADDR="127.0.0.1:$((p + 1))" \
+    CLOUDFLIX_GRPC_IN_MEMORY=$([ "$name" = memory ] && echo true || echo false) "${env[@]}" \
+    bin/cloudflix serve >>"$work/$name.log" 2>&1 &
+  pids+=($!)
+  until curl -fs "http://127.0.0.1:$2/readyz" >/dev/null; do sleep 0.05; done
+}
+
+titles=("Sunrise over the ridge" "Harbour lights at dusk" "Mountain river crossing" "Night train to the coast"
+  "Autumn forest walk" "City market in the rain" "Lighthouse keeper's morning" "Desert storm timelapse"
+  "Glacier lagoon by kayak" "Street musicians of the old town" "Falcon hunting over fields" "Northern lights above the fjord")
+ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=640x360:rate=30:duration=6 \
+  -f lavfi -i sine=duration=6 -c:v libx264 -preset ultrafast -c:a aac -shortest "$work/clip.mp4"
+
+# catalogue signs a user up on $1, uploads the clips and waits for them.
+catalogue() {
+  local api=$1 cfg="$work/config-$2" ids=()
+  curl -fs -o /dev/null -H 'Content-Type: application/json' -H "Origin: $api" \
+    -d '{"username":"measure","email":"measure@example.org","password":"measure the platform"}' "$api/api/v1/auth/signup"
+  echo "measure the platform" | XDG_CONFIG_HOME="$cfg" bin/cloudflix login --server "$api" --username measure --password-stdin >/dev/null
+  for i in $(seq 0 $((videos - 1))); do
+    ids+=("$(XDG_CONFIG_HOME="$cfg" bin/cloudflix upload --quiet --server "$api" --title "${titles[i % ${#titles[@]}]}" "$work/clip.mp4")")
+  done
+  for id in "${ids[@]}"; do
+    until curl -fs "$api/api/v1/videos/$id" | grep -q '"state":"\(ready\|failed\)"'; do sleep 0.5; done
+  done
+}
+
+start memory 28080
+start tcp 29080
+catalogue http://127.0.0.1:28080 memory
+catalogue http://127.0.0.1:29080 tcp
+echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+bin/cloudflix loadtest --server memory=http://127.0.0.1:28080 --server tcp=http://127.0.0.1:29080 "$@"
