@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -133,6 +134,43 @@ func (w *pacedWriter) Write(p []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection.
 func (w *pacedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ReadFrom moves src a quantum at a time through the connection's own
+// ReadFrom, so that a file goes out with sendfile(2), as ServeContent
+// would send it without pacing: net/http hands the socket a reader that is
+// a file, or one io.LimitedReader of a file, and ServeContent's copy is
+// already that LimitedReader, which is unwrapped here so each quantum is
+// one again.
+func (w *pacedWriter) ReadFrom(src io.Reader) (int64, error) {
+	rf, ok := w.ResponseWriter.(io.ReaderFrom)
+	if !ok {
+		return io.Copy(writeOnly{w}, src)
+	}
+	lr, limited := src.(*io.LimitedReader)
+	if !limited {
+		lr = &io.LimitedReader{R: src, N: math.MaxInt64}
+	}
+	var total int64
+	for lr.N > 0 {
+		if w.moved >= w.quantum {
+			w.moved = 0
+			_ = w.rc.SetWriteDeadline(time.Now().Add(w.window))
+		}
+		chunk := min(w.quantum-w.moved, lr.N)
+		n, err := rf.ReadFrom(&io.LimitedReader{R: lr.R, N: chunk})
+		total += n
+		w.moved += n
+		lr.N -= n
+		if err != nil || n < chunk {
+			return total, err // n < chunk: src has ended
+		}
+	}
+	return total, nil
+}
+
+// writeOnly hides every method of a writer but Write, so that io.Copy
+// does not come back to ReadFrom.
+type writeOnly struct{ io.Writer }
 
 // allowLonger gives the answer to r up to d, past the server's write
 // timeout.

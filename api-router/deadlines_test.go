@@ -11,9 +11,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -345,5 +348,62 @@ func TestPartUploadsPerClientAreBounded(t *testing.T) {
 	wg.Wait()
 	if resp := put("192.0.2.1"); resp.StatusCode != http.StatusOK {
 		t.Errorf("a part upload once the others ended: %s", resp.Status)
+	}
+}
+
+// fileSink is a response whose connection takes readers the way a TCP
+// connection does (ReadFrom), and counts the bytes that reached it as a
+// file within one io.LimitedReader: those sendfile(2) sends.
+type fileSink struct {
+	*httptest.ResponseRecorder
+	fromFile, copied int64
+	largest          int64
+}
+
+func (s *fileSink) ReadFrom(src io.Reader) (int64, error) {
+	lr, limited := src.(*io.LimitedReader)
+	n, err := io.Copy(struct{ io.Writer }{s.ResponseRecorder}, src)
+	if _, file := lr.R.(syscall.Conn); limited && file {
+		s.fromFile += n
+		s.largest = max(s.largest, n)
+	} else {
+		s.copied += n
+	}
+	return n, err
+}
+
+// A media answer reaches the connection as chunks of the file itself, so
+// that net/http sends it with sendfile, each chunk at most a quantum so
+// that the write deadline still follows the bytes.
+func TestPacedWritesHandTheFileToTheConnection(t *testing.T) {
+	t.Parallel()
+	data := make([]byte, 3<<20)
+	_, _ = rand.Read(data)
+	path := filepath.Join(t.TempDir(), "seg.m4s")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sink := &fileSink{ResponseRecorder: httptest.NewRecorder()}
+	tr := Transfer{MinRate: 64 << 10, Window: time.Second} // a quantum of 64 KiB
+	w := &pacedWriter{ResponseWriter: sink, rc: http.NewResponseController(sink), window: tr.Window, quantum: tr.quantum()}
+	r := httptest.NewRequest("GET", "/media/videos/v1/seg.m4s", nil)
+	r.Header.Set("Range", "bytes=1000-2000999")
+	http.ServeContent(w, r, "seg.m4s", time.Now(), f)
+	if sink.Code != http.StatusPartialContent {
+		t.Fatalf("status %d", sink.Code)
+	}
+	if !bytes.Equal(sink.Body.Bytes(), data[1000:2001000]) {
+		t.Fatal("the body is not the range asked for")
+	}
+	if sink.fromFile != 2000000 || sink.copied != 0 {
+		t.Errorf("%d bytes reached the connection as the file, %d otherwise; want all 2000000 as the file", sink.fromFile, sink.copied)
+	}
+	if sink.largest > tr.quantum() {
+		t.Errorf("a chunk of %d bytes, more than the quantum %d", sink.largest, tr.quantum())
 	}
 }

@@ -18,6 +18,10 @@ type edgeError struct {
 	status int
 	code   string
 	msg    string
+	// retryAfter is the seconds the client should wait before trying
+	// again; set, it marks a refusal by design (load, rate), which is
+	// counted rather than logged.
+	retryAfter int
 }
 
 func (e *edgeError) Error() string { return e.msg }
@@ -66,7 +70,7 @@ const internalMessage = "internal error"
 func httpError(err error) (int, errorDetail, bool) {
 	var ee *edgeError
 	if errors.As(err, &ee) {
-		return ee.status, errorDetail{Code: ee.code, Message: ee.msg}, ee.status >= 500
+		return ee.status, errorDetail{Code: ee.code, Message: ee.msg}, ee.status >= 500 && ee.retryAfter == 0
 	}
 	st, ok := status.FromError(err)
 	if !ok {
@@ -106,10 +110,14 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, code, errorBody{Error: detail})
 }
 
-// retryAfter is how many seconds a service said to wait before trying
-// again (a RetryInfo detail of its status), rounded up; 0 when it said
-// nothing.
+// retryAfter is how many seconds the edge or a service said to wait
+// before trying again (a RetryInfo detail of a service's status), rounded
+// up; 0 when it said nothing.
 func retryAfter(err error) int {
+	var ee *edgeError
+	if errors.As(err, &ee) {
+		return ee.retryAfter
+	}
 	st, ok := status.FromError(err)
 	if !ok {
 		return 0

@@ -385,7 +385,7 @@ func (m mediaServer) testSourcesHidden(t *testing.T) {
 	}
 	// Whatever a router in front of it cleans, the handler itself refuses
 	// a key outside videos/.
-	a := &api{media: m.store, log: discardLogger()}
+	a := &api{media: m.store, log: discardLogger(), gates: newGates(Admission{}, newMetrics(nil))}
 	for _, key := range []string{sourceKey, "videos/../" + sourceKey, "videos//../" + sourceKey, "videos/./../" + sourceKey} {
 		r := httptest.NewRequest("GET", "/media/x", nil)
 		r.SetPathValue("key", key)

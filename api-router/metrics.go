@@ -14,6 +14,11 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// What admission did, by route class (see admission.go).
+	admitted *prometheus.CounterVec
+	refused  *prometheus.CounterVec
+	inFlight *prometheus.GaugeVec
+	limit    *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -27,10 +32,30 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time to serve an HTTP request at the edge, by route pattern and method.",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method"}),
+		admitted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cloudflix_http_admitted_total",
+			Help: "Requests the edge admitted, by route class.",
+		}, []string{"class"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "cloudflix_http_refused_total",
+			Help: "Requests the edge refused before serving them, by route class and reason (overload: 503, the class at its limit; rate: 429, the client over its rate).",
+		}, []string{"class", "reason"}),
+		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "cloudflix_http_in_flight",
+			Help: "Requests under way at the edge, by route class.",
+		}, []string{"class"}),
+		limit: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "cloudflix_http_concurrency_limit",
+			Help: "Requests the edge admits at once, by route class; adaptive limits move with latency.",
+		}, []string{"class"}),
 	}
 	if reg != nil {
 		m.requests = register(reg, m.requests)
 		m.duration = register(reg, m.duration)
+		m.admitted = register(reg, m.admitted)
+		m.refused = register(reg, m.refused)
+		m.inFlight = register(reg, m.inFlight)
+		m.limit = register(reg, m.limit)
 	}
 	return m
 }

@@ -80,6 +80,10 @@ type Options struct {
 	// Transfer is the slowest a part upload or a media answer may go;
 	// zero takes DefaultTransfer.
 	Transfer Transfer
+	// Admission bounds the requests under way per route class and the
+	// rate of each client; zero limits take DefaultAdmission's, a zero
+	// rate sets none.
+	Admission Admission
 }
 
 // partsPrefix is where local storage's part URLs point.
@@ -160,6 +164,7 @@ type api struct {
 	proxies  trustedProxies
 	transfer Transfer
 	public   publicVideos
+	gates    *gates
 	log      *slog.Logger
 	mux      *http.ServeMux
 	routed   map[string]bool // "METHOD /pattern" of every route
@@ -167,6 +172,26 @@ type api struct {
 
 // New returns the edge's http.Handler.
 func New(o Options) (http.Handler, error) {
+	a, err := newAPI(o)
+	if err != nil {
+		return nil, err
+	}
+	return a.handler(o.UI), nil
+}
+
+// handler is the edge as it serves: traced, measured, and the UI beside
+// the routes when there is one.
+func (a *api) handler(ui http.Handler) http.Handler {
+	var h http.Handler = a.mux
+	if ui != nil {
+		h = withUI(ui, a.mux)
+	}
+	return otelhttp.NewHandler(a.gates.m.instrument(h), "http.server",
+		otelhttp.WithSpanNameFormatter(spanName))
+}
+
+// newAPI builds the edge and its routes.
+func newAPI(o Options) (*api, error) {
 	a := &api{
 		clients:  o.Clients.orUnconfigured(),
 		media:    o.Media,
@@ -194,6 +219,7 @@ func New(o Options) (http.Handler, error) {
 	if a.log == nil {
 		a.log = slog.Default()
 	}
+	a.gates = newGates(o.Admission, newMetrics(o.Metrics))
 	for _, rt := range routes {
 		pattern := rt.method + " " + rt.path
 		a.routed[pattern] = true
@@ -207,26 +233,20 @@ func New(o Options) (http.Handler, error) {
 		a.transfer = DefaultTransfer
 	}
 	if o.UploadParts != nil {
-		a.mux.Handle(partsPrefix, a.partUploads(o.UploadParts))
+		a.mux.Handle(partsPrefix, a.admit(a.partUploads(o.UploadParts)))
 	}
-	var h http.Handler = a.mux
-	if o.UI != nil {
-		h = withUI(o.UI, a.mux)
-	}
-	m := newMetrics(o.Metrics)
-	return otelhttp.NewHandler(m.instrument(h), "http.server",
-		otelhttp.WithSpanNameFormatter(spanName)), nil
+	return a, nil
 }
 
 // endpoint adapts a handler that returns its failure to an http.Handler
 // that writes the failure as the JSON error body, after the request is
-// guarded and its principal found.
+// admitted, guarded, its principal found and its client's rate checked.
 func (a *api) endpoint(h func(a *api, w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return a.admit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := a.serve(h, w, r); err != nil {
 			a.writeError(w, r, err)
 		}
-	})
+	}))
 }
 
 func (a *api) serve(h func(a *api, w http.ResponseWriter, r *http.Request) error, w http.ResponseWriter, r *http.Request) error {
@@ -238,6 +258,9 @@ func (a *api) serve(h func(a *api, w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	if err := a.guard(r, fromCookie); err != nil {
+		return err
+	}
+	if err := a.withinRate(r); err != nil {
 		return err
 	}
 	return h(a, w, r)

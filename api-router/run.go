@@ -80,6 +80,9 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 		UI:             web.Handler(),
 		UploadParts:    parts,
 		Transfer:       Transfer{MinRate: cfg.MinRate, Window: cfg.RateWindow},
+		Admission: Admission{Read: cfg.LimitRead, Search: cfg.LimitSearch, Write: cfg.LimitWrite,
+			Upload: cfg.LimitUpload, Media: cfg.LimitMedia, Adaptive: cfg.AdaptiveLimits,
+			ClientRate: cfg.ClientRate, ClientBurst: cfg.ClientBurst},
 	})
 	if err != nil {
 		return err
@@ -87,5 +90,6 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 	mux.Handle("/", edge)
 	return ops.ServeHTTP(ctx, cfg.HTTPAddr, mux, p.ShutdownWait, ops.Timeouts{
 		ReadHeader: headerTimeout, Read: cfg.ReadTimeout, Write: cfg.WriteTimeout, Idle: idleTimeout,
+		MaxConns: cfg.MaxConns,
 	})
 }

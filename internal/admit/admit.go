@@ -1,7 +1,10 @@
-// Package admit bounds work in flight by key (a client, an upload): what
-// is over the bound is refused at once, never queued, so that the caller
-// answers a fast 429 or 503 with Retry-After and the client comes back
-// later. It holds counts only while work is under way and never blocks.
+// Package admit bounds the work a process takes on: work in flight by key
+// (a client, an upload; PerKey), work in flight of one kind with a limit
+// that may adapt to latency (Limit), and requests a second by key
+// (Rates). What is over a bound is refused at once, never queued, so that
+// the caller answers a fast 429 or 503 with Retry-After and the client
+// comes back later. Nothing here blocks, and what it remembers is
+// bounded.
 package admit
 
 import "sync"

@@ -191,6 +191,17 @@ type Router struct {
 	WriteTimeout time.Duration `env:"CLOUDFLIX_HTTP_WRITE_TIMEOUT" default:"2m" help:"how long an answer may take, from the end of the request's headers; media goes at CLOUDFLIX_HTTP_MIN_RATE instead"`
 	MinRate      int64         `env:"CLOUDFLIX_HTTP_MIN_RATE" default:"16384" help:"bytes per second a part upload (local storage) or a media answer must average over each CLOUDFLIX_HTTP_RATE_WINDOW, or its connection is cut"`
 	RateWindow   time.Duration `env:"CLOUDFLIX_HTTP_RATE_WINDOW" default:"20s" help:"the window over which CLOUDFLIX_HTTP_MIN_RATE is averaged"`
+	// What the edge takes on at once: beyond a class's limit a request is
+	// refused at once with 503, beyond a client's rate with 429.
+	MaxConns       int     `env:"CLOUDFLIX_HTTP_MAX_CONNS" default:"4096" help:"connections the router keeps open at once; more wait to be accepted"`
+	LimitRead      int     `env:"CLOUDFLIX_HTTP_LIMIT_READ" default:"128" help:"API reads (GET) under way at once; more are refused with 503 and Retry-After"`
+	LimitSearch    int     `env:"CLOUDFLIX_HTTP_LIMIT_SEARCH" default:"32" help:"searches and suggestions under way at once; more are refused with 503 and Retry-After"`
+	LimitWrite     int     `env:"CLOUDFLIX_HTTP_LIMIT_WRITE" default:"32" help:"API requests that change something under way at once; more are refused with 503 and Retry-After"`
+	LimitUpload    int     `env:"CLOUDFLIX_HTTP_LIMIT_UPLOAD" default:"64" help:"part uploads (local storage) under way at once; more are refused with 503 and Retry-After"`
+	LimitMedia     int     `env:"CLOUDFLIX_HTTP_LIMIT_MEDIA" default:"512" help:"media answers under way at once; more are refused with 503 and Retry-After"`
+	AdaptiveLimits bool    `env:"CLOUDFLIX_HTTP_ADAPTIVE_LIMITS" default:"false" help:"move the read, search and write limits with the services' latency, between an eighth of each and all of it; false: they stay as set"`
+	ClientRate     float64 `env:"CLOUDFLIX_HTTP_CLIENT_RATE" default:"100" help:"requests a second one client (a signed-in user, else an address) may make on average; more are refused with 429 and Retry-After; 0: no limit"`
+	ClientBurst    int     `env:"CLOUDFLIX_HTTP_CLIENT_BURST" default:"400" help:"requests one client may make at once above CLOUDFLIX_HTTP_CLIENT_RATE"`
 }
 
 // Upload is the upload service.

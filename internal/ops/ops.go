@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/net/netutil"
 )
 
 // Check reports whether one dependency answers.
@@ -165,14 +166,18 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // Timeouts bound how long a connection may take over each part of an
-// exchange, as http.Server's fields of the same names do. A handler may
-// move its own request's read and write deadlines (http.ResponseController),
-// as the router's uploads and media do: they go at a rate instead.
+// exchange, as http.Server's fields of the same names do, and how many
+// connections may be open at once. A handler may move its own request's
+// read and write deadlines (http.ResponseController), as the router's
+// uploads and media do: they go at a rate instead.
 type Timeouts struct {
 	ReadHeader time.Duration // the request line and headers
 	Read       time.Duration // the whole request, body included
 	Write      time.Duration // the answer, from the end of the headers
 	Idle       time.Duration // a kept-alive connection between requests
+	// MaxConns caps the connections open at once: more wait in the
+	// kernel's listen queue until one closes. 0 sets no cap.
+	MaxConns int
 }
 
 // AdminTimeouts suit the ops endpoints: small requests, small answers.
@@ -184,6 +189,9 @@ func ServeHTTP(ctx context.Context, addr string, h http.Handler, wait time.Durat
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("HTTP listen %s: %w", addr, err)
+	}
+	if t.MaxConns > 0 {
+		lis = netutil.LimitListener(lis, t.MaxConns)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, ReadTimeout: t.Read, WriteTimeout: t.Write, IdleTimeout: t.Idle}
 	errc := make(chan error, 1)

@@ -1,15 +1,22 @@
 package ops
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cloudflix/cloudflix/internal/testenv"
 )
 
 func TestReadyzReportsFailingDependencies(t *testing.T) {
@@ -101,4 +108,72 @@ func TestReadinessChecksAreBounded(t *testing.T) {
 	if !strings.Contains(failures["slow"], "deadline") {
 		t.Fatalf("failures = %v", failures)
 	}
+}
+
+// Past MaxConns a connection waits to be accepted until one closes: its
+// request is not read meanwhile, however long it waits.
+func TestConnectionsAreCapped(t *testing.T) {
+	t.Parallel()
+	addr, err := testenv.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	go func() { served <- ServeHTTP(ctx, addr, h, time.Second, Timeouts{MaxConns: 2, Idle: time.Minute}) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("ServeHTTP: %v", err)
+		}
+	})
+	if err := testenv.WaitTCP(addr, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(c net.Conn, within time.Duration) error {
+		if _, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+			return err
+		}
+		_ = c.SetReadDeadline(time.Now().Add(within))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+	var held []net.Conn
+	for len(held) < 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// WaitTCP's connection may hold a slot until the server sees it
+		// closed; the deadline leaves it time to.
+		if err := ask(c, 10*time.Second); err != nil {
+			t.Fatalf("connection %d: %v", len(held)+1, err)
+		}
+		held = append(held, c)
+	}
+	third, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.Close()
+	var ne net.Error
+	if err := ask(third, 300*time.Millisecond); !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("a third connection with two held was answered (%v), want it left waiting", err)
+	}
+	held[0].Close()
+	_ = third.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(third), nil)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("the third connection once one closed: %v %v", resp, err)
+	}
+	resp.Body.Close()
 }

@@ -442,6 +442,55 @@ func TestCompleteChecksParts(t *testing.T) {
 	}
 }
 
+// An upload of one part becomes its object without a copy: the object is
+// the part's file. The object reads back whole with the multipart ETag,
+// and the upload is gone.
+func TestOnePartCompletesWithoutACopy(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	ctx := t.Context()
+	const key = "sources/one"
+	id, err := s.CreateMultipart(ctx, key, "video/mp4")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 1<<20)
+	_, _ = rand.Read(data)
+	etag := putPart(t, s, key, id, 1, data)
+	part, err := os.Stat(s.partPath(id, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.CompleteMultipart(ctx, key, id, []blob.Part{{Number: 1, ETag: etag}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := hex.DecodeString(etag)
+	whole := md5.Sum(sum)
+	if want := hex.EncodeToString(whole[:]) + "-1"; info.ETag != want || info.Size != int64(len(data)) {
+		t.Errorf("CompleteMultipart = %+v, want ETag %s and size %d", info, want, len(data))
+	}
+	object, err := os.Stat(s.objectPath(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(part, object) {
+		t.Error("the object is a copy of the part, not the part's file")
+	}
+	o, err := s.Open(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(o)
+	o.Close()
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("the object reads back %d bytes (%v), not the part", len(got), err)
+	}
+	if _, err := s.ListParts(ctx, key, id); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("ListParts after complete = %v, want blob.ErrNotFound", err)
+	}
+}
+
 func TestDeletePrefixPrunesFolders(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

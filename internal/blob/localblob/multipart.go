@@ -253,20 +253,14 @@ func (s *Store) complete(ctx context.Context, key, id string, parts []blob.Part)
 			return blob.ObjectInfo{}, fmt.Errorf("part %d given twice", parts[i].Number)
 		}
 	}
-	tmp, err := os.CreateTemp(s.tmp, "complete-*")
-	if err != nil {
-		return blob.ObjectInfo{}, err
-	}
-	p := &spooled{f: tmp}
 	sums := md5.New()
-	for i, part := range parts {
-		if err := s.appendPart(ctx, tmp, id, part, i == len(parts)-1, sums); err != nil {
-			p.discard()
-			return blob.ObjectInfo{}, err
-		}
+	var p *spooled
+	if len(parts) == 1 {
+		p, err = s.takePart(ctx, id, parts[0], sums)
+	} else {
+		p, err = s.joinParts(ctx, id, parts, sums)
 	}
-	if err := p.seal(); err != nil {
-		p.discard()
+	if err != nil {
 		return blob.ObjectInfo{}, err
 	}
 	etag := fmt.Sprintf("%s-%d", hex.EncodeToString(sums.Sum(nil)), len(parts))
@@ -280,40 +274,100 @@ func (s *Store) complete(ctx context.Context, key, id string, parts []blob.Part)
 	return toInfo(key, sc), nil
 }
 
-// appendPart checks one part given to complete against the stored one and
-// appends its bytes to dst, and its md5 to sums. The caller holds the
-// upload's write lock, so no part changes meanwhile.
-func (s *Store) appendPart(ctx context.Context, dst *os.File, id string, part blob.Part, last bool, sums io.Writer) error {
+// joinParts appends the parts, in order, to a new file under tmp/, and
+// their md5s to sums. The caller holds the upload's write lock, so no part
+// changes meanwhile.
+func (s *Store) joinParts(ctx context.Context, id string, parts []blob.Part, sums io.Writer) (*spooled, error) {
+	tmp, err := os.CreateTemp(s.tmp, "complete-*")
+	if err != nil {
+		return nil, err
+	}
+	p := &spooled{f: tmp}
+	for i, part := range parts {
+		f, err := s.checkPart(ctx, id, part, i == len(parts)-1, sums)
+		if err != nil {
+			p.discard()
+			return nil, err
+		}
+		// File to file: copy_file_range(2), the kernel copies without a
+		// trip through user space (and shares the blocks where the file
+		// system can).
+		_, err = io.Copy(tmp, f)
+		f.Close()
+		if err != nil {
+			p.discard()
+			return nil, fmt.Errorf("part %d: %w", part.Number, err)
+		}
+	}
+	if err := p.seal(); err != nil {
+		p.discard()
+		return nil, err
+	}
+	return p, nil
+}
+
+// takePart makes the one part of an upload its object without copying a
+// byte: the part's file, already synced, is linked under tmp/ to be
+// committed as the object, and stays a part until the upload is removed,
+// so that a failure on the way loses nothing. The caller holds the
+// upload's write lock.
+func (s *Store) takePart(ctx context.Context, id string, part blob.Part, sums io.Writer) (*spooled, error) {
+	f, err := s.checkPart(ctx, id, part, true, sums)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(s.tmp, "complete-*")
+	if err != nil {
+		return nil, err
+	}
+	p := &spooled{f: tmp, size: fi.Size(), mod: fi.ModTime()}
+	tmp.Close()
+	// Its name, for the link: CreateTemp chose one nobody else uses.
+	os.Remove(tmp.Name())
+	if err := os.Link(s.partPath(id, part.Number), tmp.Name()); err != nil {
+		return nil, fmt.Errorf("part %d: %w", part.Number, err)
+	}
+	return p, nil
+}
+
+// checkPart checks one part given to complete against the stored one,
+// writes its md5 to sums and returns its file, open. The caller holds the
+// upload's write lock.
+func (s *Store) checkPart(ctx context.Context, id string, part blob.Part, last bool, sums io.Writer) (*os.File, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if part.Number < 1 || part.Number > MaxParts {
-		return fmt.Errorf("part number %d out of 1..%d", part.Number, MaxParts)
+		return nil, fmt.Errorf("part number %d out of 1..%d", part.Number, MaxParts)
 	}
 	f, sc, err := openFile(s.partPath(id, part.Number), s.partMetaPath(id, part.Number))
 	if errors.Is(err, blob.ErrNotFound) {
-		return fmt.Errorf("part %d was not uploaded", part.Number)
+		return nil, fmt.Errorf("part %d was not uploaded", part.Number)
 	}
 	if err != nil {
-		return fmt.Errorf("part %d: %w", part.Number, err)
+		return nil, fmt.Errorf("part %d: %w", part.Number, err)
 	}
-	defer f.Close()
+	fail := func(err error) (*os.File, error) {
+		f.Close()
+		return nil, err
+	}
 	if want := strings.Trim(part.ETag, `"`); want != sc.ETag {
-		return fmt.Errorf("part %d: ETag %q does not match the stored part's %q", part.Number, want, sc.ETag)
+		return fail(fmt.Errorf("part %d: ETag %q does not match the stored part's %q", part.Number, want, sc.ETag))
 	}
 	if !last && sc.Size < MinPartSize {
-		return fmt.Errorf("part %d: %d bytes; every part but the last needs at least %d", part.Number, sc.Size, MinPartSize)
+		return fail(fmt.Errorf("part %d: %d bytes; every part but the last needs at least %d", part.Number, sc.Size, MinPartSize))
 	}
 	sum, err := hex.DecodeString(sc.ETag)
 	if err != nil {
-		return fmt.Errorf("part %d: ETag %q: %w", part.Number, sc.ETag, err)
+		return fail(fmt.Errorf("part %d: ETag %q: %w", part.Number, sc.ETag, err))
 	}
 	sums.Write(sum)
-	// File to file: the kernel copies without a trip through user space.
-	if _, err := io.Copy(dst, f); err != nil {
-		return fmt.Errorf("part %d: %w", part.Number, err)
-	}
-	return nil
+	return f, nil
 }
 
 // AbortMultipart discards an upload and its stored parts.

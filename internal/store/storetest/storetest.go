@@ -76,12 +76,12 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"PurgeOutbox", testPurgeOutbox},
 		{"DropFailedSources", testDropFailedSources},
 		{"LiveVideos", testLiveVideos},
+		{"ImportVideos", testImportVideos},
 		{"Likes", testLikes},
 		{"LikesOfWhatIsGone", testLikesOfWhatIsGone},
 		{"ConcurrentLikes", testConcurrentLikes},
 		{"Trending", testTrending},
 		{"TrendingPaging", testTrendingPaging},
-		{"ImportVideos", testImportVideos},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
