@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/cache"
 	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/videocache"
 	"github.com/cloudflix/cloudflix/internal/videopb"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
@@ -52,10 +52,10 @@ func (s *Service) changeLike(ctx context.Context, id string, newLike bool, chang
 		return nil, rpc.Error(ctx, err)
 	}
 	if err := s.cache.Invalidate(ctx, v.ID); err != nil {
-		slog.WarnContext(ctx, "cache invalidation failed", "video_id", v.ID, "err", err)
+		videocache.Warn(ctx, "cache invalidation failed", err)
 	}
 	if err := s.engagement.Delete(ctx, likedKey(v.ID, user)); err != nil {
-		slog.WarnContext(ctx, "cache invalidation failed", "video_id", v.ID, "err", err)
+		videocache.Warn(ctx, "cache invalidation failed", err)
 	}
 	return &pb.Likes{Count: likes.Count, Liked: likes.Liked}, nil
 }
@@ -100,7 +100,7 @@ func (s *Service) liked(ctx context.Context, videoID, userID string) (bool, erro
 		return b[0] == '1', nil
 	}
 	if err != nil && !errors.Is(err, cache.ErrMiss) {
-		slog.WarnContext(ctx, "cache unavailable, reading through", "err", err)
+		videocache.Warn(ctx, "cache unavailable, reading through", err)
 	}
 	liked, err := s.store.Liked(ctx, videoID, userID)
 	if err != nil {
@@ -111,7 +111,7 @@ func (s *Service) liked(ctx context.Context, videoID, userID string) (bool, erro
 		value = []byte("1")
 	}
 	if err := s.engagement.Set(ctx, key, value, likedTTL); err != nil {
-		slog.WarnContext(ctx, "cache set failed", "key", key, "err", err)
+		videocache.Warn(ctx, "cache set failed", err)
 	}
 	return liked, nil
 }

@@ -74,7 +74,7 @@ func (c *Cache) Video(ctx context.Context, id string, load func(context.Context,
 		c.lookups.WithLabelValues("video", "miss").Inc()
 	default:
 		c.lookups.WithLabelValues("video", "error").Inc()
-		warn(ctx, "cache unavailable, reading through", err)
+		Warn(ctx, "cache unavailable, reading through", err)
 	}
 
 	v, err, _ := c.group.Do(key, func() (any, error) {
@@ -95,7 +95,7 @@ func (c *Cache) Video(ctx context.Context, id string, load func(context.Context,
 		}
 		if b, err := proto.Marshal(videopb.ToProto(v)); err == nil {
 			if err := c.store.Set(lctx, key, b, c.lifetime(v)); err != nil {
-				warn(ctx, "cache set failed", err)
+				Warn(ctx, "cache set failed", err)
 			}
 		}
 		return v, nil
@@ -106,10 +106,10 @@ func (c *Cache) Video(ctx context.Context, id string, load func(context.Context,
 	return v.(video.Video), nil
 }
 
-// warn logs a cache failure, except an unavailable cache's: the cache
+// Warn logs a cache failure, except an unavailable cache's: the cache
 // adapter says once when it becomes unavailable and once when it is back,
 // and a log line per read would flood the logs for the whole outage.
-func warn(ctx context.Context, msg string, err error) {
+func Warn(ctx context.Context, msg string, err error) {
 	if !errors.Is(err, cache.ErrUnavailable) {
 		slog.WarnContext(ctx, msg, "err", err)
 	}
@@ -137,10 +137,10 @@ const searchGenerationTTL = 24 * time.Hour
 // rediscache). It also starts a new search generation.
 func (c *Cache) Forget(ctx context.Context, ids ...string) {
 	if err := c.Invalidate(ctx, ids...); err != nil {
-		warn(ctx, "cache invalidation failed", err)
+		Warn(ctx, "cache invalidation failed", err)
 	}
 	if err := c.store.Set(ctx, SearchGenerationKey, []byte(rand.Text()), searchGenerationTTL); err != nil {
-		warn(ctx, "search generation not renewed", err)
+		Warn(ctx, "search generation not renewed", err)
 	}
 }
 

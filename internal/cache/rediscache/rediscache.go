@@ -268,7 +268,13 @@ func (c *Cache) Mark(ctx context.Context, key string, ttl time.Duration) (bool, 
 	if ttl <= 0 {
 		return false, fmt.Errorf("rediscache: mark %s: ttl %v is not positive", key, ttl)
 	}
-	set, err := c.rdb.SetNX(ctx, c.prefix+key, "1", ttl).Result()
+	var set bool
+	// A failed mark leaves no value stale: it is not a write of one.
+	err := c.do(ctx, false, func(ctx context.Context) error {
+		var err error
+		set, err = c.rdb.SetNX(ctx, c.prefix+key, "1", ttl).Result()
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("rediscache: mark %s: %w", key, err)
 	}
