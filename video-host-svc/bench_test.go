@@ -51,7 +51,7 @@ func BenchmarkGetVideo(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer c.Close()
-		svc := New(f.store, videocache.New(c, time.Minute, nil), c, nil)
+		svc := New(f.store, videocache.New(c, time.Minute, nil), c, testViews, nil)
 		proxy.Inject(faulttest.Down, 0)
 		for b.Loop() {
 			if _, err := svc.GetVideo(b.Context(), req); err != nil {
