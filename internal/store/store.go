@@ -91,13 +91,15 @@ type Store interface {
 
 	// Search finds READY public videos matching every word of query: whole words,
 	// prefixes of words, and words with a typo, in titles, tags and
-	// descriptions. Hits come best first; a title match ranks above a tag
-	// match above a description match. An empty query finds nothing.
+	// descriptions. Hits come best first (store.Rank); a title match ranks
+	// above a tag match above a description match. However many videos
+	// match, only the bounded candidates of search.go's bounds are ranked,
+	// and pages past them are empty. An empty query finds nothing.
 	Search(ctx context.Context, query string, limit, offset int) ([]video.SearchHit, error)
 	// Suggest completes what a person is typing: up to limit distinct
 	// titles of READY public videos whose title has every word of prefix (each as
 	// a prefix, or corrected for a typo), best match first, then most
-	// viewed.
+	// viewed, of the newest MaxSuggestCandidates such titles.
 	Suggest(ctx context.Context, prefix string, limit int) ([]string, error)
 
 	// ClaimEncode gives worker the encode of a video for lease: from
