@@ -46,6 +46,10 @@ func TestUsageErrors(t *testing.T) {
 		{"upload", "a.mp4"},
 		{"backup"},
 		{"restore", "a", "--overwrite"},
+		{"loadtest", "--rate", "fast"},
+		{"loadtest", "--endpoints", "upload"},
+		{"loadtest", "--duration", "1h"},
+		{"loadtest", "--server", "a=http://127.0.0.1:1", "--server", "http://127.0.0.1:2"},
 	} {
 		if _, _, err := run(t, nil, args...); err == nil || ExitCode(err) != 2 {
 			t.Errorf("cloudflix %v: %v, want a usage error", args, err)
@@ -107,5 +111,14 @@ func TestSiteURL(t *testing.T) {
 		if got := siteURL(c.rc); got != c.want {
 			t.Errorf("siteURL(%+v) = %q, want %q", c.rc, got, c.want)
 		}
+	}
+}
+
+// The load harness aims at loopback only, unless told otherwise, and says
+// so before it sends anything.
+func TestLoadTestRefusesARemoteServer(t *testing.T) {
+	_, _, err := run(t, nil, "loadtest", "--server", "http://192.0.2.10:8080", "--duration", "1s")
+	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
+		t.Fatalf("loadtest on a remote server: %v", err)
 	}
 }

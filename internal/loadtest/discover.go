@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // catalogue is what a run learns of a platform before it measures it,
@@ -157,24 +158,56 @@ func playlistURIs(ctx context.Context, client *http.Client, playlist *url.URL) (
 // maxDiscoveryBody bounds what one discovery request reads.
 const maxDiscoveryBody = 16 << 20
 
+// refusalRetries is how often a discovery request refused with 429 or 503
+// is tried again, after the Retry-After the platform asks for (at most
+// maxRetryAfter).
+const (
+	refusalRetries = 5
+	maxRetryAfter  = 5 * time.Second
+)
+
 func get(ctx context.Context, client *http.Client, u string) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		body, retry, err := getOnce(ctx, client, u)
+		if retry == 0 || attempt == refusalRetries {
+			return body, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(retry):
+		}
+	}
+}
+
+// getOnce GETs u; when the platform refuses for now (429, 503), it says how
+// long to wait before trying again.
+func getOnce(ctx context.Context, client *http.Client, u string) ([]byte, time.Duration, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDiscoveryBody))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, 0, fmt.Errorf("GET %s: %w", u, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET %s: %s: %s", u, resp.Status, bytes.TrimSpace(body))
+		err := fmt.Errorf("GET %s: %s: %s", u, resp.Status, bytes.TrimSpace(body))
+		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
+			wait := time.Second
+			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
+				wait = min(time.Duration(s)*time.Second, maxRetryAfter)
+			}
+			return nil, wait, err
+		}
+		return nil, 0, err
 	}
-	return body, nil
+	return body, 0, nil
 }
 
 func getJSON(ctx context.Context, client *http.Client, u string, v any) error {
