@@ -71,7 +71,7 @@ func TestWatchPageQueries(t *testing.T) {
 	db, err := pgstore.Open(ctx, pgstore.Options{URL: url, Tracer: counted})
 	must(t, err)
 	t.Cleanup(db.Close)
-	rc, err := rediscache.Open(ctx, rediscache.Options{Addr: testenv.RedisAddr(), Prefix: testenv.RedisPrefix(t)})
+	rc, err := rediscache.Open(ctx, rediscache.Options{Addr: testenv.RedisAddr(), Prefix: testenv.RedisPrefix(t), Timeout: 5 * time.Second})
 	must(t, err)
 	t.Cleanup(func() { rc.Close() })
 

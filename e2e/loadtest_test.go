@@ -44,7 +44,7 @@ func TestLoadHarness(t *testing.T) {
 
 	dir := t.TempDir()
 	jsonPath, svgPath := filepath.Join(dir, "load.json"), filepath.Join(dir, "load.svg")
-	cmd := exec.Command(binary, "loadtest", "--server", pf.base, "--duration", "1s", "--connections", "8",
+	cmd := exec.Command(binary, "loadtest", "--server", pf.base, "--metrics", pf.admins["router"], "--duration", "1s", "--connections", "8",
 		"--queries", "500", "--json", jsonPath, "--svg", svgPath)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -74,6 +74,9 @@ func TestLoadHarness(t *testing.T) {
 		delete(want, res.Endpoint)
 		// Refusals (429, 503) are the platform shedding load, which a
 		// platform may rightly do to one client this busy: not errors.
+		if res.CPUPerRequest <= 0 {
+			t.Errorf("%s: no CPU time a request from the admin address's metrics", res.Endpoint)
+		}
 		if res.Codes[code] == 0 || res.Errors != 0 || res.Codes[code]+int(res.Refused) != int(res.Requests) {
 			t.Errorf("%s: %d requests, %d errors, %d refused, codes %v; want every answer %s or a refusal",
 				res.Endpoint, res.Requests, res.Errors, res.Refused, res.Codes, code)

@@ -54,9 +54,10 @@ start memory 28080
 start tcp 29080
 catalogue http://127.0.0.1:28080 memory
 catalogue http://127.0.0.1:29080 tcp
-servers=(--server memory=http://127.0.0.1:28080 --server tcp=http://127.0.0.1:29080)
+servers=(--server memory=http://127.0.0.1:28080 --metrics memory=http://127.0.0.1:28086
+  --server tcp=http://127.0.0.1:29080 --metrics tcp=http://127.0.0.1:29086)
 for round in $(seq "${ROUNDS:-1}"); do
   echo "round $round, load average before it: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   bin/cloudflix loadtest "${servers[@]}" "$@"
-  servers=("${servers[@]:2}" "${servers[@]:0:2}")
+  servers=("${servers[@]:4}" "${servers[@]:0:4}")
 done

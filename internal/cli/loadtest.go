@@ -16,6 +16,8 @@ func loadTest(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("loadtest", stderr)
 	var servers stringList
 	fs.Var(&servers, "server", "CloudFlix server URL (default http://localhost:8080); repeat as NAME=URL to measure several side by side, endpoint by endpoint")
+	var metrics stringList
+	fs.Var(&metrics, "metrics", "admin address of the server, whose /metrics gives its CPU time a request, e.g. http://127.0.0.1:9100; NAME=URL with several servers")
 	endpoints := fs.String("endpoints", strings.Join(loadtest.Endpoints, ","), "endpoints to measure, comma separated")
 	duration := fs.Duration("duration", 10*time.Second, "how long each endpoint is driven on each server (at most "+loadtest.MaxDuration.String()+")")
 	connections := fs.Int("connections", 64, "requests in flight at full speed, each on its own connection")
@@ -51,6 +53,21 @@ func loadTest(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return usageError{"with several --server flags, name each: --server NAME=URL"}
 		}
 		targets = append(targets, t)
+	}
+	for _, m := range metrics {
+		name, u, named := strings.Cut(m, "=")
+		if !named || strings.Contains(name, "/") {
+			name, u = "", m
+		}
+		found := false
+		for i := range targets {
+			if targets[i].Name == name {
+				targets[i].Metrics, found = u, true
+			}
+		}
+		if !found {
+			return usageError{fmt.Sprintf("--metrics %s names no --server", m)}
+		}
 	}
 	o := loadtest.Options{
 		Targets: targets, AllowRemote: *allowRemote, Endpoints: strings.Split(*endpoints, ","),

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -81,6 +82,9 @@ func discover(ctx context.Context, client *http.Client, base *url.URL, want int,
 			return c, err
 		}
 		segs, err := segmentsOf(ctx, client, master)
+		if errors.Is(err, errNoMedia) {
+			continue // a video made by catalogue generate has no media
+		}
 		if err != nil {
 			return c, err
 		}
@@ -155,6 +159,10 @@ func playlistURIs(ctx context.Context, client *http.Client, playlist *url.URL) (
 	return uris, mapURI, nil
 }
 
+// errNoMedia is a 404 answer: a video listed ready whose playlist is not
+// stored, as those catalogue generate makes for measuring lists and search.
+var errNoMedia = errors.New("not found")
+
 // maxDiscoveryBody bounds what one discovery request reads.
 const maxDiscoveryBody = 16 << 20
 
@@ -196,6 +204,9 @@ func getOnce(ctx context.Context, client *http.Client, u string) ([]byte, time.D
 	if err != nil {
 		return nil, 0, fmt.Errorf("GET %s: %w", u, err)
 	}
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, 0, fmt.Errorf("GET %s: %w", u, errNoMedia)
+	}
 	if resp.StatusCode != http.StatusOK {
 		err := fmt.Errorf("GET %s: %s: %s", u, resp.Status, bytes.TrimSpace(body))
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
@@ -224,6 +235,9 @@ func getJSON(ctx context.Context, client *http.Client, u string, v any) error {
 // processCPU reads the CPU seconds the process behind base has used, from
 // its Prometheus metrics.
 func processCPU(ctx context.Context, client *http.Client, base *url.URL) (float64, error) {
+	if base == nil {
+		return 0, errors.New("no metrics address")
+	}
 	body, err := get(ctx, client, base.JoinPath("/metrics").String())
 	if err != nil {
 		return 0, err

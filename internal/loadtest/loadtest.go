@@ -43,6 +43,10 @@ const (
 type Target struct {
 	Name string // names it in the results; "" when there is one
 	URL  string // base URL, e.g. http://127.0.0.1:8080
+	// Metrics is the base URL of its admin address, whose /metrics gives
+	// the process's CPU time, e.g. http://127.0.0.1:9100; "" measures no
+	// CPU time.
+	Metrics string
 }
 
 // Rate is how fast a scenario is driven: zero is as fast as the
@@ -170,8 +174,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	type platform struct {
 		Target
-		base *url.URL
-		cat  catalogue
+		base    *url.URL
+		metrics *url.URL // nil: no CPU time
+		cat     catalogue
 	}
 	discovery := &http.Client{Timeout: o.Timeout}
 	var platforms []platform
@@ -187,7 +192,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		platforms = append(platforms, platform{Target: t, base: base, cat: cat})
+		var metrics *url.URL
+		if t.Metrics != "" {
+			if metrics, err = url.Parse(strings.TrimRight(t.Metrics, "/")); err != nil {
+				return nil, fmt.Errorf("metrics of %q: %w", t.URL, err)
+			}
+			if err := checkHost(metrics, o.AllowRemote); err != nil {
+				return nil, err
+			}
+		}
+		platforms = append(platforms, platform{Target: t, base: base, metrics: metrics, cat: cat})
 	}
 
 	ceiling, err := startCeiling()
@@ -227,9 +241,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 					r = Rate{PerSecond: r.Factor * saturating}
 				}
 				logf("%s%s: %s, %d distinct requests, %v", e, nameSuffix(p.Name), describeRate(r, o), len(sc.targets), o.Duration)
-				cpuBefore, cpuErr := processCPU(ctx, discovery, p.base)
+				cpuBefore, cpuErr := processCPU(ctx, discovery, p.metrics)
 				res := attack(ctx, rep.Started, sc, r, o)
-				if cpuAfter, err := processCPU(ctx, discovery, p.base); cpuErr == nil && err == nil && res.Requests > 0 {
+				if cpuAfter, err := processCPU(ctx, discovery, p.metrics); cpuErr == nil && err == nil && res.Requests > 0 {
 					res.CPUSeconds = cpuAfter - cpuBefore
 					res.CPUPerRequest = res.CPUSeconds / float64(res.Requests) * 1e6
 				}

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +250,33 @@ func TestAttackIsBounded(t *testing.T) {
 	paced := attack(t.Context(), time.Now(), sc, Rate{PerSecond: 20}, o)
 	if paced.Requests == 0 || paced.Requests > 21 || paced.Errors != 0 || paced.Mode != "rate" || paced.Rate != 20 {
 		t.Errorf("20 a second for a second: %+v", paced)
+	}
+}
+
+// A video listed ready whose playlist is not stored (as catalogue generate
+// makes them) is passed over for segments; the others' segments are read.
+func TestDiscoverySkipsVideosWithoutMedia(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/videos", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"videos":[
+			{"id":"a","title":"Synthetic","hls_url":"/media/videos/a/master.m3u8"},
+			{"id":"b","title":"Encoded","hls_url":"/media/videos/b/master.m3u8"}]}`)
+	})
+	mux.HandleFunc("GET /media/videos/b/master.m3u8", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n240p/index.m3u8\n")
+	})
+	mux.HandleFunc("GET /media/videos/b/240p/index.m3u8", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "#EXTM3U\n#EXT-X-MAP:URI=\"init.mp4\"\n#EXTINF:2,\nseg0.m4s\n#EXT-X-ENDLIST\n")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	base, _ := url.Parse(srv.URL)
+	c, err := discover(t.Context(), srv.Client(), base, 2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{srv.URL + "/media/videos/b/240p/init.mp4", srv.URL + "/media/videos/b/240p/seg0.m4s"}
+	if !slices.Equal(c.ids, []string{"a", "b"}) || !slices.Equal(c.segments, want) {
+		t.Fatalf("discovered ids %v, segments %v; want a and b, segments %v", c.ids, c.segments, want)
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 func openRedis(t *testing.T) *rediscache.Cache {
 	t.Helper()
-	rc, err := rediscache.Open(t.Context(), rediscache.Options{Addr: testenv.RedisAddr(), Prefix: testenv.RedisPrefix(t)})
+	rc, err := rediscache.Open(t.Context(), rediscache.Options{Addr: testenv.RedisAddr(), Prefix: testenv.RedisPrefix(t), Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
