@@ -422,7 +422,9 @@ func interlaced(fieldOrder string) bool {
 func displaySize(st probeStream) (w, h int) {
 	w, h = st.Width, st.Height
 	if num, den, ok := ratio(st.SampleAspectRatio); ok && num > 0 && den > 0 && num != den {
-		w = int(math.Round(float64(w) * float64(num) / float64(den)))
+		// A ratio as large as a file can claim stops at the largest int32,
+		// which any size limit refuses, instead of overflowing.
+		w = int(min(math.Round(float64(w)*float64(num)/float64(den)), math.MaxInt32))
 	}
 	if quarterTurn(rotation(st)) {
 		w, h = h, w

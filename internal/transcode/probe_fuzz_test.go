@@ -15,12 +15,17 @@ var fuzzLimits = Limits{MaxDuration: 4 * time.Hour, MaxWidth: 4096, MaxHeight: 4
 // is a file ffprobe was handed by an uploader, so its streams can claim
 // anything. What is refused is refused as the file's fault, and what is
 // accepted has a codec, a display size within the limits and a finite frame
-// rate and declared duration.
+// rate and declared duration. No stream's display size overflows.
 func FuzzProbeOutput(f *testing.F) {
 	f.Fuzz(func(t *testing.T, probed []byte, size int64) {
 		var out probeOutput
 		if err := json.Unmarshal(probed, &out); err != nil {
 			t.Skip("not ffprobe's JSON")
+		}
+		for _, st := range out.Streams {
+			if w, h := displaySize(st); st.Width > 0 && st.Height > 0 && (w < 0 || h < 0) {
+				t.Fatalf("a %dx%d stream with pixels %q shows as %dx%d", st.Width, st.Height, st.SampleAspectRatio, w, h)
+			}
 		}
 		for _, l := range []Limits{fuzzLimits, {}} {
 			src, declared, err := out.source(size, l)
