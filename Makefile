@@ -50,7 +50,7 @@ test: tools check-proto check-vendor lint test-monitor test-deploy fuzz
 	PATH="$(CURDIR)/.bin:$$PATH" $(GO) test -race -count=1 -timeout 45m $$($(GO) list ./... | grep -v '/deploy$$')
 
 ## fuzz: every fuzz target for FUZZTIME each, one after another; `make fuzz FUZZTIME=10m` is a long run
-FUZZTIME ?= 3s
+FUZZTIME ?= 2s
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 

@@ -79,7 +79,7 @@ var DefaultAdmission = Admission{Read: 128, Search: 32, Write: 32, Upload: 64, M
 
 // rateKeys is how many clients' rates are remembered; past it the least
 // recently seen is forgotten (and comes back with a full bucket). A
-// bucket takes some 200 bytes: this is at most a dozen MiB.
+// client takes some 250 bytes: this is at most some 16 MiB.
 const rateKeys = 65536
 
 // busyRetry is the Retry-After of a request refused for load: soon, since
@@ -129,10 +129,15 @@ func (a *api) admit(next http.Handler) http.Handler {
 		}
 		a.gates.m.admitted.WithLabelValues(name).Inc()
 		a.gates.m.inFlight.WithLabelValues(name).Inc()
-		got := httpsnoop.CaptureMetrics(next, w, r)
-		a.gates.m.inFlight.WithLabelValues(name).Dec()
-		lim.Release(got.Duration, outcome(r, got.Code))
-		a.gates.m.limit.WithLabelValues(name).Set(float64(lim.Current()))
+		began, code := time.Now(), 0
+		// Deferred, so that a handler that panics (net/http recovers it)
+		// gives its place back.
+		defer func() {
+			a.gates.m.inFlight.WithLabelValues(name).Dec()
+			lim.Release(time.Since(began), outcome(r, code))
+			a.gates.m.limit.WithLabelValues(name).Set(float64(lim.Current()))
+		}()
+		code = httpsnoop.CaptureMetrics(next, w, r).Code
 	})
 }
 
@@ -141,7 +146,7 @@ func (a *api) admit(next http.Handler) http.Handler {
 // client that went away says nothing.
 func outcome(r *http.Request, code int) admit.Outcome {
 	switch {
-	case r.Context().Err() != nil || code == 499:
+	case r.Context().Err() != nil || code == 499 || code == 0: // 0: it panicked
 		return admit.Ignored
 	case code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
 		return admit.Dropped

@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -193,6 +195,32 @@ func TestClientOverItsRateIsRefused(t *testing.T) {
 	}
 }
 
+// A handler that panics gives its place back: net/http recovers the
+// panic, and the class is not left one short for good.
+func TestPanicReleasesItsPlace(t *testing.T) {
+	t.Parallel()
+	a, err := newAPI(Options{MediaKey: testMediaKey, Logger: discardLogger(), Admission: Admission{Search: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	srv := httptest.NewUnstartedServer(a.admit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			panic("the first search fails")
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.Start()
+	defer srv.Close()
+	if _, err := http.Get(srv.URL + "/api/v1/search?q=sea"); err == nil {
+		t.Fatal("the panicking search was answered")
+	}
+	if x := send(t, "GET", srv.URL+"/api/v1/search?q=sea"); x.resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("the search after a panic: %s (%s), want it admitted", x.resp.Status, x.body)
+	}
+}
+
 func TestClassOf(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -222,7 +250,7 @@ func TestClassOf(t *testing.T) {
 func TestOutcome(t *testing.T) {
 	t.Parallel()
 	r := httptest.NewRequest("GET", "/api/v1/search", nil)
-	for code, want := range map[int]admit.Outcome{200: admit.Served, 404: admit.Served, 503: admit.Dropped, 504: admit.Dropped, 499: admit.Ignored} {
+	for code, want := range map[int]admit.Outcome{200: admit.Served, 404: admit.Served, 503: admit.Dropped, 504: admit.Dropped, 499: admit.Ignored, 0: admit.Ignored} {
 		if got := outcome(r, code); got != want {
 			t.Errorf("status %d: outcome %d, want %d", code, got, want)
 		}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -30,7 +31,9 @@ const sessionCookie = "cloudflix_session"
 func credential(r *http.Request) (secret string, fromCookie bool, err error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		// Every token CloudFlix hands out is ASCII; anything else is not
+		// sent on to the account service.
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" || !utf8.ValidString(token) {
 			return "", false, &edgeError{status: http.StatusUnauthorized, code: "unauthenticated",
 				msg: `the Authorization header must be "Bearer <token>"`}
 		}
@@ -210,9 +213,13 @@ func (t trustedProxies) clientIP(r *http.Request) string {
 	return peer
 }
 
+// truncate cuts s to at most n bytes of UTF-8, its invalid bytes replaced:
+// it goes into a protobuf string.
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for len(s) > n {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
 	}
-	return s[:n]
+	return s
 }

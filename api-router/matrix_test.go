@@ -195,14 +195,14 @@ type world struct {
 	edge     http.Handler
 	db       store.Store
 	upload   *uploadsvc.Service
-	putMedia func(t *testing.T, key string)
+	putMedia func(t testing.TB, key string)
 	users    map[actor]account.User
 	signer   *api
 }
 
 const matrixPassword = "a long password"
 
-func newWorld(t *testing.T, p *platform.Process) *world {
+func newWorld(t testing.TB, p *platform.Process) *world {
 	t.Helper()
 	ctx := t.Context()
 	db, err := p.Store(ctx)
@@ -236,7 +236,7 @@ func newWorld(t *testing.T, p *platform.Process) *world {
 		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
 	}})
-	w.putMedia = func(t *testing.T, key string) {
+	w.putMedia = func(t testing.TB, key string) {
 		body := []byte("#EXTM3U\n")
 		must(t, objects.Put(t.Context(), key, bytes.NewReader(body), int64(len(body)), "application/vnd.apple.mpegurl"))
 	}
@@ -256,7 +256,7 @@ func newWorld(t *testing.T, p *platform.Process) *world {
 // on: a ready video and an open upload of the owner's, a session and a
 // token of a's own (the owner's for a visitor), and a user for the admin
 // to change.
-func (w *world) cell(t *testing.T, a actor, p video.Privacy) cell {
+func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
 	t.Helper()
 	ctx := t.Context()
 	own := w.users[owner]
@@ -308,7 +308,7 @@ func (w *world) ask(t *testing.T, a actor, method string, c cell, p video.Privac
 	return rec.Code
 }
 
-func (w *world) newSession(t *testing.T, u account.User) (id, secret string) {
+func (w *world) newSession(t testing.TB, u account.User) (id, secret string) {
 	t.Helper()
 	secret, hash, err := auth.NewSecret(auth.SessionPrefix)
 	must(t, err)
@@ -318,7 +318,7 @@ func (w *world) newSession(t *testing.T, u account.User) (id, secret string) {
 	return s.ID, secret
 }
 
-func (w *world) newToken(t *testing.T, u account.User) string {
+func (w *world) newToken(t testing.TB, u account.User) string {
 	t.Helper()
 	_, hash, err := auth.NewSecret(auth.TokenPrefix)
 	must(t, err)

@@ -15,7 +15,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
@@ -250,6 +252,11 @@ func (a *api) endpoint(h func(a *api, w http.ResponseWriter, r *http.Request) er
 }
 
 func (a *api) serve(h func(a *api, w http.ResponseWriter, r *http.Request) error, w http.ResponseWriter, r *http.Request) error {
+	// Path and query values become the services' protobuf strings, which
+	// are UTF-8: a request naming anything else names nothing here.
+	if !utf8.ValidString(r.URL.Path) || !utf8Query(r.URL.Query()) {
+		return badRequest("the request's path and query must be UTF-8 text")
+	}
 	fromCookie := false
 	if !unauthenticated(r.URL.Path) {
 		var err error
@@ -264,6 +271,15 @@ func (a *api) serve(h func(a *api, w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return h(a, w, r)
+}
+
+func utf8Query(q url.Values) bool {
+	for k, vs := range q {
+		if !utf8.ValidString(k) || slices.ContainsFunc(vs, func(v string) bool { return !utf8.ValidString(v) }) {
+			return false
+		}
+	}
+	return true
 }
 
 // unmatched answers a request under /api/ or /media/ that no route takes.

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Runs every Go fuzz target of the module, one at a time (go test takes one
-# -fuzz pattern per run), each for FUZZTIME (3s by default): the targets are
+# -fuzz pattern per run), each for FUZZTIME (2s by default): the targets are
 # the FuzzXxx functions of the _test.go files. A target that finds a failing
 # input stops the run; go test writes the input under the package's
 # testdata/fuzz/FuzzXxx/, where it becomes a seed once committed.
 #
-#   scripts/fuzz.sh                      every target, 3s each
+#   scripts/fuzz.sh                      every target, 2s each
 #   FUZZTIME=10m scripts/fuzz.sh         every target, ten minutes each
 #   scripts/fuzz.sh FuzzQueryWords ...   only the targets named
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-fuzztime=${FUZZTIME:-3s}
+fuzztime=${FUZZTIME:-2s}
 only=" $* "
 
 # Lines "./package FuzzName", in a stable order.

@@ -5,7 +5,8 @@
 # (CLOUDFLIX_GRPC_IN_MEMORY=false), uploads the same small catalogue of
 # generated clips to each, and runs `cloudflix loadtest` on both side by
 # side, endpoint by endpoint, with the ceiling measured in the same run.
-# Needs bin/cloudflix (make build) and ffmpeg.
+# ROUNDS=n repeats the run n times on the same platforms, the order of the
+# two swapped every other round. Needs bin/cloudflix (make build) and ffmpeg.
 # Usage: scripts/measure-load.sh [loadtest flags]   e.g. --duration 10s --json load.json --svg load.svg
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,5 +54,9 @@ start memory 28080
 start tcp 29080
 catalogue http://127.0.0.1:28080 memory
 catalogue http://127.0.0.1:29080 tcp
-echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-bin/cloudflix loadtest --server memory=http://127.0.0.1:28080 --server tcp=http://127.0.0.1:29080 "$@"
+servers=(--server memory=http://127.0.0.1:28080 --server tcp=http://127.0.0.1:29080)
+for round in $(seq "${ROUNDS:-1}"); do
+  echo "round $round, load average before it: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  bin/cloudflix loadtest "${servers[@]}" "$@"
+  servers=("${servers[@]:2}" "${servers[@]:0:2}")
+done

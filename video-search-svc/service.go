@@ -197,8 +197,11 @@ func decodeOffset(c string) (int, error) {
 	if err != nil || len(b) < 2 || b[0] != 'o' {
 		return 0, video.Invalid("cursor is not one this API returned")
 	}
+	// Only the cursor encodeOffset wrote is read: "o+5", "o05" or other
+	// bits in the last character would be other cursors of the same page,
+	// ones this API never returned.
 	n, err := strconv.Atoi(string(b[1:]))
-	if err != nil || n < 0 || n > maxOffset {
+	if err != nil || n < 0 || n > maxOffset || encodeOffset(n) != c {
 		return 0, video.Invalid("cursor is not one this API returned")
 	}
 	return n, nil

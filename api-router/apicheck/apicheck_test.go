@@ -244,7 +244,7 @@ func TestCheckerCatchesDrift(t *testing.T) {
 	}
 	const goodVideo = `{"id":"v1","owner":null,"privacy":"public","title":"t","description":"","tags":[],"state":"uploaded","failure_reason":"",
 		"progress":0,"duration_seconds":0,"width":0,"height":0,"hls_url":null,"thumbnail_url":null,
-		"storyboard_url":null,"renditions":[],"views":0,"size_bytes":1,"content_type":"video/mp4",
+		"storyboard_url":null,"renditions":[],"views":0,"likes":0,"size_bytes":1,"content_type":"video/mp4",
 		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`
 	pair := func(method, target string, status int, body string) (*http.Request, *http.Response, []byte) {
 		req := httptest.NewRequest(method, target, nil)

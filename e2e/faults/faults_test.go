@@ -33,33 +33,34 @@ type outcome struct {
 	list   string // the latest videos (always the database)
 	media  string // the master playlist of a ready video (object storage)
 	upload string // a whole upload: create, sign, PUT the part, complete
+	ready  string // the router's /readyz: 200 or 503
 }
 
 // want is what a client sees while each fault lasts; the README's table of
-// faults is this one. "ok|503" is a cut connection: some requests get
+// faults is this one. "ok|503" (or "200|503") is a cut connection: some requests get
 // through on a fresh connection, the rest are refused. A signed-in read
 // needs the session, in the metadata store; media needs only the video's
 // cached info and storage.
 var want = map[Backend]map[faulttest.Fault]outcome{
 	Postgres: {
-		faulttest.Down: {read: "503", list: "503", media: "ok", upload: "503"},
-		faulttest.Slow: {read: "ok", list: "ok", media: "ok", upload: "accepted"},
-		faulttest.Cut:  {read: "ok|503", list: "ok|503", media: "ok|503", upload: "accepted|503"},
+		faulttest.Down: {read: "503", list: "503", media: "ok", upload: "503", ready: "503"},
+		faulttest.Slow: {read: "ok", list: "ok", media: "ok", upload: "accepted", ready: "200"},
+		faulttest.Cut:  {read: "ok|503", list: "ok|503", media: "ok|503", upload: "accepted|503", ready: "200|503"},
 	},
 	Redis: {
-		faulttest.Down: {read: "ok", list: "ok", media: "ok", upload: "accepted"},
-		faulttest.Slow: {read: "ok", list: "ok", media: "ok", upload: "accepted"},
-		faulttest.Cut:  {read: "ok", list: "ok", media: "ok", upload: "accepted"},
+		faulttest.Down: {read: "ok", list: "ok", media: "ok", upload: "accepted", ready: "200"},
+		faulttest.Slow: {read: "ok", list: "ok", media: "ok", upload: "accepted", ready: "200"},
+		faulttest.Cut:  {read: "ok", list: "ok", media: "ok", upload: "accepted", ready: "200"},
 	},
 	RabbitMQ: {
-		faulttest.Down: {read: "ok", list: "ok", media: "ok", upload: "accepted"},
-		faulttest.Slow: {read: "ok", list: "ok", media: "ok", upload: "accepted"},
-		faulttest.Cut:  {read: "ok", list: "ok", media: "ok", upload: "accepted"},
+		faulttest.Down: {read: "ok", list: "ok", media: "ok", upload: "accepted", ready: "200"},
+		faulttest.Slow: {read: "ok", list: "ok", media: "ok", upload: "accepted", ready: "200"},
+		faulttest.Cut:  {read: "ok", list: "ok", media: "ok", upload: "accepted", ready: "200"},
 	},
 	S3: {
-		faulttest.Down: {read: "ok", list: "ok", media: "503", upload: "503"},
-		faulttest.Slow: {read: "ok", list: "ok", media: "ok", upload: "accepted"},
-		faulttest.Cut:  {read: "ok", list: "ok", media: "ok|503", upload: "accepted|503"},
+		faulttest.Down: {read: "ok", list: "ok", media: "503", upload: "503", ready: "503"},
+		faulttest.Slow: {read: "ok", list: "ok", media: "ok", upload: "accepted", ready: "200"},
+		faulttest.Cut:  {read: "ok", list: "ok", media: "ok|503", upload: "accepted|503", ready: "200|503"},
 	},
 }
 
@@ -86,7 +87,8 @@ func TestFaults(t *testing.T) {
 				t.Parallel()
 				got := holdFault(t, backend, fault)
 				w := want[backend][fault]
-				if !matches(w.read, got.read) || !matches(w.list, got.list) || !matches(w.media, got.media) || !matches(w.upload, got.upload) {
+				if !matches(w.read, got.read) || !matches(w.list, got.list) || !matches(w.media, got.media) ||
+					!matches(w.upload, got.upload) || !matches(w.ready, got.ready) {
 					t.Errorf("while %s was %s: %+v; want %+v", backend, fault, got, w)
 				}
 			})
@@ -109,20 +111,31 @@ func holdFault(t *testing.T, backend Backend, fault faulttest.Fault) outcome {
 	if a.code != 0 || a.err != nil {
 		t.Fatalf("upload before the fault: %v", a)
 	}
+	if v, _ := s.video(encoding); v.State == "ready" {
+		t.Fatalf("video %s was encoded before the fault began", encoding)
+	}
 
 	s.proxies[backend].Inject(fault, slowBy)
 	var got outcome
 	var during string
+	lastTitle := "seen before the fault"
 	end := time.Now().Add(lasts)
 	for round := 0; time.Now().Before(end) || round == 0; round++ {
 		_, read := s.video(seen)
 		got.read = merge(got.read, classify(t, "read", read))
 		got.list = merge(got.list, classify(t, "list", s.do("GET", "/api/v1/videos", nil)))
 		got.media = merge(got.media, classify(t, "media", s.do("GET", master, nil)))
+		ready := s.do("GET", "/readyz", nil)
+		got.ready = merge(got.ready, strconv.Itoa(ready.code))
 		if round == 0 {
 			id, up := s.upload("uploaded during the fault")
 			during = id
 			got.upload = classify(t, "upload", up)
+			// An edit whose cache invalidation may be lost with the fault.
+			title := "edited during the fault"
+			if classify(t, "edit", s.do("PATCH", "/api/v1/videos/"+seen, map[string]string{"title": title})) == "ok" {
+				lastTitle = title
+			}
 		}
 	}
 	s.proxies[backend].Heal()
@@ -132,7 +145,11 @@ func holdFault(t *testing.T, backend Backend, fault faulttest.Fault) outcome {
 	// end ready, and the site is ready.
 	deadline := time.Now().Add(time.Minute)
 	for {
-		if _, a := s.video(seen); a.code == http.StatusOK {
+		v, a := s.video(seen)
+		if a.code == http.StatusOK {
+			if v.Title != lastTitle {
+				t.Fatalf("after the fault the video reads %q, not %q as last edited", v.Title, lastTitle)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
@@ -157,6 +174,11 @@ func holdFault(t *testing.T, backend Backend, fault faulttest.Fault) outcome {
 	}
 	s.waitVideo(t, during, 3*time.Minute)
 	s.waitReady(t)
+	// Three videos, each encoded once: a job redelivered or re-enqueued
+	// while the fault lasted did not finish a video twice.
+	if n := s.encodesFinished(t); n != 3 {
+		t.Errorf("%d encodes finished ready for 3 videos", n)
+	}
 	return got
 }
 

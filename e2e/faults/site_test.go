@@ -50,6 +50,7 @@ var backends = []Backend{Postgres, Redis, RabbitMQ, S3}
 type site struct {
 	// stopped says which targets stopped by themselves, and why.
 	stopped func() []string
+	metrics *prometheus.Registry
 	base    string
 	proxies map[Backend]*faulttest.Proxy
 	client  *http.Client
@@ -74,7 +75,8 @@ func startSite(t *testing.T) *site {
 	s.proxies[S3] = faulttest.New(t, b.S3.Endpoint)
 	b.S3.Endpoint = s.proxies[S3].Addr()
 
-	p, err := platform.NewProcess(prometheus.NewRegistry(), 5*time.Second, b, platformtest.Key)
+	s.metrics = prometheus.NewRegistry()
+	p, err := platform.NewProcess(s.metrics, 5*time.Second, b, platformtest.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +104,10 @@ func startSite(t *testing.T) *site {
 	rc.HTTPAddr = freeAddr(t)
 	s.base = "http://" + rc.HTTPAddr
 	ec.WorkDir = t.TempDir()
+	// A lease left by an encode the fault broke off expires in seconds,
+	// not the default minutes, so the test waits for its re-enqueue.
 	ec.StuckAfter = 5 * time.Second
+	ec.Lease = 15 * time.Second
 	uc.PartSize = 5 << 20
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -346,4 +351,27 @@ func (s *site) waitVideo(t *testing.T, id string, within time.Duration) apiVideo
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// encodesFinished is how many encodes the worker finished ready.
+func (s *site) encodesFinished(t *testing.T) int {
+	t.Helper()
+	families, err := s.metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0.0
+	for _, f := range families {
+		if f.GetName() != "cloudflix_encode_jobs_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" && l.GetValue() == "ready" {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return int(n)
 }

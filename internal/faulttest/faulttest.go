@@ -53,6 +53,7 @@ var (
 // Proxy is one proxy in front of one backend.
 type Proxy struct {
 	t     testing.TB
+	addr  string
 	proxy *toxiproxy.Proxy
 	mu    sync.Mutex
 	fault Fault
@@ -71,12 +72,12 @@ func New(t testing.TB, upstream string) *Proxy {
 		t.Fatalf("faulttest: proxy to %s: %v", upstream, err)
 	}
 	t.Cleanup(p.Stop)
-	return &Proxy{t: t, proxy: p}
+	return &Proxy{t: t, addr: p.Listen, proxy: p}
 }
 
 // Addr is the proxy's host:port, which the code under test dials instead
 // of the backend's.
-func (p *Proxy) Addr() string { return p.proxy.Listen }
+func (p *Proxy) Addr() string { return p.addr }
 
 // Inject starts fault; latency is the delay each way of Slow and is
 // ignored by the others. One fault at a time: Heal ends it.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -185,6 +186,23 @@ func getJSON(ctx context.Context, client *http.Client, u string, v any) error {
 		return fmt.Errorf("GET %s: %w", u, err)
 	}
 	return nil
+}
+
+// processCPU reads the CPU seconds the process behind base has used, from
+// its Prometheus metrics.
+func processCPU(ctx context.Context, client *http.Client, base *url.URL) (float64, error) {
+	body, err := get(ctx, client, base.JoinPath("/metrics").String())
+	if err != nil {
+		return 0, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "process_cpu_seconds_total "); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("%s/metrics has no process_cpu_seconds_total", base)
 }
 
 // checkHost refuses a URL whose host is not this machine's loopback,

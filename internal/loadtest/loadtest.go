@@ -227,7 +227,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 					r = Rate{PerSecond: r.Factor * saturating}
 				}
 				logf("%s%s: %s, %d distinct requests, %v", e, nameSuffix(p.Name), describeRate(r, o), len(sc.targets), o.Duration)
+				cpuBefore, cpuErr := processCPU(ctx, discovery, p.base)
 				res := attack(ctx, rep.Started, sc, r, o)
+				if cpuAfter, err := processCPU(ctx, discovery, p.base); cpuErr == nil && err == nil && res.Requests > 0 {
+					res.CPUSeconds = cpuAfter - cpuBefore
+					res.CPUPerRequest = res.CPUSeconds / float64(res.Requests) * 1e6
+				}
 				if (e == "search" || e == "suggest") && res.Requests > uint64(res.Distinct) {
 					logf("%s%s: %d requests over %d distinct queries: repeats may have been answered from the cache (raise --queries)",
 						e, nameSuffix(p.Name), res.Requests, res.Distinct)
@@ -396,7 +401,9 @@ func attack(ctx context.Context, runStart time.Time, sc scenario, r Rate, o Opti
 	}
 	res.ErrorSamples = errs
 	for i, lat := range series {
-		if len(lat) == 0 {
+		// The last requests, sent as the attack stops, fill only a
+		// sliver of a bucket of their own.
+		if len(lat) == 0 || time.Duration(i)*bucket >= o.Duration {
 			continue
 		}
 		slices.Sort(lat)

@@ -5,10 +5,13 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	vegeta "github.com/tsenart/vegeta/v12/lib"
 )
 
 func TestParseRate(t *testing.T) {
@@ -221,5 +224,28 @@ func TestReportRenders(t *testing.T) {
 	}
 	if lines != 6 {
 		t.Errorf("%d lines drawn, want 6", lines)
+	}
+}
+
+// An attack on the ceiling stops at its request bound at full speed, and
+// never sends faster than its rate at a fixed rate.
+func TestAttackIsBounded(t *testing.T) {
+	c, err := startCeiling()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc := scenario{endpoint: "ceiling", targets: []vegeta.Target{{Method: http.MethodGet, URL: c.URL}}}
+	o := Options{Targets: []Target{{URL: c.URL}}, Duration: time.Minute, Connections: 4, MaxRequests: 50}
+	o.Defaults()
+	full := attack(t.Context(), time.Now(), sc, Rate{}, o)
+	if full.Requests != 50 || full.Errors != 0 || full.Codes["200"] != 50 || full.Mode != "max" || full.Connections != 4 {
+		t.Errorf("full speed, bounded to 50 requests: %+v", full)
+	}
+
+	o.Duration, o.MaxRequests = time.Second, 1000
+	paced := attack(t.Context(), time.Now(), sc, Rate{PerSecond: 20}, o)
+	if paced.Requests == 0 || paced.Requests > 21 || paced.Errors != 0 || paced.Mode != "rate" || paced.Rate != 20 {
+		t.Errorf("20 a second for a second: %+v", paced)
 	}
 }

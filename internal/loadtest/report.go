@@ -59,7 +59,14 @@ type Result struct {
 	Codes        map[string]int `json:"status_codes"` // "none": no answer
 	ErrorSamples []string       `json:"error_samples,omitempty"`
 	VsCeiling    float64        `json:"vs_ceiling"` // throughput over the ceiling's
-	Series       []Point        `json:"series"`
+	// CPUSeconds is the CPU time the target's process spent during the
+	// scenario (process_cpu_seconds_total on its /metrics), and
+	// CPUPerRequest that per request in microseconds: on a shared
+	// machine, the cost of a request that other work does not distort.
+	// With every target in one process it is the whole platform's.
+	CPUSeconds    float64 `json:"cpu_seconds,omitempty"`
+	CPUPerRequest float64 `json:"cpu_us_per_request,omitempty"`
+	Series        []Point `json:"series"`
 }
 
 // Point is the latency of the requests sent in one slice of time.
@@ -97,7 +104,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if withTarget {
 		head += "target\t"
 	}
-	fmt.Fprintln(tw, head+"mode\trequests\tok/s\tp50 ms\tp99 ms\tmax ms\terrors\trefused\tstatus codes\tvs ceiling\t")
+	fmt.Fprintln(tw, head+"mode\trequests\tok/s\tp50 ms\tp99 ms\tmax ms\terrors\trefused\tstatus codes\tvs ceiling\tcpu µs/req\t")
 	for _, res := range append([]Result{r.Ceiling}, r.Runs...) {
 		line := res.Endpoint + "\t"
 		if withTarget {
@@ -107,8 +114,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if res.Mode == "rate" {
 			mode = fmt.Sprintf("%.0f/s", res.Rate)
 		}
-		fmt.Fprintf(tw, "%s%s\t%d\t%.0f\t%.2f\t%.2f\t%.1f\t%d\t%d\t%s\t%.3f\t\n",
-			line, mode, res.Requests, res.Throughput, res.P50, res.P99, res.Max, res.Errors, res.Refused, codes(res.Codes), res.VsCeiling)
+		cpu := "-"
+		if res.CPUPerRequest > 0 {
+			cpu = fmt.Sprintf("%.0f", res.CPUPerRequest)
+		}
+		fmt.Fprintf(tw, "%s%s\t%d\t%.0f\t%.2f\t%.2f\t%.1f\t%d\t%d\t%s\t%.3f\t%s\t\n",
+			line, mode, res.Requests, res.Throughput, res.P50, res.P99, res.Max, res.Errors, res.Refused, codes(res.Codes), res.VsCeiling, cpu)
 	}
 	return tw.Flush()
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
@@ -149,14 +150,27 @@ func signingKey(cfg config.Backends) ([]byte, error) {
 	return k, nil
 }
 
-func openCache(ctx context.Context, cfg config.Backends) (cache.Cache, func() error, error) {
+func openCache(ctx context.Context, cfg config.Backends, reg prometheus.Registerer) (cache.Cache, func() error, error) {
 	if cfg.Cache == "redis" {
 		c := cfg.Redis
 		r, err := rediscache.Open(ctx, rediscache.Options{Addr: c.Addr, Password: string(c.Password), DB: c.DB, Prefix: c.Prefix, Timeout: c.Timeout, Hook: redisTracer{}})
 		if err != nil {
 			return nil, nil, fmt.Errorf("redis: %w", err)
 		}
-		return r, r.Close, nil
+		available := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "cloudflix_cache_available",
+			Help: "1 while cache commands are sent to Redis, 0 while its circuit breaker is open after failures and reads go to the database.",
+		}, func() float64 {
+			if r.Available() {
+				return 1
+			}
+			return 0
+		})
+		if err := reg.Register(available); err != nil {
+			r.Close()
+			return nil, nil, fmt.Errorf("redis: %w", err)
+		}
+		return r, func() error { reg.Unregister(available); return r.Close() }, nil
 	}
 	m := memcache.New(memcache.Options{})
 	return m, m.Close, nil

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cloudflix/cloudflix/internal/config"
@@ -54,6 +55,9 @@ func Backup(ctx context.Context, cfg config.Backends, dir, version string) (Back
 	if err := embeddedFiles(cfg, "backup"); err != nil {
 		return BackupSummary{}, err
 	}
+	if err := apart(cfg.DataDir, dir); err != nil {
+		return BackupSummary{}, fmt.Errorf("backup: %w", err)
+	}
 	if err := emptyFolder(dir); err != nil {
 		return BackupSummary{}, fmt.Errorf("backup: %w", err)
 	}
@@ -91,6 +95,9 @@ func Backup(ctx context.Context, cfg config.Backends, dir, version string) (Back
 func Restore(ctx context.Context, cfg config.Backends, dir string, overwrite bool) error {
 	if err := embeddedFiles(cfg, "restore"); err != nil {
 		return err
+	}
+	if err := apart(cfg.DataDir, dir); err != nil {
+		return fmt.Errorf("restore: %w", err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, backupManifest))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -154,6 +161,27 @@ func embeddedFiles(cfg config.Backends, what string) error {
 	return nil
 }
 
+// apart refuses a backup folder that is the data folder, or inside it, or
+// holds it: a backup would copy itself, a restore remove its source.
+func apart(dataDir, backupDir string) error {
+	d, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	b, err := filepath.Abs(backupDir)
+	if err != nil {
+		return err
+	}
+	within := func(inner, outer string) bool {
+		rel, err := filepath.Rel(outer, inner)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	if within(b, d) || within(d, b) {
+		return fmt.Errorf("the backup folder %s and the data folder %s must be apart, neither inside the other", backupDir, dataDir)
+	}
+	return nil
+}
+
 // emptyFolder reports an error unless dir is missing or empty; a data
 // folder's lock file alone counts as empty.
 func emptyFolder(dir string) error {
@@ -172,7 +200,8 @@ func emptyFolder(dir string) error {
 }
 
 // copyTree copies the files under src to dst, keeping their modification
-// times (the janitor reads an object's age from it), and skipping local
+// times (local storage matches an object to its metadata by it, and the
+// janitor reads an object's age from it), and skipping local
 // storage's tmp folder of files being written. A file or folder that
 // vanishes while it is copied (deleted by the running platform) is left
 // out. Each file is copied whole: local storage renames every file into

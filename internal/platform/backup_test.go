@@ -128,6 +128,13 @@ func TestBackupOfARunningInstall(t *testing.T) {
 		if got := source(id); got != "source of "+id {
 			t.Errorf("source of %s in the copy: %q", id, got)
 		}
+		was, err := objects.Stat(ctx, video.SourceKey(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if is, err := robjects.Stat(ctx, video.SourceKey(id)); err != nil || is != was {
+			t.Errorf("source of %s: %+v in the copy, %+v in the install (%v)", id, is, was, err)
+		}
 	}
 	var inCopy int
 	for _, id := range during {
@@ -188,6 +195,14 @@ func TestRestoreRefusals(t *testing.T) {
 		t.Errorf("restore with overwrite removed a file that is not the install's: %v", err)
 	}
 
+	if _, err := Backup(ctx, target, filepath.Join(target.DataDir, "backups", "today"), "test"); err == nil || !strings.Contains(err.Error(), "apart") {
+		t.Errorf("backup into the data folder: %v", err)
+	}
+	inside := embedded(t)
+	inside.DataDir = filepath.Join(backupDir, "data")
+	if err := Restore(ctx, inside, backupDir, true); err == nil || !strings.Contains(err.Error(), "apart") {
+		t.Errorf("restore into a folder inside the backup: %v", err)
+	}
 	s3 := embedded(t)
 	s3.Storage = "s3"
 	for name, err := range map[string]error{

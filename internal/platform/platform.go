@@ -145,7 +145,7 @@ func (p *Process) Cache(ctx context.Context) (cache.Cache, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cache == nil {
-		c, closeFn, err := openCache(ctx, p.cfg)
+		c, closeFn, err := openCache(ctx, p.cfg, p.Metrics)
 		if err != nil {
 			return nil, err
 		}

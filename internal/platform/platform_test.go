@@ -150,7 +150,8 @@ func TestReadinessLeavesOutOptionalBackends(t *testing.T) {
 	if _, err := p.Store(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Cache(ctx); err != nil {
+	c, err := p.Cache(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.Queue(ctx, "upload", 1); err != nil {
@@ -162,8 +163,19 @@ func TestReadinessLeavesOutOptionalBackends(t *testing.T) {
 			_ = q.Close()
 		}
 	})
+	if got := gauge(t, p, "cloudflix_cache_available"); got != 1 {
+		t.Fatalf("cloudflix_cache_available = %v with Redis up", got)
+	}
 	redis.Inject(faulttest.Down, 0)
 	amqp.Inject(faulttest.Down, 0)
+	for range 3 {
+		if _, err := c.Get(ctx, "video:1"); err == nil {
+			t.Fatal("a cache read with Redis down succeeded")
+		}
+	}
+	if got := gauge(t, p, "cloudflix_cache_available"); got != 0 {
+		t.Fatalf("cloudflix_cache_available = %v after three failures", got)
+	}
 	rep := p.Ready.Report(ctx, time.Second)
 	if len(rep.Failing) != 0 || rep.Degraded["redis"] == "" || rep.Degraded["rabbitmq-upload"] == "" {
 		t.Fatalf("with Redis and RabbitMQ down: failing %v, degraded %v; want ready, both degraded", rep.Failing, rep.Degraded)
@@ -182,6 +194,22 @@ func TestReadinessLeavesOutOptionalBackends(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// gauge is the value of the gauge name in p's registry.
+func gauge(t *testing.T, p *Process, name string) float64 {
+	t.Helper()
+	families, err := p.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
 }
 
 // through puts a fault proxy in front of the server a URL names and

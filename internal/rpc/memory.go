@@ -164,13 +164,14 @@ func (c *memoryConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-// pipe is one direction of a connection: a bounded buffer between one
+// pipe is one direction of a connection: a ring buffer between one
 // writer end and one reader end.
 type pipe struct {
 	mu      sync.Mutex
 	changed sync.Cond // data or room arrived, an end closed, or a deadline passed
-	buf     []byte    // unread bytes are buf[off:]
-	off     int
+	ring    []byte    // pipeBytes long once written to
+	start   int       // where the unread bytes begin
+	unread  int
 	// readerClosed: the reading end closed (its reads and the writes
 	// into it fail); writerClosed: the writing end closed (reads see EOF
 	// once the buffer is drained).
@@ -200,12 +201,12 @@ func (p *pipe) read(b []byte) (int, error) {
 			return 0, net.ErrClosed
 		case p.readBy.passed():
 			return 0, os.ErrDeadlineExceeded
-		case p.off < len(p.buf):
-			n := copy(b, p.buf[p.off:])
-			p.off += n
-			if p.off == len(p.buf) {
-				p.buf, p.off = p.buf[:0], 0
-			}
+		case p.unread > 0:
+			n := min(len(b), p.unread)
+			first := copy(b[:n], p.ring[p.start:])
+			copy(b[first:n], p.ring)
+			p.start = (p.start + n) % len(p.ring)
+			p.unread -= n
 			p.changed.Broadcast()
 			return n, nil
 		case len(b) == 0:
@@ -232,13 +233,16 @@ func (p *pipe) write(b []byte) (int, error) {
 		case n == len(b):
 			return n, nil
 		}
-		if room := pipeBytes - (len(p.buf) - p.off); room > 0 {
-			chunk := b[n:min(len(b), n+room)]
-			if p.off > 0 && cap(p.buf)-len(p.buf) < len(chunk) {
-				p.buf, p.off = p.buf[:copy(p.buf, p.buf[p.off:])], 0
-			}
-			p.buf = append(p.buf, chunk...)
-			n += len(chunk)
+		if p.ring == nil {
+			p.ring = make([]byte, pipeBytes)
+		}
+		if room := len(p.ring) - p.unread; room > 0 {
+			m := min(room, len(b)-n)
+			end := (p.start + p.unread) % len(p.ring)
+			first := copy(p.ring[end:], b[n:n+m])
+			copy(p.ring, b[n+first:n+m])
+			p.unread += m
+			n += m
 			p.changed.Broadcast()
 			continue
 		}
@@ -252,7 +256,7 @@ func (p *pipe) close(reader bool) {
 	defer p.mu.Unlock()
 	if reader {
 		p.readerClosed = true
-		p.buf, p.off = nil, 0
+		p.ring, p.start, p.unread = nil, 0, 0
 	} else {
 		p.writerClosed = true
 	}

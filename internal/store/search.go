@@ -74,7 +74,7 @@ const (
 	// MaxPrefixWords is how many words of the vocabulary a query word
 	// typed as a prefix stands for: the word itself when it is one, then
 	// those it begins that the most videos use.
-	MaxPrefixWords = 16
+	MaxPrefixWords = 8
 	// MaxCandidates is how many of the most recently added videos
 	// matching a search are ranked.
 	MaxCandidates = 100
@@ -92,6 +92,10 @@ type Term struct {
 	Word   string   // the word searched for, or the word a typo was corrected to
 	Prefix bool     // Word was taken as the beginning of words
 	Words  []string // the vocabulary's words that match; none: nothing matches
+	// Videos is how many videos use one of Words, or more (each word's
+	// count added up), when the store tells ResolveWord; a store may choose
+	// how to look by it.
+	Videos int64
 }
 
 // SearchTerms is what Search and Suggest look for: the words of query, which

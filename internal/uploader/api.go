@@ -68,8 +68,8 @@ func readError(resp *http.Response) error {
 		e.Code, e.Message = x.Code, x.Message
 	default:
 		e.Message = strings.TrimSpace(string(body))
-		if len(e.Message) > 200 {
-			e.Message = e.Message[:200] + "…"
+		if r := []rune(e.Message); len(r) > 200 {
+			e.Message = string(r[:200]) + "…" // whole characters, not bytes
 		}
 	}
 	return e

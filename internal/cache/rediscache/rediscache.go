@@ -110,6 +110,10 @@ func Open(ctx context.Context, o Options) (*Cache, error) {
 	return c, nil
 }
 
+// Available reports whether commands are being sent to Redis: false while
+// the breaker is open after failures.
+func (c *Cache) Available() bool { return c.breaker.State() != gobreaker.StateOpen }
+
 // Close releases the connections.
 func (c *Cache) Close() error { return c.rdb.Close() }
 

@@ -118,11 +118,17 @@ func TestFaultsFailFastAndHeal(t *testing.T) {
 			if !open && fault != faulttest.Cut {
 				t.Fatalf("the breaker never opened in %d rounds of commands while %s", 10*tripAfter, fault)
 			}
+			if open && c.Available() {
+				t.Fatal("Available with the breaker open")
+			}
 			if err := c.Ping(ctx); err == nil && fault != faulttest.Cut {
 				t.Fatalf("Ping while %s succeeded", fault)
 			}
 			proxy.Heal()
 			waitAnswers(t, c)
+			if !c.Available() {
+				t.Fatal("not Available once answering again")
+			}
 		})
 	}
 }

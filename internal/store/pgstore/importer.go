@@ -22,7 +22,9 @@ var importColumns = []string{"id", "owner_id", "privacy", "title", "description"
 // ImportVideos implements [store.Store.ImportVideos] with one COPY in one
 // transaction. The vocabulary follows per statement, not per row (the
 // trigger videos_search_words_added): a word that thousands of the videos
-// share is counted up once.
+// share is counted up once. The full-text index gathers new entries in a
+// pending list that every search reads through until it is merged; the
+// import merges it at once rather than leave that to the next vacuum.
 func (s *Store) ImportVideos(ctx context.Context, vs []video.Video) error {
 	vs, err := store.ImportedVideos(vs, time.Now())
 	if err != nil {
@@ -38,7 +40,10 @@ func (s *Store) ImportVideos(ctx context.Context, vs []video.Video) error {
 		}
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"videos"}, importColumns, pgx.CopyFromRows(rows))
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"videos"}, importColumns, pgx.CopyFromRows(rows)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "SELECT gin_clean_pending_list('videos_search_idx')")
 		return err
 	})
 	var pgErr *pgconn.PgError

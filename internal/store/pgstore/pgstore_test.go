@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	_ "embed"
+	"fmt"
 	"maps"
 	"sync"
 	"sync/atomic"
@@ -301,4 +302,45 @@ func TestUpgradeFromBeforeAccounts(t *testing.T) {
 		}
 		return stores[1], id
 	})
+}
+
+// A word more videos use than directMatches is matched against the newest
+// videos only, and still finds a title match first, and nothing that is not
+// public.
+func TestSearchCommonWordsWalkTheNewest(t *testing.T) {
+	t.Parallel()
+	s := open(t, Options{})
+	ctx := testCtx(t)
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var vs []video.Video
+	for i := range directMatches + 500 {
+		vs = append(vs, video.Video{ID: uuid.NewString(), Title: fmt.Sprintf("Clip %d", i), Description: "an ordinary harbour",
+			CreatedAt: base.Add(time.Duration(i) * time.Minute)})
+	}
+	oldTitle := video.Video{ID: uuid.NewString(), Title: "Harbour at Dawn", CreatedAt: base.Add(-time.Hour)}
+	newTitle := video.Video{ID: uuid.NewString(), Title: "Harbour Lights", CreatedAt: base.Add(time.Duration(len(vs)-10) * time.Minute)}
+	hidden := video.Video{ID: uuid.NewString(), Title: "Harbour Secret", Privacy: video.PrivacyPrivate, CreatedAt: base.Add(24 * time.Hour)}
+	if err := s.ImportVideos(ctx, append(vs, oldTitle, newTitle, hidden)); err != nil {
+		t.Fatalf("ImportVideos: %v", err)
+	}
+	hits, err := s.Search(ctx, "harbour", 20, 0)
+	if err != nil || len(hits) != 20 {
+		t.Fatalf("Search(harbour) = %d hits, %v; want a full page", len(hits), err)
+	}
+	if hits[0].Video.ID != newTitle.ID {
+		t.Fatalf("Search(harbour) put %q first, want the newest title match", hits[0].Video.Title)
+	}
+	for _, h := range hits {
+		if h.Video.ID == hidden.ID {
+			t.Fatal("Search(harbour) found a private video")
+		}
+	}
+	// Past the newest walkWindow videos, only the words' rarer companions
+	// find the old title match.
+	if hits, err := s.Search(ctx, "harbour dawn", 20, 0); err != nil || len(hits) != 1 || hits[0].Video.ID != oldTitle.ID {
+		t.Fatalf("Search(harbour dawn) = %v, %v; want the old title match", hits, err)
+	}
+	if sug, err := s.Suggest(ctx, "harb", 5); err != nil || len(sug) == 0 || sug[0] != "Harbour Lights" {
+		t.Fatalf("Suggest(harb) = %q, %v", sug, err)
+	}
 }

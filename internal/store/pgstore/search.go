@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,36 +14,71 @@ import (
 
 // resolve turns query words into search terms (store.ResolveWord), in one
 // query for all of them. A word's completions are the search_words it
-// begins, itself first, then the most used. A typo's nearest word is the one
-// most similar by trigrams above pg_trgm's similarity_threshold (0.3 by
-// default, which a one-letter typo in a word of five letters or more
-// clears); it is looked for only for a word that begins none.
+// begins, itself first, then the most used, with how many videos use them.
+// A typo is corrected by nearestWord.
 func (s *Store) resolve(ctx context.Context, words []string) ([]store.Term, error) {
 	rows, err := s.pool.Query(ctx, `
-		SELECT q.w, c.completions,
-			CASE WHEN cardinality(c.completions) = 0 THEN
-				coalesce((SELECT s.word FROM search_words s WHERE s.word % q.w
-				          ORDER BY similarity(s.word, q.w) DESC, s.word LIMIT 1), '')
-			ELSE '' END
+		SELECT c.completions, c.videos
 		FROM unnest($1::text[]) WITH ORDINALITY AS q (w, n)
-		CROSS JOIN LATERAL (SELECT ARRAY(
-			SELECT s.word FROM search_words s
-			WHERE s.word >= q.w COLLATE "C" AND s.word < (q.w || chr(1114111)) COLLATE "C"
-			ORDER BY s.word = q.w DESC, s.videos DESC, s.word LIMIT $2) AS completions) AS c
+		CROSS JOIN LATERAL (
+			SELECT coalesce(array_agg(p.word ORDER BY p.n), '{}') AS completions, coalesce(sum(p.videos), 0)::bigint AS videos
+			FROM (SELECT s.word, s.videos, row_number() OVER (ORDER BY s.word = q.w DESC, s.videos DESC, s.word) AS n
+			      FROM search_words s
+			      WHERE s.word >= q.w COLLATE "C" AND s.word < (q.w || chr(1114111)) COLLATE "C"
+			      ORDER BY s.word = q.w DESC, s.videos DESC, s.word LIMIT $2) AS p) AS c
 		ORDER BY q.n`, words, store.MaxPrefixWords)
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Term, error) {
-		var (
-			w, nearest  string
-			completions []string
-		)
-		if err := r.Scan(&w, &completions, &nearest); err != nil {
-			return store.Term{}, err
-		}
-		return store.ResolveWord(w, completions, func(string) (string, error) { return nearest, nil })
+	type found struct {
+		completions []string
+		videos      int64
+	}
+	completions, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (found, error) {
+		var f found
+		err := r.Scan(&f.completions, &f.videos)
+		return f, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	terms := make([]store.Term, len(words))
+	for i, w := range words {
+		videos := completions[i].videos
+		t, err := store.ResolveWord(w, completions[i].completions, func(typo string) (string, error) {
+			n, uses, err := s.nearestWord(ctx, typo)
+			videos = uses
+			return n, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		t.Videos = videos
+		terms[i] = t
+	}
+	return terms, nil
+}
+
+// nearestWord returns the word of search_words most similar to w by
+// trigrams above pg_trgm's similarity_threshold (0.3 by default, which a
+// one-letter typo in a word of five letters or more clears), ties going to
+// the first in order, with how many videos use it; "" when there is none.
+// The planner cannot tell how many words are that similar, and would read
+// them all: it is told to use the trigram index (search_words_trgm_idx).
+func (s *Store) nearestWord(ctx context.Context, w string) (nearest string, videos int64, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, `
+			SELECT s.word, s.videos FROM search_words s WHERE s.word % $1
+			ORDER BY similarity(s.word, $1) DESC, s.word LIMIT 1`, w).Scan(&nearest, &videos)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		return err
+	})
+	return nearest, videos, err
 }
 
 // tsquery writes terms as to_tsquery text, every term required as any of
@@ -61,16 +97,42 @@ func tsquery(terms []store.Term, weight string) string {
 	return strings.Join(parts, " & ")
 }
 
+// How the newest matches of a query are found. A query whose words few
+// videos use (by search_words' counts, at most directMatches) is looked up
+// in the full-text index (videos_search_idx), and its matches are sorted by
+// age. Any other is matched against the videos newest first
+// (videos_public_idx), at most walkWindow of them: its words are common, so
+// the newest of those hold matches enough, and no query reads more rows
+// than that, however its words are spread. The planner cannot tell the two
+// kinds apart (a weight, for title matches, hides how common a word is from
+// it), so the query says which.
+const (
+	directMatches = 1000
+	walkWindow    = 1000
+)
+
 // newestMatches is the query of the ids of the newest READY public videos
 // matching the tsquery text of parameter $q, at most the parameter $limit
-// of them. Their order is an index's (videos_public_idx), so however many
-// videos match, the server reads no more than those once it has found
-// them.
-func newestMatches(q, limit int) string {
-	return fmt.Sprintf(`
-		SELECT id FROM videos
-		WHERE state = 'ready' AND privacy = 'public' AND search @@ to_tsquery('simple', $%d)
+// of them, for terms.
+func newestMatches(terms []store.Term, q, limit int) string {
+	fewest := terms[0].Videos
+	for _, t := range terms[1:] {
+		fewest = min(fewest, t.Videos)
+	}
+	if fewest <= directMatches {
+		return fmt.Sprintf(`
+		SELECT id FROM (
+			SELECT id, created_at FROM videos
+			WHERE state = 'ready' AND privacy = 'public' AND search @@ to_tsquery('simple', $%d)
+			OFFSET 0) AS m
 		ORDER BY created_at DESC, id DESC LIMIT $%d`, q, limit)
+	}
+	return fmt.Sprintf(`
+		SELECT id FROM (
+			SELECT id, search FROM videos
+			WHERE state = 'ready' AND privacy = 'public'
+			ORDER BY created_at DESC, id DESC LIMIT %d) AS w
+		WHERE search @@ to_tsquery('simple', $%d) LIMIT $%d`, walkWindow, q, limit)
 }
 
 // Search implements [store.Store.Search] with store.Rank on the candidates
@@ -90,9 +152,9 @@ func (s *Store) search(ctx context.Context, query string, limit, offset int) ([]
 	}
 	rows, err := s.pool.Query(ctx, `
 		WITH found AS (
-			(`+newestMatches(1, 2)+`)
+			(`+newestMatches(terms, 1, 2)+`)
 			UNION
-			(`+newestMatches(3, 4)+`)
+			(`+newestMatches(terms, 3, 4)+`)
 		)
 		SELECT v.id::text, v.title, v.tags, v.views, v.created_at
 		FROM found JOIN videos v USING (id)`,
@@ -155,7 +217,7 @@ func (s *Store) suggest(ctx context.Context, prefix string, limit int) ([]string
 		return nil, err
 	}
 	rows, err := s.pool.Query(ctx, `
-		SELECT v.title, v.views FROM (`+newestMatches(1, 2)+`) found JOIN videos v USING (id)`,
+		SELECT v.title, v.views FROM (`+newestMatches(terms, 1, 2)+`) found JOIN videos v USING (id)`,
 		tsquery(terms, "A"), store.MaxSuggestCandidates)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 //
 //	go test -run '^$' -bench Search -timeout 1h ./internal/store/sqlitestore -args -store.catalogue=100000
 func BenchmarkSearch(b *testing.B) {
-	storetest.BenchSearch(b, func(b *testing.B) storetest.Store { return openAt(b, filepath.Join(b.TempDir(), "cloudflix.db")) })
+	storetest.BenchSearch(b, func(b *testing.B) storetest.Store { return openAt(b, filepath.Join(b.TempDir(), "cloudflix.db")) }, nil)
 }
 
 // BenchmarkImportVideos times importing b.N catalogue videos, e.g.

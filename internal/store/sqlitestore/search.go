@@ -102,17 +102,29 @@ func (s *Store) resolve(ctx context.Context, words []string) ([]store.Term, erro
 
 // nearestWord returns the word of search_words most similar to w, ties going
 // to the first in order, or "" when none reaches similarityThreshold. Only
-// words sharing a trigram with w can; search_words_trgm finds them.
+// words sharing a trigram with w can; search_words_trgm finds them. It
+// looks for words sharing one of w's trigrams that start inside it: the two
+// that start with padding ("  s", " sk") each begin a great part of the
+// vocabulary. Of the words that share only those two, none is as similar
+// as similarityThreshold to a word of minTypoRunes letters or more, but
+// one of two letters, w's first two, which is looked up as well: "ab" is
+// 0.33 similar to "abxy".
 func (s *Store) nearestWord(ctx context.Context, w string) (string, error) {
 	var phrases []string
 	for t := range trigrams(w) {
-		phrases = append(phrases, quote(t))
+		if t[0] != ' ' {
+			phrases = append(phrases, quote(t))
+		}
 	}
 	slices.Sort(phrases)
 	rows, err := s.query(ctx, `
-		SELECT w.word FROM search_words_trgm t JOIN search_words w ON w.id = t.rowid
-		WHERE search_words_trgm MATCH ?1
-		ORDER BY t.rank LIMIT ?2`, strings.Join(phrases, " OR "), maxTypoCandidates)
+		SELECT word FROM (
+			SELECT w.word FROM search_words_trgm t JOIN search_words w ON w.id = t.rowid
+			WHERE search_words_trgm MATCH ?1
+			ORDER BY t.rank LIMIT ?2)
+		UNION ALL
+		SELECT word FROM search_words WHERE word = ?3`,
+		strings.Join(phrases, " OR "), maxTypoCandidates, string([]rune(w)[:2]))
 	if err != nil {
 		return "", err
 	}
