@@ -117,8 +117,23 @@ func (s *Store) Liked(ctx context.Context, videoID, userID string) (bool, error)
 	return liked, nil
 }
 
-// TrendingVideos implements [store.Engagement.TrendingVideos]: a scan of
-// videos_trending_idx from the top, down to the floor's score at now.
+// trendingQuery is the SQL of a page of trending videos, a scan of
+// videos_trending_idx from the top down to the floor: $1 is the limit,
+// $2 the least score, and for a page after the first ($3, $4) the
+// position it starts after. The order names the table's columns: a bare id
+// would be videoColumns' id::text, and sorting by it would cost a sort of
+// every video above the floor instead of reading the index in order.
+func trendingQuery(paged bool) string {
+	after := ""
+	if paged {
+		after = " AND (trending, id) < ($3, $4::uuid)"
+	}
+	return `SELECT ` + videoColumns + `, trending FROM videos
+		WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL AND trending >= $2` + after + `
+		ORDER BY videos.trending DESC, videos.id DESC LIMIT $1`
+}
+
+// TrendingVideos implements [store.Engagement.TrendingVideos].
 func (s *Store) TrendingVideos(ctx context.Context, limit int, after video.TrendPosition, now time.Time) ([]video.Trending, error) {
 	if err := store.CheckTrendPosition(after); err != nil {
 		return nil, err
@@ -127,15 +142,10 @@ func (s *Store) TrendingVideos(ctx context.Context, limit int, after video.Trend
 		return nil, nil
 	}
 	args := []any{limit, video.TrendCutoff(now)}
-	filter := ""
 	if after.ID != "" {
 		args = append(args, after.Score, after.ID)
-		filter = " AND (trending, id) < ($3, $4::uuid)"
 	}
-	rows, err := s.pool.Query(ctx, `
-		SELECT `+videoColumns+`, trending FROM videos
-		WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL AND trending >= $2`+filter+`
-		ORDER BY trending DESC, id DESC LIMIT $1`, args...)
+	rows, err := s.pool.Query(ctx, trendingQuery(after.ID != ""), args...)
 	if err != nil {
 		return nil, fmt.Errorf("trending videos: %w", err)
 	}
