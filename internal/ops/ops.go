@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"sync"
 	"time"
@@ -108,7 +109,8 @@ func (r *Readiness) Report(ctx context.Context, timeout time.Duration) Report {
 }
 
 // Register adds /healthz, /readyz (naming each failing dependency with
-// its error) and /metrics to mux: the admin address's endpoints.
+// its error), /metrics and the Go profiles under /debug/pprof/ to mux: the
+// admin address's endpoints.
 func Register(mux *http.ServeMux, ready *Readiness, gatherer prometheus.Gatherer) {
 	mux.HandleFunc("GET /healthz", healthz)
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -125,6 +127,11 @@ func Register(mux *http.ServeMux, ready *Readiness, gatherer prometheus.Gatherer
 		writeJSON(w, code, body)
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }
 
 // RegisterPublic adds /healthz and /readyz to a mux that anyone may

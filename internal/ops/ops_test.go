@@ -96,8 +96,24 @@ func TestPublicEndpointsTellStatusOnly(t *testing.T) {
 	if code, _ := get("/healthz"); code != http.StatusOK {
 		t.Fatalf("public healthz = %d", code)
 	}
-	if code, body := get("/metrics"); code != http.StatusNotFound {
-		t.Fatalf("public metrics = %d %s, want 404", code, body)
+	for _, path := range []string{"/metrics", "/debug/pprof/", "/debug/pprof/heap"} {
+		if code, body := get(path); code != http.StatusNotFound {
+			t.Fatalf("public %s = %d %s, want 404", path, code, body)
+		}
+	}
+}
+
+// The admin address serves the Go profiles, for an operator to see where
+// a process spends its time (go tool pprof http://127.0.0.1:9100/debug/pprof/profile).
+func TestAdminServesProfiles(t *testing.T) {
+	mux := http.NewServeMux()
+	Register(mux, NewReadiness(), prometheus.NewRegistry())
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/goroutine?debug=1"} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != http.StatusOK || rec.Body.Len() == 0 {
+			t.Errorf("admin %s = %d (%d bytes), want 200 with a profile", path, rec.Code, rec.Body.Len())
+		}
 	}
 }
 
