@@ -4,11 +4,12 @@
 # WORK for the next run), starts the whole platform in one process on it,
 # uploads two generated clips (the synthetic videos have no media, the
 # segment scenario reads these), and runs `cloudflix loadtest` with the
-# ceiling in the same run. Results: WORK/BACKEND-SIZE.{txt,json,svg}.
+# ceiling in the same run. Results: WORK/BACKEND-SIZE{TAG}.{txt,json,svg}.
 #   BACKENDS  sqlite (SQLite, in-process cache) and/or postgres (PostgreSQL
 #             at PG_URL_BASE, Redis at 127.0.0.1:6379); default both
 #   SIZES     catalogue sizes; default "10000 100000 1000000"
 #   WORK      where catalogues and results are kept; default ./.run/measure
+#   TAG       added to the results' names, to keep runs with other flags apart
 # Needs bin/cloudflix (make build), ffmpeg, and for postgres the machine's
 # PostgreSQL and Redis. Extra arguments go to loadtest, e.g. --duration 5s.
 set -euo pipefail
@@ -78,9 +79,10 @@ for backend in $BACKENDS; do
     pid=$!
     until curl -fs "http://$CLOUDFLIX_HTTP_ADDR/readyz" >/dev/null; do sleep 0.1; done
     media
-    echo "== $backend, $size videos, load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$WORK/$backend-$size.txt"
+    out=$WORK/$backend-$size${TAG:-}
+    echo "== $backend, $size videos, load average before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$out.txt"
     bin/cloudflix loadtest --server "http://$CLOUDFLIX_HTTP_ADDR" --metrics "http://$CLOUDFLIX_ADMIN_ADDR" --videos 2000 \
-      --json "$WORK/$backend-$size.json" --svg "$WORK/$backend-$size.svg" "$@" | tee -a "$WORK/$backend-$size.txt"
+      --json "$out.json" --svg "$out.svg" "$@" | tee -a "$out.txt"
     kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   done
 done
