@@ -75,3 +75,20 @@ func ViewPoints(ns []int64, at time.Time) []*float64 {
 	}
 	return points
 }
+
+// TrendSum is the SQL of a stored trending score plus a point, both in
+// log scale (video.TrendPoint): ln(eˢ + eˣ), computed without overflow. A
+// NULL score is no score yet; a NULL point adds nothing. larger names the
+// dialect's two-argument maximum (greatest in PostgreSQL, max in SQLite).
+func TrendSum(larger, score, point string) string {
+	return fmt.Sprintf(`CASE WHEN %[2]s IS NULL THEN %[1]s WHEN %[1]s IS NULL THEN %[2]s
+		ELSE %[3]s(%[1]s, %[2]s) + ln(1 + exp(-abs(%[1]s - %[2]s))) END`, score, point, larger)
+}
+
+// TrendDifference is the SQL of a stored trending score less a point it
+// holds: ln(eˢ − eˣ), or NULL (no score) when nothing is left of it beyond
+// rounding.
+func TrendDifference(score, point string) string {
+	return fmt.Sprintf(`CASE WHEN %[1]s IS NULL OR %[1]s - %[2]s < 1e-9 THEN NULL
+		ELSE %[1]s + ln(1 - exp(%[2]s - %[1]s)) END`, score, point)
+}

@@ -11,21 +11,11 @@ import (
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
-// trendSum is the SQL of a stored trending score plus a point, both in
-// log scale (video.TrendPoint): ln(eˢ + eˣ), computed without overflow. A
-// NULL score is no score yet; a NULL point adds nothing.
-func trendSum(score, point string) string {
-	return fmt.Sprintf(`CASE WHEN %[2]s IS NULL THEN %[1]s WHEN %[1]s IS NULL THEN %[2]s
-		ELSE max(%[1]s, %[2]s) + ln(1 + exp(-abs(%[1]s - %[2]s))) END`, score, point)
-}
+// trendSum and trendDifference are store.TrendSum and
+// store.TrendDifference in this dialect.
+func trendSum(score, point string) string { return store.TrendSum("max", score, point) }
 
-// trendDifference is the SQL of a stored trending score less a point it
-// holds: ln(eˢ − eˣ), or NULL (no score) when nothing is left of it beyond
-// rounding.
-func trendDifference(score, point string) string {
-	return fmt.Sprintf(`CASE WHEN %[1]s IS NULL OR %[1]s - %[2]s < 1e-9 THEN NULL
-		ELSE %[1]s + ln(1 - exp(%[2]s - %[1]s)) END`, score, point)
-}
+var trendDifference = store.TrendDifference
 
 // Like implements [store.Engagement.Like]. Writes are serialized by the
 // one writer connection, so the insert and the count cannot interleave
