@@ -359,7 +359,7 @@ func attack(ctx context.Context, runStart time.Time, sc scenario, r Rate, o Opti
 		vegeta.Proxy(func(*http.Request) (*url.URL, error) { return nil, nil }),
 	)
 
-	var m vegeta.Metrics
+	var m, admitted, refused vegeta.Metrics
 	codes := map[int]int{}
 	var errs []string
 	var series [][]time.Duration
@@ -383,8 +383,11 @@ func attack(ctx context.Context, runStart time.Time, sc scenario, r Rate, o Opti
 		m.Add(hit)
 		codes[int(hit.Code)]++
 		switch {
+		case hit.Code >= 200 && hit.Code <= 299:
+			admitted.Add(hit)
 		case hit.Code == http.StatusTooManyRequests || hit.Code == http.StatusServiceUnavailable:
 			res.Refused++
+			refused.Add(hit)
 		case hit.Code < 200 || hit.Code > 299:
 			res.Errors++
 			if len(errs) < 5 && !slices.Contains(errs, hit.Error) {
@@ -399,6 +402,9 @@ func attack(ctx context.Context, runStart time.Time, sc scenario, r Rate, o Opti
 		hit.Body = nil
 	}
 	m.Close()
+	admitted.Close()
+	refused.Close()
+	res.OKP99, res.RefusedP99 = ms(admitted.Latencies.P99), ms(refused.Latencies.P99)
 	res.Requests = m.Requests
 	res.Seconds = time.Since(started).Seconds()
 	if d := (m.Duration + m.Wait).Seconds(); d > 0 {

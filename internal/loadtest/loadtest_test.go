@@ -189,7 +189,7 @@ func TestReportRenders(t *testing.T) {
 			Codes: map[string]int{"200": 1000}, VsCeiling: 1, Series: series},
 		Runs: []Result{
 			{Endpoint: "video", Target: "tcp", Mode: "max", Connections: 64, Offset: 0.5, Seconds: 0.5, Requests: 400, Throughput: 700,
-				Refused: 20, Errors: 10, Codes: map[string]int{"200": 370, "503": 20, "none": 10}, VsCeiling: 0.35, Series: series},
+				OKP99: 3.25, RefusedP99: 0.75, Refused: 20, Errors: 10, Codes: map[string]int{"200": 370, "503": 20, "none": 10}, VsCeiling: 0.35, Series: series},
 			{Endpoint: "search", Target: "tcp & <more>", Mode: "rate", Rate: 1400, Offset: 1, Seconds: 0.5, Requests: 700, Throughput: 650,
 				Codes: map[string]int{"200": 700}, VsCeiling: 0.325, Series: series},
 		},
@@ -198,7 +198,7 @@ func TestReportRenders(t *testing.T) {
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"ceiling", "200:370 503:20 none:10", "0.350", "1400/s", "64 conns"} {
+	for _, want := range []string{"ceiling", "200:370 503:20 none:10", "0.350", "1400/s", "64 conns", "3.25", "0.75", "refused p99"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, table.String())
 		}

@@ -50,6 +50,11 @@ type Result struct {
 	P50        float64 `json:"p50_ms"`
 	P99        float64 `json:"p99_ms"`
 	Max        float64 `json:"max_ms"`
+	// OKP99 is the p99 of the answers that succeeded, RefusedP99 of the
+	// refusals: under overload, what the platform admits must stay fast
+	// and what it refuses must be refused at once.
+	OKP99      float64 `json:"ok_p99_ms"`
+	RefusedP99 float64 `json:"refused_p99_ms,omitempty"`
 	// Errors are answers other than 2xx and requests that got no answer;
 	// Refused are 429 and 503, the platform shedding load, counted apart.
 	Errors       uint64         `json:"errors"`
@@ -102,7 +107,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if withTarget {
 		head += "target\t"
 	}
-	fmt.Fprintln(tw, head+"mode\trequests\tok/s\tp50 ms\tp99 ms\tmax ms\terrors\trefused\tstatus codes\tvs ceiling\tcpu µs/req\t")
+	fmt.Fprintln(tw, head+"mode\trequests\tok/s\tp50 ms\tp99 ms\tmax ms\tok p99\terrors\trefused\trefused p99\tstatus codes\tvs ceiling\tcpu µs/req\t")
 	for _, res := range append([]Result{r.Ceiling}, r.Runs...) {
 		line := res.Endpoint + "\t"
 		if withTarget {
@@ -116,8 +121,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 		if res.CPUPerRequest > 0 {
 			cpu = fmt.Sprintf("%.0f", res.CPUPerRequest)
 		}
-		fmt.Fprintf(tw, "%s%s\t%d\t%.0f\t%.2f\t%.2f\t%.1f\t%d\t%d\t%s\t%.3f\t%s\t\n",
-			line, mode, res.Requests, res.Throughput, res.P50, res.P99, res.Max, res.Errors, res.Refused, codes(res.Codes), res.VsCeiling, cpu)
+		refusedP99 := "-"
+		if res.Refused > 0 {
+			refusedP99 = fmt.Sprintf("%.2f", res.RefusedP99)
+		}
+		fmt.Fprintf(tw, "%s%s\t%d\t%.0f\t%.2f\t%.2f\t%.1f\t%.2f\t%d\t%d\t%s\t%s\t%.3f\t%s\t\n",
+			line, mode, res.Requests, res.Throughput, res.P50, res.P99, res.Max, res.OKP99, res.Errors, res.Refused, refusedP99, codes(res.Codes), res.VsCeiling, cpu)
 	}
 	return tw.Flush()
 }
