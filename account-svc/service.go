@@ -56,6 +56,11 @@ type Service struct {
 	oidc    *oidcClient
 	now     func() time.Time
 	signIns *prometheus.CounterVec
+	// checkPassword and checkNobody are auth's: every refusal of a sign-in
+	// spends one of them, so that an unknown login costs what a wrong
+	// password does (a test counts them instead of timing them).
+	checkPassword func(hash, pw string) (bool, error)
+	checkNobody   func(pw string)
 }
 
 // New returns the service for cfg. key is the install's internal key, from
@@ -72,6 +77,7 @@ func New(db Store, cfg config.Account, key rpc.Key, reg prometheus.Registerer) (
 		return nil, errors.New("config: CLOUDFLIX_OIDC_CLIENT_ID must be set with CLOUDFLIX_OIDC_ISSUER")
 	}
 	s := &Service{store: db, signUp: mode, cfg: cfg, now: time.Now,
+		checkPassword: auth.CheckPassword, checkNobody: auth.CheckNobody,
 		signIns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cloudflix_signins_total",
 			Help: "Sign-in attempts by method (password, oidc, signup) and outcome (ok, refused, throttled).",

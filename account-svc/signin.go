@@ -107,13 +107,13 @@ func (s *Service) SignIn(ctx context.Context, req *pb.SignInRequest) (*pb.SignIn
 func (s *Service) checkLogin(ctx context.Context, login, pw string) (account.User, error) {
 	u, hash, err := s.store.UserByLogin(ctx, login)
 	if errors.Is(err, video.ErrNotFound) || (err == nil && hash == "") {
-		auth.CheckNobody(pw)
+		s.checkNobody(pw)
 		return account.User{}, account.ErrBadCredentials
 	}
 	if err != nil {
 		return account.User{}, fmt.Errorf("sign in: %w", err)
 	}
-	ok, err := auth.CheckPassword(hash, pw)
+	ok, err := s.checkPassword(hash, pw)
 	if err != nil {
 		slog.ErrorContext(ctx, "stored password hash unreadable", "user_id", u.ID, "err", err)
 		return account.User{}, account.ErrBadCredentials
