@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 
@@ -286,7 +287,17 @@ func testSignedPartsAreBounded(t *testing.T, p *platform.Process) {
 		t.Fatal(err)
 	}
 	for _, body := range [][]byte{part[:partSize], part[:4], part[:2]} {
-		if code := r.putTo(t, signed.GetParts()[0].GetUrl(), body); code/100 != 4 {
+		// A server may refuse a body longer than the signed length before
+		// reading it all, closing the connection while it is being sent:
+		// that is a refusal too.
+		code, err := platformtest.PutPart(t.Context(), r.parts, signed.GetParts()[0].GetUrl(), body)
+		if errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code/100 != 4 {
 			t.Errorf("PUT of %d bytes to the URL of a 3-byte last part: %d, want a 4xx refusal", len(body), code)
 		}
 	}
