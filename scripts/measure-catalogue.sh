@@ -14,6 +14,7 @@
 # PostgreSQL and Redis. Extra arguments go to loadtest, e.g. --duration 5s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/measure.sh
 BACKENDS=${BACKENDS:-sqlite postgres}
 SIZES=${SIZES:-10000 100000 1000000}
 WORK=${WORK:-$PWD/.run/measure}
@@ -24,8 +25,7 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true' EXIT
 export CLOUDFLIX_LOG_LEVEL=warn
 
 clip=$WORK/clip.mp4
-[ -s "$clip" ] || ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=640x360:rate=30:duration=6 \
-  -f lavfi -i sine=duration=6 -c:v libx264 -preset ultrafast -c:a aac -shortest "$clip"
+make_clip "$clip"
 
 # configure BACKEND SIZE sets the variables of one platform.
 configure() {
@@ -57,17 +57,8 @@ fill() {
 # media uploads the clips as a signed-up user, unless an earlier run did,
 # and waits until they are ready.
 media() {
-  local api=http://$CLOUDFLIX_HTTP_ADDR cfg=$CLOUDFLIX_DATA_DIR/cli ids=()
   [ -f "$CLOUDFLIX_DATA_DIR/media.done" ] && return
-  curl -fs -o /dev/null -H 'Content-Type: application/json' -H "Origin: $api" \
-    -d '{"username":"measure","email":"measure@example.org","password":"measure the platform"}' "$api/api/v1/auth/signup"
-  echo "measure the platform" | XDG_CONFIG_HOME="$cfg" bin/cloudflix login --server "$api" --username measure --password-stdin >/dev/null
-  for title in "Harbour lights at dusk" "Night train to the coast"; do
-    ids+=("$(XDG_CONFIG_HOME="$cfg" bin/cloudflix upload --quiet --server "$api" --title "$title" "$clip")")
-  done
-  for id in "${ids[@]}"; do
-    until curl -fs "$api/api/v1/videos/$id" | grep -q '"state":"\(ready\|failed\)"'; do sleep 0.5; done
-  done
+  upload_clips "http://$CLOUDFLIX_HTTP_ADDR" "$CLOUDFLIX_DATA_DIR/cli" "$clip" "Harbour lights at dusk" "Night train to the coast"
   touch "$CLOUDFLIX_DATA_DIR/media.done"
 }
 

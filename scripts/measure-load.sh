@@ -10,11 +10,13 @@
 # Usage: scripts/measure-load.sh [loadtest flags]   e.g. --duration 10s --json load.json --svg load.svg
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/lib/measure.sh
 videos=${VIDEOS:-8}
 work=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
 export CLOUDFLIX_LOG_LEVEL=warn
+export CLOUDFLIX_HTTP_CLIENT_RATE=0 # the harness is one client standing for many
 
 # start runs platform $1 (memory or tcp) on ports from $2 and prints its URL.
 start() {
@@ -33,21 +35,13 @@ start() {
 titles=("Sunrise over the ridge" "Harbour lights at dusk" "Mountain river crossing" "Night train to the coast"
   "Autumn forest walk" "City market in the rain" "Lighthouse keeper's morning" "Desert storm timelapse"
   "Glacier lagoon by kayak" "Street musicians of the old town" "Falcon hunting over fields" "Northern lights above the fjord")
-ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc2=size=640x360:rate=30:duration=6 \
-  -f lavfi -i sine=duration=6 -c:v libx264 -preset ultrafast -c:a aac -shortest "$work/clip.mp4"
+make_clip "$work/clip.mp4"
 
-# catalogue signs a user up on $1, uploads the clips and waits for them.
+# catalogue uploads the clips to the platform at $1 (CLI config under $2).
 catalogue() {
-  local api=$1 cfg="$work/config-$2" ids=()
-  curl -fs -o /dev/null -H 'Content-Type: application/json' -H "Origin: $api" \
-    -d '{"username":"measure","email":"measure@example.org","password":"measure the platform"}' "$api/api/v1/auth/signup"
-  echo "measure the platform" | XDG_CONFIG_HOME="$cfg" bin/cloudflix login --server "$api" --username measure --password-stdin >/dev/null
-  for i in $(seq 0 $((videos - 1))); do
-    ids+=("$(XDG_CONFIG_HOME="$cfg" bin/cloudflix upload --quiet --server "$api" --title "${titles[i % ${#titles[@]}]}" "$work/clip.mp4")")
-  done
-  for id in "${ids[@]}"; do
-    until curl -fs "$api/api/v1/videos/$id" | grep -q '"state":"\(ready\|failed\)"'; do sleep 0.5; done
-  done
+  local picked=()
+  for i in $(seq 0 $((videos - 1))); do picked+=("${titles[i % ${#titles[@]}]}"); done
+  upload_clips "$1" "$work/config-$2" "$work/clip.mp4" "${picked[@]}"
 }
 
 start memory 28080
