@@ -49,8 +49,8 @@ lint:
 test: tools check-proto check-vendor lint test-monitor test-deploy fuzz
 	PATH="$(CURDIR)/.bin:$$PATH" $(GO) test -race -count=1 -timeout 45m $$($(GO) list ./... | grep -v '/deploy$$')
 
-## fuzz: every fuzz target for FUZZTIME each, one after another; `make fuzz FUZZTIME=10m` is a long run
-FUZZTIME ?= 2s
+## fuzz: every fuzz target for FUZZTIME each (2000x: inputs), one after another; `make fuzz FUZZTIME=1000000x` is a long run
+FUZZTIME ?= 2000x
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
