@@ -82,6 +82,11 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentLikes", testConcurrentLikes},
 		{"Trending", testTrending},
 		{"TrendingPaging", testTrendingPaging},
+		{"ReportsQueue", testReportsQueue},
+		{"ReportRules", testReportRules},
+		{"HideAndRestore", testHideAndRestore},
+		{"DismissReports", testDismissReports},
+		{"ConcurrentReports", testConcurrentReports},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
