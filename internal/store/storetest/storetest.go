@@ -82,6 +82,10 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentLikes", testConcurrentLikes},
 		{"Trending", testTrending},
 		{"TrendingPaging", testTrendingPaging},
+		{"Playlists", testPlaylists},
+		{"PlaylistsPerOwner", testPlaylistsPerOwner},
+		{"PlaylistItems", testPlaylistItems},
+		{"ConcurrentPlaylistChanges", testConcurrentPlaylistChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
