@@ -160,6 +160,7 @@ type Store interface {
 	Accounts
 	Engagement
 	Moderation
+	Playlists
 }
 
 // Janitor is the part of the store that the janitor cleans up with. Ages

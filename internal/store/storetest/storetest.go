@@ -87,6 +87,10 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"HideAndRestore", testHideAndRestore},
 		{"DismissReports", testDismissReports},
 		{"ConcurrentReports", testConcurrentReports},
+		{"Playlists", testPlaylists},
+		{"PlaylistsPerOwner", testPlaylistsPerOwner},
+		{"PlaylistItems", testPlaylistItems},
+		{"ConcurrentPlaylistChanges", testConcurrentPlaylistChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
