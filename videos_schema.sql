@@ -325,3 +325,44 @@ ALTER TABLE videos ADD COLUMN IF NOT EXISTS trending double precision;
 -- The trending list: ready public videos by score, an index scan.
 CREATE INDEX IF NOT EXISTS videos_trending_idx ON videos (trending DESC, id DESC)
 	WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL;
+
+-- Comments, and whether a video takes new ones.
+--
+-- A comment is a signed-in user's text under a video: top-level (no
+-- parent_id) or a reply to a top-level comment, one level deep. replies
+-- counts a top-level comment's replies, kept with it so that a page of
+-- comments carries the counts without a COUNT(*). Removing a top-level
+-- comment removes its replies (ON DELETE CASCADE); the store moves the
+-- video's count in the same transaction.
+CREATE TABLE IF NOT EXISTS comments (
+	id         uuid PRIMARY KEY,
+	video_id   uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	parent_id  uuid REFERENCES comments (id) ON DELETE CASCADE,
+	author_id  uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	body       text NOT NULL,
+	replies    bigint NOT NULL DEFAULT 0,
+	created_at timestamptz NOT NULL,
+	edited_at  timestamptz
+);
+
+-- A video's threads newest first, and a thread's replies oldest first:
+-- each page is a scan of one of these.
+CREATE INDEX IF NOT EXISTS comments_video_idx ON comments (video_id, created_at DESC, id DESC)
+	WHERE parent_id IS NULL;
+CREATE INDEX IF NOT EXISTS comments_parent_idx ON comments (parent_id, created_at, id)
+	WHERE parent_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS comments_author_idx ON comments (author_id);
+
+-- comments counts a video's comments, replies included; comments_off is
+-- its owner refusing new ones.
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS comments bigint NOT NULL DEFAULT 0;
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS comments_off boolean NOT NULL DEFAULT false;
+
+-- What is left of a user's allowance of comments (video.CommentRate), a
+-- token bucket kept in the database so that every replica of the platform
+-- spends from the same one, in the transaction that posts the comment.
+CREATE TABLE IF NOT EXISTS comment_allowances (
+	user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	tokens  double precision NOT NULL,
+	at      timestamptz NOT NULL
+);

@@ -69,6 +69,8 @@ type Video struct {
 	Renditions      []Rendition
 	Views           int64
 	Likes           int64  // signed-in users who like it
+	Comments        int64  // comments on it, replies included
+	CommentsOff     bool   // its owner refuses new comments
 	SizeBytes       int64  // declared size of the source
 	ContentType     string // declared media type of the source
 	CreatedAt       time.Time
@@ -81,6 +83,7 @@ type Change struct {
 	Description *string
 	Tags        *[]string
 	Privacy     *Privacy
+	CommentsOff *bool
 }
 
 // Rendition is one rung of the HLS ladder as the master playlist describes it.

@@ -83,7 +83,7 @@ const videoColumns = `id::text, coalesce(owner_id::text, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at, likes`
+	created_at, updated_at, likes, comments, comments_off`
 
 func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	var (
@@ -93,7 +93,7 @@ func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &v.Tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&v.CreatedAt, &v.UpdatedAt, &v.Likes}, extra...)
+		&v.CreatedAt, &v.UpdatedAt, &v.Likes, &v.Comments, &v.CommentsOff}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
@@ -355,9 +355,10 @@ func (s *Store) UpdateVideo(ctx context.Context, id string, change video.Change)
 	}
 	v, err := scanVideo(s.pool.QueryRow(ctx, `
 		UPDATE videos SET title = coalesce($2, title), description = coalesce($3, description),
-			tags = coalesce($4, tags), privacy = coalesce($5, privacy), updated_at = now()
+			tags = coalesce($4, tags), privacy = coalesce($5, privacy),
+			comments_off = coalesce($6, comments_off), updated_at = now()
 		WHERE id = $1 AND state <> 'deleted'
-		RETURNING `+videoColumns, id, c.Title, c.Description, c.Tags, privacy))
+		RETURNING `+videoColumns, id, c.Title, c.Description, c.Tags, privacy, c.CommentsOff))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = video.ErrNotFound
 	}

@@ -197,7 +197,7 @@ const videoColumns = `id, coalesce(owner_id, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at, likes`
+	created_at, updated_at, likes, comments, comments_off`
 
 // scanner is what both *sql.Row and *sql.Rows offer.
 type scanner interface {
@@ -215,7 +215,7 @@ func scanVideo(row scanner, extra ...any) (video.Video, error) {
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&createdAt, &updatedAt, &v.Likes}, extra...)
+		&createdAt, &updatedAt, &v.Likes, &v.Comments, &v.CommentsOff}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
@@ -538,9 +538,10 @@ func (s *Store) UpdateVideo(ctx context.Context, id string, change video.Change)
 			return err
 		}
 		v, err = scanVideo(tx.QueryRowContext(ctx, `
-			UPDATE videos SET title = ?2, description = ?3, tags = ?4, words = ?5, privacy = ?6, updated_at = ?7
+			UPDATE videos SET title = ?2, description = ?3, tags = ?4, words = ?5, privacy = ?6,
+				comments_off = ?7, updated_at = ?8
 			WHERE id = ?1 RETURNING `+videoColumns,
-			id, v.Title, v.Description, string(tagsJSON), string(wordsJSON), v.Privacy, now))
+			id, v.Title, v.Description, string(tagsJSON), string(wordsJSON), v.Privacy, v.CommentsOff, now))
 		return err
 	})
 	if err != nil {

@@ -82,6 +82,13 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentLikes", testConcurrentLikes},
 		{"Trending", testTrending},
 		{"TrendingPaging", testTrendingPaging},
+		{"Comments", testComments},
+		{"CommentsPaging", testCommentsPaging},
+		{"CommentsOfWhatIsGone", testCommentsOfWhatIsGone},
+		{"CommentsOff", testCommentsOff},
+		{"CommentAllowance", testCommentAllowance},
+		{"ConcurrentComments", testConcurrentComments},
+		{"ConcurrentCommentAllowance", testConcurrentCommentAllowance},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
