@@ -325,3 +325,15 @@ ALTER TABLE videos ADD COLUMN IF NOT EXISTS trending double precision;
 -- The trending list: ready public videos by score, an index scan.
 CREATE INDEX IF NOT EXISTS videos_trending_idx ON videos (trending DESC, id DESC)
 	WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL;
+
+-- Captions: a row says the object videos/{video_id}/captions/{language}.vtt
+-- holds the video's captions in language (a canonical BCP 47 tag), shown in
+-- players as label.
+CREATE TABLE IF NOT EXISTS video_captions (
+	video_id   uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	language   text NOT NULL,
+	label      text NOT NULL,
+	size_bytes bigint NOT NULL,
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (video_id, language)
+);

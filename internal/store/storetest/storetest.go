@@ -82,6 +82,9 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentLikes", testConcurrentLikes},
 		{"Trending", testTrending},
 		{"TrendingPaging", testTrendingPaging},
+		{"Captions", testCaptions},
+		{"CaptionsRefused", testCaptionsRefused},
+		{"ConcurrentCaptionLimit", testConcurrentCaptionLimit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
