@@ -159,6 +159,7 @@ type Store interface {
 	Janitor
 	Accounts
 	Engagement
+	Playlists
 	Captions
 }
 

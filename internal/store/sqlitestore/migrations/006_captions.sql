@@ -1,4 +1,4 @@
--- Version 5: captions, one WebVTT file per video and language.
+-- Version 6: captions, one WebVTT file per video and language.
 --
 -- Migrate runs a version once, in the transaction that records it, so
 -- nothing here needs to be idempotent.
