@@ -159,6 +159,8 @@ type Store interface {
 	Janitor
 	Accounts
 	Engagement
+	Playlists
+	Captions
 	Comments
 }
 

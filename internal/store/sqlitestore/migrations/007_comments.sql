@@ -1,4 +1,4 @@
--- Version 5: comments, and whether a video takes new ones.
+-- Version 7: comments, and whether a video takes new ones.
 --
 -- Migrate runs a version once, in the transaction that records it, so
 -- nothing here needs to be idempotent.
