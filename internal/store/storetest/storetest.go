@@ -82,6 +82,13 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentLikes", testConcurrentLikes},
 		{"Trending", testTrending},
 		{"TrendingPaging", testTrendingPaging},
+		{"WebhookEndpoints", testWebhookEndpoints},
+		{"WebhookEndpointBound", testWebhookEndpointBound},
+		{"WebhookEventsWithChanges", testWebhookEventsWithChanges},
+		{"WebhookClaims", testWebhookClaims},
+		{"ConcurrentWebhookClaims", testConcurrentWebhookClaims},
+		{"WebhookLogPaging", testWebhookLogPaging},
+		{"PurgeWebhookDeliveries", testPurgeWebhookDeliveries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
