@@ -378,3 +378,36 @@ CREATE INDEX IF NOT EXISTS webhook_deliveries_due_idx ON webhook_deliveries (nex
 CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, id);
 -- Finished deliveries by when they finished, for purging the old ones.
 CREATE INDEX IF NOT EXISTS webhook_deliveries_finished_idx ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
+-- Playlists: a user's ordered lists of videos.
+--
+-- item_count counts a playlist's items, kept with the row as they are
+-- added and removed, so that a list of playlists shows their sizes without
+-- a COUNT(*).
+CREATE TABLE IF NOT EXISTS playlists (
+	id          uuid PRIMARY KEY,
+	owner_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	title       text NOT NULL,
+	description text NOT NULL DEFAULT '',
+	privacy     text NOT NULL CONSTRAINT playlists_privacy_check CHECK (privacy IN ('public', 'unlisted', 'private')),
+	item_count  integer NOT NULL DEFAULT 0 CONSTRAINT playlists_item_count_check CHECK (item_count >= 0),
+	created_at  timestamptz NOT NULL,
+	updated_at  timestamptz NOT NULL
+);
+
+-- A user's playlists newest first: their channel's and their own list.
+CREATE INDEX IF NOT EXISTS playlists_owner_idx ON playlists (owner_id, created_at DESC, id DESC);
+
+-- The items of a playlist at dense positions 0..item_count-1, each video
+-- once. The names differ from every column of videos, so that the video's
+-- columns are read unqualified beside them.
+CREATE TABLE IF NOT EXISTS playlist_items (
+	playlist_id uuid NOT NULL REFERENCES playlists (id) ON DELETE CASCADE,
+	video_id    uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	pos         integer NOT NULL,
+	added_at    timestamptz NOT NULL,
+	PRIMARY KEY (playlist_id, video_id)
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS playlist_items_pos_key ON playlist_items (playlist_id, pos);
+-- The playlists a video is in, for the cascade when a video row goes.
+CREATE INDEX IF NOT EXISTS playlist_items_video_idx ON playlist_items (video_id);

@@ -163,6 +163,7 @@ type Store interface {
 	Accounts
 	Engagement
 	Webhooks
+	Playlists
 }
 
 // Janitor is the part of the store that the janitor cleans up with. Ages

@@ -89,6 +89,10 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ConcurrentWebhookClaims", testConcurrentWebhookClaims},
 		{"WebhookLogPaging", testWebhookLogPaging},
 		{"PurgeWebhookDeliveries", testPurgeWebhookDeliveries},
+		{"Playlists", testPlaylists},
+		{"PlaylistsPerOwner", testPlaylistsPerOwner},
+		{"PlaylistItems", testPlaylistItems},
+		{"ConcurrentPlaylistChanges", testConcurrentPlaylistChanges},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
