@@ -326,6 +326,58 @@ ALTER TABLE videos ADD COLUMN IF NOT EXISTS trending double precision;
 CREATE INDEX IF NOT EXISTS videos_trending_idx ON videos (trending DESC, id DESC)
 	WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL;
 
+-- Webhooks: endpoints and the outbox of their deliveries.
+--
+-- An endpoint a user registered: all_videos (an admin's) receives the
+-- events of every video; secret is the signing secret sealed with a key
+-- derived from the internal key.
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+	id         uuid PRIMARY KEY,
+	owner_id   uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	url        text NOT NULL,
+	events     text[] NOT NULL,
+	all_videos boolean NOT NULL DEFAULT false,
+	secret     bytea NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- A user's endpoints, and whose endpoints an event of their video goes to.
+CREATE INDEX IF NOT EXISTS webhook_endpoints_owner_idx ON webhook_endpoints (owner_id, created_at);
+-- The endpoints for every video, which every event goes to.
+CREATE INDEX IF NOT EXISTS webhook_endpoints_all_idx ON webhook_endpoints (owner_id) WHERE all_videos;
+
+-- One event on its way to one endpoint, written in the transaction of the
+-- change it announces, and its log. A pending delivery is due at
+-- next_attempt_at; a sender that claims one pushes that to the end of its
+-- claim (claimed_by), so that it is due again only if the sender dies.
+-- payload is the exact body that is signed and sent.
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+	id              bigserial PRIMARY KEY,
+	endpoint_id     uuid NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+	event_id        uuid NOT NULL,
+	event_type      text NOT NULL,
+	video_id        uuid,
+	payload         bytea NOT NULL,
+	state           text NOT NULL DEFAULT 'pending'
+	                CONSTRAINT webhook_deliveries_state_check CHECK (state IN ('pending', 'delivered', 'failed')),
+	attempts        integer NOT NULL DEFAULT 0,
+	next_attempt_at timestamptz,
+	claimed_by      text,
+	last_status     integer NOT NULL DEFAULT 0,
+	last_latency_us bigint NOT NULL DEFAULT 0,
+	last_error      text NOT NULL DEFAULT '',
+	created_at      timestamptz NOT NULL DEFAULT now(),
+	updated_at      timestamptz NOT NULL DEFAULT now(),
+	finished_at     timestamptz
+);
+
+-- Pending deliveries by when they are due, for the senders.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+-- An endpoint's log, newest first.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, id);
+-- Finished deliveries by when they finished, for purging the old ones.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_finished_idx ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
 -- Playlists: a user's ordered lists of videos.
 --
 -- item_count counts a playlist's items, kept with the row as they are

@@ -29,6 +29,7 @@ import (
 
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/webhook"
 )
 
 // Options configure Open.
@@ -411,8 +412,10 @@ func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, e
 		if _, err := tx.ExecContext(ctx, "DELETE FROM upload_sessions WHERE video_id = ?", videoID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM outbox WHERE video_id = ? AND sent_at IS NULL", videoID)
-		return err
+		if _, err = tx.ExecContext(ctx, "DELETE FROM outbox WHERE video_id = ? AND sent_at IS NULL", videoID); err != nil {
+			return err
+		}
+		return insertVideoEvent(ctx, tx, webhook.VideoDeleted, v, now)
 	})
 	if err != nil {
 		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, err)
@@ -666,7 +669,7 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
 	}
-	v, err := s.finishHeld(ctx, id, worker, `
+	v, err := s.finishHeld(ctx, id, worker, webhook.VideoReady, `
 		UPDATE videos SET state = 'ready', progress = 1, failure_reason = '',
 			duration_seconds = ?4, width = ?5, height = ?6, renditions = ?7,
 			lease_owner = NULL, lease_until = NULL, updated_at = ?3
@@ -680,7 +683,7 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 
 // MarkFailed implements [store.Store.MarkFailed].
 func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error) {
-	v, err := s.finishHeld(ctx, id, worker, `
+	v, err := s.finishHeld(ctx, id, worker, webhook.VideoFailed, `
 		UPDATE videos SET state = 'failed', failure_reason = ?4,
 			lease_owner = NULL, lease_until = NULL, updated_at = ?3
 		WHERE `+leaseHeld+` RETURNING `+videoColumns, reason)
@@ -691,8 +694,9 @@ func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (vide
 }
 
 // finishHeld runs a leaseHeld UPDATE … RETURNING whose parameters are id,
-// worker, now and args, giving ErrLeaseLost when it changed nothing.
-func (s *Store) finishHeld(ctx context.Context, id, worker, query string, args ...any) (video.Video, error) {
+// worker, now and args, giving ErrLeaseLost when it changed nothing, and
+// writes the webhook event it announces in the same transaction.
+func (s *Store) finishHeld(ctx context.Context, id, worker string, event webhook.EventType, query string, args ...any) (video.Video, error) {
 	if !store.ValidID(id) {
 		return video.Video{}, video.ErrLeaseLost
 	}
@@ -703,7 +707,10 @@ func (s *Store) finishHeld(ctx context.Context, id, worker, query string, args .
 		if errors.Is(err, sql.ErrNoRows) {
 			return video.ErrLeaseLost
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return insertVideoEvent(ctx, tx, event, v, now)
 	})
 	return v, err
 }
