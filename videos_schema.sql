@@ -325,6 +325,58 @@ ALTER TABLE videos ADD COLUMN IF NOT EXISTS trending double precision;
 CREATE INDEX IF NOT EXISTS videos_trending_idx ON videos (trending DESC, id DESC)
 	WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL;
 
+-- Webhooks: endpoints and the outbox of their deliveries.
+--
+-- An endpoint a user registered: all_videos (an admin's) receives the
+-- events of every video; secret is the signing secret sealed with a key
+-- derived from the internal key.
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+	id         uuid PRIMARY KEY,
+	owner_id   uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	url        text NOT NULL,
+	events     text[] NOT NULL,
+	all_videos boolean NOT NULL DEFAULT false,
+	secret     bytea NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- A user's endpoints, and whose endpoints an event of their video goes to.
+CREATE INDEX IF NOT EXISTS webhook_endpoints_owner_idx ON webhook_endpoints (owner_id, created_at);
+-- The endpoints for every video, which every event goes to.
+CREATE INDEX IF NOT EXISTS webhook_endpoints_all_idx ON webhook_endpoints (owner_id) WHERE all_videos;
+
+-- One event on its way to one endpoint, written in the transaction of the
+-- change it announces, and its log. A pending delivery is due at
+-- next_attempt_at; a sender that claims one pushes that to the end of its
+-- claim (claimed_by), so that it is due again only if the sender dies.
+-- payload is the exact body that is signed and sent.
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+	id              bigserial PRIMARY KEY,
+	endpoint_id     uuid NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+	event_id        uuid NOT NULL,
+	event_type      text NOT NULL,
+	video_id        uuid,
+	payload         bytea NOT NULL,
+	state           text NOT NULL DEFAULT 'pending'
+	                CONSTRAINT webhook_deliveries_state_check CHECK (state IN ('pending', 'delivered', 'failed')),
+	attempts        integer NOT NULL DEFAULT 0,
+	next_attempt_at timestamptz,
+	claimed_by      text,
+	last_status     integer NOT NULL DEFAULT 0,
+	last_latency_us bigint NOT NULL DEFAULT 0,
+	last_error      text NOT NULL DEFAULT '',
+	created_at      timestamptz NOT NULL DEFAULT now(),
+	updated_at      timestamptz NOT NULL DEFAULT now(),
+	finished_at     timestamptz
+);
+
+-- Pending deliveries by when they are due, for the senders.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+-- An endpoint's log, newest first.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, id);
+-- Finished deliveries by when they finished, for purging the old ones.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_finished_idx ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
 -- Playlists: a user's ordered lists of videos.
 --
 -- item_count counts a playlist's items, kept with the row as they are
@@ -358,6 +410,59 @@ CREATE TABLE IF NOT EXISTS playlist_items (
 CREATE UNIQUE INDEX IF NOT EXISTS playlist_items_pos_key ON playlist_items (playlist_id, pos);
 -- The playlists a video is in, for the cascade when a video row goes.
 CREATE INDEX IF NOT EXISTS playlist_items_video_idx ON playlist_items (video_id);
+
+-- Captions: a row says the object videos/{video_id}/captions/{language}.vtt
+-- holds the video's captions in language (a canonical BCP 47 tag), shown in
+-- players as label.
+CREATE TABLE IF NOT EXISTS video_captions (
+	video_id   uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	language   text NOT NULL,
+	label      text NOT NULL,
+	size_bytes bigint NOT NULL,
+	updated_at timestamptz NOT NULL,
+	PRIMARY KEY (video_id, language)
+);
+
+-- Comments, and whether a video takes new ones.
+--
+-- A comment is a signed-in user's text under a video: top-level (no
+-- parent_id) or a reply to a top-level comment, one level deep. replies
+-- counts a top-level comment's replies, kept with it so that a page of
+-- comments carries the counts without a COUNT(*). Removing a top-level
+-- comment removes its replies (ON DELETE CASCADE); the store moves the
+-- video's count in the same transaction.
+CREATE TABLE IF NOT EXISTS comments (
+	id         uuid PRIMARY KEY,
+	video_id   uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	parent_id  uuid REFERENCES comments (id) ON DELETE CASCADE,
+	author_id  uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	body       text NOT NULL,
+	replies    bigint NOT NULL DEFAULT 0,
+	created_at timestamptz NOT NULL,
+	edited_at  timestamptz
+);
+
+-- A video's threads newest first, and a thread's replies oldest first:
+-- each page is a scan of one of these.
+CREATE INDEX IF NOT EXISTS comments_video_idx ON comments (video_id, created_at DESC, id DESC)
+	WHERE parent_id IS NULL;
+CREATE INDEX IF NOT EXISTS comments_parent_idx ON comments (parent_id, created_at, id)
+	WHERE parent_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS comments_author_idx ON comments (author_id);
+
+-- comments counts a video's comments, replies included; comments_off is
+-- its owner refusing new ones.
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS comments bigint NOT NULL DEFAULT 0;
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS comments_off boolean NOT NULL DEFAULT false;
+
+-- What is left of a user's allowance of comments (video.CommentRate), a
+-- token bucket kept in the database so that every replica of the platform
+-- spends from the same one, in the transaction that posts the comment.
+CREATE TABLE IF NOT EXISTS comment_allowances (
+	user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	tokens  double precision NOT NULL,
+	at      timestamptz NOT NULL
+);
 
 -- Moderation: reports, the moderation queue, hidden videos and the audit
 -- log.

@@ -76,3 +76,28 @@ func Refusal(p auth.Principal, v Video) error {
 	}
 	return ErrForbidden
 }
+
+// CanReadComments reports whether p may read v's comments: whoever may see
+// v, whether or not its comments are off.
+func CanReadComments(p auth.Principal, v Video) bool { return CanView(p, v) }
+
+// CanComment reports whether p may comment on v or reply there: a
+// signed-in user who may see it, with a credential that writes in their
+// name (a browser session, or a token with the upload scope: a read token
+// only reads). Whether v takes comments at all (CommentsOff) is v's
+// owner's choice, checked where the comment is stored, so that turning
+// them off and posting cannot cross.
+func CanComment(p auth.Principal, v Video) bool { return p.Allows(auth.ScopeUpload) && CanView(p, v) }
+
+// CanEditComment reports whether p may change the text of c: its author
+// alone, since the words are theirs, on a video p may still see.
+func CanEditComment(p auth.Principal, v Video, c Comment) bool {
+	return p.Is(c.AuthorID, auth.ScopeUpload) && CanView(p, v)
+}
+
+// CanRemoveComment reports whether p may remove c from v: its author (on a
+// video they may still see), v's owner, who keeps the page, and
+// moderators and admins.
+func CanRemoveComment(p auth.Principal, v Video, c Comment) bool {
+	return CanEditComment(p, v, c) || owns(p, v, auth.ScopeUpload) || p.Moderates()
+}

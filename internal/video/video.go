@@ -69,6 +69,8 @@ type Video struct {
 	Renditions      []Rendition
 	Views           int64
 	Likes           int64     // signed-in users who like it
+	Comments        int64     // comments on it, replies included
+	CommentsOff     bool      // its owner refuses new comments
 	HiddenAt        time.Time // when a moderator hid it; zero while it shows
 	HiddenReason    string    // the moderator's reason, shown to its owner
 	SizeBytes       int64     // declared size of the source
@@ -86,6 +88,7 @@ type Change struct {
 	Description *string
 	Tags        *[]string
 	Privacy     *Privacy
+	CommentsOff *bool
 }
 
 // Rendition is one rung of the HLS ladder as the master playlist describes it.

@@ -1,4 +1,4 @@
--- Version 6: reports, the moderation queue, hidden videos and the audit log.
+-- Version 9: reports, the moderation queue, hidden videos and the audit log.
 --
 -- Migrate runs a version once, in the transaction that records it, so
 -- nothing here needs to be idempotent.
