@@ -163,6 +163,7 @@ type Store interface {
 	Accounts
 	Engagement
 	Webhooks
+	Moderation
 	Playlists
 	Captions
 	Comments

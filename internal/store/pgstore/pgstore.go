@@ -84,19 +84,23 @@ const videoColumns = `id::text, coalesce(owner_id::text, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at, likes, comments, comments_off`
+	created_at, updated_at, likes, comments, comments_off, hidden_at, hidden_reason`
 
 func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	var (
 		v          video.Video
 		renditions []byte
+		hiddenAt   *time.Time
 	)
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &v.Tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&v.CreatedAt, &v.UpdatedAt, &v.Likes, &v.Comments, &v.CommentsOff}, extra...)
+		&v.CreatedAt, &v.UpdatedAt, &v.Likes, &v.Comments, &v.CommentsOff, &hiddenAt, &v.HiddenReason}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
+	}
+	if hiddenAt != nil {
+		v.HiddenAt = *hiddenAt
 	}
 	return store.ScannedVideo(v, renditions)
 }
@@ -272,7 +276,7 @@ func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 
 // LatestVideos implements [store.Store.LatestVideos].
 func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
-	vs, err := s.listVideos(ctx, limit, after, "state = 'ready' AND privacy = 'public'")
+	vs, err := s.listVideos(ctx, limit, after, store.ListedSQL)
 	if err != nil {
 		return nil, fmt.Errorf("latest videos: %w", err)
 	}
@@ -282,7 +286,7 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 // ChannelVideos implements [store.Store.ChannelVideos]. An owner that is
 // not a UUID has no videos.
 func (s *Store) ChannelVideos(ctx context.Context, owner string, everything bool, limit int, after video.ListPosition) ([]video.Video, error) {
-	filter := "owner_id = $2 AND state = 'ready' AND privacy = 'public'"
+	filter := "owner_id = $2 AND " + store.ListedSQL
 	if everything {
 		filter = "owner_id = $2 AND state <> 'deleted'"
 	}

@@ -198,7 +198,7 @@ const videoColumns = `id, coalesce(owner_id, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at, likes, comments, comments_off`
+	created_at, updated_at, likes, comments, comments_off, hidden_at, hidden_reason`
 
 // scanner is what both *sql.Row and *sql.Rows offer.
 type scanner interface {
@@ -212,11 +212,12 @@ func scanVideo(row scanner, extra ...any) (video.Video, error) {
 		v                    video.Video
 		tags, renditions     []byte
 		createdAt, updatedAt int64
+		hiddenAt             sql.NullInt64
 	)
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&createdAt, &updatedAt, &v.Likes, &v.Comments, &v.CommentsOff}, extra...)
+		&createdAt, &updatedAt, &v.Likes, &v.Comments, &v.CommentsOff, &hiddenAt, &v.HiddenReason}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
@@ -224,6 +225,9 @@ func scanVideo(row scanner, extra ...any) (video.Video, error) {
 		return video.Video{}, fmt.Errorf("tags of %s: %w", v.ID, err)
 	}
 	v.CreatedAt, v.UpdatedAt = fromUnixMicros(createdAt), fromUnixMicros(updatedAt)
+	if hiddenAt.Valid {
+		v.HiddenAt = fromUnixMicros(hiddenAt.Int64)
+	}
 	return store.ScannedVideo(v, renditions)
 }
 
@@ -441,7 +445,7 @@ func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 
 // LatestVideos implements [store.Store.LatestVideos].
 func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
-	vs, err := s.listVideos(ctx, limit, after, "state = 'ready' AND privacy = 'public'")
+	vs, err := s.listVideos(ctx, limit, after, store.ListedSQL)
 	if err != nil {
 		return nil, fmt.Errorf("latest videos: %w", err)
 	}
@@ -451,7 +455,7 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 // ChannelVideos implements [store.Store.ChannelVideos]. An owner that is
 // not a UUID has no videos.
 func (s *Store) ChannelVideos(ctx context.Context, owner string, everything bool, limit int, after video.ListPosition) ([]video.Video, error) {
-	filter := "owner_id = ?2 AND state = 'ready' AND privacy = 'public'"
+	filter := "owner_id = ?2 AND " + store.ListedSQL
 	if everything {
 		filter = "owner_id = ?2 AND state <> 'deleted'"
 	}
