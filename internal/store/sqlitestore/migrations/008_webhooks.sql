@@ -1,4 +1,4 @@
--- Version 6: webhook endpoints and the outbox of their deliveries.
+-- Version 8: webhook endpoints and the outbox of their deliveries.
 --
 -- Migrate runs a version once, in the transaction that records it, so
 -- nothing here needs to be idempotent.
