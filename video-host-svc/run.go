@@ -8,6 +8,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/config"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/rpc"
+	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
@@ -31,6 +32,7 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, views, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterHostServiceServer(srv, svc)
+	pb.RegisterCommentServiceServer(srv, NewComments(svc, db, video.DefaultCommentRate))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { svc.RunViewFlusher(gctx, cfg.ViewFlushEach); return nil })

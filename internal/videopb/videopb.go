@@ -69,6 +69,8 @@ func ToProto(v video.Video) *pb.Video {
 		Height:          int32(v.Height),
 		Views:           v.Views,
 		Likes:           v.Likes,
+		Comments:        v.Comments,
+		CommentsOff:     v.CommentsOff,
 		SizeBytes:       v.SizeBytes,
 		ContentType:     v.ContentType,
 	}
@@ -110,6 +112,8 @@ func FromProto(p *pb.Video) video.Video {
 		Height:          int(p.GetHeight()),
 		Views:           p.GetViews(),
 		Likes:           p.GetLikes(),
+		Comments:        p.GetComments(),
+		CommentsOff:     p.GetCommentsOff(),
 		SizeBytes:       p.GetSizeBytes(),
 		ContentType:     p.GetContentType(),
 	}

@@ -261,7 +261,11 @@ type Video struct {
 	OwnerUsername string       `protobuf:"bytes,18,opt,name=owner_username,json=ownerUsername,proto3" json:"owner_username,omitempty"`
 	Privacy       VideoPrivacy `protobuf:"varint,19,opt,name=privacy,proto3,enum=cloudflix.v1.VideoPrivacy" json:"privacy,omitempty"`
 	// How many users like it.
-	Likes         int64 `protobuf:"varint,20,opt,name=likes,proto3" json:"likes,omitempty"`
+	Likes int64 `protobuf:"varint,20,opt,name=likes,proto3" json:"likes,omitempty"`
+	// How many comments it has, replies included.
+	Comments int64 `protobuf:"varint,21,opt,name=comments,proto3" json:"comments,omitempty"`
+	// Whether its owner refuses new comments.
+	CommentsOff   bool `protobuf:"varint,22,opt,name=comments_off,json=commentsOff,proto3" json:"comments_off,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -436,6 +440,20 @@ func (x *Video) GetLikes() int64 {
 	return 0
 }
 
+func (x *Video) GetComments() int64 {
+	if x != nil {
+		return x.Comments
+	}
+	return 0
+}
+
+func (x *Video) GetCommentsOff() bool {
+	if x != nil {
+		return x.CommentsOff
+	}
+	return false
+}
+
 var File_cloudflix_v1_video_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_video_proto_rawDesc = "" +
@@ -449,7 +467,7 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\x11average_bandwidth\x18\x05 \x01(\x03R\x10averageBandwidth\x12\x16\n" +
 	"\x06codecs\x18\x06 \x01(\tR\x06codecs\x12\x1d\n" +
 	"\n" +
-	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xc4\x05\n" +
+	"frame_rate\x18\a \x01(\x01R\tframeRate\"\x83\x06\n" +
 	"\x05Video\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -476,7 +494,9 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\bowner_id\x18\x11 \x01(\tR\aownerId\x12%\n" +
 	"\x0eowner_username\x18\x12 \x01(\tR\rownerUsername\x124\n" +
 	"\aprivacy\x18\x13 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacy\x12\x14\n" +
-	"\x05likes\x18\x14 \x01(\x03R\x05likes*\xc2\x01\n" +
+	"\x05likes\x18\x14 \x01(\x03R\x05likes\x12\x1a\n" +
+	"\bcomments\x18\x15 \x01(\x03R\bcomments\x12!\n" +
+	"\fcomments_off\x18\x16 \x01(\bR\vcommentsOff*\xc2\x01\n" +
 	"\n" +
 	"VideoState\x12\x1b\n" +
 	"\x17VIDEO_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
