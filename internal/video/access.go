@@ -20,16 +20,21 @@ var (
 
 // CanView reports whether p may see v: anyone a public or unlisted video
 // (an unlisted one only by its link, since lists never show it), its owner
-// and moderators a private one.
+// and moderators a private or hidden one.
 func CanView(p auth.Principal, v Video) bool {
-	if v.Privacy != PrivacyPrivate {
+	if v.Privacy != PrivacyPrivate && !v.Hidden() {
 		return true
 	}
 	return owns(p, v, auth.ScopeRead) || owns(p, v, auth.ScopeUpload) || p.Moderates()
 }
 
-// Listed reports whether v shows in the latest list and in search.
-func Listed(v Video) bool { return v.Privacy == PrivacyPublic && v.State == StateReady }
+// Listed reports whether v shows in the latest, trending and channel
+// lists, in search and in suggestions: ready, public and not hidden. The
+// stores say the same in SQL (store.ListedSQL), and their partial indexes
+// are built on it.
+func Listed(v Video) bool {
+	return v.Privacy == PrivacyPublic && v.State == StateReady && !v.Hidden()
+}
 
 // CanLike reports whether p may like v, or take the like back: any
 // signed-in user who may see it. A like is the user's own small act, so

@@ -3,6 +3,7 @@ package video
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cloudflix/cloudflix/internal/auth"
 )
@@ -18,6 +19,8 @@ func TestAccessRules(t *testing.T) {
 	)
 	public := Video{OwnerID: "o", Privacy: PrivacyPublic, State: StateReady}
 	private := Video{OwnerID: "o", Privacy: PrivacyPrivate, State: StateReady}
+	hidden := Video{OwnerID: "o", Privacy: PrivacyPublic, State: StateReady, HiddenAt: time.Unix(1, 0), HiddenReason: "spam"}
+	hiddenUnlisted := Video{OwnerID: "o", Privacy: PrivacyUnlisted, State: StateReady, HiddenAt: time.Unix(1, 0)}
 	byOther := Comment{AuthorID: "x"}
 	cases := []struct {
 		name string
@@ -68,6 +71,14 @@ func TestAccessRules(t *testing.T) {
 		{"a user uploads", CanUpload(owner), true},
 		{"a public ready video is listed", Listed(public), true},
 		{"a private one is not", Listed(private), false},
+		{"a hidden one is not", Listed(hidden), false},
+		{"nobody else views a hidden video", CanView(other, hidden), false},
+		{"anonymous does not view a hidden video", CanView(anon, hidden), false},
+		{"nor a hidden unlisted one by its link", CanView(anon, hiddenUnlisted), false},
+		{"its owner views a hidden video", CanView(owner, hidden), true},
+		{"a moderator views a hidden video", CanView(mod, hidden), true},
+		{"an admin views a hidden video", CanView(admin, hidden), true},
+		{"nobody else likes a hidden video", CanLike(other, hidden), false},
 	}
 	for _, c := range cases {
 		if c.got != c.want {
