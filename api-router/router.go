@@ -53,6 +53,9 @@ type Clients struct {
 	Account pb.AccountServiceClient
 	// Comments is the host target's CommentService, on Host's connection.
 	Comments pb.CommentServiceClient
+	// Moderation is served by the host target, on the Host client's
+	// connection.
+	Moderation pb.ModerationServiceClient
 }
 
 // Options configure the edge.
@@ -146,6 +149,13 @@ var routes = []route{
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
+	{http.MethodPost, "/api/v1/reports", (*api).fileReport},
+	{http.MethodGet, "/api/v1/moderation/reports", (*api).listCases},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/hide", (*api).hideVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/restore", (*api).restoreVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/dismiss", (*api).dismissVideoReports},
+	{http.MethodPost, "/api/v1/moderation/comments/{id}/dismiss", (*api).dismissCommentReports},
+	{http.MethodGet, "/api/v1/admin/audit", (*api).auditLog},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
 	{http.MethodGet, "/media/{key...}", (*api).serveMedia},
 	{http.MethodGet, "/media/s/{expires}/{signature}/{key...}", (*api).serveSignedMedia},
@@ -377,6 +387,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Account == nil {
 		c.Account = pb.NewAccountServiceClient(unconfigured("account"))
+	}
+	if c.Moderation == nil {
+		c.Moderation = pb.NewModerationServiceClient(unconfigured("moderation"))
 	}
 	return c
 }

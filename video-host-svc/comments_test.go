@@ -18,13 +18,6 @@ import (
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
-func wantCode(t *testing.T, what string, err error, want codes.Code) {
-	t.Helper()
-	if got := status.Code(err); got != want {
-		t.Fatalf("%s: got %v (%v), want %v", what, got, err, want)
-	}
-}
-
 func TestComments(t *testing.T) {
 	t.Parallel()
 	platformtest.Each(t, testComments)
