@@ -72,6 +72,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 			Encode:     pb.NewEncodeServiceClient(conns["encode"]),
 			Account:    pb.NewAccountServiceClient(conns["account"]),
 			Moderation: pb.NewModerationServiceClient(conns["host"]),
+			Comments:   pb.NewCommentServiceClient(conns["host"]),
 		},
 		Media:          media,
 		PublicBaseURL:  cfg.PublicURL,
