@@ -325,3 +325,8 @@ ALTER TABLE videos ADD COLUMN IF NOT EXISTS trending double precision;
 -- The trending list: ready public videos by score, an index scan.
 CREATE INDEX IF NOT EXISTS videos_trending_idx ON videos (trending DESC, id DESC)
 	WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL;
+
+-- Watching while encoding: how many seconds, from the start, of a video
+-- still processing its growing playlists list (0 until the first segment
+-- of every rendition is stored; reset by each claim of its encode).
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS playable_seconds double precision NOT NULL DEFAULT 0;

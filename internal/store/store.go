@@ -159,6 +159,7 @@ type Store interface {
 	Janitor
 	Accounts
 	Engagement
+	Playback
 }
 
 // Janitor is the part of the store that the janitor cleans up with. Ages

@@ -261,9 +261,13 @@ type Video struct {
 	OwnerUsername string       `protobuf:"bytes,18,opt,name=owner_username,json=ownerUsername,proto3" json:"owner_username,omitempty"`
 	Privacy       VideoPrivacy `protobuf:"varint,19,opt,name=privacy,proto3,enum=cloudflix.v1.VideoPrivacy" json:"privacy,omitempty"`
 	// How many users like it.
-	Likes         int64 `protobuf:"varint,20,opt,name=likes,proto3" json:"likes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Likes int64 `protobuf:"varint,20,opt,name=likes,proto3" json:"likes,omitempty"`
+	// While PROCESSING: how many seconds from the start can be watched
+	// already, through the growing playlists; 0 until the start of every
+	// rendition is published. The duration is known once it is above 0.
+	PlayableSeconds float64 `protobuf:"fixed64,21,opt,name=playable_seconds,json=playableSeconds,proto3" json:"playable_seconds,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Video) Reset() {
@@ -436,6 +440,13 @@ func (x *Video) GetLikes() int64 {
 	return 0
 }
 
+func (x *Video) GetPlayableSeconds() float64 {
+	if x != nil {
+		return x.PlayableSeconds
+	}
+	return 0
+}
+
 var File_cloudflix_v1_video_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_video_proto_rawDesc = "" +
@@ -449,7 +460,7 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\x11average_bandwidth\x18\x05 \x01(\x03R\x10averageBandwidth\x12\x16\n" +
 	"\x06codecs\x18\x06 \x01(\tR\x06codecs\x12\x1d\n" +
 	"\n" +
-	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xc4\x05\n" +
+	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xef\x05\n" +
 	"\x05Video\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -476,7 +487,8 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\bowner_id\x18\x11 \x01(\tR\aownerId\x12%\n" +
 	"\x0eowner_username\x18\x12 \x01(\tR\rownerUsername\x124\n" +
 	"\aprivacy\x18\x13 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacy\x12\x14\n" +
-	"\x05likes\x18\x14 \x01(\x03R\x05likes*\xc2\x01\n" +
+	"\x05likes\x18\x14 \x01(\x03R\x05likes\x12)\n" +
+	"\x10playable_seconds\x18\x15 \x01(\x01R\x0fplayableSeconds*\xc2\x01\n" +
 	"\n" +
 	"VideoState\x12\x1b\n" +
 	"\x17VIDEO_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
