@@ -73,7 +73,7 @@ func (o Options) preset() string {
 // command returns the ffmpeg arguments (without "ffmpeg") that decode srcPath
 // once and encode every rung from it: H.264 capped-CRF video and AAC audio,
 // closed 2 s GOPs aligned across rungs, muxed into fMP4 HLS under
-// outDir/{rung name}/ (index.m3u8, {tag}init_N.mp4, {tag}seg_NNNNN.m4s).
+// outDir/{rung name}/ (index.m3u8, {tag}init_{rung}.mp4, {tag}seg_NNNNN.m4s).
 // Each rung's playlist is an EVENT playlist, which ffmpeg rewrites (into a
 // temporary file renamed over the old one) each time it closes a segment,
 // so that the segments it lists are the complete ones (WrittenSoFar); the
@@ -139,15 +139,15 @@ func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung
 			streamMap[i] = fmt.Sprintf("v:%d,name:%s", i, r.Name)
 		}
 	}
-	// With a var_stream_map ffmpeg names each init segment init_N.mp4, in
-	// its rung's folder, and points the rung's playlist at it.
+	// With a var_stream_map ffmpeg puts each rung's init segment in its
+	// folder, named for the rung (%v), and points the rung's playlist at it.
 	args = append(args,
 		"-f", "hls",
 		"-hls_time", strconv.Itoa(SegmentSeconds),
 		"-hls_playlist_type", "event",
 		"-hls_flags", "independent_segments",
 		"-hls_segment_type", "fmp4",
-		"-hls_fmp4_init_filename", o.Tag+"init.mp4",
+		"-hls_fmp4_init_filename", o.Tag+"init_%v.mp4",
 		"-hls_segment_filename", filepath.Join(outDir, "%v", o.Tag+"seg_%05d.m4s"),
 		"-var_stream_map", strings.Join(streamMap, " "),
 		filepath.Join(outDir, "%v", "index.m3u8"))
