@@ -3,9 +3,9 @@
 // works, probes the source, encodes the whole HLS ladder in one ffmpeg run
 // while publishing each segment as it is completed (the video is playable
 // while it encodes: growing.go), makes the thumbnail and storyboard,
-// publishes the on-demand playlists (the master playlist last) and marks the
-// video ready, or failed with a reason a person can read. The claim, not the queue delivery, is what makes an encode
-// happen once: a duplicate or late message finds nothing to claim. It never
+// publishes the on-demand playlists (the master playlist last) and marks
+// the video ready, or failed with a reason a person can read. The claim,
+// not the queue delivery, is what makes an encode happen once: a duplicate or late message finds nothing to claim. It never
 // lets one bad file stop it from taking the next job.
 package encodesvc
 

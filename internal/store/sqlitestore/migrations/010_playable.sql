@@ -1,4 +1,4 @@
--- Version 5: how much of a video still encoding can be watched already.
+-- Version 10: how much of a video still encoding can be watched already.
 --
 -- Migrate runs a version once, in the transaction that records it, so
 -- nothing here needs to be idempotent.
