@@ -51,6 +51,11 @@ type Clients struct {
 	Search  pb.SearchServiceClient
 	Encode  pb.EncodeServiceClient
 	Account pb.AccountServiceClient
+	// Comments is the host target's CommentService, on Host's connection.
+	Comments pb.CommentServiceClient
+	// Moderation is served by the host target, on the Host client's
+	// connection.
+	Moderation pb.ModerationServiceClient
 }
 
 // Options configure the edge.
@@ -135,9 +140,22 @@ var routes = []route{
 	{http.MethodGet, "/api/v1/videos/{id}/like", (*api).getLikes},
 	{http.MethodPut, "/api/v1/videos/{id}/like", (*api).likeVideo},
 	{http.MethodDelete, "/api/v1/videos/{id}/like", (*api).unlikeVideo},
+	{http.MethodGet, "/api/v1/videos/{id}/comments", (*api).listComments},
+	{http.MethodPost, "/api/v1/videos/{id}/comments", (*api).postComment},
+	{http.MethodGet, "/api/v1/comments/{id}/replies", (*api).listReplies},
+	{http.MethodPost, "/api/v1/comments/{id}/replies", (*api).postReply},
+	{http.MethodPatch, "/api/v1/comments/{id}", (*api).editComment},
+	{http.MethodDelete, "/api/v1/comments/{id}", (*api).deleteComment},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
+	{http.MethodPost, "/api/v1/reports", (*api).fileReport},
+	{http.MethodGet, "/api/v1/moderation/reports", (*api).listCases},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/hide", (*api).hideVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/restore", (*api).restoreVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/dismiss", (*api).dismissVideoReports},
+	{http.MethodPost, "/api/v1/moderation/comments/{id}/dismiss", (*api).dismissCommentReports},
+	{http.MethodGet, "/api/v1/admin/audit", (*api).auditLog},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
 	{http.MethodGet, "/media/{key...}", (*api).serveMedia},
 	{http.MethodGet, "/media/s/{expires}/{signature}/{key...}", (*api).serveSignedMedia},
@@ -369,6 +387,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Account == nil {
 		c.Account = pb.NewAccountServiceClient(unconfigured("account"))
+	}
+	if c.Moderation == nil {
+		c.Moderation = pb.NewModerationServiceClient(unconfigured("moderation"))
 	}
 	return c
 }

@@ -222,7 +222,7 @@ func (s *Sender) deliver(ctx context.Context, d Delivery) error {
 	// Record even when told to stop meanwhile: the answer came.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && a.Status == 0 {
 		// The attempt was cut short by the stop, not by the receiver: it
 		// does not count, and the next sender sends it again at once.
 		if err := s.store.ReleaseWebhookDelivery(rctx, d.ID, s.set.Worker); err != nil {
