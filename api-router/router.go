@@ -51,6 +51,9 @@ type Clients struct {
 	Search  pb.SearchServiceClient
 	Encode  pb.EncodeServiceClient
 	Account pb.AccountServiceClient
+	// Webhooks is served by the upload target, beside the sender of the
+	// deliveries.
+	Webhooks pb.WebhookServiceClient
 }
 
 // Options configure the edge.
@@ -136,6 +139,14 @@ var routes = []route{
 	{http.MethodPut, "/api/v1/videos/{id}/like", (*api).likeVideo},
 	{http.MethodDelete, "/api/v1/videos/{id}/like", (*api).unlikeVideo},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
+	{http.MethodGet, "/api/v1/webhooks", (*api).listWebhooks},
+	{http.MethodPost, "/api/v1/webhooks", (*api).createWebhook},
+	{http.MethodGet, "/api/v1/webhooks/{id}", (*api).getWebhook},
+	{http.MethodPatch, "/api/v1/webhooks/{id}", (*api).updateWebhook},
+	{http.MethodDelete, "/api/v1/webhooks/{id}", (*api).deleteWebhook},
+	{http.MethodGet, "/api/v1/webhooks/{id}/deliveries", (*api).listWebhookDeliveries},
+	{http.MethodPost, "/api/v1/webhooks/{id}/test", (*api).testWebhook},
+	{http.MethodPost, "/api/v1/webhooks/{id}/rotate-secret", (*api).rotateWebhookSecret},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
@@ -369,6 +380,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Account == nil {
 		c.Account = pb.NewAccountServiceClient(unconfigured("account"))
+	}
+	if c.Webhooks == nil {
+		c.Webhooks = pb.NewWebhookServiceClient(unconfigured("upload"))
 	}
 	return c
 }
