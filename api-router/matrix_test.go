@@ -18,6 +18,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/account"
 	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
 	"github.com/cloudflix/cloudflix/internal/store"
@@ -98,6 +99,10 @@ func signedIn(code int) expect { return byActor(401, code, code, code, code) }
 // adminOnly are the statuses of an admin's route.
 func adminOnly(code int) expect { return byActor(401, 403, 403, 403, code) }
 
+// moderators are the statuses of a moderator's route: moderators and
+// admins, whatever the video.
+func moderators(code int) expect { return byActor(401, 403, 403, code, code) }
+
 // uploaderOrAdmin are the statuses of an act on an open upload: its
 // uploader and admins; others do not find it.
 func uploaderOrAdmin(code int) expect { return byActor(401, 404, code, 404, code) }
@@ -168,6 +173,14 @@ var matrix = map[string]row{
 	"GET /api/v1/search":                       {"/api/v1/search?q=matrix", "", every(200)},
 	"GET /api/v1/search/suggest":               {"/api/v1/search/suggest?q=ma", "", every(200)},
 	"GET /api/openapi.json":                    {"/api/openapi.json", "", every(200)},
+
+	"POST /api/v1/reports":                          {"/api/v1/reports", `{"kind":"video","id":"{video}","reason":"spam","note":"matrix"}`, likers(201)},
+	"GET /api/v1/moderation/reports":                {"/api/v1/moderation/reports", "", moderators(200)},
+	"POST /api/v1/moderation/videos/{id}/hide":      {"/api/v1/moderation/videos/{video}/hide", `{"reason":"matrix"}`, moderators(200)},
+	"POST /api/v1/moderation/videos/{id}/restore":   {"/api/v1/moderation/videos/{video}/restore", `{"reason":"matrix"}`, moderators(409)}, // it is not hidden
+	"POST /api/v1/moderation/videos/{id}/dismiss":   {"/api/v1/moderation/videos/{video}/dismiss", `{"reason":""}`, moderators(404)},       // it has no report
+	"POST /api/v1/moderation/comments/{id}/dismiss": {"/api/v1/moderation/comments/{video}/dismiss", `{"reason":""}`, moderators(404)},     // no such comment
+	"GET /api/v1/admin/audit":                       {"/api/v1/admin/audit", "", adminOnly(200)},
 	"GET /media/{key...}": {"/media/videos/{video}/hls/master.m3u8", "", byPrivacy(func(_ actor, p video.Privacy) int {
 		return map[video.Privacy]int{video.PrivacyPublic: 200, video.PrivacyUnlisted: 404}[p]
 	}, every(404))},
@@ -252,12 +265,14 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 		pb.RegisterSearchServiceServer(s, search)
 		pb.RegisterEncodeServiceServer(s, encode)
 		pb.RegisterAccountServiceServer(s, accounts)
+		pb.RegisterModerationServiceServer(s, hostsvc.NewModeration(db, videocache.New(c, time.Minute, nil), moderation.DefaultReportRate))
 	})
 	w := &world{db: db, upload: upload, webhooks: webhooks, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
 	w.edge = edge(t, Options{Media: objects, Logger: discardLogger(), Clients: Clients{
 		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
-		Webhooks: pb.NewWebhookServiceClient(conn),
+		Webhooks:   pb.NewWebhookServiceClient(conn),
+		Moderation: pb.NewModerationServiceClient(conn),
 	}})
 	w.putMedia = func(t testing.TB, key string) {
 		body := []byte("#EXTM3U\n")

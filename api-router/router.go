@@ -54,6 +54,9 @@ type Clients struct {
 	// Webhooks is served by the upload target, beside the sender of the
 	// deliveries.
 	Webhooks pb.WebhookServiceClient
+	// Moderation is served by the host target, on the Host client's
+	// connection.
+	Moderation pb.ModerationServiceClient
 }
 
 // Options configure the edge.
@@ -149,6 +152,13 @@ var routes = []route{
 	{http.MethodPost, "/api/v1/webhooks/{id}/rotate-secret", (*api).rotateWebhookSecret},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
+	{http.MethodPost, "/api/v1/reports", (*api).fileReport},
+	{http.MethodGet, "/api/v1/moderation/reports", (*api).listCases},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/hide", (*api).hideVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/restore", (*api).restoreVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/dismiss", (*api).dismissVideoReports},
+	{http.MethodPost, "/api/v1/moderation/comments/{id}/dismiss", (*api).dismissCommentReports},
+	{http.MethodGet, "/api/v1/admin/audit", (*api).auditLog},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
 	{http.MethodGet, "/media/{key...}", (*api).serveMedia},
 	{http.MethodGet, "/media/s/{expires}/{signature}/{key...}", (*api).serveSignedMedia},
@@ -383,6 +393,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Webhooks == nil {
 		c.Webhooks = pb.NewWebhookServiceClient(unconfigured("upload"))
+	}
+	if c.Moderation == nil {
+		c.Moderation = pb.NewModerationServiceClient(unconfigured("moderation"))
 	}
 	return c
 }

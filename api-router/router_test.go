@@ -97,7 +97,8 @@ func TestVideoJSON(t *testing.T) {
 		"renditions":[{"name":"720p","width":1280,"height":720,"bandwidth":3000000,
 			"average_bandwidth":2400000,"codecs":"avc1.64001f,mp4a.40.2","frame_rate":29.97}],
 		"views":42,"likes":5,"size_bytes":1234,"content_type":"video/mp4",
-		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:09:00.5Z"}`
+		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:09:00.5Z",
+		"hidden":false,"hidden_reason":""}`
 
 	failed := &pb.Video{
 		Id: "v2", Title: "Broken", State: pb.VideoState_VIDEO_STATE_FAILED, Privacy: pb.VideoPrivacy_VIDEO_PRIVACY_UNLISTED,
@@ -110,7 +111,8 @@ func TestVideoJSON(t *testing.T) {
 		"duration_seconds":0,"width":0,"height":0,
 		"hls_url":null,"thumbnail_url":null,"storyboard_url":null,"renditions":[],
 		"views":0,"likes":0,"size_bytes":10,"content_type":"video/mp4",
-		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`
+		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z",
+		"hidden":false,"hidden_reason":""}`
 
 	videos := map[string]*pb.Video{"v1": readyVideo(), "v2": failed}
 	h := edge(t, Options{
