@@ -83,7 +83,7 @@ func byPrivacy(seen, private expect) expect {
 
 // cell is what one request works on, made fresh for it.
 type cell struct {
-	video, upload, username, session, token, user, signedMaster, webhook string
+	video, upload, username, session, token, user, signedMaster, webhook, comment string
 }
 
 type row struct {
@@ -116,6 +116,18 @@ func editors(code int) expect {
 // endpointOwners are the statuses of an act on a webhook endpoint of the
 // owner's: the owner and admins; others do not find it.
 func endpointOwners(code int) expect { return byActor(401, 404, code, 404, code) }
+
+// commentAuthors are the statuses of an edit of a comment by another
+// user: its author alone; under a private video no one else finds it.
+func commentAuthors(code int) expect {
+	return byPrivacy(byActor(401, code, 403, 403, 403), byActor(404, 404, 403, 403, 403))
+}
+
+// commentRemovers are the statuses of a removal of a comment by another
+// user: its author, the video's owner, moderators and admins.
+func commentRemovers(code int) expect {
+	return byPrivacy(byActor(401, code, code, code, code), byActor(404, 404, code, code, code))
+}
 
 // likers are the statuses of a like: any signed-in user who may see the
 // video; a private video is not found by anyone else.
@@ -173,6 +185,12 @@ var matrix = map[string]row{
 	"GET /api/v1/search":                       {"/api/v1/search?q=matrix", "", every(200)},
 	"GET /api/v1/search/suggest":               {"/api/v1/search/suggest?q=ma", "", every(200)},
 	"GET /api/openapi.json":                    {"/api/openapi.json", "", every(200)},
+	"GET /api/v1/videos/{id}/comments":         {"/api/v1/videos/{video}/comments", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/videos/{id}/comments":        {"/api/v1/videos/{video}/comments", `{"body":"Matrix comment"}`, likers(201)},
+	"GET /api/v1/comments/{id}/replies":        {"/api/v1/comments/{comment}/replies", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/comments/{id}/replies":       {"/api/v1/comments/{comment}/replies", `{"body":"Matrix reply"}`, likers(201)},
+	"PATCH /api/v1/comments/{id}":              {"/api/v1/comments/{comment}", `{"body":"Edited"}`, commentAuthors(200)},
+	"DELETE /api/v1/comments/{id}":             {"/api/v1/comments/{comment}", "", commentRemovers(204)},
 
 	"POST /api/v1/reports":                          {"/api/v1/reports", `{"kind":"video","id":"{video}","reason":"spam","note":"matrix"}`, likers(201)},
 	"GET /api/v1/moderation/reports":                {"/api/v1/moderation/reports", "", moderators(200)},
@@ -262,6 +280,7 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 		pb.RegisterUploadServiceServer(s, upload)
 		pb.RegisterWebhookServiceServer(s, webhooks)
 		pb.RegisterHostServiceServer(s, host)
+		pb.RegisterCommentServiceServer(s, hostsvc.NewComments(host, db, video.DefaultCommentRate))
 		pb.RegisterSearchServiceServer(s, search)
 		pb.RegisterEncodeServiceServer(s, encode)
 		pb.RegisterAccountServiceServer(s, accounts)
@@ -272,6 +291,7 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
 		Webhooks:   pb.NewWebhookServiceClient(conn),
+		Comments:   pb.NewCommentServiceClient(conn),
 		Moderation: pb.NewModerationServiceClient(conn),
 	}})
 	w.putMedia = func(t testing.TB, key string) {
@@ -314,10 +334,10 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
 	hook, err := w.webhooks.CreateWebhook(storetest.SignedIn(ctx, own), &pb.CreateWebhookRequest{
 		Url: "http://127.0.0.1:9/hook", Events: []string{"video.ready"}})
 	must(t, err)
+	comment := storetest.AddComment(t, w.db, v.ID, w.users[otherUser].ID, "", "Another user's comment", time.Now())
 	return cell{
-		webhook: hook.GetWebhook().GetId(),
-		video:   v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
-		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()),
+		video: v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
+		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()), comment: comment.ID, webhook: hook.GetWebhook().GetId(),
 	}
 }
 
@@ -327,7 +347,8 @@ func (w *world) ask(t *testing.T, a actor, method string, c cell, p video.Privac
 	t.Helper()
 	fresh := testenv.Name("f")
 	replace := strings.NewReplacer("{video}", c.video, "{upload}", c.upload, "{username}", c.username, "{session}", c.session,
-		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{webhook}", c.webhook, "{fresh}", fresh, "{privacy}", string(p))
+		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{webhook}", c.webhook, "{fresh}", fresh, "{privacy}", string(p),
+		"{comment}", c.comment)
 	target, body := replace.Replace(r.target), replace.Replace(r.body)
 	var req *http.Request
 	if body == "" {

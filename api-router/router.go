@@ -54,6 +54,8 @@ type Clients struct {
 	// Webhooks is served by the upload target, beside the sender of the
 	// deliveries.
 	Webhooks pb.WebhookServiceClient
+	// Comments is the host target's CommentService, on Host's connection.
+	Comments pb.CommentServiceClient
 	// Moderation is served by the host target, on the Host client's
 	// connection.
 	Moderation pb.ModerationServiceClient
@@ -141,6 +143,12 @@ var routes = []route{
 	{http.MethodGet, "/api/v1/videos/{id}/like", (*api).getLikes},
 	{http.MethodPut, "/api/v1/videos/{id}/like", (*api).likeVideo},
 	{http.MethodDelete, "/api/v1/videos/{id}/like", (*api).unlikeVideo},
+	{http.MethodGet, "/api/v1/videos/{id}/comments", (*api).listComments},
+	{http.MethodPost, "/api/v1/videos/{id}/comments", (*api).postComment},
+	{http.MethodGet, "/api/v1/comments/{id}/replies", (*api).listReplies},
+	{http.MethodPost, "/api/v1/comments/{id}/replies", (*api).postReply},
+	{http.MethodPatch, "/api/v1/comments/{id}", (*api).editComment},
+	{http.MethodDelete, "/api/v1/comments/{id}", (*api).deleteComment},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
 	{http.MethodGet, "/api/v1/webhooks", (*api).listWebhooks},
 	{http.MethodPost, "/api/v1/webhooks", (*api).createWebhook},

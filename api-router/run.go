@@ -73,6 +73,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 			Account:    pb.NewAccountServiceClient(conns["account"]),
 			Webhooks:   pb.NewWebhookServiceClient(conns["upload"]),
 			Moderation: pb.NewModerationServiceClient(conns["host"]),
+			Comments:   pb.NewCommentServiceClient(conns["host"]),
 		},
 		Media:          media,
 		PublicBaseURL:  cfg.PublicURL,

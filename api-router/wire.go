@@ -40,6 +40,8 @@ type videoJSON struct {
 	Renditions      []renditionJSON `json:"renditions"`
 	Views           int64           `json:"views"`
 	Likes           int64           `json:"likes"`
+	Comments        int64           `json:"comments"`
+	CommentsOff     bool            `json:"comments_off"`
 	SizeBytes       int64           `json:"size_bytes"`
 	ContentType     string          `json:"content_type"`
 	CreatedAt       string          `json:"created_at"`
@@ -118,6 +120,8 @@ func (a *api) videoToJSON(v *pb.Video) videoJSON {
 		Renditions:      make([]renditionJSON, 0, len(v.GetRenditions())),
 		Views:           v.GetViews(),
 		Likes:           v.GetLikes(),
+		Comments:        v.GetComments(),
+		CommentsOff:     v.GetCommentsOff(),
 		SizeBytes:       v.GetSizeBytes(),
 		ContentType:     v.GetContentType(),
 		CreatedAt:       formatTime(v.GetCreatedAt()),

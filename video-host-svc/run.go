@@ -9,6 +9,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/rpc"
+	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
@@ -33,6 +34,7 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 	svc := New(db, videos, rc, views, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterHostServiceServer(srv, svc)
+	pb.RegisterCommentServiceServer(srv, NewComments(svc, db, video.DefaultCommentRate))
 	pb.RegisterModerationServiceServer(srv, NewModeration(db, videos, moderation.DefaultReportRate))
 
 	g, gctx := errgroup.WithContext(ctx)
