@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
@@ -55,9 +56,42 @@ func testHiddenVideo(t *testing.T, p *platform.Process) {
 		t.Fatalf("queue = %+v; want the reported video's case", queue.Cases)
 	}
 
+	// An unlisted video's link, shared before the hiding, plays until
+	// then, and stops within the edge's memory of what visitors may see.
+	unlisted := w.cell(t, otherUser, video.PrivacyUnlisted).video
+	var shown videoJSON
+	rec = w.do(t, otherUser, http.MethodGet, "/api/v1/videos/"+unlisted, "")
+	if err := json.Unmarshal(rec.Body.Bytes(), &shown); err != nil || shown.HLSURL == nil {
+		t.Fatalf("the unlisted video: %d %s", rec.Code, rec.Body)
+	}
+	shared := strings.TrimPrefix(*shown.HLSURL, "http://example.com")
+	if rec := w.do(t, anonymous, http.MethodGet, shared, ""); rec.Code != http.StatusOK {
+		t.Fatalf("the unlisted video's shared link: %d %s", rec.Code, rec.Body)
+	}
+
 	rec = w.do(t, moderator, http.MethodPost, "/api/v1/moderation/videos/"+id+"/hide", `{"reason":"spam links"}`)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("hide: %d %s", rec.Code, rec.Body)
+	}
+	if rec := w.do(t, moderator, http.MethodPost, "/api/v1/moderation/videos/"+unlisted+"/hide", `{"reason":"spam links"}`); rec.Code != http.StatusOK {
+		t.Fatalf("hide the unlisted video: %d %s", rec.Code, rec.Body)
+	}
+	for deadline := time.Now().Add(3 * publicTTL); ; {
+		rec := w.do(t, anonymous, http.MethodGet, shared, "")
+		if rec.Code == http.StatusNotFound {
+			break
+		}
+		if rec.Code != http.StatusOK || time.Now().After(deadline) {
+			t.Fatalf("the hidden video's shared link: %d, want 404 within %v", rec.Code, publicTTL)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	rec = w.do(t, owner, http.MethodGet, "/api/v1/videos/"+unlisted, "")
+	if err := json.Unmarshal(rec.Body.Bytes(), &shown); err != nil || shown.HLSURL == nil {
+		t.Fatalf("the owner's hidden unlisted video: %d %s", rec.Code, rec.Body)
+	}
+	if rec := w.do(t, anonymous, http.MethodGet, strings.TrimPrefix(*shown.HLSURL, "http://example.com"), ""); rec.Code != http.StatusOK {
+		t.Errorf("the owner's link to the hidden video: %d, want 200", rec.Code)
 	}
 	for _, a := range []actor{anonymous, otherUser} {
 		if rec := w.do(t, a, http.MethodGet, "/api/v1/videos/"+id, ""); rec.Code != http.StatusNotFound {
@@ -106,8 +140,8 @@ func testHiddenVideo(t *testing.T, p *platform.Process) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &log); err != nil || rec.Code != http.StatusOK {
 		t.Fatalf("audit log: %d %s", rec.Code, rec.Body)
 	}
-	if len(log.Entries) != 2 || log.Entries[0].Action != "restore" || log.Entries[1].Action != "hide" ||
-		log.Entries[1].Actor.Username != w.users[moderator].Username || log.Entries[1].Resolved != 1 {
+	if len(log.Entries) != 3 || log.Entries[0].Action != "restore" || log.Entries[2].Action != "hide" || log.Entries[2].Target.ID != id ||
+		log.Entries[2].Actor.Username != w.users[moderator].Username || log.Entries[2].Resolved != 1 {
 		t.Fatalf("audit log = %+v", log.Entries)
 	}
 }

@@ -105,8 +105,9 @@ func formatTime(ts *timestamppb.Timestamp) string {
 // the video is playable (playableToJSON), the thumbnail's and storyboard's
 // once it is ready: before that there is nothing to show. The media of a
 // video that is not public, or that a moderator hid, is reached only
-// through signed links: whoever was shown the video may play it for a
-// while.
+// through signed links (medialinks.go): whoever was shown a private or
+// hidden video may play it for a while, and an unlisted one while it stays
+// unlisted.
 func (a *api) videoToJSON(v *pb.Video) videoJSON {
 	out := videoJSON{
 		ID:              v.GetId(),
@@ -157,8 +158,11 @@ func (a *api) videoToJSON(v *pb.Video) videoJSON {
 	id := url.PathEscape(v.GetId())
 	media := func(key string) *string {
 		u := a.base + "/media/" + key
-		if v.GetPrivacy() != pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC || v.GetHiddenAt() != nil {
+		switch {
+		case v.GetPrivacy() == pb.VideoPrivacy_VIDEO_PRIVACY_PRIVATE || v.GetHiddenAt() != nil:
 			u = a.base + a.signedMediaPath(v.GetId(), key, time.Now())
+		case v.GetPrivacy() != pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC:
+			u = a.base + a.sharedMediaPath(v.GetId(), key, time.Now())
 		}
 		return &u
 	}
