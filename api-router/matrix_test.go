@@ -80,6 +80,7 @@ func byPrivacy(seen, private expect) expect {
 // cell is what one request works on, made fresh for it.
 type cell struct {
 	video, upload, username, session, token, user, signedMaster string
+	playlist                                                    string
 }
 
 type row struct {
@@ -105,6 +106,13 @@ func editors(code int) expect {
 	return byPrivacy(byActor(401, 403, code, code, code), byActor(404, 404, code, code, code))
 }
 
+// arrangers are the statuses of a change of a playlist's items: its
+// owner alone; a private playlist is not found by anyone else but
+// moderators, who see it.
+func arrangers(code int) expect {
+	return byPrivacy(byActor(401, 403, code, 403, 403), byActor(404, 404, code, 403, 403))
+}
+
 // likers are the statuses of a like: any signed-in user who may see the
 // video; a private video is not found by anyone else.
 func likers(code int) expect {
@@ -119,20 +127,22 @@ var matrix = map[string]row{
 	"GET /auth/oidc/login":      {"/auth/oidc/login", "", every(409)}, // no provider configured
 	"GET /auth/oidc/callback":   {"/auth/oidc/callback?code=c&state=s", "", every(302)},
 
-	"GET /api/v1/me":                      {"/api/v1/me", "", signedIn(200)},
-	"POST /api/v1/me/password":            {"/api/v1/me/password", `{"current_password":"a long password","new_password":"a long password"}`, signedIn(204)},
-	"GET /api/v1/me/sessions":             {"/api/v1/me/sessions", "", signedIn(200)},
-	"DELETE /api/v1/me/sessions/{id}":     {"/api/v1/me/sessions/{session}", "", signedIn(204)},
-	"GET /api/v1/me/tokens":               {"/api/v1/me/tokens", "", signedIn(200)},
-	"POST /api/v1/me/tokens":              {"/api/v1/me/tokens", `{"name":"cli","scopes":["read"]}`, signedIn(201)},
-	"DELETE /api/v1/me/tokens/{id}":       {"/api/v1/me/tokens/{token}", "", signedIn(204)},
-	"GET /api/v1/me/videos":               {"/api/v1/me/videos", "", signedIn(200)},
-	"POST /api/v1/invites":                {"/api/v1/invites", "", adminOnly(201)},
-	"GET /api/v1/users/{username}":        {"/api/v1/users/{username}", "", every(200)},
-	"GET /api/v1/users/{username}/videos": {"/api/v1/users/{username}/videos", "", every(200)},
-	"GET /api/v1/admin/users":             {"/api/v1/admin/users", "", adminOnly(200)},
-	"POST /api/v1/admin/users":            {"/api/v1/admin/users", `{"username":"{fresh}","email":"{fresh}@example.org","password":"a long password","role":"user"}`, adminOnly(201)},
-	"PATCH /api/v1/admin/users/{id}":      {"/api/v1/admin/users/{user}", `{"storage_quota_bytes":1000}`, adminOnly(200)},
+	"GET /api/v1/me":                         {"/api/v1/me", "", signedIn(200)},
+	"POST /api/v1/me/password":               {"/api/v1/me/password", `{"current_password":"a long password","new_password":"a long password"}`, signedIn(204)},
+	"GET /api/v1/me/sessions":                {"/api/v1/me/sessions", "", signedIn(200)},
+	"DELETE /api/v1/me/sessions/{id}":        {"/api/v1/me/sessions/{session}", "", signedIn(204)},
+	"GET /api/v1/me/tokens":                  {"/api/v1/me/tokens", "", signedIn(200)},
+	"POST /api/v1/me/tokens":                 {"/api/v1/me/tokens", `{"name":"cli","scopes":["read"]}`, signedIn(201)},
+	"DELETE /api/v1/me/tokens/{id}":          {"/api/v1/me/tokens/{token}", "", signedIn(204)},
+	"GET /api/v1/me/videos":                  {"/api/v1/me/videos", "", signedIn(200)},
+	"GET /api/v1/me/playlists":               {"/api/v1/me/playlists", "", signedIn(200)},
+	"POST /api/v1/invites":                   {"/api/v1/invites", "", adminOnly(201)},
+	"GET /api/v1/users/{username}":           {"/api/v1/users/{username}", "", every(200)},
+	"GET /api/v1/users/{username}/videos":    {"/api/v1/users/{username}/videos", "", every(200)},
+	"GET /api/v1/users/{username}/playlists": {"/api/v1/users/{username}/playlists", "", every(200)},
+	"GET /api/v1/admin/users":                {"/api/v1/admin/users", "", adminOnly(200)},
+	"POST /api/v1/admin/users":               {"/api/v1/admin/users", `{"username":"{fresh}","email":"{fresh}@example.org","password":"a long password","role":"user"}`, adminOnly(201)},
+	"PATCH /api/v1/admin/users/{id}":         {"/api/v1/admin/users/{user}", `{"storage_quota_bytes":1000}`, adminOnly(200)},
 
 	"POST /api/v1/uploads":                 {"/api/v1/uploads", `{"title":"x","content_type":"video/mp4","size_bytes":10,"privacy":"{privacy}"}`, signedIn(201)},
 	"GET /api/v1/uploads/{id}":             {"/api/v1/uploads/{upload}", "", uploaderOrAdmin(200)},
@@ -151,8 +161,19 @@ var matrix = map[string]row{
 	"DELETE /api/v1/videos/{id}/like":   {"/api/v1/videos/{video}/like", "", likers(200)},
 	"POST /api/v1/videos/{id}/reencode": {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
 	"GET /api/v1/search":                {"/api/v1/search?q=matrix", "", every(200)},
-	"GET /api/v1/search/suggest":        {"/api/v1/search/suggest?q=ma", "", every(200)},
-	"GET /api/openapi.json":             {"/api/openapi.json", "", every(200)},
+
+	// The cell's playlist is the owner's, of the privacy of the row, and
+	// holds the cell's video, of the same privacy.
+	"POST /api/v1/playlists":                         {"/api/v1/playlists", `{"title":"Matrix list","privacy":"{privacy}"}`, signedIn(201)},
+	"GET /api/v1/playlists/{id}":                     {"/api/v1/playlists/{playlist}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PATCH /api/v1/playlists/{id}":                   {"/api/v1/playlists/{playlist}", `{"title":"Edited"}`, editors(200)},
+	"DELETE /api/v1/playlists/{id}":                  {"/api/v1/playlists/{playlist}", "", editors(204)},
+	"GET /api/v1/playlists/{id}/items":               {"/api/v1/playlists/{playlist}/items", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/playlists/{id}/items":              {"/api/v1/playlists/{playlist}/items", `{"video_id":"{video}"}`, arrangers(200)},
+	"DELETE /api/v1/playlists/{id}/items/{video}":    {"/api/v1/playlists/{playlist}/items/{video}", "", arrangers(204)},
+	"POST /api/v1/playlists/{id}/items/{video}/move": {"/api/v1/playlists/{playlist}/items/{video}/move", `{"position":0}`, arrangers(200)},
+	"GET /api/v1/search/suggest":                     {"/api/v1/search/suggest?q=ma", "", every(200)},
+	"GET /api/openapi.json":                          {"/api/openapi.json", "", every(200)},
 	"GET /media/{key...}": {"/media/videos/{video}/hls/master.m3u8", "", byPrivacy(func(_ actor, p video.Privacy) int {
 		return map[video.Privacy]int{video.PrivacyPublic: 200, video.PrivacyUnlisted: 404}[p]
 	}, every(404))},
@@ -176,7 +197,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			r := matrix[rt.method+" "+rt.path]
 			for _, a := range actors {
 				for _, priv := range privacies {
-					c := w.cell(t, a, priv)
+					c := w.cell(t, a, priv, strings.Contains(r.target, "{playlist}"))
 					got := w.ask(t, a, rt.method, c, priv, r)
 					if want := r.want(a, priv); got != want {
 						t.Errorf("%s %s by %s, %s video: %d, want %d", rt.method, rt.path, a, priv, got, want)
@@ -227,13 +248,15 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 	conn := platformtest.Serve(t, func(s *grpc.Server) {
 		pb.RegisterUploadServiceServer(s, upload)
 		pb.RegisterHostServiceServer(s, host)
+		pb.RegisterPlaylistServiceServer(s, hostsvc.NewPlaylists(db, videocache.New(c, time.Minute, nil)))
 		pb.RegisterSearchServiceServer(s, search)
 		pb.RegisterEncodeServiceServer(s, encode)
 		pb.RegisterAccountServiceServer(s, accounts)
 	})
 	w := &world{db: db, upload: upload, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
 	w.edge = edge(t, Options{Media: objects, Logger: discardLogger(), Clients: Clients{
-		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Search: pb.NewSearchServiceClient(conn),
+		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Playlist: pb.NewPlaylistServiceClient(conn),
+		Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
 	}})
 	w.putMedia = func(t testing.TB, key string) {
@@ -254,9 +277,11 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 
 // cell makes what one request of actor a about a video of privacy p works
 // on: a ready video and an open upload of the owner's, a session and a
-// token of a's own (the owner's for a visitor), and a user for the admin
-// to change.
-func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
+// token of a's own (the owner's for a visitor), a user for the admin to
+// change, and when the request names one, a playlist of the owner's of
+// privacy p holding the video (only then, since a user keeps a bounded
+// number of playlists).
+func (w *world) cell(t testing.TB, a actor, p video.Privacy, withPlaylist bool) cell {
 	t.Helper()
 	ctx := t.Context()
 	own := w.users[owner]
@@ -273,8 +298,15 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
 	sid, _ := w.newSession(t, holder)
 	tok := w.newToken(t, holder)
 	target := storetest.NewUser(t, w.db, testenv.Name("t"), auth.RoleUser)
+	var playlist string
+	if withPlaylist {
+		pl := storetest.NewPlaylist(t, w.db, own.ID, p, "Matrix list")
+		storetest.AddToPlaylist(t, w.db, pl.ID, v.ID)
+		playlist = pl.ID
+	}
 	return cell{
-		video: v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
+		playlist: playlist,
+		video:    v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
 		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()),
 	}
 }
@@ -285,7 +317,7 @@ func (w *world) ask(t *testing.T, a actor, method string, c cell, p video.Privac
 	t.Helper()
 	fresh := testenv.Name("f")
 	replace := strings.NewReplacer("{video}", c.video, "{upload}", c.upload, "{username}", c.username, "{session}", c.session,
-		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{fresh}", fresh, "{privacy}", string(p))
+		"{token}", c.token, "{user}", c.user, "{playlist}", c.playlist, "{signed}", c.signedMaster, "{fresh}", fresh, "{privacy}", string(p))
 	target, body := replace.Replace(r.target), replace.Replace(r.body)
 	var req *http.Request
 	if body == "" {

@@ -46,11 +46,12 @@ type MediaStore interface {
 // Clients are the gRPC services the edge calls. A nil client makes the
 // routes that need it answer 503: the edge was built without that service.
 type Clients struct {
-	Upload  pb.UploadServiceClient
-	Host    pb.HostServiceClient
-	Search  pb.SearchServiceClient
-	Encode  pb.EncodeServiceClient
-	Account pb.AccountServiceClient
+	Upload   pb.UploadServiceClient
+	Host     pb.HostServiceClient
+	Playlist pb.PlaylistServiceClient // served beside Host
+	Search   pb.SearchServiceClient
+	Encode   pb.EncodeServiceClient
+	Account  pb.AccountServiceClient
 }
 
 // Options configure the edge.
@@ -115,9 +116,11 @@ var routes = []route{
 	{http.MethodPost, "/api/v1/me/tokens", (*api).createToken},
 	{http.MethodDelete, "/api/v1/me/tokens/{id}", (*api).revokeToken},
 	{http.MethodGet, "/api/v1/me/videos", (*api).myVideos},
+	{http.MethodGet, "/api/v1/me/playlists", (*api).myPlaylists},
 	{http.MethodPost, "/api/v1/invites", (*api).createInvite},
 	{http.MethodGet, "/api/v1/users/{username}", (*api).getUser},
 	{http.MethodGet, "/api/v1/users/{username}/videos", (*api).channelVideos},
+	{http.MethodGet, "/api/v1/users/{username}/playlists", (*api).userPlaylists},
 	{http.MethodGet, "/api/v1/admin/users", (*api).listUsers},
 	{http.MethodPost, "/api/v1/admin/users", (*api).createUser},
 	{http.MethodPatch, "/api/v1/admin/users/{id}", (*api).updateUser},
@@ -136,6 +139,14 @@ var routes = []route{
 	{http.MethodPut, "/api/v1/videos/{id}/like", (*api).likeVideo},
 	{http.MethodDelete, "/api/v1/videos/{id}/like", (*api).unlikeVideo},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
+	{http.MethodPost, "/api/v1/playlists", (*api).createPlaylist},
+	{http.MethodGet, "/api/v1/playlists/{id}", (*api).getPlaylist},
+	{http.MethodPatch, "/api/v1/playlists/{id}", (*api).updatePlaylist},
+	{http.MethodDelete, "/api/v1/playlists/{id}", (*api).deletePlaylist},
+	{http.MethodGet, "/api/v1/playlists/{id}/items", (*api).listPlaylistItems},
+	{http.MethodPost, "/api/v1/playlists/{id}/items", (*api).addPlaylistItem},
+	{http.MethodDelete, "/api/v1/playlists/{id}/items/{video}", (*api).removePlaylistItem},
+	{http.MethodPost, "/api/v1/playlists/{id}/items/{video}/move", (*api).movePlaylistItem},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
@@ -360,6 +371,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Host == nil {
 		c.Host = pb.NewHostServiceClient(unconfigured("host"))
+	}
+	if c.Playlist == nil {
+		c.Playlist = pb.NewPlaylistServiceClient(unconfigured("host"))
 	}
 	if c.Search == nil {
 		c.Search = pb.NewSearchServiceClient(unconfigured("search"))

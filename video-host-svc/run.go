@@ -28,9 +28,11 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 
 	reg := p.Registerer("host")
 	views := ViewRule{Window: cfg.ViewWindow, Key: p.Key.Derive("viewers")}
-	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, views, reg)
+	videos := videocache.New(rc, cfg.CacheTTL, reg)
+	svc := New(db, videos, rc, views, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterHostServiceServer(srv, svc)
+	pb.RegisterPlaylistServiceServer(srv, NewPlaylists(db, videos))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { svc.RunViewFlusher(gctx, cfg.ViewFlushEach); return nil })
