@@ -428,25 +428,13 @@ func aacCodec(codec, profile string) (string, error) {
 	return "", fmt.Errorf("audio is %s (%s), not AAC", codec, profile)
 }
 
-// WriteMaster writes the HLS master playlist of the renditions, in order,
-// each pointing at {name}/index.m3u8.
+// WriteMaster writes the HLS master playlist of the renditions, without
+// captions (MasterPlaylist).
 func WriteMaster(w io.Writer, rs []video.Rendition) error {
-	if len(rs) == 0 {
-		return errors.New("master playlist: no renditions")
+	b, err := MasterPlaylist(rs, nil)
+	if err != nil {
+		return err
 	}
-	var b bytes.Buffer
-	b.WriteString("#EXTM3U\n#EXT-X-VERSION:7\n#EXT-X-INDEPENDENT-SEGMENTS\n")
-	for _, r := range rs {
-		if r.Name == "" || r.Width <= 0 || r.Height <= 0 || r.Codecs == "" || r.AverageBandwidth <= 0 || r.Bandwidth < r.AverageBandwidth {
-			return fmt.Errorf("master playlist: rendition %+v is incomplete", r)
-		}
-		fmt.Fprintf(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,RESOLUTION=%dx%d,CODECS=\"%s\"",
-			r.Bandwidth, r.AverageBandwidth, r.Width, r.Height, r.Codecs)
-		if r.FrameRate > 0 {
-			fmt.Fprintf(&b, ",FRAME-RATE=%.3f", r.FrameRate)
-		}
-		fmt.Fprintf(&b, "\n%s/index.m3u8\n", r.Name)
-	}
-	_, err := w.Write(b.Bytes())
+	_, err = w.Write(b)
 	return err
 }
