@@ -16,6 +16,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/account"
 	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
 	"github.com/cloudflix/cloudflix/internal/store"
@@ -79,8 +80,8 @@ func byPrivacy(seen, private expect) expect {
 
 // cell is what one request works on, made fresh for it.
 type cell struct {
-	video, upload, username, session, token, user, signedMaster string
-	playlist                                                    string
+	video, upload, username, session, token, user, signedMaster, comment string
+	playlist                                                             string
 }
 
 type row struct {
@@ -95,6 +96,10 @@ func signedIn(code int) expect { return byActor(401, code, code, code, code) }
 
 // adminOnly are the statuses of an admin's route.
 func adminOnly(code int) expect { return byActor(401, 403, 403, 403, code) }
+
+// moderators are the statuses of a moderator's route: moderators and
+// admins, whatever the video.
+func moderators(code int) expect { return byActor(401, 403, 403, code, code) }
 
 // uploaderOrAdmin are the statuses of an act on an open upload: its
 // uploader and admins; others do not find it.
@@ -111,6 +116,18 @@ func editors(code int) expect {
 // moderators, who see it.
 func arrangers(code int) expect {
 	return byPrivacy(byActor(401, 403, code, 403, 403), byActor(404, 404, code, 403, 403))
+}
+
+// commentAuthors are the statuses of an edit of a comment by another
+// user: its author alone; under a private video no one else finds it.
+func commentAuthors(code int) expect {
+	return byPrivacy(byActor(401, code, 403, 403, 403), byActor(404, 404, 403, 403, 403))
+}
+
+// commentRemovers are the statuses of a removal of a comment by another
+// user: its author, the video's owner, moderators and admins.
+func commentRemovers(code int) expect {
+	return byPrivacy(byActor(401, code, code, code, code), byActor(404, 404, code, code, code))
 }
 
 // likers are the statuses of a like: any signed-in user who may see the
@@ -151,16 +168,32 @@ var matrix = map[string]row{
 	"POST /api/v1/uploads/{id}/complete":   {"/api/v1/uploads/{upload}/complete", "", uploaderOrAdmin(409)}, // its part is missing
 	"DELETE /api/v1/uploads/{id}":          {"/api/v1/uploads/{upload}", "", uploaderOrAdmin(204)},
 
-	"GET /api/v1/videos":                {"/api/v1/videos", "", every(200)},
-	"GET /api/v1/videos/{id}":           {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"PATCH /api/v1/videos/{id}":         {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
-	"DELETE /api/v1/videos/{id}":        {"/api/v1/videos/{video}", "", editors(204)},
-	"POST /api/v1/videos/{id}/views":    {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
-	"GET /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
-	"PUT /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
-	"DELETE /api/v1/videos/{id}/like":   {"/api/v1/videos/{video}/like", "", likers(200)},
-	"POST /api/v1/videos/{id}/reencode": {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
-	"GET /api/v1/search":                {"/api/v1/search?q=matrix", "", every(200)},
+	"GET /api/v1/videos":                 {"/api/v1/videos", "", every(200)},
+	"GET /api/v1/videos/{id}":            {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PATCH /api/v1/videos/{id}":          {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
+	"DELETE /api/v1/videos/{id}":         {"/api/v1/videos/{video}", "", editors(204)},
+	"POST /api/v1/videos/{id}/views":     {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
+	"GET /api/v1/videos/{id}/like":       {"/api/v1/videos/{video}/like", "", likers(200)},
+	"PUT /api/v1/videos/{id}/like":       {"/api/v1/videos/{video}/like", "", likers(200)},
+	"DELETE /api/v1/videos/{id}/like":    {"/api/v1/videos/{video}/like", "", likers(200)},
+	"GET /api/v1/videos/{id}/comments":   {"/api/v1/videos/{video}/comments", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/videos/{id}/comments":  {"/api/v1/videos/{video}/comments", `{"body":"Matrix comment"}`, likers(201)},
+	"GET /api/v1/comments/{id}/replies":  {"/api/v1/comments/{comment}/replies", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/comments/{id}/replies": {"/api/v1/comments/{comment}/replies", `{"body":"Matrix reply"}`, likers(201)},
+	"PATCH /api/v1/comments/{id}":        {"/api/v1/comments/{comment}", `{"body":"Edited"}`, commentAuthors(200)},
+	"DELETE /api/v1/comments/{id}":       {"/api/v1/comments/{comment}", "", commentRemovers(204)},
+	"POST /api/v1/videos/{id}/reencode":  {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
+	"GET /api/v1/search":                 {"/api/v1/search?q=matrix", "", every(200)},
+	"GET /api/v1/search/suggest":         {"/api/v1/search/suggest?q=ma", "", every(200)},
+	"GET /api/openapi.json":              {"/api/openapi.json", "", every(200)},
+
+	"POST /api/v1/reports":                          {"/api/v1/reports", `{"kind":"video","id":"{video}","reason":"spam","note":"matrix"}`, likers(201)},
+	"GET /api/v1/moderation/reports":                {"/api/v1/moderation/reports", "", moderators(200)},
+	"POST /api/v1/moderation/videos/{id}/hide":      {"/api/v1/moderation/videos/{video}/hide", `{"reason":"matrix"}`, moderators(200)},
+	"POST /api/v1/moderation/videos/{id}/restore":   {"/api/v1/moderation/videos/{video}/restore", `{"reason":"matrix"}`, moderators(409)}, // it is not hidden
+	"POST /api/v1/moderation/videos/{id}/dismiss":   {"/api/v1/moderation/videos/{video}/dismiss", `{"reason":""}`, moderators(404)},       // it has no report
+	"POST /api/v1/moderation/comments/{id}/dismiss": {"/api/v1/moderation/comments/{video}/dismiss", `{"reason":""}`, moderators(404)},     // no such comment
+	"GET /api/v1/admin/audit":                       {"/api/v1/admin/audit", "", adminOnly(200)},
 
 	// The cell's playlist is the owner's, of the privacy of the row, and
 	// holds the cell's video, of the same privacy.
@@ -172,8 +205,6 @@ var matrix = map[string]row{
 	"POST /api/v1/playlists/{id}/items":              {"/api/v1/playlists/{playlist}/items", `{"video_id":"{video}"}`, arrangers(200)},
 	"DELETE /api/v1/playlists/{id}/items/{video}":    {"/api/v1/playlists/{playlist}/items/{video}", "", arrangers(204)},
 	"POST /api/v1/playlists/{id}/items/{video}/move": {"/api/v1/playlists/{playlist}/items/{video}/move", `{"position":0}`, arrangers(200)},
-	"GET /api/v1/search/suggest":                     {"/api/v1/search/suggest?q=ma", "", every(200)},
-	"GET /api/openapi.json":                          {"/api/openapi.json", "", every(200)},
 	"GET /media/{key...}": {"/media/videos/{video}/hls/master.m3u8", "", byPrivacy(func(_ actor, p video.Privacy) int {
 		return map[video.Privacy]int{video.PrivacyPublic: 200, video.PrivacyUnlisted: 404}[p]
 	}, every(404))},
@@ -248,16 +279,20 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 	conn := platformtest.Serve(t, func(s *grpc.Server) {
 		pb.RegisterUploadServiceServer(s, upload)
 		pb.RegisterHostServiceServer(s, host)
+		pb.RegisterCommentServiceServer(s, hostsvc.NewComments(host, db, video.DefaultCommentRate))
 		pb.RegisterPlaylistServiceServer(s, hostsvc.NewPlaylists(db, videocache.New(c, time.Minute, nil)))
 		pb.RegisterSearchServiceServer(s, search)
 		pb.RegisterEncodeServiceServer(s, encode)
 		pb.RegisterAccountServiceServer(s, accounts)
+		pb.RegisterModerationServiceServer(s, hostsvc.NewModeration(db, videocache.New(c, time.Minute, nil), moderation.DefaultReportRate))
 	})
 	w := &world{db: db, upload: upload, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
 	w.edge = edge(t, Options{Media: objects, Logger: discardLogger(), Clients: Clients{
 		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Playlist: pb.NewPlaylistServiceClient(conn),
 		Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
+		Comments:   pb.NewCommentServiceClient(conn),
+		Moderation: pb.NewModerationServiceClient(conn),
 	}})
 	w.putMedia = func(t testing.TB, key string) {
 		body := []byte("#EXTM3U\n")
@@ -298,6 +333,7 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy, withPlaylist bool) 
 	sid, _ := w.newSession(t, holder)
 	tok := w.newToken(t, holder)
 	target := storetest.NewUser(t, w.db, testenv.Name("t"), auth.RoleUser)
+	comment := storetest.AddComment(t, w.db, v.ID, w.users[otherUser].ID, "", "Another user's comment", time.Now())
 	var playlist string
 	if withPlaylist {
 		pl := storetest.NewPlaylist(t, w.db, own.ID, p, "Matrix list")
@@ -305,9 +341,8 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy, withPlaylist bool) 
 		playlist = pl.ID
 	}
 	return cell{
-		playlist: playlist,
-		video:    v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
-		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()),
+		video: v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
+		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()), comment: comment.ID, playlist: playlist,
 	}
 }
 
@@ -317,7 +352,8 @@ func (w *world) ask(t *testing.T, a actor, method string, c cell, p video.Privac
 	t.Helper()
 	fresh := testenv.Name("f")
 	replace := strings.NewReplacer("{video}", c.video, "{upload}", c.upload, "{username}", c.username, "{session}", c.session,
-		"{token}", c.token, "{user}", c.user, "{playlist}", c.playlist, "{signed}", c.signedMaster, "{fresh}", fresh, "{privacy}", string(p))
+		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{fresh}", fresh, "{privacy}", string(p),
+		"{comment}", c.comment, "{playlist}", c.playlist)
 	target, body := replace.Replace(r.target), replace.Replace(r.body)
 	var req *http.Request
 	if body == "" {

@@ -123,6 +123,8 @@ func TestResponseSchemasMatchTheJSON(t *testing.T) {
 		"Quota":         quotaJSON{},
 		"SessionInfo":   sessionInfoJSON{},
 		"Token":         tokenJSON{},
+		"Comment":       commentJSON{},
+		"CommentList":   commentPageJSON{},
 		"Playlist":      playlistJSON{},
 		"PlaylistItem":  playlistItemJSON{},
 	}

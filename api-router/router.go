@@ -46,12 +46,18 @@ type MediaStore interface {
 // Clients are the gRPC services the edge calls. A nil client makes the
 // routes that need it answer 503: the edge was built without that service.
 type Clients struct {
-	Upload   pb.UploadServiceClient
-	Host     pb.HostServiceClient
-	Playlist pb.PlaylistServiceClient // served beside Host
-	Search   pb.SearchServiceClient
-	Encode   pb.EncodeServiceClient
-	Account  pb.AccountServiceClient
+	Upload  pb.UploadServiceClient
+	Host    pb.HostServiceClient
+	Search  pb.SearchServiceClient
+	Encode  pb.EncodeServiceClient
+	Account pb.AccountServiceClient
+	// Comments is the host target's CommentService, on Host's connection.
+	Comments pb.CommentServiceClient
+	// Moderation is served by the host target, on the Host client's
+	// connection.
+	Moderation pb.ModerationServiceClient
+	// Playlist is the host target's PlaylistService, on Host's connection.
+	Playlist pb.PlaylistServiceClient
 }
 
 // Options configure the edge.
@@ -138,6 +144,12 @@ var routes = []route{
 	{http.MethodGet, "/api/v1/videos/{id}/like", (*api).getLikes},
 	{http.MethodPut, "/api/v1/videos/{id}/like", (*api).likeVideo},
 	{http.MethodDelete, "/api/v1/videos/{id}/like", (*api).unlikeVideo},
+	{http.MethodGet, "/api/v1/videos/{id}/comments", (*api).listComments},
+	{http.MethodPost, "/api/v1/videos/{id}/comments", (*api).postComment},
+	{http.MethodGet, "/api/v1/comments/{id}/replies", (*api).listReplies},
+	{http.MethodPost, "/api/v1/comments/{id}/replies", (*api).postReply},
+	{http.MethodPatch, "/api/v1/comments/{id}", (*api).editComment},
+	{http.MethodDelete, "/api/v1/comments/{id}", (*api).deleteComment},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
 	{http.MethodPost, "/api/v1/playlists", (*api).createPlaylist},
 	{http.MethodGet, "/api/v1/playlists/{id}", (*api).getPlaylist},
@@ -149,6 +161,13 @@ var routes = []route{
 	{http.MethodPost, "/api/v1/playlists/{id}/items/{video}/move", (*api).movePlaylistItem},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
+	{http.MethodPost, "/api/v1/reports", (*api).fileReport},
+	{http.MethodGet, "/api/v1/moderation/reports", (*api).listCases},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/hide", (*api).hideVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/restore", (*api).restoreVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/dismiss", (*api).dismissVideoReports},
+	{http.MethodPost, "/api/v1/moderation/comments/{id}/dismiss", (*api).dismissCommentReports},
+	{http.MethodGet, "/api/v1/admin/audit", (*api).auditLog},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
 	{http.MethodGet, "/media/{key...}", (*api).serveMedia},
 	{http.MethodGet, "/media/s/{expires}/{signature}/{key...}", (*api).serveSignedMedia},
@@ -383,6 +402,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Account == nil {
 		c.Account = pb.NewAccountServiceClient(unconfigured("account"))
+	}
+	if c.Moderation == nil {
+		c.Moderation = pb.NewModerationServiceClient(unconfigured("moderation"))
 	}
 	return c
 }

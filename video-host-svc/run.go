@@ -6,8 +6,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/rpc"
+	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
@@ -32,6 +34,8 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 	svc := New(db, videos, rc, views, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterHostServiceServer(srv, svc)
+	pb.RegisterCommentServiceServer(srv, NewComments(svc, db, video.DefaultCommentRate))
+	pb.RegisterModerationServiceServer(srv, NewModeration(db, videos, moderation.DefaultReportRate))
 	pb.RegisterPlaylistServiceServer(srv, NewPlaylists(db, videos))
 
 	g, gctx := errgroup.WithContext(ctx)
