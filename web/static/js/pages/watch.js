@@ -10,6 +10,7 @@ import { copyField } from "../copy.js";
 import { privacies, privacyBadge } from "../privacy.js";
 import { currentUser, moderates } from "../session.js";
 import { hiddenNotice, moderationTools, reportButton } from "../report.js";
+import { commentsSection } from "../comments.js";
 
 const pollMs = 1500;
 
@@ -33,7 +34,7 @@ export default async function watchPage({ main, params, signal, setTitle, naviga
   }
   setTitle(v.title);
   const user = await who;
-  const page = { slot, signal, navigate, user, player: null, playing: null, about: null };
+  const page = { slot, signal, navigate, user, player: null, playing: null, about: null, comments: null };
 
   if (v.state !== "ready") {
     const status = h("div", { class: "processing", role: "status" });
@@ -62,13 +63,14 @@ function play(page, v) {
   page.playing = playing;
   page.signal.addEventListener("abort", () => playing.abort(), { once: true });
   page.about = info(v, page);
+  page.comments = commentsSection(v, page);
   page.slot.replaceChildren(
     createPlayer(v, {
       signal: playing.signal,
       // One view per page view, once playback has really started.
       onFirstPlay: () => api.recordView(v.id).catch(() => {}),
     }),
-    page.about);
+    page.about, page.comments.el);
 }
 
 // changed shows v as it is after an edit: a new privacy, or hiding and
@@ -80,6 +82,7 @@ function changed(page, before, v) {
     const about = info(v, page);
     page.about.replaceWith(about);
     page.about = about;
+    if (v.comments_off !== before.comments_off) page.comments?.refresh(v);
   }
 }
 
