@@ -84,7 +84,7 @@ function caseRow(c, signal) {
   buttons.push(dismiss);
   li.append(
     h("div", { class: "case-head" }, what,
-      h("span", { class: "badge case-count" }, reportWords(c.reports))),
+      h("span", { class: "case-count" }, reportWords(c.reports))),
     h("p", { class: "case-reasons" }, reasons),
     c.video?.owner ? h("p", { class: "muted" }, "by @" + c.video.owner.username) : null,
     h("ul", { class: "case-reports", "aria-label": "Newest reports" },
