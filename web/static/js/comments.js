@@ -49,7 +49,7 @@ async function load(el, v, page) {
   const more = h("div", { class: "more", id: "comments-more" });
   const said = h("p", { class: "muted", role: "status" });
   el.append(heading, composer, said, list, more);
-  const state = { v, page, heading, total: v.comments || 0, canPost: false };
+  const state = { v, page, heading, said, total: v.comments || 0, canPost: false };
 
   let first;
   try {
@@ -90,6 +90,7 @@ async function load(el, v, page) {
 function count(state, n) {
   state.total = Math.max(0, state.total + n);
   state.heading.textContent = countWords(state.total);
+  state.said.textContent = state.total ? "" : "No comments yet.";
 }
 
 // commentForm is a box to write a comment in, sent with send(body); done
