@@ -7,10 +7,12 @@ import { h } from "../dom.js";
 const hlsModule = "/static/vendor/hls.light.min.mjs";
 const maxRecoveries = 3;
 
-// stream plays url in video, with quality (from qualityMenu) following
-// the renditions, until signal ends it. failure is where it says why it
-// cannot play.
-export function stream(video, url, quality, signal) {
+// stream plays url in video from startAt seconds, with quality (from
+// qualityMenu) following the renditions, until signal ends it. failure is
+// where it says why it cannot play. A video still encoding has growing
+// (EVENT) playlists, which hls.js reloads as it would a live stream's:
+// startPosition keeps it from starting at the live edge.
+export function stream(video, url, quality, signal, startAt = 0) {
   const failure = h("div", { class: "notice error", role: "alert", hidden: true });
   const fail = (message) => {
     failure.textContent = message;
@@ -32,7 +34,7 @@ export function stream(video, url, quality, signal) {
       if (Hls.isSupported()) {
         // The ES module build has no inline worker; fMP4 needs no
         // transmuxing, so the main thread does the little there is.
-        hls = new Hls({ enableWorker: false, capLevelToPlayerSize: true });
+        hls = new Hls({ enableWorker: false, capLevelToPlayerSize: true, startPosition: startAt });
         exposeForInspection(video, hls);
         quality.follow(hls, Hls);
         let recoveries = 0;
@@ -57,6 +59,7 @@ export function stream(video, url, quality, signal) {
     if (video.canPlayType("application/vnd.apple.mpegurl")) {
       quality.hide();
       video.src = url;
+      if (startAt > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = startAt; }, { once: true });
       video.play().catch(() => {});
       return;
     }
