@@ -58,7 +58,7 @@ func testHiddenVideo(t *testing.T, p *platform.Process) {
 
 	// An unlisted video's link, shared before the hiding, plays until
 	// then, and stops within the edge's memory of what visitors may see.
-	unlisted := w.cell(t, otherUser, video.PrivacyUnlisted).video
+	unlisted := w.cell(t, otherUser, video.PrivacyUnlisted, false).video
 	var shown videoJSON
 	rec = w.do(t, otherUser, http.MethodGet, "/api/v1/videos/"+unlisted, "")
 	if err := json.Unmarshal(rec.Body.Bytes(), &shown); err != nil || shown.HLSURL == nil {

@@ -8,6 +8,7 @@
 import { request } from "./api.js";
 import { h, date, isAbort, announce, showMore } from "./dom.js";
 import { modal } from "./dialog.js";
+import { reportCommentButton } from "./report.js";
 
 const enc = encodeURIComponent;
 const maxChars = 5000;
@@ -223,6 +224,8 @@ function item(c, state, thread = null) {
     });
     actions.append(remove);
   }
+  const report = reportCommentButton(c, state.page);
+  if (report) actions.append(report);
   return li;
 }
 

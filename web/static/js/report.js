@@ -1,5 +1,5 @@
-// Reports and moderation on the watch page: the Report button and its
-// dialog for signed-in viewers, the notice that a video is hidden (for its
+// Reports and moderation on the watch page: the Report buttons (of the
+// video and of each comment) and their dialog for signed-in viewers, the notice that a video is hidden (for its
 // owner and moderators, the only ones shown a hidden video), and the
 // Hide and Restore buttons of moderators.
 
@@ -36,32 +36,45 @@ export function reportButton(v, page) {
     }, "Report");
   }
   const button = h("button", { type: "button", class: "button", id: "report-button" }, "Report");
-  button.addEventListener("click", async () => {
-    const sent = await reportDialog(v, page.signal);
-    if (sent) {
-      button.textContent = "Reported";
-      announce("Thank you: the moderators will look at this video.");
-    }
-    button.focus();
-  });
+  reportOnClick(button, { kind: "video", id: v.id }, "this video", page.signal);
   return button;
 }
 
-function reportDialog(v, signal) {
+// reportCommentButton offers a signed-in user to report comment c, which
+// is not theirs.
+export function reportCommentButton(c, page) {
+  if (!page.user || page.user.id === c.author?.id) return null;
+  const button = h("button", { type: "button", class: "button small comment-report" }, "Report");
+  reportOnClick(button, { kind: "comment", id: c.id }, "this comment", page.signal);
+  return button;
+}
+
+function reportOnClick(button, target, what, signal) {
+  button.addEventListener("click", async () => {
+    const sent = await reportDialog(target, what, signal);
+    if (sent) {
+      button.textContent = "Reported";
+      announce(`Thank you: the moderators will look at ${what}.`);
+    }
+    button.focus();
+  });
+}
+
+function reportDialog(target, what, signal) {
   const reason = h("select", { id: "report-reason", required: true },
     h("option", { value: "" }, "Choose a reason…"),
     reasons.map((r) => h("option", { value: r.value }, r.label)));
   const note = h("textarea", { id: "report-note", maxlength: maxNote, rows: 3 });
   return modal({
     id: "report-dialog",
-    title: "Report this video",
+    title: `Report ${what}`,
     body: [
       h("p", { class: "muted" }, "Moderators review reports. Reporting again changes your report."),
       field(reason, "Reason"),
       field(note, "What is wrong (optional)", `At most ${maxNote} characters.`),
     ],
     submit: "Send report",
-    save: () => api.report({ kind: "video", id: v.id, reason: reason.value, note: note.value.trim() }, signal),
+    save: () => api.report({ ...target, reason: reason.value, note: note.value.trim() }, signal),
   });
 }
 
