@@ -3,8 +3,10 @@ package router
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	"github.com/cloudflix/cloudflix/internal/videopb"
+	"github.com/cloudflix/cloudflix/internal/webhook"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 	encodesvc "github.com/cloudflix/cloudflix/video-encode-svc"
 	hostsvc "github.com/cloudflix/cloudflix/video-host-svc"
@@ -80,7 +83,8 @@ func byPrivacy(seen, private expect) expect {
 
 // cell is what one request works on, made fresh for it.
 type cell struct {
-	video, upload, username, session, token, user, signedMaster, comment string
+	video, upload, username, session, token, user, signedMaster, webhook, comment string
+	playlist                                                                      string
 }
 
 type row struct {
@@ -110,6 +114,17 @@ func editors(code int) expect {
 	return byPrivacy(byActor(401, 403, code, code, code), byActor(404, 404, code, code, code))
 }
 
+// arrangers are the statuses of a change of a playlist's items: its
+// owner alone; a private playlist is not found by anyone else but
+// moderators, who see it.
+func arrangers(code int) expect {
+	return byPrivacy(byActor(401, 403, code, 403, 403), byActor(404, 404, code, 403, 403))
+}
+
+// endpointOwners are the statuses of an act on a webhook endpoint of the
+// owner's: the owner and admins; others do not find it.
+func endpointOwners(code int) expect { return byActor(401, 404, code, 404, code) }
+
 // commentAuthors are the statuses of an edit of a comment by another
 // user: its author alone; under a private video no one else finds it.
 func commentAuthors(code int) expect {
@@ -136,20 +151,22 @@ var matrix = map[string]row{
 	"GET /auth/oidc/login":      {"/auth/oidc/login", "", every(409)}, // no provider configured
 	"GET /auth/oidc/callback":   {"/auth/oidc/callback?code=c&state=s", "", every(302)},
 
-	"GET /api/v1/me":                      {"/api/v1/me", "", signedIn(200)},
-	"POST /api/v1/me/password":            {"/api/v1/me/password", `{"current_password":"a long password","new_password":"a long password"}`, signedIn(204)},
-	"GET /api/v1/me/sessions":             {"/api/v1/me/sessions", "", signedIn(200)},
-	"DELETE /api/v1/me/sessions/{id}":     {"/api/v1/me/sessions/{session}", "", signedIn(204)},
-	"GET /api/v1/me/tokens":               {"/api/v1/me/tokens", "", signedIn(200)},
-	"POST /api/v1/me/tokens":              {"/api/v1/me/tokens", `{"name":"cli","scopes":["read"]}`, signedIn(201)},
-	"DELETE /api/v1/me/tokens/{id}":       {"/api/v1/me/tokens/{token}", "", signedIn(204)},
-	"GET /api/v1/me/videos":               {"/api/v1/me/videos", "", signedIn(200)},
-	"POST /api/v1/invites":                {"/api/v1/invites", "", adminOnly(201)},
-	"GET /api/v1/users/{username}":        {"/api/v1/users/{username}", "", every(200)},
-	"GET /api/v1/users/{username}/videos": {"/api/v1/users/{username}/videos", "", every(200)},
-	"GET /api/v1/admin/users":             {"/api/v1/admin/users", "", adminOnly(200)},
-	"POST /api/v1/admin/users":            {"/api/v1/admin/users", `{"username":"{fresh}","email":"{fresh}@example.org","password":"a long password","role":"user"}`, adminOnly(201)},
-	"PATCH /api/v1/admin/users/{id}":      {"/api/v1/admin/users/{user}", `{"storage_quota_bytes":1000}`, adminOnly(200)},
+	"GET /api/v1/me":                         {"/api/v1/me", "", signedIn(200)},
+	"POST /api/v1/me/password":               {"/api/v1/me/password", `{"current_password":"a long password","new_password":"a long password"}`, signedIn(204)},
+	"GET /api/v1/me/sessions":                {"/api/v1/me/sessions", "", signedIn(200)},
+	"DELETE /api/v1/me/sessions/{id}":        {"/api/v1/me/sessions/{session}", "", signedIn(204)},
+	"GET /api/v1/me/tokens":                  {"/api/v1/me/tokens", "", signedIn(200)},
+	"POST /api/v1/me/tokens":                 {"/api/v1/me/tokens", `{"name":"cli","scopes":["read"]}`, signedIn(201)},
+	"DELETE /api/v1/me/tokens/{id}":          {"/api/v1/me/tokens/{token}", "", signedIn(204)},
+	"GET /api/v1/me/videos":                  {"/api/v1/me/videos", "", signedIn(200)},
+	"GET /api/v1/me/playlists":               {"/api/v1/me/playlists", "", signedIn(200)},
+	"POST /api/v1/invites":                   {"/api/v1/invites", "", adminOnly(201)},
+	"GET /api/v1/users/{username}":           {"/api/v1/users/{username}", "", every(200)},
+	"GET /api/v1/users/{username}/videos":    {"/api/v1/users/{username}/videos", "", every(200)},
+	"GET /api/v1/users/{username}/playlists": {"/api/v1/users/{username}/playlists", "", every(200)},
+	"GET /api/v1/admin/users":                {"/api/v1/admin/users", "", adminOnly(200)},
+	"POST /api/v1/admin/users":               {"/api/v1/admin/users", `{"username":"{fresh}","email":"{fresh}@example.org","password":"a long password","role":"user"}`, adminOnly(201)},
+	"PATCH /api/v1/admin/users/{id}":         {"/api/v1/admin/users/{user}", `{"storage_quota_bytes":1000}`, adminOnly(200)},
 
 	"POST /api/v1/uploads":                 {"/api/v1/uploads", `{"title":"x","content_type":"video/mp4","size_bytes":10,"privacy":"{privacy}"}`, signedIn(201)},
 	"GET /api/v1/uploads/{id}":             {"/api/v1/uploads/{upload}", "", uploaderOrAdmin(200)},
@@ -158,24 +175,32 @@ var matrix = map[string]row{
 	"POST /api/v1/uploads/{id}/complete":   {"/api/v1/uploads/{upload}/complete", "", uploaderOrAdmin(409)}, // its part is missing
 	"DELETE /api/v1/uploads/{id}":          {"/api/v1/uploads/{upload}", "", uploaderOrAdmin(204)},
 
-	"GET /api/v1/videos":                 {"/api/v1/videos", "", every(200)},
-	"GET /api/v1/videos/{id}":            {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"PATCH /api/v1/videos/{id}":          {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
-	"DELETE /api/v1/videos/{id}":         {"/api/v1/videos/{video}", "", editors(204)},
-	"POST /api/v1/videos/{id}/views":     {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
-	"GET /api/v1/videos/{id}/like":       {"/api/v1/videos/{video}/like", "", likers(200)},
-	"PUT /api/v1/videos/{id}/like":       {"/api/v1/videos/{video}/like", "", likers(200)},
-	"DELETE /api/v1/videos/{id}/like":    {"/api/v1/videos/{video}/like", "", likers(200)},
-	"GET /api/v1/videos/{id}/comments":   {"/api/v1/videos/{video}/comments", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"POST /api/v1/videos/{id}/comments":  {"/api/v1/videos/{video}/comments", `{"body":"Matrix comment"}`, likers(201)},
-	"GET /api/v1/comments/{id}/replies":  {"/api/v1/comments/{comment}/replies", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"POST /api/v1/comments/{id}/replies": {"/api/v1/comments/{comment}/replies", `{"body":"Matrix reply"}`, likers(201)},
-	"PATCH /api/v1/comments/{id}":        {"/api/v1/comments/{comment}", `{"body":"Edited"}`, commentAuthors(200)},
-	"DELETE /api/v1/comments/{id}":       {"/api/v1/comments/{comment}", "", commentRemovers(204)},
-	"POST /api/v1/videos/{id}/reencode":  {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
-	"GET /api/v1/search":                 {"/api/v1/search?q=matrix", "", every(200)},
-	"GET /api/v1/search/suggest":         {"/api/v1/search/suggest?q=ma", "", every(200)},
-	"GET /api/openapi.json":              {"/api/openapi.json", "", every(200)},
+	"GET /api/v1/videos":                       {"/api/v1/videos", "", every(200)},
+	"GET /api/v1/videos/{id}":                  {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PATCH /api/v1/videos/{id}":                {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
+	"DELETE /api/v1/videos/{id}":               {"/api/v1/videos/{video}", "", editors(204)},
+	"POST /api/v1/videos/{id}/views":           {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
+	"GET /api/v1/videos/{id}/like":             {"/api/v1/videos/{video}/like", "", likers(200)},
+	"PUT /api/v1/videos/{id}/like":             {"/api/v1/videos/{video}/like", "", likers(200)},
+	"DELETE /api/v1/videos/{id}/like":          {"/api/v1/videos/{video}/like", "", likers(200)},
+	"POST /api/v1/videos/{id}/reencode":        {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
+	"GET /api/v1/webhooks":                     {"/api/v1/webhooks", "", signedIn(200)},
+	"POST /api/v1/webhooks":                    {"/api/v1/webhooks", `{"url":"http://127.0.0.1:9/hook","events":["video.ready"]}`, signedIn(201)},
+	"GET /api/v1/webhooks/{id}":                {"/api/v1/webhooks/{webhook}", "", endpointOwners(200)},
+	"PATCH /api/v1/webhooks/{id}":              {"/api/v1/webhooks/{webhook}", `{"events":["video.ready","video.failed"]}`, endpointOwners(200)},
+	"DELETE /api/v1/webhooks/{id}":             {"/api/v1/webhooks/{webhook}", "", endpointOwners(204)},
+	"GET /api/v1/webhooks/{id}/deliveries":     {"/api/v1/webhooks/{webhook}/deliveries", "", endpointOwners(200)},
+	"POST /api/v1/webhooks/{id}/test":          {"/api/v1/webhooks/{webhook}/test", "", endpointOwners(202)},
+	"POST /api/v1/webhooks/{id}/rotate-secret": {"/api/v1/webhooks/{webhook}/rotate-secret", "", endpointOwners(200)},
+	"GET /api/v1/search":                       {"/api/v1/search?q=matrix", "", every(200)},
+	"GET /api/v1/search/suggest":               {"/api/v1/search/suggest?q=ma", "", every(200)},
+	"GET /api/openapi.json":                    {"/api/openapi.json", "", every(200)},
+	"GET /api/v1/videos/{id}/comments":         {"/api/v1/videos/{video}/comments", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/videos/{id}/comments":        {"/api/v1/videos/{video}/comments", `{"body":"Matrix comment"}`, likers(201)},
+	"GET /api/v1/comments/{id}/replies":        {"/api/v1/comments/{comment}/replies", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/comments/{id}/replies":       {"/api/v1/comments/{comment}/replies", `{"body":"Matrix reply"}`, likers(201)},
+	"PATCH /api/v1/comments/{id}":              {"/api/v1/comments/{comment}", `{"body":"Edited"}`, commentAuthors(200)},
+	"DELETE /api/v1/comments/{id}":             {"/api/v1/comments/{comment}", "", commentRemovers(204)},
 
 	"POST /api/v1/reports":                          {"/api/v1/reports", `{"kind":"video","id":"{video}","reason":"spam","note":"matrix"}`, likers(201)},
 	"GET /api/v1/moderation/reports":                {"/api/v1/moderation/reports", "", moderators(200)},
@@ -184,6 +209,17 @@ var matrix = map[string]row{
 	"POST /api/v1/moderation/videos/{id}/dismiss":   {"/api/v1/moderation/videos/{video}/dismiss", `{"reason":""}`, moderators(404)},       // it has no report
 	"POST /api/v1/moderation/comments/{id}/dismiss": {"/api/v1/moderation/comments/{video}/dismiss", `{"reason":""}`, moderators(404)},     // no such comment
 	"GET /api/v1/admin/audit":                       {"/api/v1/admin/audit", "", adminOnly(200)},
+
+	// The cell's playlist is the owner's, of the privacy of the row, and
+	// holds the cell's video, of the same privacy.
+	"POST /api/v1/playlists":                         {"/api/v1/playlists", `{"title":"Matrix list","privacy":"{privacy}"}`, signedIn(201)},
+	"GET /api/v1/playlists/{id}":                     {"/api/v1/playlists/{playlist}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PATCH /api/v1/playlists/{id}":                   {"/api/v1/playlists/{playlist}", `{"title":"Edited"}`, editors(200)},
+	"DELETE /api/v1/playlists/{id}":                  {"/api/v1/playlists/{playlist}", "", editors(204)},
+	"GET /api/v1/playlists/{id}/items":               {"/api/v1/playlists/{playlist}/items", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/playlists/{id}/items":              {"/api/v1/playlists/{playlist}/items", `{"video_id":"{video}"}`, arrangers(200)},
+	"DELETE /api/v1/playlists/{id}/items/{video}":    {"/api/v1/playlists/{playlist}/items/{video}", "", arrangers(204)},
+	"POST /api/v1/playlists/{id}/items/{video}/move": {"/api/v1/playlists/{playlist}/items/{video}/move", `{"position":0}`, arrangers(200)},
 	"GET /media/{key...}": {"/media/videos/{video}/hls/master.m3u8", "", byPrivacy(func(_ actor, p video.Privacy) int {
 		return map[video.Privacy]int{video.PrivacyPublic: 200, video.PrivacyUnlisted: 404}[p]
 	}, every(404))},
@@ -207,7 +243,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			r := matrix[rt.method+" "+rt.path]
 			for _, a := range actors {
 				for _, priv := range privacies {
-					c := w.cell(t, a, priv)
+					c := w.cell(t, a, priv, strings.Contains(r.target, "{playlist}"))
 					got := w.ask(t, a, rt.method, c, priv, r)
 					if want := r.want(a, priv); got != want {
 						t.Errorf("%s %s by %s, %s video: %d, want %d", rt.method, rt.path, a, priv, got, want)
@@ -226,6 +262,7 @@ type world struct {
 	edge     http.Handler
 	db       store.Store
 	upload   *uploadsvc.Service
+	webhooks *uploadsvc.Webhooks
 	putMedia func(t testing.TB, key string)
 	users    map[actor]account.User
 	signer   *api
@@ -255,19 +292,28 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 	accounts, err := accountsvc.New(db, config.Account{SignUp: "open", SessionTTL: time.Hour, InviteTTL: time.Hour,
 		Quotas: config.Quotas{Storage: account.Unlimited, Daily: account.Unlimited}}, platformtest.Key, nil)
 	must(t, err)
+	sealer, err := webhook.NewSealer(platformtest.Key.Derive(webhook.KeyPurpose))
+	must(t, err)
+	// Every cell makes an endpoint of the owner's: no bound in the way.
+	webhooks := uploadsvc.NewWebhooks(db, sealer, webhook.Policy{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		net.DefaultResolver, 1<<20, nil)
 	conn := platformtest.Serve(t, func(s *grpc.Server) {
 		pb.RegisterUploadServiceServer(s, upload)
+		pb.RegisterWebhookServiceServer(s, webhooks)
 		pb.RegisterHostServiceServer(s, host)
 		pb.RegisterCommentServiceServer(s, hostsvc.NewComments(host, db, video.DefaultCommentRate))
+		pb.RegisterPlaylistServiceServer(s, hostsvc.NewPlaylists(db, videocache.New(c, time.Minute, nil)))
 		pb.RegisterSearchServiceServer(s, search)
 		pb.RegisterEncodeServiceServer(s, encode)
 		pb.RegisterAccountServiceServer(s, accounts)
 		pb.RegisterModerationServiceServer(s, hostsvc.NewModeration(db, videocache.New(c, time.Minute, nil), moderation.DefaultReportRate))
 	})
-	w := &world{db: db, upload: upload, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
+	w := &world{db: db, upload: upload, webhooks: webhooks, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
 	w.edge = edge(t, Options{Media: objects, Logger: discardLogger(), Clients: Clients{
-		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Search: pb.NewSearchServiceClient(conn),
+		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Playlist: pb.NewPlaylistServiceClient(conn),
+		Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
+		Webhooks:   pb.NewWebhookServiceClient(conn),
 		Comments:   pb.NewCommentServiceClient(conn),
 		Moderation: pb.NewModerationServiceClient(conn),
 	}})
@@ -289,9 +335,11 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 
 // cell makes what one request of actor a about a video of privacy p works
 // on: a ready video and an open upload of the owner's, a session and a
-// token of a's own (the owner's for a visitor), and a user for the admin
-// to change.
-func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
+// token of a's own (the owner's for a visitor), a user for the admin to
+// change, and when the request names one, a playlist of the owner's of
+// privacy p holding the video (only then, since a user keeps a bounded
+// number of playlists).
+func (w *world) cell(t testing.TB, a actor, p video.Privacy, withPlaylist bool) cell {
 	t.Helper()
 	ctx := t.Context()
 	own := w.users[owner]
@@ -308,10 +356,20 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
 	sid, _ := w.newSession(t, holder)
 	tok := w.newToken(t, holder)
 	target := storetest.NewUser(t, w.db, testenv.Name("t"), auth.RoleUser)
+	hook, err := w.webhooks.CreateWebhook(storetest.SignedIn(ctx, own), &pb.CreateWebhookRequest{
+		Url: "http://127.0.0.1:9/hook", Events: []string{"video.ready"}})
+	must(t, err)
 	comment := storetest.AddComment(t, w.db, v.ID, w.users[otherUser].ID, "", "Another user's comment", time.Now())
+	var playlist string
+	if withPlaylist {
+		pl := storetest.NewPlaylist(t, w.db, own.ID, p, "Matrix list")
+		storetest.AddToPlaylist(t, w.db, pl.ID, v.ID)
+		playlist = pl.ID
+	}
 	return cell{
 		video: v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
-		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()), comment: comment.ID,
+		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()), comment: comment.ID, webhook: hook.GetWebhook().GetId(),
+		playlist: playlist,
 	}
 }
 
@@ -321,8 +379,8 @@ func (w *world) ask(t *testing.T, a actor, method string, c cell, p video.Privac
 	t.Helper()
 	fresh := testenv.Name("f")
 	replace := strings.NewReplacer("{video}", c.video, "{upload}", c.upload, "{username}", c.username, "{session}", c.session,
-		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{fresh}", fresh, "{privacy}", string(p),
-		"{comment}", c.comment)
+		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{webhook}", c.webhook, "{fresh}", fresh, "{privacy}", string(p),
+		"{comment}", c.comment, "{playlist}", c.playlist)
 	target, body := replace.Replace(r.target), replace.Replace(r.body)
 	var req *http.Request
 	if body == "" {
