@@ -150,9 +150,13 @@ var matrix = map[string]row{
 	"PUT /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
 	"DELETE /api/v1/videos/{id}/like":   {"/api/v1/videos/{video}/like", "", likers(200)},
 	"POST /api/v1/videos/{id}/reencode": {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
-	"GET /api/v1/search":                {"/api/v1/search?q=matrix", "", every(200)},
-	"GET /api/v1/search/suggest":        {"/api/v1/search/suggest?q=ma", "", every(200)},
-	"GET /api/openapi.json":             {"/api/openapi.json", "", every(200)},
+	"GET /api/v1/videos/{id}/captions":  {"/api/v1/videos/{video}/captions", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PUT /api/v1/videos/{id}/captions/{lang}": {"/api/v1/videos/{video}/captions/fr?label=Fran%C3%A7ais",
+		"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nBonjour\n", editors(200)},
+	"DELETE /api/v1/videos/{id}/captions/{lang}": {"/api/v1/videos/{video}/captions/en", "", editors(204)},
+	"GET /api/v1/search":                         {"/api/v1/search?q=matrix", "", every(200)},
+	"GET /api/v1/search/suggest":                 {"/api/v1/search/suggest?q=ma", "", every(200)},
+	"GET /api/openapi.json":                      {"/api/openapi.json", "", every(200)},
 	"GET /media/{key...}": {"/media/videos/{video}/hls/master.m3u8", "", byPrivacy(func(_ actor, p video.Privacy) int {
 		return map[video.Privacy]int{video.PrivacyPublic: 200, video.PrivacyUnlisted: 404}[p]
 	}, every(404))},
@@ -230,11 +234,13 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 		pb.RegisterSearchServiceServer(s, search)
 		pb.RegisterEncodeServiceServer(s, encode)
 		pb.RegisterAccountServiceServer(s, accounts)
+		pb.RegisterCaptionServiceServer(s, uploadsvc.NewCaptionService(db, objects))
 	})
 	w := &world{db: db, upload: upload, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
 	w.edge = edge(t, Options{Media: objects, Logger: discardLogger(), Clients: Clients{
 		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
+		Caption: pb.NewCaptionServiceClient(conn),
 	}})
 	w.putMedia = func(t testing.TB, key string) {
 		body := []byte("#EXTM3U\n")
@@ -263,6 +269,10 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
 	v := storetest.ReadyBy(t, w.db, own.ID, p, "Matrix video")
 	master := video.MasterPlaylistKey(v.ID)
 	w.putMedia(t, master)
+	// Captions in English, for the route that deletes them.
+	if _, err := w.db.PutCaption(ctx, v.ID, video.Caption{Language: "en", Label: "English"}); err != nil {
+		t.Fatal(err)
+	}
 	upload, err := w.upload.CreateUpload(storetest.SignedIn(ctx, own), &pb.CreateUploadRequest{
 		Title: "Matrix upload", ContentType: "video/mp4", SizeBytes: 10, Privacy: videopb.Privacy(p)})
 	must(t, err)

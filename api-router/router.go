@@ -51,6 +51,9 @@ type Clients struct {
 	Search  pb.SearchServiceClient
 	Encode  pb.EncodeServiceClient
 	Account pb.AccountServiceClient
+	// Caption is served by the upload target (video-upload-svc/captions.go
+	// says why), on the same connection as Upload.
+	Caption pb.CaptionServiceClient
 }
 
 // Options configure the edge.
@@ -136,6 +139,9 @@ var routes = []route{
 	{http.MethodPut, "/api/v1/videos/{id}/like", (*api).likeVideo},
 	{http.MethodDelete, "/api/v1/videos/{id}/like", (*api).unlikeVideo},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
+	{http.MethodGet, "/api/v1/videos/{id}/captions", (*api).listCaptions},
+	{http.MethodPut, "/api/v1/videos/{id}/captions/{lang}", (*api).putCaption},
+	{http.MethodDelete, "/api/v1/videos/{id}/captions/{lang}", (*api).deleteCaption},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
@@ -369,6 +375,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Account == nil {
 		c.Account = pb.NewAccountServiceClient(unconfigured("account"))
+	}
+	if c.Caption == nil {
+		c.Caption = pb.NewCaptionServiceClient(unconfigured("upload"))
 	}
 	return c
 }

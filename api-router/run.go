@@ -71,6 +71,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 			Search:  pb.NewSearchServiceClient(conns["search"]),
 			Encode:  pb.NewEncodeServiceClient(conns["encode"]),
 			Account: pb.NewAccountServiceClient(conns["account"]),
+			Caption: pb.NewCaptionServiceClient(conns["upload"]),
 		},
 		Media:          media,
 		PublicBaseURL:  cfg.PublicURL,

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/cloudflix/cloudflix/internal/captions"
 	"github.com/cloudflix/cloudflix/internal/ladder"
 	"github.com/cloudflix/cloudflix/internal/outbox"
 	"github.com/cloudflix/cloudflix/internal/queue"
@@ -36,6 +37,7 @@ type Store interface {
 	MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error)
 	MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error)
 	ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error
+	captions.Store
 }
 
 // Objects is the object storage the worker reads sources from and writes
@@ -44,6 +46,7 @@ type Objects interface {
 	Download(ctx context.Context, key, path string) error
 	PutFile(ctx context.Context, key, path, contentType string) error
 	DeletePrefix(ctx context.Context, prefix string) error
+	captions.Objects
 }
 
 // Cache forgets a video's cached info after a change; it never fails the
@@ -159,6 +162,7 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 			return w.retry(ctx, id, claim.Attempt, fmt.Errorf("mark ready: %w", err))
 		}
 		w.cache.Forget(ctx, id)
+		w.republishCaptions(ctx, id)
 		took := time.Since(start)
 		w.m.jobs.WithLabelValues("ready").Inc()
 		w.m.duration.Observe(took.Seconds())
@@ -267,8 +271,9 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 		return video.Encoded{}, fmt.Errorf("renew the lease before publishing: %w", err)
 	}
 	// Whatever an earlier, interrupted attempt left goes first, so the
-	// stored renditions are exactly this encode's.
-	if err := w.objects.DeletePrefix(ctx, video.VideoPrefix(v.ID)); err != nil {
+	// stored renditions are exactly this encode's. The captions beside
+	// them are the owner's, not the encode's, and stay.
+	if err := w.objects.DeletePrefix(ctx, video.HLSPrefix(v.ID)); err != nil {
 		return video.Encoded{}, fmt.Errorf("clear old renditions: %w", err)
 	}
 	if err := w.uploadHLS(ctx, v.ID, out.hlsDir); err != nil {
@@ -285,8 +290,8 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 	}
 	// The master playlist goes last: a player that finds it finds every
 	// rendition it names.
-	if err := w.objects.PutFile(ctx, video.MasterPlaylistKey(v.ID), filepath.Join(out.hlsDir, "master.m3u8"), video.OutputType("master.m3u8")); err != nil {
-		return video.Encoded{}, fmt.Errorf("upload master playlist: %w", err)
+	if err := w.publishPlaylists(ctx, v.ID, out.renditions, src.DurationSeconds); err != nil {
+		return video.Encoded{}, err
 	}
 	return video.Encoded{DurationSeconds: src.DurationSeconds, Width: src.Width, Height: src.Height, Renditions: out.renditions}, nil
 }

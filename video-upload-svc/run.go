@@ -65,6 +65,7 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 	}, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterUploadServiceServer(srv, svc)
+	pb.RegisterCaptionServiceServer(srv, NewCaptionService(db, objects))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return relay.Run(gctx) })
