@@ -151,8 +151,8 @@ CREATE TABLE IF NOT EXISTS search_words (
 
 CREATE INDEX IF NOT EXISTS search_words_trgm_idx ON search_words USING gin (word gin_trgm_ops);
 
--- cloudflix_search_words_sync keeps search_words equal to the words of READY
--- public videos. Words are added and removed in sorted order (tsvector_to_array
+-- cloudflix_search_words_sync keeps search_words equal to the words of
+-- listed videos (ready, public, not hidden: store.ListedSQL). Words are added and removed in sorted order (tsvector_to_array
 -- returns lexemes sorted) so concurrent transactions lock them in the same
 -- order and cannot deadlock on each other.
 CREATE OR REPLACE FUNCTION cloudflix_search_words_sync() RETURNS trigger
@@ -162,11 +162,11 @@ DECLARE
 	old_words text[] := '{}';
 	new_words text[] := '{}';
 BEGIN
-	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state = 'ready' AND OLD.privacy = 'public' THEN
+	IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state = 'ready' AND OLD.privacy = 'public' AND OLD.hidden_at IS NULL THEN
 		old_words := ARRAY(SELECT w FROM unnest(tsvector_to_array(OLD.search)) AS w
 		                   WHERE w ~ '^[[:alnum:]]+$' ORDER BY w COLLATE "C");
 	END IF;
-	IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state = 'ready' AND NEW.privacy = 'public' THEN
+	IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.state = 'ready' AND NEW.privacy = 'public' AND NEW.hidden_at IS NULL THEN
 		new_words := ARRAY(SELECT w FROM unnest(tsvector_to_array(NEW.search)) AS w
 		                   WHERE w ~ '^[[:alnum:]]+$' ORDER BY w COLLATE "C");
 	END IF;
@@ -192,9 +192,8 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE TRIGGER videos_search_words_sync
-	AFTER DELETE OR UPDATE OF state, privacy, title, description, tags ON videos
-	FOR EACH ROW EXECUTE FUNCTION cloudflix_search_words_sync();
+-- Its trigger, videos_search_words_sync, is created with the moderation
+-- section below, since it also fires when a video is hidden or restored.
 
 -- cloudflix_search_words_added counts the words of the READY public videos
 -- an INSERT or COPY added, once per statement: a word that thousands of
@@ -207,7 +206,7 @@ AS $$
 BEGIN
 	INSERT INTO search_words AS s (word, videos)
 	SELECT w, count(*) FROM added, unnest(tsvector_to_array(added.search)) AS w
-	WHERE added.state = 'ready' AND added.privacy = 'public' AND w ~ '^[[:alnum:]]+$'
+	WHERE added.state = 'ready' AND added.privacy = 'public' AND added.hidden_at IS NULL AND w ~ '^[[:alnum:]]+$'
 	GROUP BY w
 	ORDER BY w COLLATE "C"
 	ON CONFLICT (word) DO UPDATE SET videos = s.videos + excluded.videos;
@@ -326,6 +325,58 @@ ALTER TABLE videos ADD COLUMN IF NOT EXISTS trending double precision;
 CREATE INDEX IF NOT EXISTS videos_trending_idx ON videos (trending DESC, id DESC)
 	WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL;
 
+-- Webhooks: endpoints and the outbox of their deliveries.
+--
+-- An endpoint a user registered: all_videos (an admin's) receives the
+-- events of every video; secret is the signing secret sealed with a key
+-- derived from the internal key.
+CREATE TABLE IF NOT EXISTS webhook_endpoints (
+	id         uuid PRIMARY KEY,
+	owner_id   uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	url        text NOT NULL,
+	events     text[] NOT NULL,
+	all_videos boolean NOT NULL DEFAULT false,
+	secret     bytea NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+-- A user's endpoints, and whose endpoints an event of their video goes to.
+CREATE INDEX IF NOT EXISTS webhook_endpoints_owner_idx ON webhook_endpoints (owner_id, created_at);
+-- The endpoints for every video, which every event goes to.
+CREATE INDEX IF NOT EXISTS webhook_endpoints_all_idx ON webhook_endpoints (owner_id) WHERE all_videos;
+
+-- One event on its way to one endpoint, written in the transaction of the
+-- change it announces, and its log. A pending delivery is due at
+-- next_attempt_at; a sender that claims one pushes that to the end of its
+-- claim (claimed_by), so that it is due again only if the sender dies.
+-- payload is the exact body that is signed and sent.
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+	id              bigserial PRIMARY KEY,
+	endpoint_id     uuid NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+	event_id        uuid NOT NULL,
+	event_type      text NOT NULL,
+	video_id        uuid,
+	payload         bytea NOT NULL,
+	state           text NOT NULL DEFAULT 'pending'
+	                CONSTRAINT webhook_deliveries_state_check CHECK (state IN ('pending', 'delivered', 'failed')),
+	attempts        integer NOT NULL DEFAULT 0,
+	next_attempt_at timestamptz,
+	claimed_by      text,
+	last_status     integer NOT NULL DEFAULT 0,
+	last_latency_us bigint NOT NULL DEFAULT 0,
+	last_error      text NOT NULL DEFAULT '',
+	created_at      timestamptz NOT NULL DEFAULT now(),
+	updated_at      timestamptz NOT NULL DEFAULT now(),
+	finished_at     timestamptz
+);
+
+-- Pending deliveries by when they are due, for the senders.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+-- An endpoint's log, newest first.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, id);
+-- Finished deliveries by when they finished, for purging the old ones.
+CREATE INDEX IF NOT EXISTS webhook_deliveries_finished_idx ON webhook_deliveries (finished_at) WHERE finished_at IS NOT NULL;
 -- Playlists: a user's ordered lists of videos.
 --
 -- item_count counts a playlist's items, kept with the row as they are
@@ -371,3 +422,165 @@ CREATE TABLE IF NOT EXISTS video_captions (
 	updated_at timestamptz NOT NULL,
 	PRIMARY KEY (video_id, language)
 );
+
+-- Comments, and whether a video takes new ones.
+--
+-- A comment is a signed-in user's text under a video: top-level (no
+-- parent_id) or a reply to a top-level comment, one level deep. replies
+-- counts a top-level comment's replies, kept with it so that a page of
+-- comments carries the counts without a COUNT(*). Removing a top-level
+-- comment removes its replies (ON DELETE CASCADE); the store moves the
+-- video's count in the same transaction.
+CREATE TABLE IF NOT EXISTS comments (
+	id         uuid PRIMARY KEY,
+	video_id   uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	parent_id  uuid REFERENCES comments (id) ON DELETE CASCADE,
+	author_id  uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	body       text NOT NULL,
+	replies    bigint NOT NULL DEFAULT 0,
+	created_at timestamptz NOT NULL,
+	edited_at  timestamptz
+);
+
+-- A video's threads newest first, and a thread's replies oldest first:
+-- each page is a scan of one of these.
+CREATE INDEX IF NOT EXISTS comments_video_idx ON comments (video_id, created_at DESC, id DESC)
+	WHERE parent_id IS NULL;
+CREATE INDEX IF NOT EXISTS comments_parent_idx ON comments (parent_id, created_at, id)
+	WHERE parent_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS comments_author_idx ON comments (author_id);
+
+-- comments counts a video's comments, replies included; comments_off is
+-- its owner refusing new ones.
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS comments bigint NOT NULL DEFAULT 0;
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS comments_off boolean NOT NULL DEFAULT false;
+
+-- What is left of a user's allowance of comments (video.CommentRate), a
+-- token bucket kept in the database so that every replica of the platform
+-- spends from the same one, in the transaction that posts the comment.
+CREATE TABLE IF NOT EXISTS comment_allowances (
+	user_id uuid PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+	tokens  double precision NOT NULL,
+	at      timestamptz NOT NULL
+);
+
+-- Moderation: reports, the moderation queue, hidden videos and the audit
+-- log.
+--
+-- A moderator hides a video: hidden_at is when (NULL while it shows), and
+-- hidden_reason why, which its owner reads. A hidden video is not listed,
+-- searched, suggested or played: "listed" is ready, public and not hidden
+-- (store.ListedSQL), in every list's query, in the partial indexes below
+-- and in search_words.
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS hidden_at timestamptz;
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS hidden_reason text NOT NULL DEFAULT '';
+
+-- The latest and trending lists' indexes, rebuilt on the listed predicate
+-- where they were built before it (a fresh database too, which made them
+-- above a moment ago, empty): the planner uses a partial index only for a
+-- query whose conditions imply the index's.
+DO $$
+DECLARE
+	name text;
+BEGIN
+	FOREACH name IN ARRAY ARRAY['videos_public_idx', 'videos_trending_idx'] LOOP
+		IF EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema()
+		           AND indexname = name AND indexdef NOT LIKE '%hidden_at IS NULL%') THEN
+			EXECUTE format('DROP INDEX %I', name);
+		END IF;
+	END LOOP;
+END
+$$;
+CREATE INDEX IF NOT EXISTS videos_public_idx ON videos (created_at DESC, id DESC)
+	WHERE state = 'ready' AND privacy = 'public' AND hidden_at IS NULL;
+CREATE INDEX IF NOT EXISTS videos_trending_idx ON videos (trending DESC, id DESC)
+	WHERE state = 'ready' AND privacy = 'public' AND hidden_at IS NULL AND trending IS NOT NULL;
+
+-- Hiding a video takes its words out of search_words, and restoring it
+-- puts them back (cloudflix_search_words_sync, above).
+CREATE OR REPLACE TRIGGER videos_search_words_sync
+	AFTER DELETE OR UPDATE OF state, privacy, hidden_at, title, description, tags ON videos
+	FOR EACH ROW EXECUTE FUNCTION cloudflix_search_words_sync();
+
+-- A user's report of a video or a comment. A report is open until a
+-- moderator acts on its target (resolved_at, and the action in
+-- resolution); a user has one open report per target, which reporting
+-- again changes. target_id names a video or a comment by kind, so it has
+-- no foreign key; resolved reports stay as the history of a target.
+CREATE TABLE IF NOT EXISTS reports (
+	id          bigserial PRIMARY KEY,
+	target_kind text NOT NULL CONSTRAINT reports_target_kind_check CHECK (target_kind IN ('video', 'comment')),
+	target_id   text NOT NULL,
+	reporter_id uuid NOT NULL REFERENCES users (id),
+	reason      text NOT NULL CONSTRAINT reports_reason_check
+	            CHECK (reason IN ('spam', 'abuse', 'sexual', 'violence', 'copyright', 'other')),
+	note        text NOT NULL DEFAULT '',
+	created_at  timestamptz NOT NULL,
+	updated_at  timestamptz NOT NULL,
+	resolved_at timestamptz,
+	resolution  text CONSTRAINT reports_resolution_check CHECK (resolution IN ('hide', 'dismiss'))
+);
+
+-- One open report per user and target; a target's open reports, newest
+-- first, for the queue; a reporter's recent reports, for their rate.
+CREATE UNIQUE INDEX IF NOT EXISTS reports_open_key ON reports (target_kind, target_id, reporter_id)
+	WHERE resolved_at IS NULL;
+CREATE INDEX IF NOT EXISTS reports_case_idx ON reports (target_kind, target_id, updated_at DESC)
+	WHERE resolved_at IS NULL;
+CREATE INDEX IF NOT EXISTS reports_reporter_idx ON reports (reporter_id, updated_at);
+
+-- The moderation queue: one row per target with open reports, counting
+-- them and keeping when the newest was filed, written with each report
+-- so that the queue reads counters, not COUNT(*); report_reasons counts
+-- them by reason. Both go when a moderator resolves the target's reports.
+CREATE TABLE IF NOT EXISTS report_cases (
+	target_kind text NOT NULL,
+	target_id   text NOT NULL,
+	reports     integer NOT NULL CONSTRAINT report_cases_reports_check CHECK (reports > 0),
+	latest_at   timestamptz NOT NULL,
+	PRIMARY KEY (target_kind, target_id)
+);
+
+CREATE INDEX IF NOT EXISTS report_cases_latest_idx ON report_cases (latest_at DESC, target_kind DESC, target_id DESC);
+
+CREATE TABLE IF NOT EXISTS report_reasons (
+	target_kind text NOT NULL,
+	target_id   text NOT NULL,
+	reason      text NOT NULL,
+	reports     integer NOT NULL CONSTRAINT report_reasons_reports_check CHECK (reports > 0),
+	PRIMARY KEY (target_kind, target_id, reason)
+);
+
+-- The audit log: every moderator's action, who (their id, and their
+-- username as it was), what, on which target, when, why, and how many open
+-- reports it resolved. It is append-only: the triggers below refuse to
+-- change, remove or truncate an entry, whoever asks (only a superuser
+-- who drops them first could). actor_id has no foreign key, so that no
+-- change to users can reach into the log.
+CREATE TABLE IF NOT EXISTS moderation_log (
+	id          bigserial PRIMARY KEY,
+	at          timestamptz NOT NULL,
+	actor_id    uuid NOT NULL,
+	actor_name  text NOT NULL,
+	action      text NOT NULL CONSTRAINT moderation_log_action_check CHECK (action IN ('hide', 'restore', 'dismiss')),
+	target_kind text NOT NULL,
+	target_id   text NOT NULL,
+	why         text NOT NULL,
+	resolved    integer NOT NULL
+);
+
+CREATE OR REPLACE FUNCTION cloudflix_moderation_log_append_only() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	RAISE EXCEPTION 'the moderation log is append-only: % refused', TG_OP
+		USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+CREATE OR REPLACE TRIGGER moderation_log_append_only
+	BEFORE UPDATE OR DELETE ON moderation_log
+	FOR EACH ROW EXECUTE FUNCTION cloudflix_moderation_log_append_only();
+CREATE OR REPLACE TRIGGER moderation_log_no_truncate
+	BEFORE TRUNCATE ON moderation_log
+	FOR EACH STATEMENT EXECUTE FUNCTION cloudflix_moderation_log_append_only();

@@ -45,6 +45,8 @@ func sampleValue(v config.Variable, i int) any {
 		return "https://id.example.test/realms/sample"
 	case "CLOUDFLIX_TRUSTED_PROXIES":
 		return "10.42.0.0/16,192.0.2.10"
+	case "CLOUDFLIX_WEBHOOK_ALLOWED_NETWORKS":
+		return "10.43.0.0/16,fd00:1::/64"
 	case "CLOUDFLIX_SIGNUP":
 		return "invite"
 	case "CLOUDFLIX_JANITOR_ORPHAN_MODE":

@@ -2,10 +2,13 @@ package uploadsvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cloudflix/cloudflix/internal/config"
@@ -14,16 +17,29 @@ import (
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/rpc"
 	"github.com/cloudflix/cloudflix/internal/videocache"
+	"github.com/cloudflix/cloudflix/internal/webhook"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
 
-// Run serves the upload service, relays its outbox and runs the janitor
-// until ctx ends. The janitor runs here because this service owns upload
-// sessions and their abort, and does no heavy work of its own: a pass
-// never competes with an encode for the CPU, and no replica of it is ever
-// scaled away for want of jobs, as encode workers may be.
+// Run serves the upload service, relays its outbox, sends webhook
+// deliveries and runs the janitor until ctx ends. The janitor runs here
+// because this service owns upload sessions and their abort, and does no
+// heavy work of its own: a pass never competes with an encode for the
+// CPU, and no replica of it is ever scaled away for want of jobs, as
+// encode workers may be. Webhook deliveries are sent here for the same
+// reasons, beside the relay of the other outbox: waiting on slow
+// receivers costs no CPU, and every replica sends, sharing the
+// deliveries through claims in the metadata store.
 func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
-	if err := cfg.Janitor.Check(); err != nil {
+	if err := errors.Join(cfg.Janitor.Check(), cfg.Webhooks.Check()); err != nil {
+		return err
+	}
+	nets, err := webhook.ParseNetworks(strings.Join(cfg.Webhooks.AllowedNetworks, ","))
+	if err != nil {
+		return fmt.Errorf("config: CLOUDFLIX_WEBHOOK_ALLOWED_NETWORKS: %w", err)
+	}
+	sealer, err := webhook.NewSealer(p.Key.Derive("webhook secrets"))
+	if err != nil {
 		return err
 	}
 	db, err := p.Store(ctx)
@@ -59,9 +75,16 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 		Holder:          janitorHolder(p),
 		Interval:        cfg.Janitor.Interval,
 		OutboxAge:       cfg.Janitor.OutboxAge,
+		WebhookAge:      cfg.Janitor.WebhookAge,
 		FailedSourceAge: cfg.Janitor.FailedSourceAge,
 		DeleteOrphans:   cfg.Janitor.OrphanMode == "delete",
 		OrphanMinAge:    cfg.Janitor.OrphanMinAge,
+	}, reg)
+	sender := webhook.NewSender(db, sealer, webhook.Settings{
+		Worker:      senderName(),
+		Timeout:     cfg.Webhooks.Timeout,
+		MaxAttempts: cfg.Webhooks.MaxAttempts,
+		Policy:      webhook.Policy{Allowed: nets},
 	}, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterUploadServiceServer(srv, svc)
@@ -70,8 +93,16 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return relay.Run(gctx) })
 	g.Go(func() error { return j.Run(gctx) })
+	g.Go(func() error { return sender.Run(gctx) })
 	g.Go(func() error { return p.ServeRPC(gctx, "upload", srv, cfg.GRPC.UploadListen) })
 	return g.Wait()
+}
+
+// senderName names this replica's webhook sender in its claims: unique to
+// this start of the process, since a sender's claims die with it.
+func senderName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), uuid.NewString()[:8])
 }
 
 // janitorHolder names this replica in the janitor's lease: its host (a

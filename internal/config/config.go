@@ -214,6 +214,25 @@ type Upload struct {
 	PresignTTL   time.Duration `env:"CLOUDFLIX_UPLOAD_PRESIGN_TTL" default:"15m" help:"lifetime of a presigned part URL"`
 	AllowedTypes []string      `env:"CLOUDFLIX_UPLOAD_ALLOWED_TYPES" default:"video/mp4,video/quicktime,video/webm,video/x-matroska,video/x-msvideo,video/mpeg,video/mp2t,video/ogg,video/3gpp,video/x-flv" help:"media types accepted, comma separated"`
 	Janitor      Janitor
+	Webhooks     Webhooks
+}
+
+// Webhooks are the deliveries the upload target sends, and the endpoints
+// users may register.
+type Webhooks struct {
+	Timeout         time.Duration `env:"CLOUDFLIX_WEBHOOK_TIMEOUT" default:"10s" help:"how long one webhook delivery may take, connecting included; a slower endpoint's delivery is tried again later"`
+	MaxAttempts     int           `env:"CLOUDFLIX_WEBHOOK_MAX_ATTEMPTS" default:"12" help:"attempts of one webhook delivery, 30 s apart at first and twice as long each time (at most 6 h), before it is marked failed"`
+	MaxEndpoints    int           `env:"CLOUDFLIX_WEBHOOK_MAX_ENDPOINTS" default:"20" help:"webhook endpoints one user may register"`
+	AllowedNetworks []string      `env:"CLOUDFLIX_WEBHOOK_ALLOWED_NETWORKS" help:"networks (CIDRs or addresses, comma separated) that webhook endpoints may be on although they are loopback, private, link-local or otherwise not public; empty: public addresses only"`
+}
+
+// Check rejects bounds that would send nothing and networks that are no
+// CIDRs.
+func (w Webhooks) Check() error {
+	if w.Timeout <= 0 || w.MaxAttempts < 1 || w.MaxEndpoints < 1 {
+		return fmt.Errorf("config: CLOUDFLIX_WEBHOOK_TIMEOUT, CLOUDFLIX_WEBHOOK_MAX_ATTEMPTS and CLOUDFLIX_WEBHOOK_MAX_ENDPOINTS must be positive")
+	}
+	return nil
 }
 
 // Janitor is the cleanup the upload target runs: one replica of an install
@@ -223,6 +242,7 @@ type Janitor struct {
 	OutboxAge       time.Duration `env:"CLOUDFLIX_JANITOR_OUTBOX_AGE" default:"168h" help:"sent encode jobs older than this are purged from the outbox"`
 	FailedSourceAge time.Duration `env:"CLOUDFLIX_JANITOR_FAILED_SOURCE_AGE" default:"720h" help:"the source of a video failed (and unchanged) this long is removed; the video stays, failed, with its reason, and cannot be encoded again"`
 	OrphanMode      string        `env:"CLOUDFLIX_JANITOR_ORPHAN_MODE" default:"dry-run" help:"objects under sources/ and videos/ that no video owns: dry-run (count and log them) or delete"`
+	WebhookAge      time.Duration `env:"CLOUDFLIX_JANITOR_WEBHOOK_AGE" default:"720h" help:"webhook deliveries finished (delivered or failed) longer ago than this leave their endpoint's log"`
 	OrphanMinAge    time.Duration `env:"CLOUDFLIX_JANITOR_ORPHAN_MIN_AGE" default:"1h" help:"an object no video owns is left alone until it is this old, so that work just begun is never taken for an orphan"`
 }
 

@@ -1,9 +1,10 @@
 // Package janitor is CloudFlix's cleanup. One replica of an install at a
 // time (a lease in the metadata store decides which) makes a pass every
 // interval: it aborts expired upload sessions and removes their parts and
-// videos, purges sent outbox rows, removes the sources of videos that
-// failed long ago, and finds the objects under sources/ and videos/ that
-// no video owns, deleting them only when told to.
+// videos, purges sent outbox rows and finished webhook deliveries,
+// removes the sources of videos that failed long ago, and finds the
+// objects under sources/ and videos/ that no video owns, deleting them
+// only when told to.
 //
 // It must never touch what belongs to a live video or to an upload still
 // open, nor an orphan younger than its minimum age: work that has just
@@ -30,6 +31,7 @@ type Store interface {
 	ExpiredUploads(ctx context.Context, limit int) ([]video.UploadSession, error)
 	DeleteVideo(ctx context.Context, videoID string) (video.Video, error)
 	PurgeOutbox(ctx context.Context, sentFor time.Duration, limit int) (int, error)
+	PurgeWebhookDeliveries(ctx context.Context, finishedFor time.Duration, limit int) (int, error)
 	DropFailedSources(ctx context.Context, failedFor time.Duration, limit int) ([]string, error)
 	LiveVideos(ctx context.Context, ids []string) (map[string]bool, error)
 }
@@ -56,6 +58,9 @@ type Settings struct {
 	Interval time.Duration
 	// OutboxAge: sent encode jobs older than this are purged.
 	OutboxAge time.Duration
+	// WebhookAge: webhook deliveries finished longer ago than this leave
+	// their endpoint's log.
+	WebhookAge time.Duration
 	// FailedSourceAge: a video failed (and unchanged) this long loses its
 	// source.
 	FailedSourceAge time.Duration
@@ -91,6 +96,7 @@ const (
 const (
 	KindExpiredUpload = "expired_upload"
 	KindOutboxRow     = "outbox_row"
+	KindWebhookRow    = "webhook_delivery"
 	KindFailedSource  = "failed_source"
 	KindOrphanObject  = "orphan_object"
 )
@@ -115,7 +121,7 @@ func New(store Store, objects Objects, cache Cache, set Settings, reg prometheus
 	j := &Janitor{store: store, objects: objects, cache: cache, set: set, now: time.Now,
 		removed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cloudflix_janitor_removed_total",
-			Help: "What the janitor removed, by kind: expired_upload (sessions, with their parts and videos), outbox_row, failed_source, orphan_object.",
+			Help: "What the janitor removed, by kind: expired_upload (sessions, with their parts and videos), outbox_row, webhook_delivery, failed_source, orphan_object.",
 		}, []string{"kind"}),
 		lastOrphans: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "cloudflix_janitor_orphan_objects",
@@ -135,7 +141,7 @@ func New(store Store, objects Objects, cache Cache, set Settings, reg prometheus
 			Help: "Janitor passes by outcome: done, failed, or skipped (another replica holds the lease).",
 		}, []string{"outcome"}),
 	}
-	for _, k := range []string{KindExpiredUpload, KindOutboxRow, KindFailedSource, KindOrphanObject} {
+	for _, k := range []string{KindExpiredUpload, KindOutboxRow, KindWebhookRow, KindFailedSource, KindOrphanObject} {
 		j.removed.WithLabelValues(k)
 	}
 	if reg != nil {
@@ -170,7 +176,9 @@ type Report struct {
 	// video.
 	ExpiredUploads int
 	OutboxRows     int
-	FailedSources  int
+	// WebhookRows are finished webhook deliveries purged.
+	WebhookRows   int
+	FailedSources int
 	// OrphanObjects and OrphanBytes are what no video owns: deleted, or
 	// only found in a dry run.
 	OrphanObjects int
@@ -198,7 +206,8 @@ func (j *Janitor) Pass(ctx context.Context) (Report, error) {
 	if j.set.DeleteOrphans {
 		mode = "delete"
 	}
-	attrs := []any{"expired_uploads", r.ExpiredUploads, "outbox_rows", r.OutboxRows, "failed_sources", r.FailedSources,
+	attrs := []any{"expired_uploads", r.ExpiredUploads, "outbox_rows", r.OutboxRows, "webhook_deliveries", r.WebhookRows,
+		"failed_sources", r.FailedSources,
 		"orphan_objects", r.OrphanObjects, "orphan_bytes", r.OrphanBytes, "orphan_mode", mode, "took", r.Took.Round(time.Millisecond)}
 	if err != nil {
 		j.passes.WithLabelValues("failed").Inc()
@@ -229,7 +238,7 @@ func (j *Janitor) hold(ctx context.Context) (bool, error) {
 // pass does each kind of cleanup in turn, renewing the lease between
 // them so that a long pass keeps it.
 func (j *Janitor) pass(ctx context.Context, r *Report) error {
-	steps := []func(context.Context, *Report) error{j.expiredUploads, j.outbox, j.failedSources, j.orphans}
+	steps := []func(context.Context, *Report) error{j.expiredUploads, j.outbox, j.webhooks, j.failedSources, j.orphans}
 	for i, step := range steps {
 		if i > 0 {
 			held, err := j.hold(ctx)
@@ -307,6 +316,21 @@ func (j *Janitor) outbox(ctx context.Context, r *Report) error {
 		j.removed.WithLabelValues(KindOutboxRow).Add(float64(n))
 		if err != nil {
 			return fmt.Errorf("janitor: purge outbox: %w", err)
+		}
+		if n < rowBatch {
+			return nil
+		}
+	}
+}
+
+// webhooks purges the webhook deliveries finished long ago.
+func (j *Janitor) webhooks(ctx context.Context, r *Report) error {
+	for {
+		n, err := j.store.PurgeWebhookDeliveries(ctx, j.set.WebhookAge, rowBatch)
+		r.WebhookRows += n
+		j.removed.WithLabelValues(KindWebhookRow).Add(float64(n))
+		if err != nil {
+			return fmt.Errorf("janitor: purge webhook deliveries: %w", err)
 		}
 		if n < rowBatch {
 			return nil

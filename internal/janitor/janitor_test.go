@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/blob"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
@@ -20,6 +21,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
+	"github.com/cloudflix/cloudflix/internal/webhook"
 )
 
 // rig is a janitor's backends, as the upload target opens them, with
@@ -201,6 +203,45 @@ func testOutboxPurge(t *testing.T, p *platform.Process) {
 	}
 	if left, err := r.store.PendingOutbox(ctx, 10); err != nil || len(left) != 1 || left[0].VideoID != unsent.ID {
 		t.Fatalf("pending outbox after a purge = %+v, %v; want the unsent job", left, err)
+	}
+}
+
+func TestWebhookPurge(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, testWebhookPurge)
+}
+
+// Finished webhook deliveries leave the log once older than the webhook
+// age; pending ones stay.
+func testWebhookPurge(t *testing.T, p *platform.Process) {
+	r := newRig(t, p)
+	ctx := t.Context()
+	owner := storetest.NewUser(t, r.store, "ada-"+uuid.NewString()[:8], auth.RoleUser)
+	e := storetest.NewEndpoint(t, r.store, owner.ID, false, "https://hooks.example.org/", []byte("s"), webhook.EventTypes...)
+	for range 3 {
+		storetest.ReadyBy(t, r.store, owner.ID, video.PrivacyPublic, "Announced")
+	}
+	ds, err := r.store.ClaimWebhookDeliveries(ctx, "sender", time.Hour, 2)
+	if err != nil || len(ds) != 2 {
+		t.Fatalf("claimed %d deliveries, %v; want 2", len(ds), err)
+	}
+	for i, d := range ds {
+		a := webhook.Attempt{State: webhook.Delivered, Status: 200}
+		if i == 1 {
+			a = webhook.Attempt{State: webhook.Failed, Status: 500}
+		}
+		if err := r.store.RecordWebhookAttempt(ctx, d.ID, "sender", a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep := pass(t, r.janitor("a", Settings{WebhookAge: time.Hour})); rep.WebhookRows != 0 {
+		t.Fatalf("purged %d deliveries finished within the webhook age, want none", rep.WebhookRows)
+	}
+	if rep := pass(t, r.janitor("a", Settings{})); rep.WebhookRows != 2 {
+		t.Fatalf("purged %d deliveries, want the 2 finished", rep.WebhookRows)
+	}
+	if left := storetest.Deliveries(t, r.store, e.ID); len(left) != 1 || left[0].State != webhook.Pending {
+		t.Fatalf("the log after a purge holds %+v; want the pending delivery", left)
 	}
 }
 

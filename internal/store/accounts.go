@@ -205,6 +205,9 @@ func ChangedVideo(v video.Video, c video.Change) video.Video {
 	if c.Privacy != nil {
 		v.Privacy = *c.Privacy
 	}
+	if c.CommentsOff != nil {
+		v.CommentsOff = *c.CommentsOff
+	}
 	return v
 }
 

@@ -56,9 +56,10 @@ type Store interface {
 	// deleted or absent one, ErrNotFound.
 	MarkUploaded(ctx context.Context, videoID string) (video.Video, error)
 	// DeleteVideo moves a video from any state but deleted to deleted,
-	// removes its upload session and unsent encode jobs, and returns the
-	// video as it was before. A worker encoding it loses its lease on the
-	// next renewal.
+	// removes its upload session and unsent encode jobs, writes its
+	// video.deleted webhook event (Webhooks), and returns the video as it
+	// was before. A worker encoding it loses its lease on the next
+	// renewal.
 	DeleteVideo(ctx context.Context, videoID string) (video.Video, error)
 
 	// UpdateVideo applies change to a video that is not deleted and
@@ -115,10 +116,12 @@ type Store interface {
 	// SetProgress records how far worker's encode has got, 0..1.
 	SetProgress(ctx context.Context, id, worker string, progress float64) error
 	// MarkReady publishes worker's finished encode: processing to ready
-	// with the encode's facts, progress 1 and the lease cleared.
+	// with the encode's facts, progress 1 and the lease cleared, with its
+	// video.ready webhook event in the same transaction.
 	MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error)
 	// MarkFailed ends worker's encode: processing to failed with a reason a
-	// person can read.
+	// person can read, with its video.failed webhook event in the same
+	// transaction.
 	MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error)
 	// ReleaseEncode gives back worker's encode without a verdict (the
 	// worker is shutting down, or hit a transient error): processing to
@@ -159,8 +162,11 @@ type Store interface {
 	Janitor
 	Accounts
 	Engagement
+	Webhooks
+	Moderation
 	Playlists
 	Captions
+	Comments
 }
 
 // Janitor is the part of the store that the janitor cleans up with. Ages

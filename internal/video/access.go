@@ -20,16 +20,21 @@ var (
 
 // CanView reports whether p may see v: anyone a public or unlisted video
 // (an unlisted one only by its link, since lists never show it), its owner
-// and moderators a private one.
+// and moderators a private or hidden one.
 func CanView(p auth.Principal, v Video) bool {
-	if v.Privacy != PrivacyPrivate {
+	if v.Privacy != PrivacyPrivate && !v.Hidden() {
 		return true
 	}
 	return owns(p, v, auth.ScopeRead) || owns(p, v, auth.ScopeUpload) || p.Moderates()
 }
 
-// Listed reports whether v shows in the latest list and in search.
-func Listed(v Video) bool { return v.Privacy == PrivacyPublic && v.State == StateReady }
+// Listed reports whether v shows in the latest, trending and channel
+// lists, in search and in suggestions: ready, public and not hidden. The
+// stores say the same in SQL (store.ListedSQL), and their partial indexes
+// are built on it.
+func Listed(v Video) bool {
+	return v.Privacy == PrivacyPublic && v.State == StateReady && !v.Hidden()
+}
 
 // CanLike reports whether p may like v, or take the like back: any
 // signed-in user who may see it. A like is the user's own small act, so
@@ -70,4 +75,29 @@ func Refusal(p auth.Principal, v Video) error {
 		return ErrUnauthenticated
 	}
 	return ErrForbidden
+}
+
+// CanReadComments reports whether p may read v's comments: whoever may see
+// v, whether or not its comments are off.
+func CanReadComments(p auth.Principal, v Video) bool { return CanView(p, v) }
+
+// CanComment reports whether p may comment on v or reply there: a
+// signed-in user who may see it, with a credential that writes in their
+// name (a browser session, or a token with the upload scope: a read token
+// only reads). Whether v takes comments at all (CommentsOff) is v's
+// owner's choice, checked where the comment is stored, so that turning
+// them off and posting cannot cross.
+func CanComment(p auth.Principal, v Video) bool { return p.Allows(auth.ScopeUpload) && CanView(p, v) }
+
+// CanEditComment reports whether p may change the text of c: its author
+// alone, since the words are theirs, on a video p may still see.
+func CanEditComment(p auth.Principal, v Video, c Comment) bool {
+	return p.Is(c.AuthorID, auth.ScopeUpload) && CanView(p, v)
+}
+
+// CanRemoveComment reports whether p may remove c from v: its author (on a
+// video they may still see), v's owner, who keeps the page, and
+// moderators and admins.
+func CanRemoveComment(p auth.Principal, v Video, c Comment) bool {
+	return CanEditComment(p, v, c) || owns(p, v, auth.ScopeUpload) || p.Moderates()
 }

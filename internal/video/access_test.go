@@ -3,6 +3,7 @@ package video
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/cloudflix/cloudflix/internal/auth"
 )
@@ -18,6 +19,9 @@ func TestAccessRules(t *testing.T) {
 	)
 	public := Video{OwnerID: "o", Privacy: PrivacyPublic, State: StateReady}
 	private := Video{OwnerID: "o", Privacy: PrivacyPrivate, State: StateReady}
+	hidden := Video{OwnerID: "o", Privacy: PrivacyPublic, State: StateReady, HiddenAt: time.Unix(1, 0), HiddenReason: "spam"}
+	hiddenUnlisted := Video{OwnerID: "o", Privacy: PrivacyUnlisted, State: StateReady, HiddenAt: time.Unix(1, 0)}
+	byOther := Comment{AuthorID: "x"}
 	cases := []struct {
 		name string
 		got  bool
@@ -42,10 +46,39 @@ func TestAccessRules(t *testing.T) {
 		{"with a read token too", CanLike(ownerRead, public), true},
 		{"nobody else likes a private one", CanLike(other, private), false},
 		{"its owner likes a private one", CanLike(owner, private), true},
+		{"anyone reads a public video's comments", CanReadComments(anon, public), true},
+		{"nobody else reads a private one's", CanReadComments(other, private), false},
+		{"anonymous does not comment", CanComment(anon, public), false},
+		{"another user comments on a public video", CanComment(other, public), true},
+		{"a read token does not comment", CanComment(ownerRead, public), false},
+		{"nobody else comments on a private one", CanComment(other, private), false},
+		{"its owner comments on a private one", CanComment(owner, private), true},
+		{"a moderator comments on a private one", CanComment(mod, private), true},
+		{"the author edits a comment", CanEditComment(other, public, byOther), true},
+		{"with a read token they do not", CanEditComment(auth.Principal{UserID: "x", Role: auth.RoleUser, Scopes: []auth.Scope{auth.ScopeRead}}, public, byOther), false},
+		{"the video's owner does not edit another's comment", CanEditComment(owner, public, byOther), false},
+		{"a moderator does not edit another's comment", CanEditComment(mod, public, byOther), false},
+		{"anonymous does not edit", CanEditComment(anon, public, Comment{}), false},
+		{"the author of a comment on a video now private does not edit it", CanEditComment(other, private, byOther), false},
+		{"the author removes a comment", CanRemoveComment(other, public, byOther), true},
+		{"the video's owner removes any comment", CanRemoveComment(owner, public, byOther), true},
+		{"with a read token they do not", CanRemoveComment(ownerRead, public, byOther), false},
+		{"a moderator removes any comment", CanRemoveComment(mod, public, byOther), true},
+		{"an admin removes any comment", CanRemoveComment(admin, private, byOther), true},
+		{"another user does not remove it", CanRemoveComment(auth.Principal{UserID: "y", Role: auth.RoleUser}, public, byOther), false},
+		{"anonymous does not remove it", CanRemoveComment(anon, public, byOther), false},
 		{"anonymous does not upload", CanUpload(anon), false},
 		{"a user uploads", CanUpload(owner), true},
 		{"a public ready video is listed", Listed(public), true},
 		{"a private one is not", Listed(private), false},
+		{"a hidden one is not", Listed(hidden), false},
+		{"nobody else views a hidden video", CanView(other, hidden), false},
+		{"anonymous does not view a hidden video", CanView(anon, hidden), false},
+		{"nor a hidden unlisted one by its link", CanView(anon, hiddenUnlisted), false},
+		{"its owner views a hidden video", CanView(owner, hidden), true},
+		{"a moderator views a hidden video", CanView(mod, hidden), true},
+		{"an admin views a hidden video", CanView(admin, hidden), true},
+		{"nobody else likes a hidden video", CanLike(other, hidden), false},
 	}
 	for _, c := range cases {
 		if c.got != c.want {

@@ -91,5 +91,5 @@ func (c Change) Normalize() (Change, error) {
 
 // Empty reports whether the change changes nothing.
 func (c Change) Empty() bool {
-	return c.Title == nil && c.Description == nil && c.Tags == nil && c.Privacy == nil
+	return c.Title == nil && c.Description == nil && c.Tags == nil && c.Privacy == nil && c.CommentsOff == nil
 }

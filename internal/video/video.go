@@ -68,12 +68,19 @@ type Video struct {
 	Height          int
 	Renditions      []Rendition
 	Views           int64
-	Likes           int64  // signed-in users who like it
-	SizeBytes       int64  // declared size of the source
-	ContentType     string // declared media type of the source
+	Likes           int64     // signed-in users who like it
+	Comments        int64     // comments on it, replies included
+	CommentsOff     bool      // its owner refuses new comments
+	HiddenAt        time.Time // when a moderator hid it; zero while it shows
+	HiddenReason    string    // the moderator's reason, shown to its owner
+	SizeBytes       int64     // declared size of the source
+	ContentType     string    // declared media type of the source
 	CreatedAt       time.Time
 	UpdatedAt       time.Time
 }
+
+// Hidden reports whether a moderator took v out of sight.
+func (v Video) Hidden() bool { return !v.HiddenAt.IsZero() }
 
 // Change is an edit of a video's details; nil fields stay as they are.
 type Change struct {
@@ -81,6 +88,7 @@ type Change struct {
 	Description *string
 	Tags        *[]string
 	Privacy     *Privacy
+	CommentsOff *bool
 }
 
 // Rendition is one rung of the HLS ladder as the master playlist describes it.

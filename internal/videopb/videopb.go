@@ -71,6 +71,10 @@ func ToProto(v video.Video) *pb.Video {
 		Likes:           v.Likes,
 		SizeBytes:       v.SizeBytes,
 		ContentType:     v.ContentType,
+		HiddenReason:    v.HiddenReason,
+	}
+	if v.Hidden() {
+		out.HiddenAt = timestamppb.New(v.HiddenAt)
 	}
 	if !v.CreatedAt.IsZero() {
 		out.CreatedAt = timestamppb.New(v.CreatedAt)
@@ -112,6 +116,10 @@ func FromProto(p *pb.Video) video.Video {
 		Likes:           p.GetLikes(),
 		SizeBytes:       p.GetSizeBytes(),
 		ContentType:     p.GetContentType(),
+		HiddenReason:    p.GetHiddenReason(),
+	}
+	if p.GetHiddenAt() != nil {
+		v.HiddenAt = p.GetHiddenAt().AsTime()
 	}
 	if p.GetCreatedAt() != nil {
 		v.CreatedAt = p.GetCreatedAt().AsTime()

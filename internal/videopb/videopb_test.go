@@ -16,7 +16,7 @@ func TestRoundTrip(t *testing.T) {
 		Tags: []string{"nature", "timelapse"}, State: video.StateReady, Progress: 1,
 		DurationSeconds: 10.5, Width: 1280, Height: 720, Views: 42, Likes: 7, SizeBytes: 1 << 20, ContentType: "video/mp4",
 		Renditions: []video.Rendition{{Name: "720p", Width: 1280, Height: 720, Bandwidth: 3_000_000, AverageBandwidth: 2_000_000, Codecs: "avc1.64001f,mp4a.40.2", FrameRate: 30}},
-		CreatedAt:  now, UpdatedAt: now.Add(time.Minute),
+		CreatedAt:  now, UpdatedAt: now.Add(time.Minute), HiddenAt: now.Add(time.Hour), HiddenReason: "spam",
 	}
 	if got := FromProto(ToProto(v)); !reflect.DeepEqual(got, v) {
 		t.Fatalf("round trip:\n got %+v\nwant %+v", got, v)

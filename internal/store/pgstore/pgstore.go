@@ -19,6 +19,7 @@ import (
 
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/webhook"
 )
 
 // Options configure Open.
@@ -83,19 +84,23 @@ const videoColumns = `id::text, coalesce(owner_id::text, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at, likes`
+	created_at, updated_at, likes, comments, comments_off, hidden_at, hidden_reason`
 
 func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	var (
 		v          video.Video
 		renditions []byte
+		hiddenAt   *time.Time
 	)
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &v.Tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&v.CreatedAt, &v.UpdatedAt, &v.Likes}, extra...)
+		&v.CreatedAt, &v.UpdatedAt, &v.Likes, &v.Comments, &v.CommentsOff, &hiddenAt, &v.HiddenReason}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
+	}
+	if hiddenAt != nil {
+		v.HiddenAt = *hiddenAt
 	}
 	return store.ScannedVideo(v, renditions)
 }
@@ -242,8 +247,10 @@ func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, e
 		if _, err := tx.Exec(ctx, "DELETE FROM upload_sessions WHERE video_id = $1", videoID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "DELETE FROM outbox WHERE video_id = $1 AND sent_at IS NULL", videoID)
-		return err
+		if _, err = tx.Exec(ctx, "DELETE FROM outbox WHERE video_id = $1 AND sent_at IS NULL", videoID); err != nil {
+			return err
+		}
+		return insertVideoEvent(ctx, tx, webhook.VideoDeleted, v)
 	})
 	if err != nil {
 		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, err)
@@ -269,7 +276,7 @@ func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 
 // LatestVideos implements [store.Store.LatestVideos].
 func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
-	vs, err := s.listVideos(ctx, limit, after, "state = 'ready' AND privacy = 'public'")
+	vs, err := s.listVideos(ctx, limit, after, store.ListedSQL)
 	if err != nil {
 		return nil, fmt.Errorf("latest videos: %w", err)
 	}
@@ -279,7 +286,7 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 // ChannelVideos implements [store.Store.ChannelVideos]. An owner that is
 // not a UUID has no videos.
 func (s *Store) ChannelVideos(ctx context.Context, owner string, everything bool, limit int, after video.ListPosition) ([]video.Video, error) {
-	filter := "owner_id = $2 AND state = 'ready' AND privacy = 'public'"
+	filter := "owner_id = $2 AND " + store.ListedSQL
 	if everything {
 		filter = "owner_id = $2 AND state <> 'deleted'"
 	}
@@ -355,9 +362,10 @@ func (s *Store) UpdateVideo(ctx context.Context, id string, change video.Change)
 	}
 	v, err := scanVideo(s.pool.QueryRow(ctx, `
 		UPDATE videos SET title = coalesce($2, title), description = coalesce($3, description),
-			tags = coalesce($4, tags), privacy = coalesce($5, privacy), updated_at = now()
+			tags = coalesce($4, tags), privacy = coalesce($5, privacy),
+			comments_off = coalesce($6, comments_off), updated_at = now()
 		WHERE id = $1 AND state <> 'deleted'
-		RETURNING `+videoColumns, id, c.Title, c.Description, c.Tags, privacy))
+		RETURNING `+videoColumns, id, c.Title, c.Description, c.Tags, privacy, c.CommentsOff))
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = video.ErrNotFound
 	}
@@ -471,7 +479,7 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
 	}
-	v, err := s.finishHeld(ctx, id, worker, `
+	v, err := s.finishHeld(ctx, id, worker, webhook.VideoReady, `
 		UPDATE videos SET state = 'ready', progress = 1, failure_reason = '',
 			duration_seconds = $3, width = $4, height = $5, renditions = $6,
 			lease_owner = NULL, lease_until = NULL, updated_at = now()
@@ -485,7 +493,7 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 
 // MarkFailed implements [store.Store.MarkFailed].
 func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error) {
-	v, err := s.finishHeld(ctx, id, worker, `
+	v, err := s.finishHeld(ctx, id, worker, webhook.VideoFailed, `
 		UPDATE videos SET state = 'failed', failure_reason = $3,
 			lease_owner = NULL, lease_until = NULL, updated_at = now()
 		WHERE `+leaseHeld+` RETURNING `+videoColumns, reason)
@@ -495,14 +503,25 @@ func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (vide
 	return v, nil
 }
 
-func (s *Store) finishHeld(ctx context.Context, id, worker, sql string, args ...any) (video.Video, error) {
+// finishHeld runs a leaseHeld UPDATE … RETURNING whose parameters are id,
+// worker and args, giving ErrLeaseLost when it changed nothing, and writes
+// the webhook event it announces in the same transaction.
+func (s *Store) finishHeld(ctx context.Context, id, worker string, event webhook.EventType, sql string, args ...any) (video.Video, error) {
 	if !store.ValidID(id) {
 		return video.Video{}, video.ErrLeaseLost
 	}
-	v, err := scanVideo(s.pool.QueryRow(ctx, sql, append([]any{id, worker}, args...)...))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return video.Video{}, video.ErrLeaseLost
-	}
+	var v video.Video
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		v, err = scanVideo(tx.QueryRow(ctx, sql, append([]any{id, worker}, args...)...))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return video.ErrLeaseLost
+		}
+		if err != nil {
+			return err
+		}
+		return insertVideoEvent(ctx, tx, event, v)
+	})
 	return v, err
 }
 

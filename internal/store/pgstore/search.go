@@ -123,16 +123,16 @@ func newestMatches(terms []store.Term, q, limit int) string {
 		return fmt.Sprintf(`
 		SELECT id FROM (
 			SELECT id, created_at FROM videos
-			WHERE state = 'ready' AND privacy = 'public' AND search @@ to_tsquery('simple', $%d)
+			WHERE %s AND search @@ to_tsquery('simple', $%d)
 			OFFSET 0) AS m
-		ORDER BY created_at DESC, id DESC LIMIT $%d`, q, limit)
+		ORDER BY created_at DESC, id DESC LIMIT $%d`, store.ListedSQL, q, limit)
 	}
 	return fmt.Sprintf(`
 		SELECT id FROM (
 			SELECT id, search FROM videos
-			WHERE state = 'ready' AND privacy = 'public'
+			WHERE %s
 			ORDER BY created_at DESC, id DESC LIMIT %d) AS w
-		WHERE search @@ to_tsquery('simple', $%d) LIMIT $%d`, walkWindow, q, limit)
+		WHERE search @@ to_tsquery('simple', $%d) LIMIT $%d`, store.ListedSQL, walkWindow, q, limit)
 }
 
 // Search implements [store.Store.Search] with store.Rank on the candidates

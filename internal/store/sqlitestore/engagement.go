@@ -118,7 +118,7 @@ func trendingQuery(paged bool) string {
 		after = " AND (trending, id) < (?3, ?4)"
 	}
 	return `SELECT ` + videoColumns + `, trending FROM videos
-		WHERE state = 'ready' AND privacy = 'public' AND trending IS NOT NULL AND trending >= ?2` + after + `
+		WHERE ` + store.ListedSQL + ` AND trending IS NOT NULL AND trending >= ?2` + after + `
 		ORDER BY trending DESC, id DESC LIMIT ?1`
 }
 

@@ -192,7 +192,7 @@ func (s *Store) search(ctx context.Context, query string, limit, offset int) ([]
 			SELECT rowid FROM (SELECT rowid FROM video_search WHERE video_search MATCH ?3 ORDER BY rowid DESC LIMIT ?4)
 		)
 		SELECT seq, id, title, tags, views, created_at FROM videos
-		WHERE seq IN found AND state = 'ready' AND privacy = 'public'`,
+		WHERE seq IN found AND `+store.ListedSQL,
 		match(terms, ""), store.MaxCandidates, match(terms, "title"), store.MaxTitleCandidates)
 	if err != nil {
 		return nil, err
@@ -268,10 +268,10 @@ func (s *Store) suggest(ctx context.Context, prefix string, limit int) ([]string
 		return nil, err
 	}
 	rows, err := s.query(ctx, `
-		SELECT v.title, v.views
+		SELECT videos.title, videos.views
 		FROM (SELECT rowid FROM video_search WHERE video_search MATCH ?1 ORDER BY rowid DESC LIMIT ?2) found
-		JOIN videos v ON v.seq = found.rowid
-		WHERE v.state = 'ready' AND v.privacy = 'public'`, match(terms, "title"), store.MaxSuggestCandidates)
+		JOIN videos ON videos.seq = found.rowid
+		WHERE `+store.ListedSQL, match(terms, "title"), store.MaxSuggestCandidates)
 	if err != nil {
 		return nil, err
 	}

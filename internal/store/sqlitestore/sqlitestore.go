@@ -29,6 +29,7 @@ import (
 
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/webhook"
 )
 
 // Options configure Open.
@@ -197,7 +198,7 @@ const videoColumns = `id, coalesce(owner_id, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at, likes`
+	created_at, updated_at, likes, comments, comments_off, hidden_at, hidden_reason`
 
 // scanner is what both *sql.Row and *sql.Rows offer.
 type scanner interface {
@@ -211,11 +212,12 @@ func scanVideo(row scanner, extra ...any) (video.Video, error) {
 		v                    video.Video
 		tags, renditions     []byte
 		createdAt, updatedAt int64
+		hiddenAt             sql.NullInt64
 	)
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&createdAt, &updatedAt, &v.Likes}, extra...)
+		&createdAt, &updatedAt, &v.Likes, &v.Comments, &v.CommentsOff, &hiddenAt, &v.HiddenReason}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
@@ -223,6 +225,9 @@ func scanVideo(row scanner, extra ...any) (video.Video, error) {
 		return video.Video{}, fmt.Errorf("tags of %s: %w", v.ID, err)
 	}
 	v.CreatedAt, v.UpdatedAt = fromUnixMicros(createdAt), fromUnixMicros(updatedAt)
+	if hiddenAt.Valid {
+		v.HiddenAt = fromUnixMicros(hiddenAt.Int64)
+	}
 	return store.ScannedVideo(v, renditions)
 }
 
@@ -411,8 +416,10 @@ func (s *Store) DeleteVideo(ctx context.Context, videoID string) (video.Video, e
 		if _, err := tx.ExecContext(ctx, "DELETE FROM upload_sessions WHERE video_id = ?", videoID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM outbox WHERE video_id = ? AND sent_at IS NULL", videoID)
-		return err
+		if _, err = tx.ExecContext(ctx, "DELETE FROM outbox WHERE video_id = ? AND sent_at IS NULL", videoID); err != nil {
+			return err
+		}
+		return insertVideoEvent(ctx, tx, webhook.VideoDeleted, v, now)
 	})
 	if err != nil {
 		return video.Video{}, fmt.Errorf("delete video %s: %w", videoID, err)
@@ -438,7 +445,7 @@ func (s *Store) Video(ctx context.Context, id string) (video.Video, error) {
 
 // LatestVideos implements [store.Store.LatestVideos].
 func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPosition) ([]video.Video, error) {
-	vs, err := s.listVideos(ctx, limit, after, "state = 'ready' AND privacy = 'public'")
+	vs, err := s.listVideos(ctx, limit, after, store.ListedSQL)
 	if err != nil {
 		return nil, fmt.Errorf("latest videos: %w", err)
 	}
@@ -448,7 +455,7 @@ func (s *Store) LatestVideos(ctx context.Context, limit int, after video.ListPos
 // ChannelVideos implements [store.Store.ChannelVideos]. An owner that is
 // not a UUID has no videos.
 func (s *Store) ChannelVideos(ctx context.Context, owner string, everything bool, limit int, after video.ListPosition) ([]video.Video, error) {
-	filter := "owner_id = ?2 AND state = 'ready' AND privacy = 'public'"
+	filter := "owner_id = ?2 AND " + store.ListedSQL
 	if everything {
 		filter = "owner_id = ?2 AND state <> 'deleted'"
 	}
@@ -538,9 +545,10 @@ func (s *Store) UpdateVideo(ctx context.Context, id string, change video.Change)
 			return err
 		}
 		v, err = scanVideo(tx.QueryRowContext(ctx, `
-			UPDATE videos SET title = ?2, description = ?3, tags = ?4, words = ?5, privacy = ?6, updated_at = ?7
+			UPDATE videos SET title = ?2, description = ?3, tags = ?4, words = ?5, privacy = ?6,
+				comments_off = ?7, updated_at = ?8
 			WHERE id = ?1 RETURNING `+videoColumns,
-			id, v.Title, v.Description, string(tagsJSON), string(wordsJSON), v.Privacy, now))
+			id, v.Title, v.Description, string(tagsJSON), string(wordsJSON), v.Privacy, v.CommentsOff, now))
 		return err
 	})
 	if err != nil {
@@ -665,7 +673,7 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 	if err != nil {
 		return video.Video{}, fmt.Errorf("mark %s ready: %w", id, err)
 	}
-	v, err := s.finishHeld(ctx, id, worker, `
+	v, err := s.finishHeld(ctx, id, worker, webhook.VideoReady, `
 		UPDATE videos SET state = 'ready', progress = 1, failure_reason = '',
 			duration_seconds = ?4, width = ?5, height = ?6, renditions = ?7,
 			lease_owner = NULL, lease_until = NULL, updated_at = ?3
@@ -679,7 +687,7 @@ func (s *Store) MarkReady(ctx context.Context, id, worker string, e video.Encode
 
 // MarkFailed implements [store.Store.MarkFailed].
 func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error) {
-	v, err := s.finishHeld(ctx, id, worker, `
+	v, err := s.finishHeld(ctx, id, worker, webhook.VideoFailed, `
 		UPDATE videos SET state = 'failed', failure_reason = ?4,
 			lease_owner = NULL, lease_until = NULL, updated_at = ?3
 		WHERE `+leaseHeld+` RETURNING `+videoColumns, reason)
@@ -690,8 +698,9 @@ func (s *Store) MarkFailed(ctx context.Context, id, worker, reason string) (vide
 }
 
 // finishHeld runs a leaseHeld UPDATE … RETURNING whose parameters are id,
-// worker, now and args, giving ErrLeaseLost when it changed nothing.
-func (s *Store) finishHeld(ctx context.Context, id, worker, query string, args ...any) (video.Video, error) {
+// worker, now and args, giving ErrLeaseLost when it changed nothing, and
+// writes the webhook event it announces in the same transaction.
+func (s *Store) finishHeld(ctx context.Context, id, worker string, event webhook.EventType, query string, args ...any) (video.Video, error) {
 	if !store.ValidID(id) {
 		return video.Video{}, video.ErrLeaseLost
 	}
@@ -702,7 +711,10 @@ func (s *Store) finishHeld(ctx context.Context, id, worker, query string, args .
 		if errors.Is(err, sql.ErrNoRows) {
 			return video.ErrLeaseLost
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return insertVideoEvent(ctx, tx, event, v, now)
 	})
 	return v, err
 }

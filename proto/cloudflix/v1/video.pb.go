@@ -261,7 +261,12 @@ type Video struct {
 	OwnerUsername string       `protobuf:"bytes,18,opt,name=owner_username,json=ownerUsername,proto3" json:"owner_username,omitempty"`
 	Privacy       VideoPrivacy `protobuf:"varint,19,opt,name=privacy,proto3,enum=cloudflix.v1.VideoPrivacy" json:"privacy,omitempty"`
 	// How many users like it.
-	Likes         int64 `protobuf:"varint,20,opt,name=likes,proto3" json:"likes,omitempty"`
+	Likes int64 `protobuf:"varint,20,opt,name=likes,proto3" json:"likes,omitempty"`
+	// When a moderator hid it, unset while it shows. A hidden video is
+	// seen only by its owner, moderators and admins.
+	HiddenAt *timestamppb.Timestamp `protobuf:"bytes,30,opt,name=hidden_at,json=hiddenAt,proto3" json:"hidden_at,omitempty"`
+	// Why a moderator hid it, for its owner to read.
+	HiddenReason  string `protobuf:"bytes,31,opt,name=hidden_reason,json=hiddenReason,proto3" json:"hidden_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -436,6 +441,20 @@ func (x *Video) GetLikes() int64 {
 	return 0
 }
 
+func (x *Video) GetHiddenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.HiddenAt
+	}
+	return nil
+}
+
+func (x *Video) GetHiddenReason() string {
+	if x != nil {
+		return x.HiddenReason
+	}
+	return ""
+}
+
 var File_cloudflix_v1_video_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_video_proto_rawDesc = "" +
@@ -449,7 +468,7 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\x11average_bandwidth\x18\x05 \x01(\x03R\x10averageBandwidth\x12\x16\n" +
 	"\x06codecs\x18\x06 \x01(\tR\x06codecs\x12\x1d\n" +
 	"\n" +
-	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xc4\x05\n" +
+	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xa2\x06\n" +
 	"\x05Video\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -476,7 +495,9 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\bowner_id\x18\x11 \x01(\tR\aownerId\x12%\n" +
 	"\x0eowner_username\x18\x12 \x01(\tR\rownerUsername\x124\n" +
 	"\aprivacy\x18\x13 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacy\x12\x14\n" +
-	"\x05likes\x18\x14 \x01(\x03R\x05likes*\xc2\x01\n" +
+	"\x05likes\x18\x14 \x01(\x03R\x05likes\x127\n" +
+	"\thidden_at\x18\x1e \x01(\v2\x1a.google.protobuf.TimestampR\bhiddenAt\x12#\n" +
+	"\rhidden_reason\x18\x1f \x01(\tR\fhiddenReason*\xc2\x01\n" +
 	"\n" +
 	"VideoState\x12\x1b\n" +
 	"\x17VIDEO_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
@@ -519,11 +540,12 @@ var file_cloudflix_v1_video_proto_depIdxs = []int32{
 	4, // 2: cloudflix.v1.Video.created_at:type_name -> google.protobuf.Timestamp
 	4, // 3: cloudflix.v1.Video.updated_at:type_name -> google.protobuf.Timestamp
 	1, // 4: cloudflix.v1.Video.privacy:type_name -> cloudflix.v1.VideoPrivacy
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	4, // 5: cloudflix.v1.Video.hidden_at:type_name -> google.protobuf.Timestamp
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_cloudflix_v1_video_proto_init() }
