@@ -6,6 +6,7 @@ import { h } from "./dom.js";
 import { field, input, tagList } from "./forms.js";
 import { modal } from "./dialog.js";
 import { privacyChoice } from "./privacy.js";
+import { captionsEditor } from "./captions.js";
 
 // editVideo asks for v's new title, description, tags and privacy, and
 // resolves to the changed video, or to null when nothing was saved.
@@ -23,6 +24,7 @@ export function editVideo(v, signal) {
       field(description, "Description"),
       field(tags, "Tags", "Separate tags with commas."),
       privacy.el,
+      captionsEditor(v, signal),
     ],
     submit: "Save",
     save: () => api.updateVideo(v.id, {

@@ -4,13 +4,14 @@
 
 import { h } from "../dom.js";
 
-const hlsModule = "/static/vendor/hls.light.min.mjs";
+const hlsModule = "/static/vendor/hls.min.mjs";
 const maxRecoveries = 3;
 
 // stream plays url in video, with quality (from qualityMenu) following
-// the renditions, until signal ends it. failure is where it says why it
+// the renditions and captions (from captionsMenu) the subtitle tracks,
+// until signal ends it. failure is where it says why it
 // cannot play.
-export function stream(video, url, quality, signal) {
+export function stream(video, url, quality, captions, signal) {
   const failure = h("div", { class: "notice error", role: "alert", hidden: true });
   const fail = (message) => {
     failure.textContent = message;
@@ -35,6 +36,7 @@ export function stream(video, url, quality, signal) {
         hls = new Hls({ enableWorker: false, capLevelToPlayerSize: true });
         exposeForInspection(video, hls);
         quality.follow(hls, Hls);
+        captions.follow(hls, Hls);
         let recoveries = 0;
         hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
         hls.on(Hls.Events.ERROR, (_, data) => {
@@ -56,6 +58,7 @@ export function stream(video, url, quality, signal) {
     }
     if (video.canPlayType("application/vnd.apple.mpegurl")) {
       quality.hide();
+      captions.followNative();
       video.src = url;
       video.play().catch(() => {});
       return;
