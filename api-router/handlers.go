@@ -183,6 +183,7 @@ type updateVideoBody struct {
 	Description *string   `json:"description"`
 	Tags        *[]string `json:"tags"`
 	Privacy     string    `json:"privacy"`
+	CommentsOff *bool     `json:"comments_off"`
 }
 
 func (a *api) updateVideo(w http.ResponseWriter, r *http.Request) error {
@@ -194,7 +195,8 @@ func (a *api) updateVideo(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req := &pb.UpdateVideoRequest{Id: r.PathValue("id"), Title: body.Title, Description: body.Description, Privacy: privacy}
+	req := &pb.UpdateVideoRequest{Id: r.PathValue("id"), Title: body.Title, Description: body.Description, Privacy: privacy,
+		CommentsOff: body.CommentsOff}
 	if body.Tags != nil {
 		req.Tags = &pb.TagList{Tags: *body.Tags}
 	}

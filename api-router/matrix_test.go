@@ -16,6 +16,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/account"
 	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
 	"github.com/cloudflix/cloudflix/internal/store"
@@ -79,7 +80,7 @@ func byPrivacy(seen, private expect) expect {
 
 // cell is what one request works on, made fresh for it.
 type cell struct {
-	video, upload, username, session, token, user, signedMaster string
+	video, upload, username, session, token, user, signedMaster, comment string
 }
 
 type row struct {
@@ -95,6 +96,10 @@ func signedIn(code int) expect { return byActor(401, code, code, code, code) }
 // adminOnly are the statuses of an admin's route.
 func adminOnly(code int) expect { return byActor(401, 403, 403, 403, code) }
 
+// moderators are the statuses of a moderator's route: moderators and
+// admins, whatever the video.
+func moderators(code int) expect { return byActor(401, 403, 403, code, code) }
+
 // uploaderOrAdmin are the statuses of an act on an open upload: its
 // uploader and admins; others do not find it.
 func uploaderOrAdmin(code int) expect { return byActor(401, 404, code, 404, code) }
@@ -103,6 +108,18 @@ func uploaderOrAdmin(code int) expect { return byActor(401, 404, code, 404, code
 // a private video is not found by anyone else.
 func editors(code int) expect {
 	return byPrivacy(byActor(401, 403, code, code, code), byActor(404, 404, code, code, code))
+}
+
+// commentAuthors are the statuses of an edit of a comment by another
+// user: its author alone; under a private video no one else finds it.
+func commentAuthors(code int) expect {
+	return byPrivacy(byActor(401, code, 403, 403, 403), byActor(404, 404, 403, 403, 403))
+}
+
+// commentRemovers are the statuses of a removal of a comment by another
+// user: its author, the video's owner, moderators and admins.
+func commentRemovers(code int) expect {
+	return byPrivacy(byActor(401, code, code, code, code), byActor(404, 404, code, code, code))
 }
 
 // likers are the statuses of a like: any signed-in user who may see the
@@ -141,22 +158,36 @@ var matrix = map[string]row{
 	"POST /api/v1/uploads/{id}/complete":   {"/api/v1/uploads/{upload}/complete", "", uploaderOrAdmin(409)}, // its part is missing
 	"DELETE /api/v1/uploads/{id}":          {"/api/v1/uploads/{upload}", "", uploaderOrAdmin(204)},
 
-	"GET /api/v1/videos":                {"/api/v1/videos", "", every(200)},
-	"GET /api/v1/videos/{id}":           {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"PATCH /api/v1/videos/{id}":         {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
-	"DELETE /api/v1/videos/{id}":        {"/api/v1/videos/{video}", "", editors(204)},
-	"POST /api/v1/videos/{id}/views":    {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
-	"GET /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
-	"PUT /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
-	"DELETE /api/v1/videos/{id}/like":   {"/api/v1/videos/{video}/like", "", likers(200)},
-	"POST /api/v1/videos/{id}/reencode": {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
-	"GET /api/v1/videos/{id}/captions":  {"/api/v1/videos/{video}/captions", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"GET /api/v1/videos":                 {"/api/v1/videos", "", every(200)},
+	"GET /api/v1/videos/{id}":            {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PATCH /api/v1/videos/{id}":          {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
+	"DELETE /api/v1/videos/{id}":         {"/api/v1/videos/{video}", "", editors(204)},
+	"POST /api/v1/videos/{id}/views":     {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
+	"GET /api/v1/videos/{id}/like":       {"/api/v1/videos/{video}/like", "", likers(200)},
+	"PUT /api/v1/videos/{id}/like":       {"/api/v1/videos/{video}/like", "", likers(200)},
+	"DELETE /api/v1/videos/{id}/like":    {"/api/v1/videos/{video}/like", "", likers(200)},
+	"GET /api/v1/videos/{id}/comments":   {"/api/v1/videos/{video}/comments", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/videos/{id}/comments":  {"/api/v1/videos/{video}/comments", `{"body":"Matrix comment"}`, likers(201)},
+	"GET /api/v1/comments/{id}/replies":  {"/api/v1/comments/{comment}/replies", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/comments/{id}/replies": {"/api/v1/comments/{comment}/replies", `{"body":"Matrix reply"}`, likers(201)},
+	"PATCH /api/v1/comments/{id}":        {"/api/v1/comments/{comment}", `{"body":"Edited"}`, commentAuthors(200)},
+	"DELETE /api/v1/comments/{id}":       {"/api/v1/comments/{comment}", "", commentRemovers(204)},
+	"POST /api/v1/videos/{id}/reencode":  {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
+	"GET /api/v1/videos/{id}/captions":   {"/api/v1/videos/{video}/captions", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
 	"PUT /api/v1/videos/{id}/captions/{lang}": {"/api/v1/videos/{video}/captions/fr?label=Fran%C3%A7ais",
 		"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nBonjour\n", editors(200)},
 	"DELETE /api/v1/videos/{id}/captions/{lang}": {"/api/v1/videos/{video}/captions/en", "", editors(204)},
 	"GET /api/v1/search":                         {"/api/v1/search?q=matrix", "", every(200)},
 	"GET /api/v1/search/suggest":                 {"/api/v1/search/suggest?q=ma", "", every(200)},
 	"GET /api/openapi.json":                      {"/api/openapi.json", "", every(200)},
+
+	"POST /api/v1/reports":                          {"/api/v1/reports", `{"kind":"video","id":"{video}","reason":"spam","note":"matrix"}`, likers(201)},
+	"GET /api/v1/moderation/reports":                {"/api/v1/moderation/reports", "", moderators(200)},
+	"POST /api/v1/moderation/videos/{id}/hide":      {"/api/v1/moderation/videos/{video}/hide", `{"reason":"matrix"}`, moderators(200)},
+	"POST /api/v1/moderation/videos/{id}/restore":   {"/api/v1/moderation/videos/{video}/restore", `{"reason":"matrix"}`, moderators(409)}, // it is not hidden
+	"POST /api/v1/moderation/videos/{id}/dismiss":   {"/api/v1/moderation/videos/{video}/dismiss", `{"reason":""}`, moderators(404)},       // it has no report
+	"POST /api/v1/moderation/comments/{id}/dismiss": {"/api/v1/moderation/comments/{video}/dismiss", `{"reason":""}`, moderators(404)},     // no such comment
+	"GET /api/v1/admin/audit":                       {"/api/v1/admin/audit", "", adminOnly(200)},
 	"GET /media/{key...}": {"/media/videos/{video}/hls/master.m3u8", "", byPrivacy(func(_ actor, p video.Privacy) int {
 		return map[video.Privacy]int{video.PrivacyPublic: 200, video.PrivacyUnlisted: 404}[p]
 	}, every(404))},
@@ -231,16 +262,20 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 	conn := platformtest.Serve(t, func(s *grpc.Server) {
 		pb.RegisterUploadServiceServer(s, upload)
 		pb.RegisterHostServiceServer(s, host)
+		pb.RegisterCommentServiceServer(s, hostsvc.NewComments(host, db, video.DefaultCommentRate))
 		pb.RegisterSearchServiceServer(s, search)
 		pb.RegisterEncodeServiceServer(s, encode)
 		pb.RegisterAccountServiceServer(s, accounts)
+		pb.RegisterModerationServiceServer(s, hostsvc.NewModeration(db, videocache.New(c, time.Minute, nil), moderation.DefaultReportRate))
 		pb.RegisterCaptionServiceServer(s, uploadsvc.NewCaptionService(db, objects))
 	})
 	w := &world{db: db, upload: upload, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
 	w.edge = edge(t, Options{Media: objects, Logger: discardLogger(), Clients: Clients{
 		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
-		Caption: pb.NewCaptionServiceClient(conn),
+		Comments:   pb.NewCommentServiceClient(conn),
+		Moderation: pb.NewModerationServiceClient(conn),
+		Caption:    pb.NewCaptionServiceClient(conn),
 	}})
 	w.putMedia = func(t testing.TB, key string) {
 		body := []byte("#EXTM3U\n")
@@ -283,9 +318,10 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
 	sid, _ := w.newSession(t, holder)
 	tok := w.newToken(t, holder)
 	target := storetest.NewUser(t, w.db, testenv.Name("t"), auth.RoleUser)
+	comment := storetest.AddComment(t, w.db, v.ID, w.users[otherUser].ID, "", "Another user's comment", time.Now())
 	return cell{
 		video: v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
-		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()),
+		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()), comment: comment.ID,
 	}
 }
 
@@ -295,7 +331,8 @@ func (w *world) ask(t *testing.T, a actor, method string, c cell, p video.Privac
 	t.Helper()
 	fresh := testenv.Name("f")
 	replace := strings.NewReplacer("{video}", c.video, "{upload}", c.upload, "{username}", c.username, "{session}", c.session,
-		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{fresh}", fresh, "{privacy}", string(p))
+		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{fresh}", fresh, "{privacy}", string(p),
+		"{comment}", c.comment)
 	target, body := replace.Replace(r.target), replace.Replace(r.body)
 	var req *http.Request
 	if body == "" {

@@ -123,6 +123,8 @@ func TestResponseSchemasMatchTheJSON(t *testing.T) {
 		"Quota":         quotaJSON{},
 		"SessionInfo":   sessionInfoJSON{},
 		"Token":         tokenJSON{},
+		"Comment":       commentJSON{},
+		"CommentList":   commentPageJSON{},
 	}
 	// Fields a response leaves out when the caller may not see them.
 	optional := map[string][]string{"User": {"email", "quota"}}

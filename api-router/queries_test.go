@@ -55,13 +55,15 @@ func (s *statements) take() []string {
 // TestWatchPageQueries counts the SQL statements that the API requests of
 // a watch-page load send to PostgreSQL (behind Redis), through the real
 // edge and services: the signed-in user (GET /api/v1/me), the video, the
-// viewer's like (signed in only) and the view once playback starts. A
+// viewer's like (signed in only), the first page of comments and the view
+// once playback starts. A
 // viewer's first load fills the caches; their reload is the cached load
 // whose figures the README gives. Once cached, a load costs no query for
-// the video, its count of likes, the viewer's like or the view: only the
-// edge's look-up of who is signed in (one indexed read of the session per
-// request) and the account service's answer to /api/v1/me read the
-// database.
+// the video, its counts of likes and comments, the viewer's like or the
+// view: only the edge's look-up of who is signed in (one indexed read of
+// the session per request), the account service's answer to /api/v1/me
+// and the page of comments (one keyset read of comments_video_idx, the
+// count coming from the video's counter) read the database.
 func TestWatchPageQueries(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -81,14 +83,17 @@ func TestWatchPageQueries(t *testing.T) {
 	must(t, err)
 	conn := platformtest.Serve(t, func(s *grpc.Server) {
 		pb.RegisterHostServiceServer(s, host)
+		pb.RegisterCommentServiceServer(s, hostsvc.NewComments(host, db, video.DefaultCommentRate))
 		pb.RegisterAccountServiceServer(s, accounts)
 	})
 	h := edge(t, Options{Logger: discardLogger(), Clients: Clients{
 		Host: pb.NewHostServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
+		Comments: pb.NewCommentServiceClient(conn),
 	}})
 
 	owner := storetest.NewUser(t, db, testenv.Name("own"), auth.RoleUser)
 	v := storetest.ReadyBy(t, db, owner.ID, video.PrivacyPublic, "Watched")
+	storetest.AddComment(t, db, v.ID, owner.ID, "", "First", time.Now())
 	w := &world{db: db}
 	cookieOf := func(name string) *http.Cookie {
 		_, secret := w.newSession(t, storetest.NewUser(t, db, testenv.Name(name), auth.RoleUser))
@@ -112,6 +117,7 @@ func TestWatchPageQueries(t *testing.T) {
 			{http.MethodGet, "/api/v1/me"},
 			{http.MethodGet, "/api/v1/videos/" + v.ID},
 			{http.MethodGet, "/api/v1/videos/" + v.ID + "/like"},
+			{http.MethodGet, "/api/v1/videos/" + v.ID + "/comments"},
 			{http.MethodPost, "/api/v1/videos/" + v.ID + "/views"},
 		}
 		var byRequest []string
@@ -131,10 +137,18 @@ func TestWatchPageQueries(t *testing.T) {
 			sent := counted.take()
 			total += len(sent)
 			byRequest = append(byRequest, fmt.Sprintf("%s %s: %d → %d statements", r.method, strings.Replace(r.path, v.ID, "{id}", 1), rec.Code, len(sent)))
+			comments := strings.HasSuffix(r.path, "/comments")
+			pages := 0
 			for _, q := range sent {
-				if l.cached && r.path != "/api/v1/me" && !strings.Contains(q, "FROM sessions") {
+				switch {
+				case comments && strings.Contains(q, "FROM comments c"):
+					pages++
+				case l.cached && r.path != "/api/v1/me" && !strings.Contains(q, "FROM sessions"):
 					t.Errorf("%s: %s %s sent %q", l.name, r.method, r.path, q)
 				}
+			}
+			if comments && pages != 1 {
+				t.Errorf("%s: the page of comments took %d statements of comments, want 1", l.name, pages)
 			}
 		}
 		t.Logf("%s: %d statements\n\t%s", l.name, total, strings.Join(byRequest, "\n\t"))

@@ -51,6 +51,11 @@ type Clients struct {
 	Search  pb.SearchServiceClient
 	Encode  pb.EncodeServiceClient
 	Account pb.AccountServiceClient
+	// Comments is the host target's CommentService, on Host's connection.
+	Comments pb.CommentServiceClient
+	// Moderation is served by the host target, on the Host client's
+	// connection.
+	Moderation pb.ModerationServiceClient
 	// Caption is served by the upload target (video-upload-svc/captions.go
 	// says why), on the same connection as Upload.
 	Caption pb.CaptionServiceClient
@@ -138,12 +143,25 @@ var routes = []route{
 	{http.MethodGet, "/api/v1/videos/{id}/like", (*api).getLikes},
 	{http.MethodPut, "/api/v1/videos/{id}/like", (*api).likeVideo},
 	{http.MethodDelete, "/api/v1/videos/{id}/like", (*api).unlikeVideo},
+	{http.MethodGet, "/api/v1/videos/{id}/comments", (*api).listComments},
+	{http.MethodPost, "/api/v1/videos/{id}/comments", (*api).postComment},
+	{http.MethodGet, "/api/v1/comments/{id}/replies", (*api).listReplies},
+	{http.MethodPost, "/api/v1/comments/{id}/replies", (*api).postReply},
+	{http.MethodPatch, "/api/v1/comments/{id}", (*api).editComment},
+	{http.MethodDelete, "/api/v1/comments/{id}", (*api).deleteComment},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
 	{http.MethodGet, "/api/v1/videos/{id}/captions", (*api).listCaptions},
 	{http.MethodPut, "/api/v1/videos/{id}/captions/{lang}", (*api).putCaption},
 	{http.MethodDelete, "/api/v1/videos/{id}/captions/{lang}", (*api).deleteCaption},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
+	{http.MethodPost, "/api/v1/reports", (*api).fileReport},
+	{http.MethodGet, "/api/v1/moderation/reports", (*api).listCases},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/hide", (*api).hideVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/restore", (*api).restoreVideo},
+	{http.MethodPost, "/api/v1/moderation/videos/{id}/dismiss", (*api).dismissVideoReports},
+	{http.MethodPost, "/api/v1/moderation/comments/{id}/dismiss", (*api).dismissCommentReports},
+	{http.MethodGet, "/api/v1/admin/audit", (*api).auditLog},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},
 	{http.MethodGet, "/media/{key...}", (*api).serveMedia},
 	{http.MethodGet, "/media/s/{expires}/{signature}/{key...}", (*api).serveSignedMedia},
@@ -375,6 +393,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Account == nil {
 		c.Account = pb.NewAccountServiceClient(unconfigured("account"))
+	}
+	if c.Moderation == nil {
+		c.Moderation = pb.NewModerationServiceClient(unconfigured("moderation"))
 	}
 	if c.Caption == nil {
 		c.Caption = pb.NewCaptionServiceClient(unconfigured("upload"))

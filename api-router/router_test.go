@@ -36,7 +36,7 @@ func readyVideo() *pb.Video {
 			Name: "720p", Width: 1280, Height: 720, Bandwidth: 3_000_000,
 			AverageBandwidth: 2_400_000, Codecs: "avc1.64001f,mp4a.40.2", FrameRate: 29.97,
 		}},
-		Views: 42, Likes: 5, SizeBytes: 1234, ContentType: "video/mp4",
+		Views: 42, Likes: 5, Comments: 3, SizeBytes: 1234, ContentType: "video/mp4",
 		CreatedAt: timestamppb.New(created), UpdatedAt: timestamppb.New(updated),
 	}
 }
@@ -96,8 +96,9 @@ func TestVideoJSON(t *testing.T) {
 		"storyboard_url":"https://videos.example/media/videos/v1/storyboard.vtt",
 		"renditions":[{"name":"720p","width":1280,"height":720,"bandwidth":3000000,
 			"average_bandwidth":2400000,"codecs":"avc1.64001f,mp4a.40.2","frame_rate":29.97}],
-		"views":42,"likes":5,"size_bytes":1234,"content_type":"video/mp4",
-		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:09:00.5Z"}`
+		"views":42,"likes":5,"comments":3,"comments_off":false,"size_bytes":1234,"content_type":"video/mp4",
+		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:09:00.5Z",
+		"hidden":false,"hidden_reason":""}`
 
 	failed := &pb.Video{
 		Id: "v2", Title: "Broken", State: pb.VideoState_VIDEO_STATE_FAILED, Privacy: pb.VideoPrivacy_VIDEO_PRIVACY_UNLISTED,
@@ -109,8 +110,9 @@ func TestVideoJSON(t *testing.T) {
 		"state":"failed","failure_reason":"not a video: no video stream","progress":0,
 		"duration_seconds":0,"width":0,"height":0,
 		"hls_url":null,"thumbnail_url":null,"storyboard_url":null,"renditions":[],
-		"views":0,"likes":0,"size_bytes":10,"content_type":"video/mp4",
-		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`
+		"views":0,"likes":0,"comments":0,"comments_off":false,"size_bytes":10,"content_type":"video/mp4",
+		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z",
+		"hidden":false,"hidden_reason":""}`
 
 	videos := map[string]*pb.Video{"v1": readyVideo(), "v2": failed}
 	h := edge(t, Options{

@@ -66,12 +66,14 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 	ops.RegisterPublic(mux, p.Ready)
 	edge, err := New(Options{
 		Clients: Clients{
-			Upload:  pb.NewUploadServiceClient(conns["upload"]),
-			Host:    pb.NewHostServiceClient(conns["host"]),
-			Search:  pb.NewSearchServiceClient(conns["search"]),
-			Encode:  pb.NewEncodeServiceClient(conns["encode"]),
-			Account: pb.NewAccountServiceClient(conns["account"]),
-			Caption: pb.NewCaptionServiceClient(conns["upload"]),
+			Upload:     pb.NewUploadServiceClient(conns["upload"]),
+			Host:       pb.NewHostServiceClient(conns["host"]),
+			Search:     pb.NewSearchServiceClient(conns["search"]),
+			Encode:     pb.NewEncodeServiceClient(conns["encode"]),
+			Account:    pb.NewAccountServiceClient(conns["account"]),
+			Moderation: pb.NewModerationServiceClient(conns["host"]),
+			Comments:   pb.NewCommentServiceClient(conns["host"]),
+			Caption:    pb.NewCaptionServiceClient(conns["upload"]),
 		},
 		Media:          media,
 		PublicBaseURL:  cfg.PublicURL,

@@ -40,10 +40,16 @@ type videoJSON struct {
 	Renditions      []renditionJSON `json:"renditions"`
 	Views           int64           `json:"views"`
 	Likes           int64           `json:"likes"`
+	Comments        int64           `json:"comments"`
+	CommentsOff     bool            `json:"comments_off"`
 	SizeBytes       int64           `json:"size_bytes"`
 	ContentType     string          `json:"content_type"`
 	CreatedAt       string          `json:"created_at"`
 	UpdatedAt       string          `json:"updated_at"`
+	// Hidden and HiddenReason say that a moderator hid the video and why;
+	// only its owner and moderators are ever shown a hidden video.
+	Hidden       bool   `json:"hidden"`
+	HiddenReason string `json:"hidden_reason"`
 }
 
 // ownerJSON is who uploaded a video; null for a video from before accounts.
@@ -95,8 +101,9 @@ func formatTime(ts *timestamppb.Timestamp) string {
 
 // videoToJSON is the API's view of a video. Media URLs exist only once the
 // video is ready: before that there is nothing to play. The media of a
-// video that is not public is reached only through signed links: whoever
-// was shown the video may play it for a while.
+// video that is not public, or that a moderator hid, is reached only
+// through signed links: whoever was shown the video may play it for a
+// while.
 func (a *api) videoToJSON(v *pb.Video) videoJSON {
 	out := videoJSON{
 		ID:              v.GetId(),
@@ -113,10 +120,14 @@ func (a *api) videoToJSON(v *pb.Video) videoJSON {
 		Renditions:      make([]renditionJSON, 0, len(v.GetRenditions())),
 		Views:           v.GetViews(),
 		Likes:           v.GetLikes(),
+		Comments:        v.GetComments(),
+		CommentsOff:     v.GetCommentsOff(),
 		SizeBytes:       v.GetSizeBytes(),
 		ContentType:     v.GetContentType(),
 		CreatedAt:       formatTime(v.GetCreatedAt()),
 		UpdatedAt:       formatTime(v.GetUpdatedAt()),
+		Hidden:          v.GetHiddenAt() != nil,
+		HiddenReason:    v.GetHiddenReason(),
 	}
 	if v.GetOwnerId() != "" {
 		out.Owner = &ownerJSON{ID: v.GetOwnerId(), Username: v.GetOwnerUsername()}
@@ -144,7 +155,7 @@ func (a *api) videoToJSON(v *pb.Video) videoJSON {
 		id := url.PathEscape(v.GetId())
 		media := func(key string) *string {
 			u := a.base + "/media/" + key
-			if v.GetPrivacy() != pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC {
+			if v.GetPrivacy() != pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC || v.GetHiddenAt() != nil {
 				u = a.base + a.signedMediaPath(v.GetId(), key, time.Now())
 			}
 			return &u

@@ -400,6 +400,7 @@ func TestBrowserUI(t *testing.T) {
 	t.Run("captions", func(t *testing.T) { browserCaptions(t, openTab(t, browser, pf.base, shots), id) })
 	t.Run("home", func(t *testing.T) { browserHome(t, openTab(t, browser, pf.base, shots), id) })
 	t.Run("account", func(t *testing.T) { browserAccount(t, openTab(t, browser, pf.base, shots), pf) })
+	t.Run("moderation", func(t *testing.T) { browserModeration(t, browser, pf, shots, id) })
 	t.Run("private", func(t *testing.T) { browserPrivate(t, browser, pf, shots, id) })
 	t.Run("delete", func(t *testing.T) { browserDelete(t, openTab(t, browser, pf.base, shots), id) })
 }

@@ -35,6 +35,9 @@ type platform struct {
 	// token is the API token of the user the tests upload as, made at
 	// start by signing up through the API.
 	token string
+	// env is the environment every process of a split platform runs
+	// with, for the command line's admin commands.
+	env []string
 }
 
 // internalKey is the internal key of every platform the tests start, so
@@ -72,6 +75,7 @@ func startSplitEnv(t *testing.T, extra []string) *platform {
 		"CLOUDFLIX_UPLOAD_PART_SIZE="+strconv.Itoa(splitPartSize),
 	)
 
+	pf.env = env
 	migrate := exec.Command(binary, "migrate")
 	migrate.Env = append(os.Environ(), env...)
 	if out, err := migrate.CombinedOutput(); err != nil {

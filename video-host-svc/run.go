@@ -6,8 +6,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cloudflix/cloudflix/internal/config"
+	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/rpc"
+	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 )
@@ -28,9 +30,12 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 
 	reg := p.Registerer("host")
 	views := ViewRule{Window: cfg.ViewWindow, Key: p.Key.Derive("viewers")}
-	svc := New(db, videocache.New(rc, cfg.CacheTTL, reg), rc, views, reg)
+	videos := videocache.New(rc, cfg.CacheTTL, reg)
+	svc := New(db, videos, rc, views, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterHostServiceServer(srv, svc)
+	pb.RegisterCommentServiceServer(srv, NewComments(svc, db, video.DefaultCommentRate))
+	pb.RegisterModerationServiceServer(srv, NewModeration(db, videos, moderation.DefaultReportRate))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { svc.RunViewFlusher(gctx, cfg.ViewFlushEach); return nil })

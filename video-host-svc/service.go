@@ -2,8 +2,8 @@
 // front of the metadata store, so a hot video costs no database query), for
 // whoever may see it; the newest-first and trending lists of ready public
 // videos and the channels of users; view counting (once per viewer within a
-// window, counted in the cache and written to the database in batches); and
-// likes. It never changes a video's state.
+// window, counted in the cache and written to the database in batches);
+// likes; and comments (CommentService). It never changes a video's state.
 package hostsvc
 
 import (

@@ -569,7 +569,7 @@ func (s *Service) UpdateVideo(ctx context.Context, req *pb.UpdateVideoRequest) (
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
 	}
-	change := video.Change{Title: req.Title, Description: req.Description}
+	change := video.Change{Title: req.Title, Description: req.Description, CommentsOff: req.CommentsOff}
 	if req.GetTags() != nil {
 		tags := req.GetTags().GetTags()
 		change.Tags = &tags

@@ -47,6 +47,8 @@ var pages = []page{
 	newPage("/account", "/static/js/pages/account.js"),
 	newPage("/my/videos", "/static/js/pages/myvideos.js"),
 	newPage("/admin/users", "/static/js/pages/users.js"),
+	newPage("/moderation", "/static/js/pages/moderation.js"),
+	newPage("/admin/audit", "/static/js/pages/audit.js"),
 }
 
 // page is one of the UI's pages, as the router in the browser gets it.

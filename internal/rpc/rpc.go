@@ -206,6 +206,15 @@ func Error(ctx context.Context, err error) error {
 		return status.Error(codes.Unauthenticated, err.Error())
 	case errors.Is(err, account.ErrQuotaExceeded):
 		return status.Error(codes.ResourceExhausted, err.Error())
+	case errors.Is(err, video.ErrCommentsOff):
+		return status.Error(codes.FailedPrecondition, video.ErrCommentsOff.Error())
+	case video.AsRateLimited(err) != nil:
+		rl := video.AsRateLimited(err)
+		st := status.New(codes.ResourceExhausted, rl.Error())
+		if d, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(rl.RetryAfter)}); derr == nil {
+			st = d
+		}
+		return st.Err()
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request canceled")
 	case errors.Is(err, context.DeadlineExceeded):

@@ -86,6 +86,7 @@ func (c Change) Normalize() (Change, error) {
 		}
 		out.Privacy = &p
 	}
+	out.CommentsOff = c.CommentsOff
 	return out, nil
 }
 

@@ -14,7 +14,7 @@ func TestRoundTrip(t *testing.T) {
 		ID: "0b9e6a34-6c1c-4a53-9d59-1d1a1f6f2a11", Title: "Sunrise", Description: "over the hills",
 		OwnerID: "5f0c3d34-1a2b-4c3d-8e9f-0a1b2c3d4e5f", OwnerName: "ada", Privacy: video.PrivacyUnlisted,
 		Tags: []string{"nature", "timelapse"}, State: video.StateReady, Progress: 1,
-		DurationSeconds: 10.5, Width: 1280, Height: 720, Views: 42, Likes: 7, SizeBytes: 1 << 20, ContentType: "video/mp4",
+		DurationSeconds: 10.5, Width: 1280, Height: 720, Views: 42, Likes: 7, Comments: 3, CommentsOff: true, SizeBytes: 1 << 20, ContentType: "video/mp4",
 		Renditions: []video.Rendition{{Name: "720p", Width: 1280, Height: 720, Bandwidth: 3_000_000, AverageBandwidth: 2_000_000, Codecs: "avc1.64001f,mp4a.40.2", FrameRate: 30}},
 		CreatedAt:  now, UpdatedAt: now.Add(time.Minute), HiddenAt: now.Add(time.Hour), HiddenReason: "spam",
 	}

@@ -16,6 +16,10 @@ const commentColumns = `c.id, c.video_id, coalesce(c.parent_id, ''), c.author_id
 	coalesce((SELECT u.username FROM users u WHERE u.id = c.author_id), ''),
 	c.body, c.replies, c.created_at, c.edited_at`
 
+// liveVideo holds a page of comments to those of a video that is not
+// deleted, in the page's one statement.
+const liveVideo = `EXISTS (SELECT 1 FROM videos v WHERE v.id = c.video_id AND v.state <> 'deleted')`
+
 func scanComment(row scanner) (video.Comment, error) {
 	var (
 		c         video.Comment
@@ -119,6 +123,9 @@ func spendAllowance(ctx context.Context, tx *sql.Tx, userID string, rate video.C
 	if at.Valid {
 		a = video.Allowance{Tokens: tokens.Float64, At: fromUnixMicros(at.Int64)}
 	}
+	if rate.Refill <= 0 { // no limit: nothing to spend
+		return nil
+	}
 	left, wait := rate.Spend(a, now)
 	if wait > 0 {
 		return &video.RateLimitedError{RetryAfter: wait}
@@ -154,19 +161,8 @@ func (s *Store) VideoComments(ctx context.Context, videoID string, limit int, af
 	if !store.ValidID(videoID) {
 		return nil, fmt.Errorf("comments of %s: %w", videoID, video.ErrNotFound)
 	}
-	var live bool
-	err := s.r.QueryRowContext(ctx, `
-		SELECT EXISTS (SELECT 1 FROM videos WHERE id = ?1 AND state <> 'deleted')`, videoID).Scan(&live)
-	if err != nil {
-		return nil, fmt.Errorf("comments of %s: %w", videoID, err)
-	}
-	if !live {
-		return nil, fmt.Errorf("comments of %s: %w", videoID, video.ErrNotFound)
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
-	where, args := `c.video_id = ?1 AND c.parent_id IS NULL`, []any{videoID, limit}
+	limit = max(limit, 0) // a page of none still tells an absent video
+	where, args := `c.video_id = ?1 AND c.parent_id IS NULL AND `+liveVideo, []any{videoID, limit}
 	if after.ID != "" {
 		where += ` AND (c.created_at, c.id) < (?3, ?4)`
 		args = append(args, after.CreatedAt.UnixMicro(), after.ID)
@@ -177,6 +173,10 @@ func (s *Store) VideoComments(ctx context.Context, videoID string, limit int, af
 		return nil, fmt.Errorf("comments of %s: %w", videoID, err)
 	}
 	cs, err := collectComments(rows)
+	if err == nil && len(cs) == 0 {
+		// An empty page may be of no video at all: only then is it asked.
+		err = s.videoLive(ctx, videoID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("comments of %s: %w", videoID, err)
 	}
@@ -192,18 +192,7 @@ func (s *Store) CommentReplies(ctx context.Context, parentID string, limit int, 
 	if !store.ValidID(parentID) {
 		return nil, store.CommentNotFound(parentID)
 	}
-	var found bool
-	err := s.r.QueryRowContext(ctx, `
-		SELECT EXISTS (SELECT 1 FROM comments WHERE id = ?1 AND parent_id IS NULL)`, parentID).Scan(&found)
-	if err != nil {
-		return nil, fmt.Errorf("replies to %s: %w", parentID, err)
-	}
-	if !found {
-		return nil, store.CommentNotFound(parentID)
-	}
-	if limit <= 0 {
-		return nil, nil
-	}
+	limit = max(limit, 0) // a page of none still tells an absent comment
 	where, args := `c.parent_id = ?1`, []any{parentID, limit}
 	if after.ID != "" {
 		where += ` AND (c.created_at, c.id) > (?3, ?4)`
@@ -215,6 +204,9 @@ func (s *Store) CommentReplies(ctx context.Context, parentID string, limit int, 
 		return nil, fmt.Errorf("replies to %s: %w", parentID, err)
 	}
 	cs, err := collectComments(rows)
+	if err == nil && len(cs) == 0 {
+		err = s.threadExists(ctx, parentID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("replies to %s: %w", parentID, err)
 	}
@@ -294,4 +286,26 @@ func (s *Store) DeleteComment(ctx context.Context, id string) (video.Comment, er
 		return video.Comment{}, fmt.Errorf("delete comment %s: %w", id, err)
 	}
 	return c, nil
+}
+
+// videoLive gives ErrNotFound unless a video that is not deleted has id.
+func (s *Store) videoLive(ctx context.Context, id string) error {
+	var live bool
+	err := s.r.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM videos WHERE id = ?1 AND state <> 'deleted')`, id).Scan(&live)
+	if err == nil && !live {
+		err = video.ErrNotFound
+	}
+	return err
+}
+
+// threadExists gives ErrNotFound unless a top-level comment has id.
+func (s *Store) threadExists(ctx context.Context, id string) error {
+	var found bool
+	err := s.r.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM comments WHERE id = ?1 AND parent_id IS NULL)`, id).Scan(&found)
+	if err == nil && !found {
+		err = video.ErrNotFound
+	}
+	return err
 }

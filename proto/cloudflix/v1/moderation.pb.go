@@ -295,7 +295,9 @@ type Case struct {
 	Recent []*Report `protobuf:"bytes,5,rep,name=recent,proto3" json:"recent,omitempty"`
 	// The video, for a video's case, as moderators see it; unset when it
 	// was deleted since.
-	Video         *Video `protobuf:"bytes,6,opt,name=video,proto3" json:"video,omitempty"`
+	Video *Video `protobuf:"bytes,6,opt,name=video,proto3" json:"video,omitempty"`
+	// The comment, for a comment's case; unset when it was removed since.
+	Comment       *ReportedComment `protobuf:"bytes,7,opt,name=comment,proto3" json:"comment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -372,6 +374,82 @@ func (x *Case) GetVideo() *Video {
 	return nil
 }
 
+func (x *Case) GetComment() *ReportedComment {
+	if x != nil {
+		return x.Comment
+	}
+	return nil
+}
+
+// ReportedComment is a reported comment as moderators read it.
+type ReportedComment struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	VideoId        string                 `protobuf:"bytes,2,opt,name=video_id,json=videoId,proto3" json:"video_id,omitempty"`
+	AuthorUsername string                 `protobuf:"bytes,3,opt,name=author_username,json=authorUsername,proto3" json:"author_username,omitempty"`
+	Body           string                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ReportedComment) Reset() {
+	*x = ReportedComment{}
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportedComment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportedComment) ProtoMessage() {}
+
+func (x *ReportedComment) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportedComment.ProtoReflect.Descriptor instead.
+func (*ReportedComment) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ReportedComment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ReportedComment) GetVideoId() string {
+	if x != nil {
+		return x.VideoId
+	}
+	return ""
+}
+
+func (x *ReportedComment) GetAuthorUsername() string {
+	if x != nil {
+		return x.AuthorUsername
+	}
+	return ""
+}
+
+func (x *ReportedComment) GetBody() string {
+	if x != nil {
+		return x.Body
+	}
+	return ""
+}
+
 type ListCasesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Cases         []*Case                `protobuf:"bytes,1,rep,name=cases,proto3" json:"cases,omitempty"`
@@ -382,7 +460,7 @@ type ListCasesResponse struct {
 
 func (x *ListCasesResponse) Reset() {
 	*x = ListCasesResponse{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[5]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -394,7 +472,7 @@ func (x *ListCasesResponse) String() string {
 func (*ListCasesResponse) ProtoMessage() {}
 
 func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[5]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -407,7 +485,7 @@ func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
 func (*ListCasesResponse) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{5}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListCasesResponse) GetCases() []*Case {
@@ -435,7 +513,7 @@ type HideVideoRequest struct {
 
 func (x *HideVideoRequest) Reset() {
 	*x = HideVideoRequest{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[6]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +525,7 @@ func (x *HideVideoRequest) String() string {
 func (*HideVideoRequest) ProtoMessage() {}
 
 func (x *HideVideoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[6]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +538,7 @@ func (x *HideVideoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HideVideoRequest.ProtoReflect.Descriptor instead.
 func (*HideVideoRequest) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{6}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HideVideoRequest) GetId() string {
@@ -488,7 +566,7 @@ type RestoreVideoRequest struct {
 
 func (x *RestoreVideoRequest) Reset() {
 	*x = RestoreVideoRequest{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[7]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -500,7 +578,7 @@ func (x *RestoreVideoRequest) String() string {
 func (*RestoreVideoRequest) ProtoMessage() {}
 
 func (x *RestoreVideoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[7]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -513,7 +591,7 @@ func (x *RestoreVideoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestoreVideoRequest.ProtoReflect.Descriptor instead.
 func (*RestoreVideoRequest) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{7}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RestoreVideoRequest) GetId() string {
@@ -541,7 +619,7 @@ type DismissReportsRequest struct {
 
 func (x *DismissReportsRequest) Reset() {
 	*x = DismissReportsRequest{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[8]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -553,7 +631,7 @@ func (x *DismissReportsRequest) String() string {
 func (*DismissReportsRequest) ProtoMessage() {}
 
 func (x *DismissReportsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[8]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -566,7 +644,7 @@ func (x *DismissReportsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissReportsRequest.ProtoReflect.Descriptor instead.
 func (*DismissReportsRequest) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{8}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DismissReportsRequest) GetTarget() *ReportTarget {
@@ -593,7 +671,7 @@ type DismissReportsResponse struct {
 
 func (x *DismissReportsResponse) Reset() {
 	*x = DismissReportsResponse{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[9]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -605,7 +683,7 @@ func (x *DismissReportsResponse) String() string {
 func (*DismissReportsResponse) ProtoMessage() {}
 
 func (x *DismissReportsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[9]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -618,7 +696,7 @@ func (x *DismissReportsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissReportsResponse.ProtoReflect.Descriptor instead.
 func (*DismissReportsResponse) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{9}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DismissReportsResponse) GetResolved() int32 {
@@ -638,7 +716,7 @@ type ListAuditLogRequest struct {
 
 func (x *ListAuditLogRequest) Reset() {
 	*x = ListAuditLogRequest{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[10]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -650,7 +728,7 @@ func (x *ListAuditLogRequest) String() string {
 func (*ListAuditLogRequest) ProtoMessage() {}
 
 func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[10]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -663,7 +741,7 @@ func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{10}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListAuditLogRequest) GetPageSize() int32 {
@@ -700,7 +778,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[11]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +790,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[11]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +803,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{11}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AuditEntry) GetId() int64 {
@@ -794,7 +872,7 @@ type ListAuditLogResponse struct {
 
 func (x *ListAuditLogResponse) Reset() {
 	*x = ListAuditLogResponse{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[12]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +884,7 @@ func (x *ListAuditLogResponse) String() string {
 func (*ListAuditLogResponse) ProtoMessage() {}
 
 func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[12]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +897,7 @@ func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{12}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAuditLogResponse) GetEntries() []*AuditEntry {
@@ -863,17 +941,23 @@ const file_cloudflix_v1_moderation_proto_rawDesc = "" +
 	"\tpage_size\x18\x01 \x01(\x05H\x00R\bpageSize\x88\x01\x01\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\tR\x06cursorB\f\n" +
 	"\n" +
-	"_page_size\"\xdd\x02\n" +
+	"_page_size\"\x96\x03\n" +
 	"\x04Case\x122\n" +
 	"\x06target\x18\x01 \x01(\v2\x1a.cloudflix.v1.ReportTargetR\x06target\x12\x18\n" +
 	"\areports\x18\x02 \x01(\x05R\areports\x129\n" +
 	"\areasons\x18\x03 \x03(\v2\x1f.cloudflix.v1.Case.ReasonsEntryR\areasons\x127\n" +
 	"\tlatest_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\blatestAt\x12,\n" +
 	"\x06recent\x18\x05 \x03(\v2\x14.cloudflix.v1.ReportR\x06recent\x12)\n" +
-	"\x05video\x18\x06 \x01(\v2\x13.cloudflix.v1.VideoR\x05video\x1a:\n" +
+	"\x05video\x18\x06 \x01(\v2\x13.cloudflix.v1.VideoR\x05video\x127\n" +
+	"\acomment\x18\a \x01(\v2\x1d.cloudflix.v1.ReportedCommentR\acomment\x1a:\n" +
 	"\fReasonsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"^\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"y\n" +
+	"\x0fReportedComment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
+	"\bvideo_id\x18\x02 \x01(\tR\avideoId\x12'\n" +
+	"\x0fauthor_username\x18\x03 \x01(\tR\x0eauthorUsername\x12\x12\n" +
+	"\x04body\x18\x04 \x01(\tR\x04body\"^\n" +
 	"\x11ListCasesResponse\x12(\n" +
 	"\x05cases\x18\x01 \x03(\v2\x12.cloudflix.v1.CaseR\x05cases\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
@@ -929,57 +1013,59 @@ func file_cloudflix_v1_moderation_proto_rawDescGZIP() []byte {
 	return file_cloudflix_v1_moderation_proto_rawDescData
 }
 
-var file_cloudflix_v1_moderation_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_cloudflix_v1_moderation_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_cloudflix_v1_moderation_proto_goTypes = []any{
 	(*ReportTarget)(nil),           // 0: cloudflix.v1.ReportTarget
 	(*FileReportRequest)(nil),      // 1: cloudflix.v1.FileReportRequest
 	(*Report)(nil),                 // 2: cloudflix.v1.Report
 	(*ListCasesRequest)(nil),       // 3: cloudflix.v1.ListCasesRequest
 	(*Case)(nil),                   // 4: cloudflix.v1.Case
-	(*ListCasesResponse)(nil),      // 5: cloudflix.v1.ListCasesResponse
-	(*HideVideoRequest)(nil),       // 6: cloudflix.v1.HideVideoRequest
-	(*RestoreVideoRequest)(nil),    // 7: cloudflix.v1.RestoreVideoRequest
-	(*DismissReportsRequest)(nil),  // 8: cloudflix.v1.DismissReportsRequest
-	(*DismissReportsResponse)(nil), // 9: cloudflix.v1.DismissReportsResponse
-	(*ListAuditLogRequest)(nil),    // 10: cloudflix.v1.ListAuditLogRequest
-	(*AuditEntry)(nil),             // 11: cloudflix.v1.AuditEntry
-	(*ListAuditLogResponse)(nil),   // 12: cloudflix.v1.ListAuditLogResponse
-	nil,                            // 13: cloudflix.v1.Case.ReasonsEntry
-	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
-	(*Video)(nil),                  // 15: cloudflix.v1.Video
+	(*ReportedComment)(nil),        // 5: cloudflix.v1.ReportedComment
+	(*ListCasesResponse)(nil),      // 6: cloudflix.v1.ListCasesResponse
+	(*HideVideoRequest)(nil),       // 7: cloudflix.v1.HideVideoRequest
+	(*RestoreVideoRequest)(nil),    // 8: cloudflix.v1.RestoreVideoRequest
+	(*DismissReportsRequest)(nil),  // 9: cloudflix.v1.DismissReportsRequest
+	(*DismissReportsResponse)(nil), // 10: cloudflix.v1.DismissReportsResponse
+	(*ListAuditLogRequest)(nil),    // 11: cloudflix.v1.ListAuditLogRequest
+	(*AuditEntry)(nil),             // 12: cloudflix.v1.AuditEntry
+	(*ListAuditLogResponse)(nil),   // 13: cloudflix.v1.ListAuditLogResponse
+	nil,                            // 14: cloudflix.v1.Case.ReasonsEntry
+	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
+	(*Video)(nil),                  // 16: cloudflix.v1.Video
 }
 var file_cloudflix_v1_moderation_proto_depIdxs = []int32{
 	0,  // 0: cloudflix.v1.FileReportRequest.target:type_name -> cloudflix.v1.ReportTarget
 	0,  // 1: cloudflix.v1.Report.target:type_name -> cloudflix.v1.ReportTarget
-	14, // 2: cloudflix.v1.Report.created_at:type_name -> google.protobuf.Timestamp
-	14, // 3: cloudflix.v1.Report.updated_at:type_name -> google.protobuf.Timestamp
+	15, // 2: cloudflix.v1.Report.created_at:type_name -> google.protobuf.Timestamp
+	15, // 3: cloudflix.v1.Report.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 4: cloudflix.v1.Case.target:type_name -> cloudflix.v1.ReportTarget
-	13, // 5: cloudflix.v1.Case.reasons:type_name -> cloudflix.v1.Case.ReasonsEntry
-	14, // 6: cloudflix.v1.Case.latest_at:type_name -> google.protobuf.Timestamp
+	14, // 5: cloudflix.v1.Case.reasons:type_name -> cloudflix.v1.Case.ReasonsEntry
+	15, // 6: cloudflix.v1.Case.latest_at:type_name -> google.protobuf.Timestamp
 	2,  // 7: cloudflix.v1.Case.recent:type_name -> cloudflix.v1.Report
-	15, // 8: cloudflix.v1.Case.video:type_name -> cloudflix.v1.Video
-	4,  // 9: cloudflix.v1.ListCasesResponse.cases:type_name -> cloudflix.v1.Case
-	0,  // 10: cloudflix.v1.DismissReportsRequest.target:type_name -> cloudflix.v1.ReportTarget
-	0,  // 11: cloudflix.v1.AuditEntry.target:type_name -> cloudflix.v1.ReportTarget
-	14, // 12: cloudflix.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	11, // 13: cloudflix.v1.ListAuditLogResponse.entries:type_name -> cloudflix.v1.AuditEntry
-	1,  // 14: cloudflix.v1.ModerationService.FileReport:input_type -> cloudflix.v1.FileReportRequest
-	3,  // 15: cloudflix.v1.ModerationService.ListCases:input_type -> cloudflix.v1.ListCasesRequest
-	6,  // 16: cloudflix.v1.ModerationService.HideVideo:input_type -> cloudflix.v1.HideVideoRequest
-	7,  // 17: cloudflix.v1.ModerationService.RestoreVideo:input_type -> cloudflix.v1.RestoreVideoRequest
-	8,  // 18: cloudflix.v1.ModerationService.DismissReports:input_type -> cloudflix.v1.DismissReportsRequest
-	10, // 19: cloudflix.v1.ModerationService.ListAuditLog:input_type -> cloudflix.v1.ListAuditLogRequest
-	2,  // 20: cloudflix.v1.ModerationService.FileReport:output_type -> cloudflix.v1.Report
-	5,  // 21: cloudflix.v1.ModerationService.ListCases:output_type -> cloudflix.v1.ListCasesResponse
-	15, // 22: cloudflix.v1.ModerationService.HideVideo:output_type -> cloudflix.v1.Video
-	15, // 23: cloudflix.v1.ModerationService.RestoreVideo:output_type -> cloudflix.v1.Video
-	9,  // 24: cloudflix.v1.ModerationService.DismissReports:output_type -> cloudflix.v1.DismissReportsResponse
-	12, // 25: cloudflix.v1.ModerationService.ListAuditLog:output_type -> cloudflix.v1.ListAuditLogResponse
-	20, // [20:26] is the sub-list for method output_type
-	14, // [14:20] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	16, // 8: cloudflix.v1.Case.video:type_name -> cloudflix.v1.Video
+	5,  // 9: cloudflix.v1.Case.comment:type_name -> cloudflix.v1.ReportedComment
+	4,  // 10: cloudflix.v1.ListCasesResponse.cases:type_name -> cloudflix.v1.Case
+	0,  // 11: cloudflix.v1.DismissReportsRequest.target:type_name -> cloudflix.v1.ReportTarget
+	0,  // 12: cloudflix.v1.AuditEntry.target:type_name -> cloudflix.v1.ReportTarget
+	15, // 13: cloudflix.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	12, // 14: cloudflix.v1.ListAuditLogResponse.entries:type_name -> cloudflix.v1.AuditEntry
+	1,  // 15: cloudflix.v1.ModerationService.FileReport:input_type -> cloudflix.v1.FileReportRequest
+	3,  // 16: cloudflix.v1.ModerationService.ListCases:input_type -> cloudflix.v1.ListCasesRequest
+	7,  // 17: cloudflix.v1.ModerationService.HideVideo:input_type -> cloudflix.v1.HideVideoRequest
+	8,  // 18: cloudflix.v1.ModerationService.RestoreVideo:input_type -> cloudflix.v1.RestoreVideoRequest
+	9,  // 19: cloudflix.v1.ModerationService.DismissReports:input_type -> cloudflix.v1.DismissReportsRequest
+	11, // 20: cloudflix.v1.ModerationService.ListAuditLog:input_type -> cloudflix.v1.ListAuditLogRequest
+	2,  // 21: cloudflix.v1.ModerationService.FileReport:output_type -> cloudflix.v1.Report
+	6,  // 22: cloudflix.v1.ModerationService.ListCases:output_type -> cloudflix.v1.ListCasesResponse
+	16, // 23: cloudflix.v1.ModerationService.HideVideo:output_type -> cloudflix.v1.Video
+	16, // 24: cloudflix.v1.ModerationService.RestoreVideo:output_type -> cloudflix.v1.Video
+	10, // 25: cloudflix.v1.ModerationService.DismissReports:output_type -> cloudflix.v1.DismissReportsResponse
+	13, // 26: cloudflix.v1.ModerationService.ListAuditLog:output_type -> cloudflix.v1.ListAuditLogResponse
+	21, // [21:27] is the sub-list for method output_type
+	15, // [15:21] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_cloudflix_v1_moderation_proto_init() }
@@ -989,14 +1075,14 @@ func file_cloudflix_v1_moderation_proto_init() {
 	}
 	file_cloudflix_v1_video_proto_init()
 	file_cloudflix_v1_moderation_proto_msgTypes[3].OneofWrappers = []any{}
-	file_cloudflix_v1_moderation_proto_msgTypes[10].OneofWrappers = []any{}
+	file_cloudflix_v1_moderation_proto_msgTypes[11].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cloudflix_v1_moderation_proto_rawDesc), len(file_cloudflix_v1_moderation_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

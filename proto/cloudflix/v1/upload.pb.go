@@ -667,10 +667,12 @@ type UpdateVideoRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Unset fields stay as they are.
-	Title         *string      `protobuf:"bytes,2,opt,name=title,proto3,oneof" json:"title,omitempty"`
-	Description   *string      `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
-	Tags          *TagList     `protobuf:"bytes,4,opt,name=tags,proto3" json:"tags,omitempty"`
-	Privacy       VideoPrivacy `protobuf:"varint,5,opt,name=privacy,proto3,enum=cloudflix.v1.VideoPrivacy" json:"privacy,omitempty"`
+	Title       *string      `protobuf:"bytes,2,opt,name=title,proto3,oneof" json:"title,omitempty"`
+	Description *string      `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	Tags        *TagList     `protobuf:"bytes,4,opt,name=tags,proto3" json:"tags,omitempty"`
+	Privacy     VideoPrivacy `protobuf:"varint,5,opt,name=privacy,proto3,enum=cloudflix.v1.VideoPrivacy" json:"privacy,omitempty"`
+	// Whether the video refuses new comments.
+	CommentsOff   *bool `protobuf:"varint,6,opt,name=comments_off,json=commentsOff,proto3,oneof" json:"comments_off,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -738,6 +740,13 @@ func (x *UpdateVideoRequest) GetPrivacy() VideoPrivacy {
 		return x.Privacy
 	}
 	return VideoPrivacy_VIDEO_PRIVACY_UNSPECIFIED
+}
+
+func (x *UpdateVideoRequest) GetCommentsOff() bool {
+	if x != nil && x.CommentsOff != nil {
+		return *x.CommentsOff
+	}
+	return false
 }
 
 // TagList is a video's tags, as a whole; a message so that "unchanged" and
@@ -918,15 +927,17 @@ const file_cloudflix_v1_upload_proto_rawDesc = "" +
 	"\bvideo_id\x18\x01 \x01(\tR\avideoId\"/\n" +
 	"\x12AbortUploadRequest\x12\x19\n" +
 	"\bvideo_id\x18\x01 \x01(\tR\avideoId\"\x15\n" +
-	"\x13AbortUploadResponse\"\xe1\x01\n" +
+	"\x13AbortUploadResponse\"\x9a\x02\n" +
 	"\x12UpdateVideoRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\x05title\x18\x02 \x01(\tH\x00R\x05title\x88\x01\x01\x12%\n" +
 	"\vdescription\x18\x03 \x01(\tH\x01R\vdescription\x88\x01\x01\x12)\n" +
 	"\x04tags\x18\x04 \x01(\v2\x15.cloudflix.v1.TagListR\x04tags\x124\n" +
-	"\aprivacy\x18\x05 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacyB\b\n" +
+	"\aprivacy\x18\x05 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacy\x12&\n" +
+	"\fcomments_off\x18\x06 \x01(\bH\x02R\vcommentsOff\x88\x01\x01B\b\n" +
 	"\x06_titleB\x0e\n" +
-	"\f_description\"\x1d\n" +
+	"\f_descriptionB\x0f\n" +
+	"\r_comments_off\"\x1d\n" +
 	"\aTagList\x12\x12\n" +
 	"\x04tags\x18\x01 \x03(\tR\x04tags\"$\n" +
 	"\x12DeleteVideoRequest\x12\x0e\n" +

@@ -148,4 +148,12 @@ export const api = {
   createUser: (body, signal) => request("POST", "/admin/users", { body, signal }),
   updateUser: (id, body, signal) => request("PATCH", `/admin/users/${enc(id)}`, { body, signal }),
   createInvite: (signal) => request("POST", "/invites", { signal }),
+
+  report: (body, signal) => request("POST", "/reports", { body, signal }),
+  reportCases: (cursor, signal, limit = 20) => request("GET", paged("/moderation/reports", cursor, limit), { signal }),
+  hideVideo: (id, reason, signal) => request("POST", `/moderation/videos/${enc(id)}/hide`, { body: { reason }, signal }),
+  restoreVideo: (id, reason, signal) => request("POST", `/moderation/videos/${enc(id)}/restore`, { body: { reason }, signal }),
+  dismissReports: (kind, id, reason, signal) =>
+    request("POST", `/moderation/${kind === "comment" ? "comments" : "videos"}/${enc(id)}/dismiss`, { body: { reason }, signal }),
+  auditLog: (cursor, signal, limit = 50) => request("GET", paged("/admin/audit", cursor, limit), { signal }),
 };

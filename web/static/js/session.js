@@ -90,7 +90,9 @@ function userMenu(user, render, signal) {
       item("/@" + encodeURIComponent(user.username), "Your channel"),
       item("/my/videos", "My videos"),
       item("/account", "Account"),
+      moderates(user) ? item("/moderation", "Moderation") : null,
       user.role === "admin" ? item("/admin/users", "Users") : null,
+      user.role === "admin" ? item("/admin/audit", "Audit log") : null,
       h("li", {}, signOut)),
     status);
   const items = () => [...menu.querySelectorAll("a, button")];

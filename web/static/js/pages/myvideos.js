@@ -91,6 +91,9 @@ function row(v, signal) {
 function stateLine(v) {
   switch (v.state) {
     case "ready":
+      if (v.hidden) {
+        return h("div", { class: "state failed" }, "Hidden by a moderator: ", h("span", { class: "hidden-reason", text: v.hidden_reason }));
+      }
       return h("div", { class: "muted" }, `${views(v.views)} · uploaded ${age(v.created_at)}`);
     case "failed":
       return h("div", { class: "state failed" }, "Failed: ", v.failure_reason || "the file could not be encoded.");

@@ -9,6 +9,7 @@ import { createPlayer } from "../player.js";
 import { copyField } from "../copy.js";
 import { privacies, privacyBadge } from "../privacy.js";
 import { currentUser, moderates } from "../session.js";
+import { hiddenNotice, moderationTools, reportButton } from "../report.js";
 
 const pollMs = 1500;
 
@@ -70,10 +71,10 @@ function play(page, v) {
     page.about);
 }
 
-// changed shows v as it is after an edit: a new privacy means new media
-// links, so the player starts again with them.
+// changed shows v as it is after an edit: a new privacy, or hiding and
+// restoring, means new media links, so the player starts again with them.
 function changed(page, before, v) {
-  if (v.privacy !== before.privacy && v.state === "ready") {
+  if ((v.privacy !== before.privacy || v.hidden !== before.hidden) && v.state === "ready") {
     play(page, v);
   } else {
     const about = info(v, page);
@@ -144,9 +145,12 @@ function info(v, page) {
       ? h("p", { class: "owner" }, "by ",
         h("a", { href: "/@" + encodeURIComponent(v.owner.username), id: "video-owner" }, "@" + v.owner.username))
       : null,
+    hiddenNotice(v),
     h("div", { class: "video-actions" },
       h("p", { class: "video-stats" }, stats),
-      v.state === "ready" ? likeButton(v, page) : null),
+      v.state === "ready" ? likeButton(v, page) : null,
+      v.state === "ready" ? reportButton(v, page) : null,
+      moderationTools(v, page, (after) => changed(page, v, after))),
     mine ? ownerTools(v, page) : null,
     v.tags?.length
       ? h("ul", { class: "tags", "aria-label": "Tags" },

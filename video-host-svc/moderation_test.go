@@ -1,0 +1,153 @@
+package hostsvc
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cloudflix/cloudflix/internal/auth"
+	"github.com/cloudflix/cloudflix/internal/moderation"
+	"github.com/cloudflix/cloudflix/internal/platform"
+	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
+	"github.com/cloudflix/cloudflix/internal/testenv"
+	"github.com/cloudflix/cloudflix/internal/video"
+	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
+)
+
+func wantCode(t *testing.T, what string, err error, want codes.Code) {
+	t.Helper()
+	if status.Code(err) != want {
+		t.Fatalf("%s: %v, want %v", what, err, want)
+	}
+}
+
+func videoReport(id, reason string) *pb.FileReportRequest {
+	return &pb.FileReportRequest{Target: &pb.ReportTarget{Kind: "video", Id: id}, Reason: reason}
+}
+
+func TestModeration(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, testModeration)
+}
+
+// A report reaches the queue, a moderator hides the video for everyone but
+// its owner and moderators (its cached info too), only an admin reads the
+// audit log, and restoring shows the video again.
+func testModeration(t *testing.T, p *platform.Process) {
+	f := newFixture(t, p)
+	m := NewModeration(f.store, f.cache, moderation.ReportRate{Reports: 2, Per: time.Hour})
+	ctx := t.Context()
+	owner := storetest.NewUser(t, f.store, testenv.Name("own"), auth.RoleUser)
+	fan := storetest.NewUser(t, f.store, testenv.Name("fan"), auth.RoleUser)
+	mod := storetest.NewUser(t, f.store, testenv.Name("mod"), auth.RoleModerator)
+	admin := storetest.NewUser(t, f.store, testenv.Name("adm"), auth.RoleAdmin)
+	asOwner, asFan, asMod, asAdmin := storetest.SignedIn(ctx, owner), storetest.SignedIn(ctx, fan), storetest.SignedIn(ctx, mod), storetest.SignedIn(ctx, admin)
+	public := storetest.ReadyBy(t, f.store, owner.ID, video.PrivacyPublic, "Public")
+	private := storetest.ReadyBy(t, f.store, owner.ID, video.PrivacyPrivate, "Private")
+
+	_, err := m.FileReport(ctx, videoReport(public.ID, "spam"))
+	wantCode(t, "an anonymous report", err, codes.Unauthenticated)
+	_, err = m.FileReport(asFan, videoReport(private.ID, "spam"))
+	wantCode(t, "a report of a video the reporter may not see", err, codes.NotFound)
+	_, err = m.FileReport(asFan, videoReport(public.ID, "boring"))
+	wantCode(t, "a report for an unknown reason", err, codes.InvalidArgument)
+	_, err = m.FileReport(asFan, &pb.FileReportRequest{Target: &pb.ReportTarget{Kind: "channel", Id: public.ID}, Reason: "spam"})
+	wantCode(t, "a report of an unknown kind", err, codes.InvalidArgument)
+	r, err := m.FileReport(asFan, &pb.FileReportRequest{Target: &pb.ReportTarget{Kind: "video", Id: public.ID}, Reason: "spam", Note: "links"})
+	must(t, err)
+	if r.GetReporterUsername() != fan.Username || r.GetReason() != "spam" || r.GetNote() != "links" {
+		t.Fatalf("FileReport = %v", r)
+	}
+	_, err = m.FileReport(asFan, videoReport(public.ID, "abuse"))
+	must(t, err)
+	other := storetest.ReadyBy(t, f.store, owner.ID, video.PrivacyUnlisted, "Other")
+	_, err = m.FileReport(asFan, videoReport(other.ID, "other"))
+	must(t, err)
+	_, err = m.FileReport(asFan, videoReport(private.ID, "other"))
+	wantCode(t, "a report of a video the reporter may not see", err, codes.NotFound)
+	third := storetest.ReadyBy(t, f.store, owner.ID, video.PrivacyPublic, "Third")
+	_, err = m.FileReport(asFan, videoReport(third.ID, "other"))
+	wantCode(t, "a report over the rate", err, codes.ResourceExhausted)
+
+	_, err = m.ListCases(asFan, &pb.ListCasesRequest{})
+	wantCode(t, "a user reading the queue", err, codes.PermissionDenied)
+	_, err = m.ListCases(ctx, &pb.ListCasesRequest{})
+	wantCode(t, "anonymous reading the queue", err, codes.Unauthenticated)
+	cases, err := m.ListCases(asMod, &pb.ListCasesRequest{})
+	must(t, err)
+	if len(cases.GetCases()) != 2 || cases.GetCases()[0].GetVideo().GetTitle() != "Other" {
+		t.Fatalf("queue = %v; want two cases, the one reported last first", cases)
+	}
+	c := cases.GetCases()[1]
+	if c.GetReports() != 1 || c.GetReasons()["abuse"] != 1 || c.GetVideo().GetTitle() != "Public" || len(c.GetRecent()) != 1 {
+		t.Fatalf("case = %v; want the fan's one report, changed to abuse, with the video", c)
+	}
+
+	// Everyone reads the video, so it is cached; hiding it drops that.
+	_, err = f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: public.ID})
+	must(t, err)
+	_, err = m.HideVideo(asFan, &pb.HideVideoRequest{Id: public.ID, Reason: "spam"})
+	wantCode(t, "a user hiding a video", err, codes.PermissionDenied)
+	_, err = m.HideVideo(asMod, &pb.HideVideoRequest{Id: public.ID})
+	wantCode(t, "hiding without a reason", err, codes.InvalidArgument)
+	hidden, err := m.HideVideo(asMod, &pb.HideVideoRequest{Id: public.ID, Reason: "spam links"})
+	must(t, err)
+	if hidden.GetHiddenAt() == nil || hidden.GetHiddenReason() != "spam links" {
+		t.Fatalf("HideVideo = %v", hidden)
+	}
+	_, err = m.HideVideo(asMod, &pb.HideVideoRequest{Id: public.ID, Reason: "again"})
+	wantCode(t, "hiding a hidden video", err, codes.FailedPrecondition)
+	for name, who := range map[string]context.Context{"anonymous": ctx, "another user": asFan} {
+		_, err = f.svc.GetVideo(who, &pb.GetVideoRequest{Id: public.ID})
+		wantCode(t, name+" reading a hidden video", err, codes.NotFound)
+		_, err = f.svc.RecordView(who, &pb.RecordViewRequest{Id: public.ID})
+		wantCode(t, name+" viewing a hidden video", err, codes.NotFound)
+	}
+	for name, who := range map[string]context.Context{"its owner": asOwner, "a moderator": asMod} {
+		v, err := f.svc.GetVideo(who, &pb.GetVideoRequest{Id: public.ID})
+		must(t, err)
+		if v.GetHiddenReason() != "spam links" {
+			t.Fatalf("%s reads the hidden video without its reason: %v", name, v)
+		}
+	}
+	latest, err := f.svc.ListVideos(ctx, &pb.ListVideosRequest{})
+	must(t, err)
+	if len(latest.GetVideos()) != 1 || latest.GetVideos()[0].GetId() != third.ID {
+		t.Fatalf("the latest list = %v; want the third video alone", latest.GetVideos())
+	}
+	cases, err = m.ListCases(asMod, &pb.ListCasesRequest{})
+	must(t, err)
+	if len(cases.GetCases()) != 1 || cases.GetCases()[0].GetTarget().GetId() != other.ID {
+		t.Fatalf("queue after hiding = %v; want the other video's case alone", cases)
+	}
+
+	_, err = m.RestoreVideo(asMod, &pb.RestoreVideoRequest{Id: public.ID, Reason: "appeal"})
+	must(t, err)
+	if _, err := f.svc.GetVideo(ctx, &pb.GetVideoRequest{Id: public.ID}); err != nil {
+		t.Fatalf("anonymous reading a restored video: %v", err)
+	}
+	_, err = m.DismissReports(asMod, &pb.DismissReportsRequest{Target: &pb.ReportTarget{Kind: "video", Id: public.ID}})
+	wantCode(t, "dismissing with no open report", err, codes.NotFound)
+
+	_, err = m.ListAuditLog(asMod, &pb.ListAuditLogRequest{})
+	wantCode(t, "a moderator reading the audit log", err, codes.PermissionDenied)
+	one := int32(1)
+	log, err := m.ListAuditLog(asAdmin, &pb.ListAuditLogRequest{PageSize: &one})
+	must(t, err)
+	if len(log.GetEntries()) != 1 || log.GetEntries()[0].GetAction() != "restore" || log.GetNextCursor() == "" {
+		t.Fatalf("first page of the audit log = %v", log)
+	}
+	log, err = m.ListAuditLog(asAdmin, &pb.ListAuditLogRequest{PageSize: &one, Cursor: log.GetNextCursor()})
+	must(t, err)
+	e := log.GetEntries()
+	if len(e) != 1 || e[0].GetAction() != "hide" || e[0].GetActorUsername() != mod.Username || e[0].GetReason() != "spam links" ||
+		e[0].GetResolved() != 1 || log.GetNextCursor() != "" {
+		t.Fatalf("second page of the audit log = %v", log)
+	}
+	_, err = m.ListAuditLog(asAdmin, &pb.ListAuditLogRequest{Cursor: "x"})
+	wantCode(t, "a bad cursor", err, codes.InvalidArgument)
+}
