@@ -584,3 +584,8 @@ CREATE OR REPLACE TRIGGER moderation_log_append_only
 CREATE OR REPLACE TRIGGER moderation_log_no_truncate
 	BEFORE TRUNCATE ON moderation_log
 	FOR EACH STATEMENT EXECUTE FUNCTION cloudflix_moderation_log_append_only();
+
+-- Watching while encoding: how many seconds, from the start, of a video
+-- still processing its growing playlists list (0 until the first segment
+-- of every rendition is stored; reset by each claim of its encode).
+ALTER TABLE videos ADD COLUMN IF NOT EXISTS playable_seconds double precision NOT NULL DEFAULT 0;

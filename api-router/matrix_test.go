@@ -3,8 +3,10 @@ package router
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +27,7 @@ import (
 	"github.com/cloudflix/cloudflix/internal/video"
 	"github.com/cloudflix/cloudflix/internal/videocache"
 	"github.com/cloudflix/cloudflix/internal/videopb"
+	"github.com/cloudflix/cloudflix/internal/webhook"
 	pb "github.com/cloudflix/cloudflix/proto/cloudflix/v1"
 	encodesvc "github.com/cloudflix/cloudflix/video-encode-svc"
 	hostsvc "github.com/cloudflix/cloudflix/video-host-svc"
@@ -80,7 +83,7 @@ func byPrivacy(seen, private expect) expect {
 
 // cell is what one request works on, made fresh for it.
 type cell struct {
-	video, upload, username, session, token, user, signedMaster, comment string
+	video, upload, username, session, token, user, signedMaster, webhook, comment string
 }
 
 type row struct {
@@ -109,6 +112,10 @@ func uploaderOrAdmin(code int) expect { return byActor(401, 404, code, 404, code
 func editors(code int) expect {
 	return byPrivacy(byActor(401, 403, code, code, code), byActor(404, 404, code, code, code))
 }
+
+// endpointOwners are the statuses of an act on a webhook endpoint of the
+// owner's: the owner and admins; others do not find it.
+func endpointOwners(code int) expect { return byActor(401, 404, code, 404, code) }
 
 // commentAuthors are the statuses of an edit of a comment by another
 // user: its author alone; under a private video no one else finds it.
@@ -158,28 +165,36 @@ var matrix = map[string]row{
 	"POST /api/v1/uploads/{id}/complete":   {"/api/v1/uploads/{upload}/complete", "", uploaderOrAdmin(409)}, // its part is missing
 	"DELETE /api/v1/uploads/{id}":          {"/api/v1/uploads/{upload}", "", uploaderOrAdmin(204)},
 
-	"GET /api/v1/videos":                 {"/api/v1/videos", "", every(200)},
-	"GET /api/v1/videos/{id}":            {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"PATCH /api/v1/videos/{id}":          {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
-	"DELETE /api/v1/videos/{id}":         {"/api/v1/videos/{video}", "", editors(204)},
-	"POST /api/v1/videos/{id}/views":     {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
-	"GET /api/v1/videos/{id}/like":       {"/api/v1/videos/{video}/like", "", likers(200)},
-	"PUT /api/v1/videos/{id}/like":       {"/api/v1/videos/{video}/like", "", likers(200)},
-	"DELETE /api/v1/videos/{id}/like":    {"/api/v1/videos/{video}/like", "", likers(200)},
-	"GET /api/v1/videos/{id}/comments":   {"/api/v1/videos/{video}/comments", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"POST /api/v1/videos/{id}/comments":  {"/api/v1/videos/{video}/comments", `{"body":"Matrix comment"}`, likers(201)},
-	"GET /api/v1/comments/{id}/replies":  {"/api/v1/comments/{comment}/replies", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"POST /api/v1/comments/{id}/replies": {"/api/v1/comments/{comment}/replies", `{"body":"Matrix reply"}`, likers(201)},
-	"PATCH /api/v1/comments/{id}":        {"/api/v1/comments/{comment}", `{"body":"Edited"}`, commentAuthors(200)},
-	"DELETE /api/v1/comments/{id}":       {"/api/v1/comments/{comment}", "", commentRemovers(204)},
-	"POST /api/v1/videos/{id}/reencode":  {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
-	"GET /api/v1/videos/{id}/captions":   {"/api/v1/videos/{video}/captions", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"GET /api/v1/videos":                {"/api/v1/videos", "", every(200)},
+	"GET /api/v1/videos/{id}":           {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PATCH /api/v1/videos/{id}":         {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
+	"DELETE /api/v1/videos/{id}":        {"/api/v1/videos/{video}", "", editors(204)},
+	"POST /api/v1/videos/{id}/views":    {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
+	"GET /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
+	"PUT /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
+	"DELETE /api/v1/videos/{id}/like":   {"/api/v1/videos/{video}/like", "", likers(200)},
+	"POST /api/v1/videos/{id}/reencode": {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
+	"GET /api/v1/videos/{id}/captions":  {"/api/v1/videos/{video}/captions", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
 	"PUT /api/v1/videos/{id}/captions/{lang}": {"/api/v1/videos/{video}/captions/fr?label=Fran%C3%A7ais",
 		"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nBonjour\n", editors(200)},
 	"DELETE /api/v1/videos/{id}/captions/{lang}": {"/api/v1/videos/{video}/captions/en", "", editors(204)},
+	"GET /api/v1/webhooks":                       {"/api/v1/webhooks", "", signedIn(200)},
+	"POST /api/v1/webhooks":                      {"/api/v1/webhooks", `{"url":"http://127.0.0.1:9/hook","events":["video.ready"]}`, signedIn(201)},
+	"GET /api/v1/webhooks/{id}":                  {"/api/v1/webhooks/{webhook}", "", endpointOwners(200)},
+	"PATCH /api/v1/webhooks/{id}":                {"/api/v1/webhooks/{webhook}", `{"events":["video.ready","video.failed"]}`, endpointOwners(200)},
+	"DELETE /api/v1/webhooks/{id}":               {"/api/v1/webhooks/{webhook}", "", endpointOwners(204)},
+	"GET /api/v1/webhooks/{id}/deliveries":       {"/api/v1/webhooks/{webhook}/deliveries", "", endpointOwners(200)},
+	"POST /api/v1/webhooks/{id}/test":            {"/api/v1/webhooks/{webhook}/test", "", endpointOwners(202)},
+	"POST /api/v1/webhooks/{id}/rotate-secret":   {"/api/v1/webhooks/{webhook}/rotate-secret", "", endpointOwners(200)},
 	"GET /api/v1/search":                         {"/api/v1/search?q=matrix", "", every(200)},
 	"GET /api/v1/search/suggest":                 {"/api/v1/search/suggest?q=ma", "", every(200)},
 	"GET /api/openapi.json":                      {"/api/openapi.json", "", every(200)},
+	"GET /api/v1/videos/{id}/comments":           {"/api/v1/videos/{video}/comments", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/videos/{id}/comments":          {"/api/v1/videos/{video}/comments", `{"body":"Matrix comment"}`, likers(201)},
+	"GET /api/v1/comments/{id}/replies":          {"/api/v1/comments/{comment}/replies", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/comments/{id}/replies":         {"/api/v1/comments/{comment}/replies", `{"body":"Matrix reply"}`, likers(201)},
+	"PATCH /api/v1/comments/{id}":                {"/api/v1/comments/{comment}", `{"body":"Edited"}`, commentAuthors(200)},
+	"DELETE /api/v1/comments/{id}":               {"/api/v1/comments/{comment}", "", commentRemovers(204)},
 
 	"POST /api/v1/reports":                          {"/api/v1/reports", `{"kind":"video","id":"{video}","reason":"spam","note":"matrix"}`, likers(201)},
 	"GET /api/v1/moderation/reports":                {"/api/v1/moderation/reports", "", moderators(200)},
@@ -230,6 +245,7 @@ type world struct {
 	edge     http.Handler
 	db       store.Store
 	upload   *uploadsvc.Service
+	webhooks *uploadsvc.Webhooks
 	putMedia func(t testing.TB, key string)
 	users    map[actor]account.User
 	signer   *api
@@ -259,8 +275,14 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 	accounts, err := accountsvc.New(db, config.Account{SignUp: "open", SessionTTL: time.Hour, InviteTTL: time.Hour,
 		Quotas: config.Quotas{Storage: account.Unlimited, Daily: account.Unlimited}}, platformtest.Key, nil)
 	must(t, err)
+	sealer, err := webhook.NewSealer(platformtest.Key.Derive(webhook.KeyPurpose))
+	must(t, err)
+	// Every cell makes an endpoint of the owner's: no bound in the way.
+	webhooks := uploadsvc.NewWebhooks(db, sealer, webhook.Policy{Allowed: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+		net.DefaultResolver, 1<<20, nil)
 	conn := platformtest.Serve(t, func(s *grpc.Server) {
 		pb.RegisterUploadServiceServer(s, upload)
+		pb.RegisterWebhookServiceServer(s, webhooks)
 		pb.RegisterHostServiceServer(s, host)
 		pb.RegisterCommentServiceServer(s, hostsvc.NewComments(host, db, video.DefaultCommentRate))
 		pb.RegisterSearchServiceServer(s, search)
@@ -269,10 +291,11 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 		pb.RegisterModerationServiceServer(s, hostsvc.NewModeration(db, videocache.New(c, time.Minute, nil), moderation.DefaultReportRate))
 		pb.RegisterCaptionServiceServer(s, uploadsvc.NewCaptionService(db, objects))
 	})
-	w := &world{db: db, upload: upload, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
+	w := &world{db: db, upload: upload, webhooks: webhooks, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
 	w.edge = edge(t, Options{Media: objects, Logger: discardLogger(), Clients: Clients{
 		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
+		Webhooks:   pb.NewWebhookServiceClient(conn),
 		Comments:   pb.NewCommentServiceClient(conn),
 		Moderation: pb.NewModerationServiceClient(conn),
 		Caption:    pb.NewCaptionServiceClient(conn),
@@ -318,10 +341,13 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
 	sid, _ := w.newSession(t, holder)
 	tok := w.newToken(t, holder)
 	target := storetest.NewUser(t, w.db, testenv.Name("t"), auth.RoleUser)
+	hook, err := w.webhooks.CreateWebhook(storetest.SignedIn(ctx, own), &pb.CreateWebhookRequest{
+		Url: "http://127.0.0.1:9/hook", Events: []string{"video.ready"}})
+	must(t, err)
 	comment := storetest.AddComment(t, w.db, v.ID, w.users[otherUser].ID, "", "Another user's comment", time.Now())
 	return cell{
 		video: v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
-		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()), comment: comment.ID,
+		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()), comment: comment.ID, webhook: hook.GetWebhook().GetId(),
 	}
 }
 
@@ -331,7 +357,7 @@ func (w *world) ask(t *testing.T, a actor, method string, c cell, p video.Privac
 	t.Helper()
 	fresh := testenv.Name("f")
 	replace := strings.NewReplacer("{video}", c.video, "{upload}", c.upload, "{username}", c.username, "{session}", c.session,
-		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{fresh}", fresh, "{privacy}", string(p),
+		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{webhook}", c.webhook, "{fresh}", fresh, "{privacy}", string(p),
 		"{comment}", c.comment)
 	target, body := replace.Replace(r.target), replace.Replace(r.body)
 	var req *http.Request

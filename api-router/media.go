@@ -81,6 +81,9 @@ func (a *api) sendMedia(w http.ResponseWriter, r *http.Request, key, caching str
 	}
 	defer obj.Close()
 	info := obj.Info()
+	if caching, err = playlistCaching(key, obj, caching); err != nil {
+		return rpc.Error(r.Context(), fmt.Errorf("read %s: %w", key, err))
+	}
 
 	h := w.Header()
 	ct := video.OutputType(key)

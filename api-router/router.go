@@ -51,6 +51,9 @@ type Clients struct {
 	Search  pb.SearchServiceClient
 	Encode  pb.EncodeServiceClient
 	Account pb.AccountServiceClient
+	// Webhooks is served by the upload target, beside the sender of the
+	// deliveries.
+	Webhooks pb.WebhookServiceClient
 	// Comments is the host target's CommentService, on Host's connection.
 	Comments pb.CommentServiceClient
 	// Moderation is served by the host target, on the Host client's
@@ -153,6 +156,14 @@ var routes = []route{
 	{http.MethodGet, "/api/v1/videos/{id}/captions", (*api).listCaptions},
 	{http.MethodPut, "/api/v1/videos/{id}/captions/{lang}", (*api).putCaption},
 	{http.MethodDelete, "/api/v1/videos/{id}/captions/{lang}", (*api).deleteCaption},
+	{http.MethodGet, "/api/v1/webhooks", (*api).listWebhooks},
+	{http.MethodPost, "/api/v1/webhooks", (*api).createWebhook},
+	{http.MethodGet, "/api/v1/webhooks/{id}", (*api).getWebhook},
+	{http.MethodPatch, "/api/v1/webhooks/{id}", (*api).updateWebhook},
+	{http.MethodDelete, "/api/v1/webhooks/{id}", (*api).deleteWebhook},
+	{http.MethodGet, "/api/v1/webhooks/{id}/deliveries", (*api).listWebhookDeliveries},
+	{http.MethodPost, "/api/v1/webhooks/{id}/test", (*api).testWebhook},
+	{http.MethodPost, "/api/v1/webhooks/{id}/rotate-secret", (*api).rotateWebhookSecret},
 	{http.MethodGet, "/api/v1/search", (*api).search},
 	{http.MethodGet, "/api/v1/search/suggest", (*api).suggest},
 	{http.MethodPost, "/api/v1/reports", (*api).fileReport},
@@ -393,6 +404,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Account == nil {
 		c.Account = pb.NewAccountServiceClient(unconfigured("account"))
+	}
+	if c.Webhooks == nil {
+		c.Webhooks = pb.NewWebhookServiceClient(unconfigured("upload"))
 	}
 	if c.Moderation == nil {
 		c.Moderation = pb.NewModerationServiceClient(unconfigured("moderation"))

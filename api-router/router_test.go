@@ -89,7 +89,7 @@ func TestVideoJSON(t *testing.T) {
 	t.Parallel()
 	const readyJSON = `{
 		"id":"v1","owner":{"id":"u1","username":"ada"},"privacy":"public","title":"Sea","description":"Waves","tags":["sea","waves"],
-		"state":"ready","failure_reason":"","progress":1,"duration_seconds":12.5,
+		"state":"ready","failure_reason":"","progress":1,"playable":true,"playable_seconds":12.5,"duration_seconds":12.5,
 		"width":1280,"height":720,
 		"hls_url":"https://videos.example/media/videos/v1/hls/master.m3u8",
 		"thumbnail_url":"https://videos.example/media/videos/v1/thumb.jpg",
@@ -108,7 +108,7 @@ func TestVideoJSON(t *testing.T) {
 	const failedJSON = `{
 		"id":"v2","owner":null,"privacy":"unlisted","title":"Broken","description":"","tags":[],
 		"state":"failed","failure_reason":"not a video: no video stream","progress":0,
-		"duration_seconds":0,"width":0,"height":0,
+		"playable":false,"playable_seconds":0,"duration_seconds":0,"width":0,"height":0,
 		"hls_url":null,"thumbnail_url":null,"storyboard_url":null,"renditions":[],
 		"views":0,"likes":0,"comments":0,"comments_off":false,"size_bytes":10,"content_type":"video/mp4",
 		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z",

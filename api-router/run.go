@@ -71,6 +71,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 			Search:     pb.NewSearchServiceClient(conns["search"]),
 			Encode:     pb.NewEncodeServiceClient(conns["encode"]),
 			Account:    pb.NewAccountServiceClient(conns["account"]),
+			Webhooks:   pb.NewWebhookServiceClient(conns["upload"]),
 			Moderation: pb.NewModerationServiceClient(conns["host"]),
 			Comments:   pb.NewCommentServiceClient(conns["host"]),
 			Caption:    pb.NewCaptionServiceClient(conns["upload"]),

@@ -31,6 +31,8 @@ type videoJSON struct {
 	State           string          `json:"state"`
 	FailureReason   string          `json:"failure_reason"`
 	Progress        float64         `json:"progress"`
+	Playable        bool            `json:"playable"`
+	PlayableSeconds float64         `json:"playable_seconds"`
 	DurationSeconds float64         `json:"duration_seconds"`
 	Width           int32           `json:"width"`
 	Height          int32           `json:"height"`
@@ -99,8 +101,9 @@ func formatTime(ts *timestamppb.Timestamp) string {
 	return ts.AsTime().UTC().Format(time.RFC3339Nano)
 }
 
-// videoToJSON is the API's view of a video. Media URLs exist only once the
-// video is ready: before that there is nothing to play. The media of a
+// videoToJSON is the API's view of a video. The playlist's URL exists once
+// the video is playable (playableToJSON), the thumbnail's and storyboard's
+// once it is ready: before that there is nothing to show. The media of a
 // video that is not public, or that a moderator hid, is reached only
 // through signed links: whoever was shown the video may play it for a
 // while.
@@ -151,16 +154,19 @@ func (a *api) videoToJSON(v *pb.Video) videoJSON {
 			FrameRate:        r.GetFrameRate(),
 		})
 	}
-	if v.GetState() == pb.VideoState_VIDEO_STATE_READY {
-		id := url.PathEscape(v.GetId())
-		media := func(key string) *string {
-			u := a.base + "/media/" + key
-			if v.GetPrivacy() != pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC || v.GetHiddenAt() != nil {
-				u = a.base + a.signedMediaPath(v.GetId(), key, time.Now())
-			}
-			return &u
+	id := url.PathEscape(v.GetId())
+	media := func(key string) *string {
+		u := a.base + "/media/" + key
+		if v.GetPrivacy() != pb.VideoPrivacy_VIDEO_PRIVACY_PUBLIC || v.GetHiddenAt() != nil {
+			u = a.base + a.signedMediaPath(v.GetId(), key, time.Now())
 		}
+		return &u
+	}
+	playableToJSON(&out, v)
+	if out.Playable {
 		out.HLSURL = media(video.MasterPlaylistKey(id))
+	}
+	if v.GetState() == pb.VideoState_VIDEO_STATE_READY {
 		out.ThumbnailURL = media(video.ThumbnailKey(id))
 		out.StoryboardURL = media(video.StoryboardVTTKey(id))
 	}

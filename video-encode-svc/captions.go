@@ -11,21 +11,27 @@ import (
 
 // publishPlaylists stores the master playlist of the renditions just
 // encoded, naming the captions the video has now, with their media
-// playlists, whose length is the video's. The master the encode wrote in
-// its folder names no captions; this one replaces it.
-func (w *Worker) publishPlaylists(ctx context.Context, id string, renditions []video.Rendition, durationSeconds float64) error {
-	caps, err := w.store.Captions(ctx, id)
+// playlists, whose length is the video's: the master last, and each only
+// while the lease is held. The master ffmpeg wrote in the job's folder
+// names no captions; this one takes its place.
+func (p *publication) publishPlaylists(ctx context.Context, renditions []video.Rendition) error {
+	caps, err := p.w.store.Captions(ctx, p.id)
 	if err != nil {
-		return fmt.Errorf("captions of %s: %w", id, err)
+		return fmt.Errorf("captions of %s: %w", p.id, err)
 	}
-	pls, err := captions.Compose(id, renditions, durationSeconds, caps)
+	pls, err := captions.Compose(p.id, renditions, p.src.DurationSeconds, caps)
 	if err != nil {
-		return fmt.Errorf("playlists of %s: %w", id, err)
+		return fmt.Errorf("playlists of %s: %w", p.id, err)
 	}
-	if err := pls.Write(ctx, w.objects); err != nil {
-		return fmt.Errorf("upload playlists of %s: %w", id, err)
+	master := video.MasterPlaylistKey(p.id)
+	for key, body := range pls {
+		if key != master {
+			if err := p.putShared(ctx, key, body); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
+	return p.putShared(ctx, master, pls[master])
 }
 
 // republishCaptions writes the playlists again from the store once the

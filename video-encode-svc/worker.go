@@ -1,10 +1,11 @@
 // Package encodesvc is the encode worker: it takes encode jobs from the
 // queue, claims the video in the database with a lease it renews while it
-// works, probes the source, encodes the whole HLS ladder in one ffmpeg run,
-// makes the thumbnail and storyboard, uploads everything (the master
-// playlist last) and marks the video ready, or failed with a reason a person
-// can read. The claim, not the queue delivery, is what makes an encode
-// happen once: a duplicate or late message finds nothing to claim. It never
+// works, probes the source, encodes the whole HLS ladder in one ffmpeg run
+// while publishing each segment as it is completed (the video is playable
+// while it encodes: growing.go), makes the thumbnail and storyboard,
+// publishes the on-demand playlists (the master playlist last) and marks
+// the video ready, or failed with a reason a person can read. The claim,
+// not the queue delivery, is what makes an encode happen once: a duplicate or late message finds nothing to claim. It never
 // lets one bad file stop it from taking the next job.
 package encodesvc
 
@@ -12,15 +13,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/cloudflix/cloudflix/internal/blob"
 	"github.com/cloudflix/cloudflix/internal/captions"
 	"github.com/cloudflix/cloudflix/internal/ladder"
 	"github.com/cloudflix/cloudflix/internal/outbox"
@@ -34,6 +35,7 @@ type Store interface {
 	ClaimEncode(ctx context.Context, id, worker string, lease time.Duration) (video.Claim, error)
 	RenewLease(ctx context.Context, id, worker string, lease time.Duration) error
 	SetProgress(ctx context.Context, id, worker string, progress float64) error
+	SetPlayable(ctx context.Context, id, worker string, playableSeconds, durationSeconds float64) error
 	MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error)
 	MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error)
 	ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error
@@ -45,8 +47,9 @@ type Store interface {
 type Objects interface {
 	Download(ctx context.Context, key, path string) error
 	PutFile(ctx context.Context, key, path, contentType string) error
-	DeletePrefix(ctx context.Context, prefix string) error
-	captions.Objects
+	Put(ctx context.Context, key string, r io.Reader, size int64, contentType string) error
+	List(ctx context.Context, prefix string, folders bool, fn func(blob.ObjectInfo) error) error
+	Delete(ctx context.Context, keys []string) error
 }
 
 // Cache forgets a video's cached info after a change; it never fails the
@@ -123,6 +126,7 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 		return queue.Permanent(err)
 	}
 	id := job.VideoID
+	asked := time.Now()
 	claim, err := w.store.ClaimEncode(ctx, id, w.set.WorkerID, w.set.Lease)
 	if errors.Is(err, video.ErrWrongState) || errors.Is(err, video.ErrNotFound) {
 		// Already encoded, being encoded under a live lease, or deleted: a
@@ -148,9 +152,10 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 	start := time.Now()
 	jobCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go w.renew(jobCtx, cancel, id)
+	held := newTenure(asked, w.set.Lease)
+	go w.renew(jobCtx, cancel, id, held)
 
-	enc, err := w.encode(jobCtx, claim.Video)
+	enc, err := w.encode(jobCtx, claim, held)
 	var unsupported *transcode.Unsupported
 	switch {
 	case err == nil:
@@ -219,8 +224,9 @@ func (w *Worker) retry(ctx context.Context, id string, attempt int, cause error)
 	return nil
 }
 
-// renew keeps the lease alive until ctx ends; losing it cancels the encode.
-func (w *Worker) renew(ctx context.Context, cancel context.CancelCauseFunc, id string) {
+// renew keeps the lease alive until ctx ends, telling held of each
+// renewal; losing it cancels the encode.
+func (w *Worker) renew(ctx context.Context, cancel context.CancelCauseFunc, id string, held *tenure) {
 	t := time.NewTicker(w.set.Lease / 3)
 	defer t.Stop()
 	for {
@@ -228,8 +234,11 @@ func (w *Worker) renew(ctx context.Context, cancel context.CancelCauseFunc, id s
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			asked := time.Now()
 			err := w.store.RenewLease(ctx, id, w.set.WorkerID, w.set.Lease)
 			switch {
+			case err == nil:
+				held.renewed(asked)
 			case errors.Is(err, video.ErrLeaseLost):
 				cancel(video.ErrLeaseLost)
 				return
@@ -240,8 +249,10 @@ func (w *Worker) renew(ctx context.Context, cancel context.CancelCauseFunc, id s
 	}
 }
 
-// encode turns the stored source into stored renditions.
-func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, error) {
+// encode turns the stored source into stored renditions, publishing them
+// as they grow.
+func (w *Worker) encode(ctx context.Context, claim video.Claim, held *tenure) (video.Encoded, error) {
+	v := claim.Video
 	if err := os.MkdirAll(w.set.WorkDir, 0o755); err != nil {
 		return video.Encoded{}, fmt.Errorf("work dir: %w", err)
 	}
@@ -259,7 +270,9 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 	if err != nil {
 		return video.Encoded{}, err
 	}
-	out, err := w.render(ctx, v.ID, src, srcPath, dir)
+	rungs := ladder.For(src.Width, src.Height)
+	pub := w.newPublication(v.ID, src, rungs, filepath.Join(dir, "hls"), held)
+	out, err := w.render(ctx, v.ID, fileTag(claim.Attempt), src, srcPath, dir, rungs, pub)
 	if err != nil {
 		return video.Encoded{}, err
 	}
@@ -267,30 +280,12 @@ func (w *Worker) encode(ctx context.Context, v video.Video) (video.Encoded, erro
 	// Publishing is the lease holder's alone: a worker whose lease was
 	// taken over while it encoded stops here rather than replace the new
 	// holder's outputs.
+	asked := time.Now()
 	if err := w.store.RenewLease(ctx, v.ID, w.set.WorkerID, w.set.Lease); err != nil {
 		return video.Encoded{}, fmt.Errorf("renew the lease before publishing: %w", err)
 	}
-	// Whatever an earlier, interrupted attempt left goes first, so the
-	// stored renditions are exactly this encode's. The captions beside
-	// them are the owner's, not the encode's, and stay.
-	if err := w.objects.DeletePrefix(ctx, video.HLSPrefix(v.ID)); err != nil {
-		return video.Encoded{}, fmt.Errorf("clear old renditions: %w", err)
-	}
-	if err := w.uploadHLS(ctx, v.ID, out.hlsDir); err != nil {
-		return video.Encoded{}, err
-	}
-	for key, path := range map[string]string{
-		video.ThumbnailKey(v.ID):     out.thumb,
-		video.StoryboardKey(v.ID):    out.sprite,
-		video.StoryboardVTTKey(v.ID): out.vtt,
-	} {
-		if err := w.objects.PutFile(ctx, key, path, video.OutputType(path)); err != nil {
-			return video.Encoded{}, fmt.Errorf("upload %s: %w", key, err)
-		}
-	}
-	// The master playlist goes last: a player that finds it finds every
-	// rendition it names.
-	if err := w.publishPlaylists(ctx, v.ID, out.renditions, src.DurationSeconds); err != nil {
+	held.renewed(asked)
+	if err := pub.finish(ctx, out); err != nil {
 		return video.Encoded{}, err
 	}
 	return video.Encoded{DurationSeconds: src.DurationSeconds, Width: src.Width, Height: src.Height, Renditions: out.renditions}, nil
@@ -303,13 +298,15 @@ type rendered struct {
 	thumb, sprite, vtt string
 }
 
-// render runs ffmpeg on the probed source: the renditions, the thumbnail
-// and the storyboard, into dir. It stops ffmpeg once the encode has taken
-// as long as the limits allow for the video's duration.
-func (w *Worker) render(ctx context.Context, id string, src transcode.Source, srcPath, dir string) (rendered, error) {
+// render runs ffmpeg on the probed source: the renditions (their files
+// named with tag), published by pub as they grow, the thumbnail and the
+// storyboard, into dir. It stops ffmpeg once the encode has taken as long
+// as the limits allow for the video's duration.
+func (w *Worker) render(ctx context.Context, id, tag string, src transcode.Source, srcPath, dir string, rungs []ladder.Rung, pub *publication) (rendered, error) {
 	ctx, cancel := w.set.Limits.EncodeDeadline(ctx, src)
 	defer cancel()
 	opts := w.set.Options
+	opts.Tag = tag
 	out := rendered{hlsDir: filepath.Join(dir, "hls"), thumb: filepath.Join(dir, "thumb.jpg")}
 	progress := func(f float64) {
 		// Encoding is most of the job; the upload takes the last 5%.
@@ -317,8 +314,11 @@ func (w *Worker) render(ctx context.Context, id string, src transcode.Source, sr
 			w.cache.Forget(ctx, id)
 		}
 	}
+	stop := pub.follow(ctx)
 	var err error
-	if out.renditions, err = opts.Encode(ctx, src, srcPath, out.hlsDir, ladder.For(src.Width, src.Height), progress); err != nil {
+	out.renditions, err = opts.Encode(ctx, src, srcPath, out.hlsDir, rungs, progress)
+	stop()
+	if err != nil {
 		return rendered{}, err
 	}
 	if err := opts.Thumbnail(ctx, src, srcPath, out.thumb); err != nil {
@@ -328,31 +328,4 @@ func (w *Worker) render(ctx context.Context, id string, src transcode.Source, sr
 		return rendered{}, err
 	}
 	return out, nil
-}
-
-// uploadHLS uploads every rendition file under dir but the master playlist.
-func (w *Worker) uploadHLS(ctx context.Context, id, dir string) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(4)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil || rel == "master.m3u8" {
-			return err
-		}
-		key := video.HLSPrefix(id) + filepath.ToSlash(rel)
-		g.Go(func() error {
-			if err := w.objects.PutFile(gctx, key, path, video.OutputType(path)); err != nil {
-				return fmt.Errorf("upload %s: %w", key, err)
-			}
-			return nil
-		})
-		return nil
-	})
-	if gerr := g.Wait(); err == nil {
-		err = gerr
-	}
-	return err
 }

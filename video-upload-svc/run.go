@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -38,7 +39,7 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 	if err != nil {
 		return fmt.Errorf("config: CLOUDFLIX_WEBHOOK_ALLOWED_NETWORKS: %w", err)
 	}
-	sealer, err := webhook.NewSealer(p.Key.Derive("webhook secrets"))
+	sealer, err := webhook.NewSealer(p.Key.Derive(webhook.KeyPurpose))
 	if err != nil {
 		return err
 	}
@@ -88,6 +89,8 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 	}, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterUploadServiceServer(srv, svc)
+	pb.RegisterWebhookServiceServer(srv, NewWebhooks(db, sealer, webhook.Policy{Allowed: nets}, net.DefaultResolver,
+		cfg.Webhooks.MaxEndpoints, sender.Wake))
 	pb.RegisterCaptionServiceServer(srv, NewCaptionService(db, objects))
 
 	g, gctx := errgroup.WithContext(ctx)

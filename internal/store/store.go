@@ -167,6 +167,7 @@ type Store interface {
 	Playlists
 	Captions
 	Comments
+	Playback
 }
 
 // Janitor is the part of the store that the janitor cleans up with. Ages

@@ -39,6 +39,12 @@ type Options struct {
 	// to 19) ffmpeg and ffprobe run, so that they yield the CPU to the
 	// services when they share a machine.
 	Nice int
+	// Tag starts the name of every init and media segment file an encode
+	// writes (letters, digits and "-"; "" for none). Segments are cached
+	// for good under their names, so two encodes of one video (an attempt
+	// that died and the next, or a re-encode) must never write files of
+	// the same name: each gives its own tag.
+	Tag string
 }
 
 // tool returns the command that runs ffmpeg or ffprobe (name) with args at
@@ -67,9 +73,13 @@ func (o Options) preset() string {
 // command returns the ffmpeg arguments (without "ffmpeg") that decode srcPath
 // once and encode every rung from it: H.264 capped-CRF video and AAC audio,
 // closed 2 s GOPs aligned across rungs, muxed into fMP4 HLS under
-// outDir/{rung name}/ (index.m3u8, init_N.mp4, seg_NNNNN.m4s). Progress is
-// written to stdout as -progress key=value blocks; only errors go to stderr.
-// ffmpeg's master playlist is not used: Encode writes one from measurements.
+// outDir/{rung name}/ (index.m3u8, {tag}init_{rung}.mp4, {tag}seg_NNNNN.m4s).
+// Each rung's playlist is an EVENT playlist, which ffmpeg rewrites (into a
+// temporary file renamed over the old one) each time it closes a segment,
+// so that the segments it lists are the complete ones (WrittenSoFar); the
+// last version ends with ENDLIST. Progress is written to stdout as
+// -progress key=value blocks; only errors go to stderr. ffmpeg's master
+// playlist is not used: Encode writes one from measurements.
 func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung) []string {
 	fps := outputRate(src.FrameRate)
 	gop := strconv.Itoa(max(1, int(math.Round(SegmentSeconds*fps))))
@@ -129,16 +139,16 @@ func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung
 			streamMap[i] = fmt.Sprintf("v:%d,name:%s", i, r.Name)
 		}
 	}
-	// With a var_stream_map ffmpeg names each init segment init_N.mp4, in
-	// its rung's folder, and points the rung's playlist at it.
+	// With a var_stream_map ffmpeg puts each rung's init segment in its
+	// folder, named for the rung (%v), and points the rung's playlist at it.
 	args = append(args,
 		"-f", "hls",
 		"-hls_time", strconv.Itoa(SegmentSeconds),
-		"-hls_playlist_type", "vod",
+		"-hls_playlist_type", "event",
 		"-hls_flags", "independent_segments",
 		"-hls_segment_type", "fmp4",
-		"-hls_fmp4_init_filename", "init.mp4",
-		"-hls_segment_filename", filepath.Join(outDir, "%v", "seg_%05d.m4s"),
+		"-hls_fmp4_init_filename", o.Tag+"init_%v.mp4",
+		"-hls_segment_filename", filepath.Join(outDir, "%v", o.Tag+"seg_%05d.m4s"),
 		"-var_stream_map", strings.Join(streamMap, " "),
 		filepath.Join(outDir, "%v", "index.m3u8"))
 	return args

@@ -34,6 +34,9 @@ func (o Options) Encode(ctx context.Context, src Source, srcPath, outDir string,
 	if len(rungs) == 0 {
 		return nil, errors.New("encode: no rungs")
 	}
+	if strings.Trim(strings.ToLower(o.Tag), "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return nil, fmt.Errorf("encode: file tag %q has more than letters, digits and -", o.Tag)
+	}
 	if strings.Contains(outDir, "%") {
 		// ffmpeg would read it as part of its %v/%05d name templates.
 		return nil, fmt.Errorf("encode: output folder %q contains %%", outDir)
@@ -193,6 +196,7 @@ type variantPlaylist struct {
 	targetSeconds int    // EXT-X-TARGETDURATION
 	init          string // URI of the EXT-X-MAP init segment
 	segments      []segment
+	ended         bool // EXT-X-ENDLIST: no segment will be added
 }
 
 type segment struct {
@@ -248,6 +252,8 @@ func parsePlaylist(b []byte) (variantPlaylist, error) {
 			if extinf, err = strconv.ParseFloat(d, 64); err != nil || !(extinf >= 0 && extinf <= maxTimestamp) {
 				return pl, fmt.Errorf("bad %q", line)
 			}
+		case line == "#EXT-X-ENDLIST":
+			pl.ended = true
 		case line == "" || strings.HasPrefix(line, "#"):
 		case !fileName(line):
 			return pl, fmt.Errorf("segment %q is not a file beside the playlist", line)

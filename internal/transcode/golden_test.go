@@ -60,7 +60,7 @@ func TestCommandHighFrameRate(t *testing.T) {
 	t.Parallel()
 	// A slow-motion clip is streamed at a quarter of its 240 fps.
 	src := Source{DurationSeconds: 5, Width: 1920, Height: 1080, FrameRate: 240, HasAudio: true, VideoCodec: "h264"}
-	opts := Options{Preset: "faster"}
+	opts := Options{Preset: "faster", Tag: "a2-0f3c9e-"}
 	goldenArgs(t, "command_240fps.golden", opts.command(src, "/tmp/job/source", "/tmp/job/hls", ladder.For(src.Width, src.Height)[3:]))
 }
 

@@ -63,6 +63,7 @@ type Video struct {
 	State           State
 	FailureReason   string
 	Progress        float64 // 0..1 while processing, 1 when ready
+	PlayableSeconds float64 // while processing: how much, from the start, can be watched already (Playable)
 	DurationSeconds float64
 	Width           int
 	Height          int

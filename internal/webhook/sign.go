@@ -85,6 +85,10 @@ func Verify(header, secret string, body []byte, tolerance time.Duration, now tim
 	return errors.New("webhook signature: no signature matches")
 }
 
+// KeyPurpose is what the sealer's key is derived from the internal key
+// for.
+const KeyPurpose = "webhook secrets"
+
 // Sealer keeps signing secrets encrypted at rest (AES-256-GCM), under a
 // key derived from the install's internal key: a copy of the database
 // alone signs nothing. A secret must be readable to sign with, so it

@@ -84,7 +84,7 @@ const videoColumns = `id::text, coalesce(owner_id::text, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at, likes, comments, comments_off, hidden_at, hidden_reason`
+	created_at, updated_at, likes, comments, comments_off, hidden_at, hidden_reason, playable_seconds`
 
 func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	var (
@@ -95,7 +95,7 @@ func scanVideo(row pgx.Row, extra ...any) (video.Video, error) {
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &v.Tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&v.CreatedAt, &v.UpdatedAt, &v.Likes, &v.Comments, &v.CommentsOff, &hiddenAt, &v.HiddenReason}, extra...)
+		&v.CreatedAt, &v.UpdatedAt, &v.Likes, &v.Comments, &v.CommentsOff, &hiddenAt, &v.HiddenReason, &v.PlayableSeconds}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
@@ -423,7 +423,7 @@ func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.D
 	v, err := scanVideo(s.pool.QueryRow(ctx, `
 		UPDATE videos SET state = 'processing', lease_owner = $2,
 			lease_until = now() + $3 * interval '1 microsecond',
-			progress = 0, encode_attempts = encode_attempts + 1, updated_at = now()
+			progress = 0, playable_seconds = 0, encode_attempts = encode_attempts + 1, updated_at = now()
 		WHERE id = $1 AND (state = 'uploaded' OR (state = 'processing' AND lease_until < now()))
 		RETURNING `+videoColumns+`, encode_attempts`, id, worker, lease.Microseconds()), &c.Attempt)
 	if errors.Is(err, pgx.ErrNoRows) {

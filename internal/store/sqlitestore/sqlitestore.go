@@ -198,7 +198,7 @@ const videoColumns = `id, coalesce(owner_id, ''),
 	coalesce((SELECT o.username FROM users o WHERE o.id = videos.owner_id), ''), privacy,
 	title, description, tags, state, failure_reason, progress,
 	duration_seconds, width, height, renditions, views, size_bytes, content_type,
-	created_at, updated_at, likes, comments, comments_off, hidden_at, hidden_reason`
+	created_at, updated_at, likes, comments, comments_off, hidden_at, hidden_reason, playable_seconds`
 
 // scanner is what both *sql.Row and *sql.Rows offer.
 type scanner interface {
@@ -217,7 +217,7 @@ func scanVideo(row scanner, extra ...any) (video.Video, error) {
 	dest := append([]any{&v.ID, &v.OwnerID, &v.OwnerName, &v.Privacy,
 		&v.Title, &v.Description, &tags, &v.State, &v.FailureReason, &v.Progress,
 		&v.DurationSeconds, &v.Width, &v.Height, &renditions, &v.Views, &v.SizeBytes, &v.ContentType,
-		&createdAt, &updatedAt, &v.Likes, &v.Comments, &v.CommentsOff, &hiddenAt, &v.HiddenReason}, extra...)
+		&createdAt, &updatedAt, &v.Likes, &v.Comments, &v.CommentsOff, &hiddenAt, &v.HiddenReason, &v.PlayableSeconds}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return video.Video{}, err
 	}
@@ -603,7 +603,7 @@ func (s *Store) ClaimEncode(ctx context.Context, id, worker string, lease time.D
 		var err error
 		c.Video, err = scanVideo(tx.QueryRowContext(ctx, `
 			UPDATE videos SET state = 'processing', lease_owner = ?2, lease_until = ?3 + ?4,
-				progress = 0, encode_attempts = encode_attempts + 1, updated_at = ?3
+				progress = 0, playable_seconds = 0, encode_attempts = encode_attempts + 1, updated_at = ?3
 			WHERE id = ?1 AND (state = 'uploaded' OR (state = 'processing' AND lease_until < ?3))
 			RETURNING `+videoColumns+`, encode_attempts`, id, worker, now, lease.Microseconds()), &c.Attempt)
 		if errors.Is(err, sql.ErrNoRows) {

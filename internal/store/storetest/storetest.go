@@ -78,6 +78,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"LiveVideos", testLiveVideos},
 		{"ImportVideos", testImportVideos},
 		{"Likes", testLikes},
+		{"Playable", testPlayable},
 		{"LikesOfWhatIsGone", testLikesOfWhatIsGone},
 		{"ConcurrentLikes", testConcurrentLikes},
 		{"Trending", testTrending},

@@ -266,6 +266,10 @@ type Video struct {
 	Comments int64 `protobuf:"varint,21,opt,name=comments,proto3" json:"comments,omitempty"`
 	// Whether its owner refuses new comments.
 	CommentsOff bool `protobuf:"varint,22,opt,name=comments_off,json=commentsOff,proto3" json:"comments_off,omitempty"`
+	// While PROCESSING: how many seconds from the start can be watched
+	// already, through the growing playlists; 0 until the start of every
+	// rendition is published. The duration is known once it is above 0.
+	PlayableSeconds float64 `protobuf:"fixed64,23,opt,name=playable_seconds,json=playableSeconds,proto3" json:"playable_seconds,omitempty"`
 	// When a moderator hid it, unset while it shows. A hidden video is
 	// seen only by its owner, moderators and admins.
 	HiddenAt *timestamppb.Timestamp `protobuf:"bytes,30,opt,name=hidden_at,json=hiddenAt,proto3" json:"hidden_at,omitempty"`
@@ -459,6 +463,13 @@ func (x *Video) GetCommentsOff() bool {
 	return false
 }
 
+func (x *Video) GetPlayableSeconds() float64 {
+	if x != nil {
+		return x.PlayableSeconds
+	}
+	return 0
+}
+
 func (x *Video) GetHiddenAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.HiddenAt
@@ -486,7 +497,7 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\x11average_bandwidth\x18\x05 \x01(\x03R\x10averageBandwidth\x12\x16\n" +
 	"\x06codecs\x18\x06 \x01(\tR\x06codecs\x12\x1d\n" +
 	"\n" +
-	"frame_rate\x18\a \x01(\x01R\tframeRate\"\xe1\x06\n" +
+	"frame_rate\x18\a \x01(\x01R\tframeRate\"\x8c\a\n" +
 	"\x05Video\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x12 \n" +
@@ -515,7 +526,8 @@ const file_cloudflix_v1_video_proto_rawDesc = "" +
 	"\aprivacy\x18\x13 \x01(\x0e2\x1a.cloudflix.v1.VideoPrivacyR\aprivacy\x12\x14\n" +
 	"\x05likes\x18\x14 \x01(\x03R\x05likes\x12\x1a\n" +
 	"\bcomments\x18\x15 \x01(\x03R\bcomments\x12!\n" +
-	"\fcomments_off\x18\x16 \x01(\bR\vcommentsOff\x127\n" +
+	"\fcomments_off\x18\x16 \x01(\bR\vcommentsOff\x12)\n" +
+	"\x10playable_seconds\x18\x17 \x01(\x01R\x0fplayableSeconds\x127\n" +
 	"\thidden_at\x18\x1e \x01(\v2\x1a.google.protobuf.TimestampR\bhiddenAt\x12#\n" +
 	"\rhidden_reason\x18\x1f \x01(\tR\fhiddenReason*\xc2\x01\n" +
 	"\n" +

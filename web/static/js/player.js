@@ -20,9 +20,10 @@ import { stream } from "./player/stream.js";
 
 const idleAfterMs = 2500;
 
-// createPlayer builds the player for a ready video. onFirstPlay runs once,
-// when playback first starts. Everything it set up ends with signal.
-export function createPlayer(v, { signal, onFirstPlay }) {
+// createPlayer builds the player for a playable video (ready, or still
+// encoding), starting at startAt seconds. onFirstPlay runs once, when
+// playback first starts. Everything it set up ends with signal.
+export function createPlayer(v, { signal, onFirstPlay, startAt = 0 }) {
   const video = h("video", {
     playsinline: true, preload: "metadata", poster: v.thumbnail_url || null,
     "aria-label": v.title,
@@ -44,7 +45,7 @@ export function createPlayer(v, { signal, onFirstPlay }) {
       play.button, volume.mute, volume.slider, seek.time,
       h("span", { class: "spacer" }),
       captions.el, speed.el, quality.el, fullscreen.button)));
-  const { failure } = stream(video, v.hls_url, quality, captions, signal);
+  const { failure } = stream(video, v.hls_url, quality, captions, signal, startAt);
   return h("div", {}, el, failure);
 }
 

@@ -1,5 +1,6 @@
 // The watch page: /watch/{id}. A ready video plays; one still encoding
-// shows its progress and turns into the player when it is ready, without a
+// shows its progress and turns into the player as soon as its start can be
+// watched (playable.js), going on into the finished video without a
 // reload; a failed one says why. Its owner (and moderators) may change
 // who can watch it, edit it and delete it from here.
 
@@ -9,6 +10,7 @@ import { createPlayer } from "../player.js";
 import { copyField } from "../copy.js";
 import { privacies, privacyBadge } from "../privacy.js";
 import { currentUser, moderates } from "../session.js";
+import { watchWhileEncoding } from "../playable.js";
 import { hiddenNotice, moderationTools, reportButton } from "../report.js";
 
 const pollMs = 1500;
@@ -41,6 +43,11 @@ export default async function watchPage({ main, params, signal, setTitle, naviga
     slot.replaceChildren(status, page.about);
     v = await waitReady(v, status, signal);
     if (!v) return;
+    if (v.state !== "ready") {
+      announce("The video can be watched while it is being processed.");
+      await watchWhileEncoding(page, v, { play, info, pollMs });
+      return;
+    }
     announce("The video is ready to play.");
   }
   play(page, v);
@@ -54,9 +61,10 @@ function notFound(user) {
       h("a", { href: "/signin?next=" + encodeURIComponent(location.pathname) }, "sign in"), " to watch it."));
 }
 
-// play shows the player of v and what is said about it. A player of its
-// own ends with the page, or when v's media links change.
-function play(page, v) {
+// play shows the player of v, from startAt seconds, and what is said about
+// it. A player of its own ends with the page, or when v's media links
+// change.
+function play(page, v, startAt = 0) {
   page.playing?.abort();
   const playing = new AbortController();
   page.playing = playing;
@@ -65,6 +73,7 @@ function play(page, v) {
   page.slot.replaceChildren(
     createPlayer(v, {
       signal: playing.signal,
+      startAt,
       // One view per page view, once playback has really started.
       onFirstPlay: () => api.recordView(v.id).catch(() => {}),
     }),
@@ -84,7 +93,8 @@ function changed(page, before, v) {
 }
 
 // waitReady polls the video, showing its progress in status, until it is
-// ready (returned) or failed (null, with the reason shown).
+// playable (returned: ready, or still processing with its start
+// published) or failed (null, with the reason shown).
 async function waitReady(v, status, signal) {
   const bar = h("progress", { max: 1, value: 0, "aria-label": "Encoding progress" });
   const text = h("p");
@@ -92,9 +102,8 @@ async function waitReady(v, status, signal) {
   status.replaceChildren(heading, bar, text);
   let misses = 0;
   for (;;) {
+    if (v.playable) return v;
     switch (v.state) {
-      case "ready":
-        return v;
       case "failed":
         status.className = "notice error";
         status.setAttribute("role", "alert");

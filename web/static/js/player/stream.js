@@ -7,11 +7,13 @@ import { h } from "../dom.js";
 const hlsModule = "/static/vendor/hls.min.mjs";
 const maxRecoveries = 3;
 
-// stream plays url in video, with quality (from qualityMenu) following
-// the renditions and captions (from captionsMenu) the subtitle tracks,
-// until signal ends it. failure is where it says why it
-// cannot play.
-export function stream(video, url, quality, captions, signal) {
+// stream plays url in video from startAt seconds, with quality (from
+// qualityMenu) following the renditions and captions (from captionsMenu)
+// the subtitle tracks, until signal ends it. failure is where it says why
+// it cannot play. A video still encoding has growing (EVENT) playlists,
+// which hls.js reloads as it would a live stream's: startPosition keeps
+// it from starting at the live edge.
+export function stream(video, url, quality, captions, signal, startAt = 0) {
   const failure = h("div", { class: "notice error", role: "alert", hidden: true });
   const fail = (message) => {
     failure.textContent = message;
@@ -33,7 +35,7 @@ export function stream(video, url, quality, captions, signal) {
       if (Hls.isSupported()) {
         // The ES module build has no inline worker; fMP4 needs no
         // transmuxing, so the main thread does the little there is.
-        hls = new Hls({ enableWorker: false, capLevelToPlayerSize: true });
+        hls = new Hls({ enableWorker: false, capLevelToPlayerSize: true, startPosition: startAt });
         exposeForInspection(video, hls);
         quality.follow(hls, Hls);
         captions.follow(hls, Hls);
@@ -60,6 +62,7 @@ export function stream(video, url, quality, captions, signal) {
       quality.hide();
       captions.followNative();
       video.src = url;
+      if (startAt > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = startAt; }, { once: true });
       video.play().catch(() => {});
       return;
     }
