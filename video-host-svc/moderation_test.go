@@ -151,3 +151,50 @@ func testModeration(t *testing.T, p *platform.Process) {
 	_, err = m.ListAuditLog(asAdmin, &pb.ListAuditLogRequest{Cursor: "x"})
 	wantCode(t, "a bad cursor", err, codes.InvalidArgument)
 }
+
+func TestCommentReports(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, testCommentReports)
+}
+
+// A comment is reported by whoever may see its video, and shows in the
+// queue with its text until a moderator dismisses its reports.
+func testCommentReports(t *testing.T, p *platform.Process) {
+	f := newFixture(t, p)
+	m := NewModeration(f.store, f.cache, moderation.DefaultReportRate)
+	ctx := t.Context()
+	owner := storetest.NewUser(t, f.store, testenv.Name("own"), auth.RoleUser)
+	fan := storetest.NewUser(t, f.store, testenv.Name("fan"), auth.RoleUser)
+	mod := storetest.NewUser(t, f.store, testenv.Name("mod"), auth.RoleModerator)
+	asFan, asMod := storetest.SignedIn(ctx, fan), storetest.SignedIn(ctx, mod)
+	public := storetest.ReadyBy(t, f.store, owner.ID, video.PrivacyPublic, "Public")
+	private := storetest.ReadyBy(t, f.store, owner.ID, video.PrivacyPrivate, "Private")
+	rude := storetest.AddComment(t, f.store, public.ID, owner.ID, "", "a rude remark", time.Now())
+	hidden := storetest.AddComment(t, f.store, private.ID, owner.ID, "", "a private remark", time.Now())
+	commentReport := func(id string) *pb.FileReportRequest {
+		return &pb.FileReportRequest{Target: &pb.ReportTarget{Kind: "comment", Id: id}, Reason: "abuse"}
+	}
+
+	_, err := m.FileReport(asFan, commentReport(hidden.ID))
+	wantCode(t, "a report of a comment under a video the reporter may not see", err, codes.NotFound)
+	_, err = m.FileReport(asFan, commentReport("0190a1b2-0000-7000-8000-00000000dead"))
+	wantCode(t, "a report of a comment that does not exist", err, codes.NotFound)
+	_, err = m.FileReport(asFan, commentReport(rude.ID))
+	must(t, err)
+
+	cases, err := m.ListCases(asMod, &pb.ListCasesRequest{})
+	must(t, err)
+	if len(cases.GetCases()) != 1 {
+		t.Fatalf("queue = %v; want the comment's case", cases)
+	}
+	c := cases.GetCases()[0]
+	if c.GetComment().GetBody() != "a rude remark" || c.GetComment().GetVideoId() != public.ID || c.GetVideo() != nil ||
+		c.GetComment().GetAuthorUsername() != owner.Username {
+		t.Fatalf("comment's case = %v", c)
+	}
+	resp, err := m.DismissReports(asMod, &pb.DismissReportsRequest{Target: &pb.ReportTarget{Kind: "comment", Id: rude.ID}, Reason: "fair comment"})
+	must(t, err)
+	if resp.GetResolved() != 1 {
+		t.Fatalf("DismissReports resolved %d, want 1", resp.GetResolved())
+	}
+}
