@@ -7,14 +7,16 @@ import { field, input, tagList } from "./forms.js";
 import { modal } from "./dialog.js";
 import { privacyChoice } from "./privacy.js";
 
-// editVideo asks for v's new title, description, tags and privacy, and
-// resolves to the changed video, or to null when nothing was saved.
+// editVideo asks for v's new title, description, tags, privacy and whether
+// it takes comments, and resolves to the changed video, or to null when
+// nothing was saved.
 export function editVideo(v, signal) {
   const title = input("edit-title", { required: true, maxlength: 200, autocomplete: "off", value: v.title });
   const description = h("textarea", { id: "edit-description", name: "description", maxlength: 5000 });
   description.value = v.description || "";
   const tags = input("edit-tags", { autocomplete: "off", value: (v.tags || []).join(", ") });
   const privacy = privacyChoice("edit-privacy", v.privacy);
+  const allowComments = h("input", { type: "checkbox", id: "edit-comments", name: "comments", checked: !v.comments_off });
   return modal({
     id: "edit-video",
     title: "Edit video",
@@ -23,6 +25,9 @@ export function editVideo(v, signal) {
       field(description, "Description"),
       field(tags, "Tags", "Separate tags with commas."),
       privacy.el,
+      h("div", { class: "field check" }, allowComments,
+        h("label", { for: "edit-comments" }, "Allow comments"),
+        h("span", { class: "hint" }, "Turned off, the comments already here stay readable and no new ones are taken.")),
     ],
     submit: "Save",
     save: () => api.updateVideo(v.id, {
@@ -30,6 +35,7 @@ export function editVideo(v, signal) {
       description: description.value.trim(),
       tags: tagList(tags.value),
       privacy: privacy.value(),
+      comments_off: !allowComments.checked,
     }, signal),
   });
 }

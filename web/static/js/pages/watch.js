@@ -12,6 +12,7 @@ import { privacies, privacyBadge } from "../privacy.js";
 import { currentUser, moderates } from "../session.js";
 import { watchWhileEncoding } from "../playable.js";
 import { hiddenNotice, moderationTools, reportButton } from "../report.js";
+import { commentsSection } from "../comments.js";
 
 const pollMs = 1500;
 
@@ -35,7 +36,7 @@ export default async function watchPage({ main, params, signal, setTitle, naviga
   }
   setTitle(v.title);
   const user = await who;
-  const page = { slot, signal, navigate, user, player: null, playing: null, about: null };
+  const page = { slot, signal, navigate, user, player: null, playing: null, about: null, comments: null };
 
   if (v.state !== "ready") {
     const status = h("div", { class: "processing", role: "status" });
@@ -70,6 +71,7 @@ function play(page, v, startAt = 0) {
   page.playing = playing;
   page.signal.addEventListener("abort", () => playing.abort(), { once: true });
   page.about = info(v, page);
+  page.comments = commentsSection(v, page);
   page.slot.replaceChildren(
     createPlayer(v, {
       signal: playing.signal,
@@ -77,7 +79,7 @@ function play(page, v, startAt = 0) {
       // One view per page view, once playback has really started.
       onFirstPlay: () => api.recordView(v.id).catch(() => {}),
     }),
-    page.about);
+    page.about, page.comments.el);
 }
 
 // changed shows v as it is after an edit: a new privacy, or hiding and
@@ -89,6 +91,7 @@ function changed(page, before, v) {
     const about = info(v, page);
     page.about.replaceWith(about);
     page.about = about;
+    if (v.comments_off !== before.comments_off) page.comments?.refresh(v);
   }
 }
 
