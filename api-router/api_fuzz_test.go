@@ -20,17 +20,17 @@ import (
 // holds, the answer is the request's fault or success, never the
 // platform's (5xx); an error under /api/ is the API's JSON error with a
 // code and a message, and a success's JSON is well formed. In targets and bodies
-// {video}, {upload}, {username}, {session}, {token}, {user} and {fresh}
-// stand for things that exist (or, {fresh}, do not yet).
+// {video}, {upload}, {username}, {session}, {token}, {user}, {playlist}
+// and {fresh} stand for things that exist (or, {fresh}, do not yet).
 func FuzzAPI(f *testing.F) {
 	w := newWorld(f, platformtest.Process(f, platformtest.Embedded))
-	c := w.cell(f, admin, video.PrivacyUnlisted)
+	c := w.cell(f, admin, video.PrivacyUnlisted, true)
 	_, secret := w.newSession(f, w.users[admin])
 	// The one header line the fuzzer writes, "Name: value", may carry a
 	// bearer token, a user agent or anything else a client sends.
 	f.Fuzz(func(t *testing.T, method, target string, body []byte, header string) {
 		replace := strings.NewReplacer("{video}", c.video, "{upload}", c.upload, "{username}", c.username,
-			"{session}", c.session, "{token}", c.token, "{user}", c.user, "{fresh}", testenv.Name("f"))
+			"{session}", c.session, "{token}", c.token, "{user}", c.user, "{playlist}", c.playlist, "{fresh}", testenv.Name("f"))
 		target = replace.Replace(target)
 		u, err := url.ParseRequestURI(target)
 		if err != nil || !validMethod(method) || !strings.HasPrefix(u.Path, "/") {

@@ -84,6 +84,7 @@ func byPrivacy(seen, private expect) expect {
 // cell is what one request works on, made fresh for it.
 type cell struct {
 	video, upload, username, session, token, user, signedMaster, webhook, comment string
+	playlist                                                                      string
 }
 
 type row struct {
@@ -111,6 +112,13 @@ func uploaderOrAdmin(code int) expect { return byActor(401, 404, code, 404, code
 // a private video is not found by anyone else.
 func editors(code int) expect {
 	return byPrivacy(byActor(401, 403, code, code, code), byActor(404, 404, code, code, code))
+}
+
+// arrangers are the statuses of a change of a playlist's items: its
+// owner alone; a private playlist is not found by anyone else but
+// moderators, who see it.
+func arrangers(code int) expect {
+	return byPrivacy(byActor(401, 403, code, 403, 403), byActor(404, 404, code, 403, 403))
 }
 
 // endpointOwners are the statuses of an act on a webhook endpoint of the
@@ -143,20 +151,22 @@ var matrix = map[string]row{
 	"GET /auth/oidc/login":      {"/auth/oidc/login", "", every(409)}, // no provider configured
 	"GET /auth/oidc/callback":   {"/auth/oidc/callback?code=c&state=s", "", every(302)},
 
-	"GET /api/v1/me":                      {"/api/v1/me", "", signedIn(200)},
-	"POST /api/v1/me/password":            {"/api/v1/me/password", `{"current_password":"a long password","new_password":"a long password"}`, signedIn(204)},
-	"GET /api/v1/me/sessions":             {"/api/v1/me/sessions", "", signedIn(200)},
-	"DELETE /api/v1/me/sessions/{id}":     {"/api/v1/me/sessions/{session}", "", signedIn(204)},
-	"GET /api/v1/me/tokens":               {"/api/v1/me/tokens", "", signedIn(200)},
-	"POST /api/v1/me/tokens":              {"/api/v1/me/tokens", `{"name":"cli","scopes":["read"]}`, signedIn(201)},
-	"DELETE /api/v1/me/tokens/{id}":       {"/api/v1/me/tokens/{token}", "", signedIn(204)},
-	"GET /api/v1/me/videos":               {"/api/v1/me/videos", "", signedIn(200)},
-	"POST /api/v1/invites":                {"/api/v1/invites", "", adminOnly(201)},
-	"GET /api/v1/users/{username}":        {"/api/v1/users/{username}", "", every(200)},
-	"GET /api/v1/users/{username}/videos": {"/api/v1/users/{username}/videos", "", every(200)},
-	"GET /api/v1/admin/users":             {"/api/v1/admin/users", "", adminOnly(200)},
-	"POST /api/v1/admin/users":            {"/api/v1/admin/users", `{"username":"{fresh}","email":"{fresh}@example.org","password":"a long password","role":"user"}`, adminOnly(201)},
-	"PATCH /api/v1/admin/users/{id}":      {"/api/v1/admin/users/{user}", `{"storage_quota_bytes":1000}`, adminOnly(200)},
+	"GET /api/v1/me":                         {"/api/v1/me", "", signedIn(200)},
+	"POST /api/v1/me/password":               {"/api/v1/me/password", `{"current_password":"a long password","new_password":"a long password"}`, signedIn(204)},
+	"GET /api/v1/me/sessions":                {"/api/v1/me/sessions", "", signedIn(200)},
+	"DELETE /api/v1/me/sessions/{id}":        {"/api/v1/me/sessions/{session}", "", signedIn(204)},
+	"GET /api/v1/me/tokens":                  {"/api/v1/me/tokens", "", signedIn(200)},
+	"POST /api/v1/me/tokens":                 {"/api/v1/me/tokens", `{"name":"cli","scopes":["read"]}`, signedIn(201)},
+	"DELETE /api/v1/me/tokens/{id}":          {"/api/v1/me/tokens/{token}", "", signedIn(204)},
+	"GET /api/v1/me/videos":                  {"/api/v1/me/videos", "", signedIn(200)},
+	"GET /api/v1/me/playlists":               {"/api/v1/me/playlists", "", signedIn(200)},
+	"POST /api/v1/invites":                   {"/api/v1/invites", "", adminOnly(201)},
+	"GET /api/v1/users/{username}":           {"/api/v1/users/{username}", "", every(200)},
+	"GET /api/v1/users/{username}/videos":    {"/api/v1/users/{username}/videos", "", every(200)},
+	"GET /api/v1/users/{username}/playlists": {"/api/v1/users/{username}/playlists", "", every(200)},
+	"GET /api/v1/admin/users":                {"/api/v1/admin/users", "", adminOnly(200)},
+	"POST /api/v1/admin/users":               {"/api/v1/admin/users", `{"username":"{fresh}","email":"{fresh}@example.org","password":"a long password","role":"user"}`, adminOnly(201)},
+	"PATCH /api/v1/admin/users/{id}":         {"/api/v1/admin/users/{user}", `{"storage_quota_bytes":1000}`, adminOnly(200)},
 
 	"POST /api/v1/uploads":                 {"/api/v1/uploads", `{"title":"x","content_type":"video/mp4","size_bytes":10,"privacy":"{privacy}"}`, signedIn(201)},
 	"GET /api/v1/uploads/{id}":             {"/api/v1/uploads/{upload}", "", uploaderOrAdmin(200)},
@@ -199,6 +209,17 @@ var matrix = map[string]row{
 	"POST /api/v1/moderation/videos/{id}/dismiss":   {"/api/v1/moderation/videos/{video}/dismiss", `{"reason":""}`, moderators(404)},       // it has no report
 	"POST /api/v1/moderation/comments/{id}/dismiss": {"/api/v1/moderation/comments/{video}/dismiss", `{"reason":""}`, moderators(404)},     // no such comment
 	"GET /api/v1/admin/audit":                       {"/api/v1/admin/audit", "", adminOnly(200)},
+
+	// The cell's playlist is the owner's, of the privacy of the row, and
+	// holds the cell's video, of the same privacy.
+	"POST /api/v1/playlists":                         {"/api/v1/playlists", `{"title":"Matrix list","privacy":"{privacy}"}`, signedIn(201)},
+	"GET /api/v1/playlists/{id}":                     {"/api/v1/playlists/{playlist}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PATCH /api/v1/playlists/{id}":                   {"/api/v1/playlists/{playlist}", `{"title":"Edited"}`, editors(200)},
+	"DELETE /api/v1/playlists/{id}":                  {"/api/v1/playlists/{playlist}", "", editors(204)},
+	"GET /api/v1/playlists/{id}/items":               {"/api/v1/playlists/{playlist}/items", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/playlists/{id}/items":              {"/api/v1/playlists/{playlist}/items", `{"video_id":"{video}"}`, arrangers(200)},
+	"DELETE /api/v1/playlists/{id}/items/{video}":    {"/api/v1/playlists/{playlist}/items/{video}", "", arrangers(204)},
+	"POST /api/v1/playlists/{id}/items/{video}/move": {"/api/v1/playlists/{playlist}/items/{video}/move", `{"position":0}`, arrangers(200)},
 	"GET /media/{key...}": {"/media/videos/{video}/hls/master.m3u8", "", byPrivacy(func(_ actor, p video.Privacy) int {
 		return map[video.Privacy]int{video.PrivacyPublic: 200, video.PrivacyUnlisted: 404}[p]
 	}, every(404))},
@@ -222,7 +243,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			r := matrix[rt.method+" "+rt.path]
 			for _, a := range actors {
 				for _, priv := range privacies {
-					c := w.cell(t, a, priv)
+					c := w.cell(t, a, priv, strings.Contains(r.target, "{playlist}"))
 					got := w.ask(t, a, rt.method, c, priv, r)
 					if want := r.want(a, priv); got != want {
 						t.Errorf("%s %s by %s, %s video: %d, want %d", rt.method, rt.path, a, priv, got, want)
@@ -281,6 +302,7 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 		pb.RegisterWebhookServiceServer(s, webhooks)
 		pb.RegisterHostServiceServer(s, host)
 		pb.RegisterCommentServiceServer(s, hostsvc.NewComments(host, db, video.DefaultCommentRate))
+		pb.RegisterPlaylistServiceServer(s, hostsvc.NewPlaylists(db, videocache.New(c, time.Minute, nil)))
 		pb.RegisterSearchServiceServer(s, search)
 		pb.RegisterEncodeServiceServer(s, encode)
 		pb.RegisterAccountServiceServer(s, accounts)
@@ -288,7 +310,8 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 	})
 	w := &world{db: db, upload: upload, webhooks: webhooks, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
 	w.edge = edge(t, Options{Media: objects, Logger: discardLogger(), Clients: Clients{
-		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Search: pb.NewSearchServiceClient(conn),
+		Upload: pb.NewUploadServiceClient(conn), Host: pb.NewHostServiceClient(conn), Playlist: pb.NewPlaylistServiceClient(conn),
+		Search: pb.NewSearchServiceClient(conn),
 		Encode: pb.NewEncodeServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
 		Webhooks:   pb.NewWebhookServiceClient(conn),
 		Comments:   pb.NewCommentServiceClient(conn),
@@ -312,9 +335,11 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 
 // cell makes what one request of actor a about a video of privacy p works
 // on: a ready video and an open upload of the owner's, a session and a
-// token of a's own (the owner's for a visitor), and a user for the admin
-// to change.
-func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
+// token of a's own (the owner's for a visitor), a user for the admin to
+// change, and when the request names one, a playlist of the owner's of
+// privacy p holding the video (only then, since a user keeps a bounded
+// number of playlists).
+func (w *world) cell(t testing.TB, a actor, p video.Privacy, withPlaylist bool) cell {
 	t.Helper()
 	ctx := t.Context()
 	own := w.users[owner]
@@ -335,9 +360,16 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy) cell {
 		Url: "http://127.0.0.1:9/hook", Events: []string{"video.ready"}})
 	must(t, err)
 	comment := storetest.AddComment(t, w.db, v.ID, w.users[otherUser].ID, "", "Another user's comment", time.Now())
+	var playlist string
+	if withPlaylist {
+		pl := storetest.NewPlaylist(t, w.db, own.ID, p, "Matrix list")
+		storetest.AddToPlaylist(t, w.db, pl.ID, v.ID)
+		playlist = pl.ID
+	}
 	return cell{
 		video: v.ID, upload: upload.GetVideoId(), username: own.Username, session: sid, token: tok, user: target.ID,
 		signedMaster: w.signer.signedMediaPath(v.ID, master, time.Now()), comment: comment.ID, webhook: hook.GetWebhook().GetId(),
+		playlist: playlist,
 	}
 }
 
@@ -348,7 +380,7 @@ func (w *world) ask(t *testing.T, a actor, method string, c cell, p video.Privac
 	fresh := testenv.Name("f")
 	replace := strings.NewReplacer("{video}", c.video, "{upload}", c.upload, "{username}", c.username, "{session}", c.session,
 		"{token}", c.token, "{user}", c.user, "{signed}", c.signedMaster, "{webhook}", c.webhook, "{fresh}", fresh, "{privacy}", string(p),
-		"{comment}", c.comment)
+		"{comment}", c.comment, "{playlist}", c.playlist)
 	target, body := replace.Replace(r.target), replace.Replace(r.body)
 	var req *http.Request
 	if body == "" {

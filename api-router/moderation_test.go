@@ -39,7 +39,7 @@ func TestHiddenVideo(t *testing.T) {
 // restoring it shows it again.
 func testHiddenVideo(t *testing.T, p *platform.Process) {
 	w := newWorld(t, p)
-	c := w.cell(t, otherUser, video.PrivacyPublic)
+	c := w.cell(t, otherUser, video.PrivacyPublic, false)
 	id := c.video
 	if rec := w.do(t, otherUser, http.MethodPost, "/api/v1/reports", `{"kind":"video","id":"`+id+`","reason":"spam","note":"links"}`); rec.Code != http.StatusCreated {
 		t.Fatalf("report: %d %s", rec.Code, rec.Body)

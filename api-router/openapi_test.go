@@ -125,6 +125,8 @@ func TestResponseSchemasMatchTheJSON(t *testing.T) {
 		"Token":         tokenJSON{},
 		"Comment":       commentJSON{},
 		"CommentList":   commentPageJSON{},
+		"Playlist":      playlistJSON{},
+		"PlaylistItem":  playlistItemJSON{},
 	}
 	// Fields a response leaves out when the caller may not see them.
 	optional := map[string][]string{"User": {"email", "quota"}}

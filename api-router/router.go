@@ -59,6 +59,8 @@ type Clients struct {
 	// Moderation is served by the host target, on the Host client's
 	// connection.
 	Moderation pb.ModerationServiceClient
+	// Playlist is the host target's PlaylistService, on Host's connection.
+	Playlist pb.PlaylistServiceClient
 }
 
 // Options configure the edge.
@@ -123,9 +125,11 @@ var routes = []route{
 	{http.MethodPost, "/api/v1/me/tokens", (*api).createToken},
 	{http.MethodDelete, "/api/v1/me/tokens/{id}", (*api).revokeToken},
 	{http.MethodGet, "/api/v1/me/videos", (*api).myVideos},
+	{http.MethodGet, "/api/v1/me/playlists", (*api).myPlaylists},
 	{http.MethodPost, "/api/v1/invites", (*api).createInvite},
 	{http.MethodGet, "/api/v1/users/{username}", (*api).getUser},
 	{http.MethodGet, "/api/v1/users/{username}/videos", (*api).channelVideos},
+	{http.MethodGet, "/api/v1/users/{username}/playlists", (*api).userPlaylists},
 	{http.MethodGet, "/api/v1/admin/users", (*api).listUsers},
 	{http.MethodPost, "/api/v1/admin/users", (*api).createUser},
 	{http.MethodPatch, "/api/v1/admin/users/{id}", (*api).updateUser},
@@ -150,6 +154,14 @@ var routes = []route{
 	{http.MethodPatch, "/api/v1/comments/{id}", (*api).editComment},
 	{http.MethodDelete, "/api/v1/comments/{id}", (*api).deleteComment},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
+	{http.MethodPost, "/api/v1/playlists", (*api).createPlaylist},
+	{http.MethodGet, "/api/v1/playlists/{id}", (*api).getPlaylist},
+	{http.MethodPatch, "/api/v1/playlists/{id}", (*api).updatePlaylist},
+	{http.MethodDelete, "/api/v1/playlists/{id}", (*api).deletePlaylist},
+	{http.MethodGet, "/api/v1/playlists/{id}/items", (*api).listPlaylistItems},
+	{http.MethodPost, "/api/v1/playlists/{id}/items", (*api).addPlaylistItem},
+	{http.MethodDelete, "/api/v1/playlists/{id}/items/{video}", (*api).removePlaylistItem},
+	{http.MethodPost, "/api/v1/playlists/{id}/items/{video}/move", (*api).movePlaylistItem},
 	{http.MethodGet, "/api/v1/webhooks", (*api).listWebhooks},
 	{http.MethodPost, "/api/v1/webhooks", (*api).createWebhook},
 	{http.MethodGet, "/api/v1/webhooks/{id}", (*api).getWebhook},
@@ -389,6 +401,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Host == nil {
 		c.Host = pb.NewHostServiceClient(unconfigured("host"))
+	}
+	if c.Playlist == nil {
+		c.Playlist = pb.NewPlaylistServiceClient(unconfigured("host"))
 	}
 	if c.Search == nil {
 		c.Search = pb.NewSearchServiceClient(unconfigured("search"))

@@ -74,6 +74,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 			Webhooks:   pb.NewWebhookServiceClient(conns["upload"]),
 			Moderation: pb.NewModerationServiceClient(conns["host"]),
 			Comments:   pb.NewCommentServiceClient(conns["host"]),
+			Playlist:   pb.NewPlaylistServiceClient(conns["host"]),
 		},
 		Media:          media,
 		PublicBaseURL:  cfg.PublicURL,

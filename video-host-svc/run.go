@@ -36,6 +36,7 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 	pb.RegisterHostServiceServer(srv, svc)
 	pb.RegisterCommentServiceServer(srv, NewComments(svc, db, video.DefaultCommentRate))
 	pb.RegisterModerationServiceServer(srv, NewModeration(db, videos, moderation.DefaultReportRate))
+	pb.RegisterPlaylistServiceServer(srv, NewPlaylists(db, videos))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { svc.RunViewFlusher(gctx, cfg.ViewFlushEach); return nil })
