@@ -386,6 +386,7 @@ func TestBrowserUI(t *testing.T) {
 	if !t.Run("sign up", func(t *testing.T) { browserSignUp(t, openTab(t, browser, pf.base, shots)) }) {
 		t.FailNow()
 	}
+	t.Run("playable", func(t *testing.T) { browserPlayable(t, openTab(t, browser, pf.base, shots), pf) })
 	var id string
 	t.Run("upload", func(t *testing.T) { id = browserUpload(t, openTab(t, browser, pf.base, shots), clip) })
 	if id == "" {
