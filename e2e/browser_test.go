@@ -386,6 +386,7 @@ func TestBrowserUI(t *testing.T) {
 	if !t.Run("sign up", func(t *testing.T) { browserSignUp(t, openTab(t, browser, pf.base, shots)) }) {
 		t.FailNow()
 	}
+	t.Run("playable", func(t *testing.T) { browserPlayable(t, openTab(t, browser, pf.base, shots), pf) })
 	var id string
 	t.Run("upload", func(t *testing.T) { id = browserUpload(t, openTab(t, browser, pf.base, shots), clip) })
 	if id == "" {
@@ -397,6 +398,7 @@ func TestBrowserUI(t *testing.T) {
 	t.Run("like", func(t *testing.T) {
 		browserLike(t, openTab(t, browser, pf.base, shots), openTab(t, browser, pf.base, shots, chromedp.WithNewBrowserContext()), id)
 	})
+	t.Run("captions", func(t *testing.T) { browserCaptions(t, openTab(t, browser, pf.base, shots), id) })
 	t.Run("comments", func(t *testing.T) { browserComments(t, browser, pf, shots, id) })
 	t.Run("home", func(t *testing.T) { browserHome(t, openTab(t, browser, pf.base, shots), id) })
 	t.Run("playlists", func(t *testing.T) { browserPlaylists(t, openTab(t, browser, pf.base, shots), pf, clip, id) })

@@ -220,6 +220,26 @@ func VideoEvent(t EventType, v video.Video, at time.Time) (Event, error) {
 	}})
 }
 
+// commentBody is what a comment.created event says of the comment.
+type commentBody struct {
+	ID        string    `json:"id"`
+	VideoID   string    `json:"video_id"`
+	ParentID  string    `json:"parent_id,omitempty"`
+	AuthorID  string    `json:"author_id"`
+	Author    string    `json:"author"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CommentEvent is the comment.created event of c, on a video of the user
+// with id ownerID.
+func CommentEvent(c video.Comment, ownerID string, at time.Time) (Event, error) {
+	return NewEvent(CommentCreated, c.VideoID, ownerID, at, map[string]any{"comment": commentBody{
+		ID: c.ID, VideoID: c.VideoID, ParentID: c.ParentID, AuthorID: c.AuthorID, Author: c.AuthorName, Body: c.Body,
+		CreatedAt: c.CreatedAt.UTC(),
+	}})
+}
+
 // NewTestEvent is the event "Send test event" delivers to one endpoint.
 func NewTestEvent(endpointID string, at time.Time) (Event, error) {
 	return NewEvent(TestEvent, "", "", at, map[string]any{"endpoint_id": endpointID,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/webhook"
 )
 
 // commentColumns is what scanComment reads, in order, of comments (as c).
@@ -51,9 +52,13 @@ func (s *Store) AddComment(ctx context.Context, c video.Comment, rate video.Comm
 		return video.Comment{}, fmt.Errorf("comment on %s: %w", videoID, err)
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var off bool
+		var (
+			off   bool
+			owner string
+		)
 		err := tx.QueryRow(ctx, `
-			SELECT comments_off FROM videos WHERE id = $1 AND state <> 'deleted' FOR NO KEY UPDATE`, c.VideoID).Scan(&off)
+			SELECT comments_off, coalesce(owner_id::text, '') FROM videos WHERE id = $1 AND state <> 'deleted' FOR NO KEY UPDATE`,
+			c.VideoID).Scan(&off, &owner)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return video.ErrNotFound
 		}
@@ -93,9 +98,15 @@ func (s *Store) AddComment(ctx context.Context, c video.Comment, rate video.Comm
 			return err
 		}
 		if c.ParentID != "" {
-			_, err = tx.Exec(ctx, `UPDATE comments SET replies = replies + 1 WHERE id = $1`, c.ParentID)
+			if _, err := tx.Exec(ctx, `UPDATE comments SET replies = replies + 1 WHERE id = $1`, c.ParentID); err != nil {
+				return err
+			}
 		}
-		return err
+		e, err := webhook.CommentEvent(c, owner, time.Now())
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, e)
 	})
 	if err != nil {
 		return video.Comment{}, fmt.Errorf("comment on %s by %s: %w", c.VideoID, c.AuthorID, err)

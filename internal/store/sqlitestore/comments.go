@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudflix/cloudflix/internal/store"
 	"github.com/cloudflix/cloudflix/internal/video"
+	"github.com/cloudflix/cloudflix/internal/webhook"
 )
 
 // commentColumns is what scanComment reads, in order, of comments (as c).
@@ -47,10 +48,13 @@ func (s *Store) AddComment(ctx context.Context, c video.Comment, rate video.Comm
 	if err != nil {
 		return video.Comment{}, fmt.Errorf("comment on %s: %w", videoID, err)
 	}
-	err = s.write(ctx, func(tx *sql.Tx, _ int64) error {
-		var off bool
+	err = s.write(ctx, func(tx *sql.Tx, now int64) error {
+		var (
+			off   bool
+			owner string
+		)
 		err := tx.QueryRowContext(ctx, `
-			SELECT comments_off FROM videos WHERE id = ?1 AND state <> 'deleted'`, c.VideoID).Scan(&off)
+			SELECT comments_off, coalesce(owner_id, '') FROM videos WHERE id = ?1 AND state <> 'deleted'`, c.VideoID).Scan(&off, &owner)
 		if errors.Is(err, sql.ErrNoRows) {
 			return video.ErrNotFound
 		}
@@ -94,7 +98,14 @@ func (s *Store) AddComment(ctx context.Context, c video.Comment, rate video.Comm
 				return err
 			}
 		}
-		return tx.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?1`, c.AuthorID).Scan(&c.AuthorName)
+		if err := tx.QueryRowContext(ctx, `SELECT username FROM users WHERE id = ?1`, c.AuthorID).Scan(&c.AuthorName); err != nil {
+			return err
+		}
+		e, err := webhook.CommentEvent(c, owner, fromUnixMicros(now))
+		if err != nil {
+			return err
+		}
+		return insertEvent(ctx, tx, e, now)
 	})
 	if err != nil {
 		return video.Comment{}, fmt.Errorf("comment on %s by %s: %w", c.VideoID, c.AuthorID, err)

@@ -94,6 +94,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"WebhookClaims", testWebhookClaims},
 		{"ConcurrentWebhookClaims", testConcurrentWebhookClaims},
 		{"WebhookLogPaging", testWebhookLogPaging},
+		{"WebhookCommentEvents", testWebhookCommentEvents},
 		{"PurgeWebhookDeliveries", testPurgeWebhookDeliveries},
 		{"Playlists", testPlaylists},
 		{"PlaylistsPerOwner", testPlaylistsPerOwner},

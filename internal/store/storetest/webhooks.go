@@ -458,3 +458,50 @@ func testPurgeWebhookDeliveries(t *testing.T, s Store) {
 		t.Fatalf("after purging, the log holds %+v; want only the pending delivery", left)
 	}
 }
+
+// A comment writes its comment.created event in its own transaction, to
+// the video owner's endpoints that asked for it; a refused comment writes
+// none.
+func testWebhookCommentEvents(t *testing.T, s Store) {
+	ctx := ctxFor(t)
+	ada := NewUser(t, s, testenv.Name("ada"), auth.RoleUser)
+	bob := NewUser(t, s, testenv.Name("bob"), auth.RoleUser)
+	adas := NewEndpoint(t, s, ada.ID, false, "https://ada.example.org/", []byte("s"), webhook.CommentCreated)
+	readyOnly := NewEndpoint(t, s, ada.ID, false, "https://ada.example.org/ready", []byte("s"), webhook.VideoReady)
+	v := ReadyBy(t, s, ada.ID, video.PrivacyPublic, "Discussed")
+	top := AddComment(t, s, v.ID, bob.ID, "", "First!", time.Now())
+	reply := AddComment(t, s, v.ID, ada.ID, top.ID, "Thanks", time.Now())
+	_, err := s.AddComment(ctx, video.Comment{VideoID: uuid.NewString(), AuthorID: bob.ID, Body: "Nowhere", CreatedAt: time.Now()}, noCommentLimit)
+	wantErr(t, "a comment on no video", err, video.ErrNotFound)
+
+	ds := Deliveries(t, s, adas.ID)
+	if len(ds) != 2 {
+		t.Fatalf("%d comment deliveries, want 2", len(ds))
+	}
+	for i, want := range []video.Comment{reply, top} {
+		var body struct {
+			ID   string `json:"id"`
+			Type string `json:"type"`
+			Data struct {
+				Comment struct {
+					ID       string `json:"id"`
+					VideoID  string `json:"video_id"`
+					ParentID string `json:"parent_id"`
+					Author   string `json:"author"`
+					Body     string `json:"body"`
+				} `json:"comment"`
+			} `json:"data"`
+		}
+		if err := json.Unmarshal(ds[i].Payload, &body); err != nil {
+			t.Fatal(err)
+		}
+		c := body.Data.Comment
+		if ds[i].EventType != webhook.CommentCreated || ds[i].VideoID != v.ID || body.ID != ds[i].EventID ||
+			c.ID != want.ID || c.VideoID != v.ID || c.ParentID != want.ParentID || c.Author != want.AuthorName || c.Body != want.Body {
+			t.Fatalf("delivery %d: %+v with body %s; want the comment %+v", i, ds[i], ds[i].Payload, want)
+		}
+	}
+	if ds := Deliveries(t, s, readyOnly.ID); len(ds) != 1 || ds[0].EventType != webhook.VideoReady {
+		t.Fatalf("the endpoint for video.ready alone got %+v", ds)
+	}
+}

@@ -1,6 +1,6 @@
 // The account page: /account. The signed-in user's profile and quotas,
-// their password, the sessions they are signed in with and their API
-// tokens. Each part is a section of its own, in account/.
+// their password, the sessions they are signed in with, their API tokens
+// and their webhooks. Each part is a section of its own, in account/.
 
 import { api, ApiError } from "../api.js";
 import { h, errorBox, isAbort } from "../dom.js";
@@ -10,6 +10,7 @@ import { profileSection } from "./account/profile.js";
 import { passwordSection } from "./account/password.js";
 import { sessionsSection } from "./account/sessions.js";
 import { tokensSection } from "./account/tokens.js";
+import { webhooksSection } from "../webhooks.js";
 
 const signInFirst = ["Sign in to see your account",
   "Your account page shows your profile, quotas, sessions and API tokens."];
@@ -37,5 +38,6 @@ export default async function accountPage({ main, signal, setTitle }) {
     profileSection(user),
     passwordSection(signal, () => sessions.reload()),
     sessions.el,
-    tokensSection(user, signal)));
+    tokensSection(user, signal),
+    webhooksSection(user, signal)));
 }
