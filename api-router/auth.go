@@ -83,7 +83,10 @@ func principalOf(p *pb.Principal) auth.Principal {
 //     request that carries neither is refused too, since only a browser
 //     sends the cookie and every browser sends one of them;
 //   - a body that is not JSON where JSON is read: a cross-site form can
-//     post text/plain without asking, but not application/json.
+//     post text/plain without asking, but not application/json. A PUT,
+//     which no form can send and a cross-site script may send only after a
+//     preflight this edge never grants, may carry a file as it is on disk
+//     (a video's captions).
 func (a *api) guard(r *http.Request, fromCookie bool) error {
 	if a.host != "" && !strings.EqualFold(hostOnly(r.Host), a.host) {
 		return &edgeError{status: http.StatusMisdirectedRequest, code: "misdirected_request",
@@ -101,7 +104,7 @@ func (a *api) guard(r *http.Request, fromCookie bool) error {
 	case site == "" && origin == "" && fromCookie:
 		return forbiddenCrossSite()
 	}
-	if r.ContentLength != 0 || r.Header.Get("Transfer-Encoding") != "" {
+	if (r.ContentLength != 0 || r.Header.Get("Transfer-Encoding") != "") && r.Method != http.MethodPut {
 		mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		if err != nil || mt != "application/json" {
 			return &edgeError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",

@@ -175,32 +175,36 @@ var matrix = map[string]row{
 	"POST /api/v1/uploads/{id}/complete":   {"/api/v1/uploads/{upload}/complete", "", uploaderOrAdmin(409)}, // its part is missing
 	"DELETE /api/v1/uploads/{id}":          {"/api/v1/uploads/{upload}", "", uploaderOrAdmin(204)},
 
-	"GET /api/v1/videos":                       {"/api/v1/videos", "", every(200)},
-	"GET /api/v1/videos/{id}":                  {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"PATCH /api/v1/videos/{id}":                {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
-	"DELETE /api/v1/videos/{id}":               {"/api/v1/videos/{video}", "", editors(204)},
-	"POST /api/v1/videos/{id}/views":           {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
-	"GET /api/v1/videos/{id}/like":             {"/api/v1/videos/{video}/like", "", likers(200)},
-	"PUT /api/v1/videos/{id}/like":             {"/api/v1/videos/{video}/like", "", likers(200)},
-	"DELETE /api/v1/videos/{id}/like":          {"/api/v1/videos/{video}/like", "", likers(200)},
-	"POST /api/v1/videos/{id}/reencode":        {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
-	"GET /api/v1/webhooks":                     {"/api/v1/webhooks", "", signedIn(200)},
-	"POST /api/v1/webhooks":                    {"/api/v1/webhooks", `{"url":"http://127.0.0.1:9/hook","events":["video.ready"]}`, signedIn(201)},
-	"GET /api/v1/webhooks/{id}":                {"/api/v1/webhooks/{webhook}", "", endpointOwners(200)},
-	"PATCH /api/v1/webhooks/{id}":              {"/api/v1/webhooks/{webhook}", `{"events":["video.ready","video.failed"]}`, endpointOwners(200)},
-	"DELETE /api/v1/webhooks/{id}":             {"/api/v1/webhooks/{webhook}", "", endpointOwners(204)},
-	"GET /api/v1/webhooks/{id}/deliveries":     {"/api/v1/webhooks/{webhook}/deliveries", "", endpointOwners(200)},
-	"POST /api/v1/webhooks/{id}/test":          {"/api/v1/webhooks/{webhook}/test", "", endpointOwners(202)},
-	"POST /api/v1/webhooks/{id}/rotate-secret": {"/api/v1/webhooks/{webhook}/rotate-secret", "", endpointOwners(200)},
-	"GET /api/v1/search":                       {"/api/v1/search?q=matrix", "", every(200)},
-	"GET /api/v1/search/suggest":               {"/api/v1/search/suggest?q=ma", "", every(200)},
-	"GET /api/openapi.json":                    {"/api/openapi.json", "", every(200)},
-	"GET /api/v1/videos/{id}/comments":         {"/api/v1/videos/{video}/comments", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"POST /api/v1/videos/{id}/comments":        {"/api/v1/videos/{video}/comments", `{"body":"Matrix comment"}`, likers(201)},
-	"GET /api/v1/comments/{id}/replies":        {"/api/v1/comments/{comment}/replies", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
-	"POST /api/v1/comments/{id}/replies":       {"/api/v1/comments/{comment}/replies", `{"body":"Matrix reply"}`, likers(201)},
-	"PATCH /api/v1/comments/{id}":              {"/api/v1/comments/{comment}", `{"body":"Edited"}`, commentAuthors(200)},
-	"DELETE /api/v1/comments/{id}":             {"/api/v1/comments/{comment}", "", commentRemovers(204)},
+	"GET /api/v1/videos":                {"/api/v1/videos", "", every(200)},
+	"GET /api/v1/videos/{id}":           {"/api/v1/videos/{video}", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PATCH /api/v1/videos/{id}":         {"/api/v1/videos/{video}", `{"title":"Edited"}`, editors(200)},
+	"DELETE /api/v1/videos/{id}":        {"/api/v1/videos/{video}", "", editors(204)},
+	"POST /api/v1/videos/{id}/views":    {"/api/v1/videos/{video}/views", "", byPrivacy(every(204), byActor(404, 404, 204, 204, 204))},
+	"GET /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
+	"PUT /api/v1/videos/{id}/like":      {"/api/v1/videos/{video}/like", "", likers(200)},
+	"DELETE /api/v1/videos/{id}/like":   {"/api/v1/videos/{video}/like", "", likers(200)},
+	"POST /api/v1/videos/{id}/reencode": {"/api/v1/videos/{video}/reencode", "", byPrivacy(byActor(401, 403, 202, 403, 202), byActor(404, 404, 202, 403, 202))},
+	"GET /api/v1/videos/{id}/captions":  {"/api/v1/videos/{video}/captions", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"PUT /api/v1/videos/{id}/captions/{lang}": {"/api/v1/videos/{video}/captions/fr?label=Fran%C3%A7ais",
+		"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\nBonjour\n", editors(200)},
+	"DELETE /api/v1/videos/{id}/captions/{lang}": {"/api/v1/videos/{video}/captions/en", "", editors(204)},
+	"GET /api/v1/webhooks":                       {"/api/v1/webhooks", "", signedIn(200)},
+	"POST /api/v1/webhooks":                      {"/api/v1/webhooks", `{"url":"http://127.0.0.1:9/hook","events":["video.ready"]}`, signedIn(201)},
+	"GET /api/v1/webhooks/{id}":                  {"/api/v1/webhooks/{webhook}", "", endpointOwners(200)},
+	"PATCH /api/v1/webhooks/{id}":                {"/api/v1/webhooks/{webhook}", `{"events":["video.ready","video.failed"]}`, endpointOwners(200)},
+	"DELETE /api/v1/webhooks/{id}":               {"/api/v1/webhooks/{webhook}", "", endpointOwners(204)},
+	"GET /api/v1/webhooks/{id}/deliveries":       {"/api/v1/webhooks/{webhook}/deliveries", "", endpointOwners(200)},
+	"POST /api/v1/webhooks/{id}/test":            {"/api/v1/webhooks/{webhook}/test", "", endpointOwners(202)},
+	"POST /api/v1/webhooks/{id}/rotate-secret":   {"/api/v1/webhooks/{webhook}/rotate-secret", "", endpointOwners(200)},
+	"GET /api/v1/search":                         {"/api/v1/search?q=matrix", "", every(200)},
+	"GET /api/v1/search/suggest":                 {"/api/v1/search/suggest?q=ma", "", every(200)},
+	"GET /api/openapi.json":                      {"/api/openapi.json", "", every(200)},
+	"GET /api/v1/videos/{id}/comments":           {"/api/v1/videos/{video}/comments", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/videos/{id}/comments":          {"/api/v1/videos/{video}/comments", `{"body":"Matrix comment"}`, likers(201)},
+	"GET /api/v1/comments/{id}/replies":          {"/api/v1/comments/{comment}/replies", "", byPrivacy(every(200), byActor(404, 404, 200, 200, 200))},
+	"POST /api/v1/comments/{id}/replies":         {"/api/v1/comments/{comment}/replies", `{"body":"Matrix reply"}`, likers(201)},
+	"PATCH /api/v1/comments/{id}":                {"/api/v1/comments/{comment}", `{"body":"Edited"}`, commentAuthors(200)},
+	"DELETE /api/v1/comments/{id}":               {"/api/v1/comments/{comment}", "", commentRemovers(204)},
 
 	"POST /api/v1/reports":                          {"/api/v1/reports", `{"kind":"video","id":"{video}","reason":"spam","note":"matrix"}`, likers(201)},
 	"GET /api/v1/moderation/reports":                {"/api/v1/moderation/reports", "", moderators(200)},
@@ -307,6 +311,7 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 		pb.RegisterEncodeServiceServer(s, encode)
 		pb.RegisterAccountServiceServer(s, accounts)
 		pb.RegisterModerationServiceServer(s, hostsvc.NewModeration(db, videocache.New(c, time.Minute, nil), moderation.DefaultReportRate))
+		pb.RegisterCaptionServiceServer(s, uploadsvc.NewCaptionService(db, objects))
 	})
 	w := &world{db: db, upload: upload, webhooks: webhooks, users: map[actor]account.User{}, signer: &api{mediaKey: testMediaKey}}
 	w.edge = edge(t, Options{Media: objects, Logger: discardLogger(), Clients: Clients{
@@ -316,6 +321,7 @@ func newWorld(t testing.TB, p *platform.Process) *world {
 		Webhooks:   pb.NewWebhookServiceClient(conn),
 		Comments:   pb.NewCommentServiceClient(conn),
 		Moderation: pb.NewModerationServiceClient(conn),
+		Caption:    pb.NewCaptionServiceClient(conn),
 	}})
 	w.putMedia = func(t testing.TB, key string) {
 		body := []byte("#EXTM3U\n")
@@ -346,6 +352,10 @@ func (w *world) cell(t testing.TB, a actor, p video.Privacy, withPlaylist bool) 
 	v := storetest.ReadyBy(t, w.db, own.ID, p, "Matrix video")
 	master := video.MasterPlaylistKey(v.ID)
 	w.putMedia(t, master)
+	// Captions in English, for the route that deletes them.
+	if _, err := w.db.PutCaption(ctx, v.ID, video.Caption{Language: "en", Label: "English"}); err != nil {
+		t.Fatal(err)
+	}
 	upload, err := w.upload.CreateUpload(storetest.SignedIn(ctx, own), &pb.CreateUploadRequest{
 		Title: "Matrix upload", ContentType: "video/mp4", SizeBytes: 10, Privacy: videopb.Privacy(p)})
 	must(t, err)

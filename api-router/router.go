@@ -59,6 +59,9 @@ type Clients struct {
 	// Moderation is served by the host target, on the Host client's
 	// connection.
 	Moderation pb.ModerationServiceClient
+	// Caption is served by the upload target (video-upload-svc/captions.go
+	// says why), on the same connection as Upload.
+	Caption pb.CaptionServiceClient
 	// Playlist is the host target's PlaylistService, on Host's connection.
 	Playlist pb.PlaylistServiceClient
 }
@@ -154,6 +157,9 @@ var routes = []route{
 	{http.MethodPatch, "/api/v1/comments/{id}", (*api).editComment},
 	{http.MethodDelete, "/api/v1/comments/{id}", (*api).deleteComment},
 	{http.MethodPost, "/api/v1/videos/{id}/reencode", (*api).reencode},
+	{http.MethodGet, "/api/v1/videos/{id}/captions", (*api).listCaptions},
+	{http.MethodPut, "/api/v1/videos/{id}/captions/{lang}", (*api).putCaption},
+	{http.MethodDelete, "/api/v1/videos/{id}/captions/{lang}", (*api).deleteCaption},
 	{http.MethodPost, "/api/v1/playlists", (*api).createPlaylist},
 	{http.MethodGet, "/api/v1/playlists/{id}", (*api).getPlaylist},
 	{http.MethodPatch, "/api/v1/playlists/{id}", (*api).updatePlaylist},
@@ -419,6 +425,9 @@ func (c Clients) orUnconfigured() Clients {
 	}
 	if c.Moderation == nil {
 		c.Moderation = pb.NewModerationServiceClient(unconfigured("moderation"))
+	}
+	if c.Caption == nil {
+		c.Caption = pb.NewCaptionServiceClient(unconfigured("upload"))
 	}
 	return c
 }

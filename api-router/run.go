@@ -75,6 +75,7 @@ func Run(ctx context.Context, cfg config.Router, p *platform.Process) error {
 			Moderation: pb.NewModerationServiceClient(conns["host"]),
 			Comments:   pb.NewCommentServiceClient(conns["host"]),
 			Playlist:   pb.NewPlaylistServiceClient(conns["host"]),
+			Caption:    pb.NewCaptionServiceClient(conns["upload"]),
 		},
 		Media:          media,
 		PublicBaseURL:  cfg.PublicURL,

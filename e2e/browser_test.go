@@ -400,6 +400,7 @@ func TestBrowserUI(t *testing.T) {
 	t.Run("like", func(t *testing.T) {
 		browserLike(t, openTab(t, browser, pf.base, shots), openTab(t, browser, pf.base, shots, chromedp.WithNewBrowserContext()), id)
 	})
+	t.Run("captions", func(t *testing.T) { browserCaptions(t, openTab(t, browser, pf.base, shots), id) })
 	t.Run("comments", func(t *testing.T) { browserComments(t, browser, pf, shots, id) })
 	t.Run("home", func(t *testing.T) { browserHome(t, openTab(t, browser, pf.base, shots), id) })
 	t.Run("account", func(t *testing.T) { browserAccount(t, openTab(t, browser, pf.base, shots), pf) })

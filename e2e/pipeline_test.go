@@ -347,6 +347,7 @@ func runPipeline(t *testing.T, pf *platform) {
 	checkBadInput(t, pf)
 	checkOps(t, pf)
 	checkPrivacy(t, pf)
+	checkCaptions(t, pf)
 }
 
 func writeFile(t *testing.T, path string, b []byte) {

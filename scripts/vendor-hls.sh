@@ -7,16 +7,16 @@
 #   scripts/vendor-hls.sh --check  fail when the committed files differ from a
 #                                  fresh download of the pinned version
 #
-# The light ES module build is used: it has everything the player needs
-# (fMP4 HLS, adaptive bitrate, manual level switching) and leaves out DRM,
-# subtitles, alternate audio and CMCD, none of which CloudFlix produces.
+# The full ES module build is used: the player needs fMP4 HLS, adaptive
+# bitrate, manual level switching and the subtitle tracks of a video's
+# captions, which the light build leaves out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HLS_VERSION=1.7.4
 DEST=web/static/vendor
 FILES=(
-  "dist/hls.light.min.mjs:hls.light.min.mjs"
+  "dist/hls.min.mjs:hls.min.mjs"
   "LICENSE:hls.js-LICENSE.txt"
 )
 

@@ -350,7 +350,7 @@ func (p *publication) finish(ctx context.Context, out rendered) error {
 			return err
 		}
 	}
-	if err := p.putSharedFile(ctx, video.MasterPlaylistKey(p.id), filepath.Join(out.hlsDir, "master.m3u8")); err != nil {
+	if err := p.publishPlaylists(ctx, out.renditions); err != nil {
 		return err
 	}
 	return p.sweep(ctx)

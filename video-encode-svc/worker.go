@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
+	"github.com/cloudflix/cloudflix/internal/captions"
 	"github.com/cloudflix/cloudflix/internal/ladder"
 	"github.com/cloudflix/cloudflix/internal/outbox"
 	"github.com/cloudflix/cloudflix/internal/queue"
@@ -38,6 +39,7 @@ type Store interface {
 	MarkReady(ctx context.Context, id, worker string, e video.Encoded) (video.Video, error)
 	MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error)
 	ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error
+	captions.Store
 }
 
 // Objects is the object storage the worker reads sources from and writes
@@ -165,6 +167,7 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 			return w.retry(ctx, id, claim.Attempt, fmt.Errorf("mark ready: %w", err))
 		}
 		w.cache.Forget(ctx, id)
+		w.republishCaptions(ctx, id)
 		took := time.Since(start)
 		w.m.jobs.WithLabelValues("ready").Inc()
 		w.m.duration.Observe(took.Seconds())

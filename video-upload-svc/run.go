@@ -91,6 +91,7 @@ func Run(ctx context.Context, cfg config.Upload, p *platform.Process) error {
 	pb.RegisterUploadServiceServer(srv, svc)
 	pb.RegisterWebhookServiceServer(srv, NewWebhooks(db, sealer, webhook.Policy{Allowed: nets}, net.DefaultResolver,
 		cfg.Webhooks.MaxEndpoints, sender.Wake))
+	pb.RegisterCaptionServiceServer(srv, NewCaptionService(db, objects))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return relay.Run(gctx) })

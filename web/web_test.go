@@ -106,7 +106,7 @@ func TestStaticFiles(t *testing.T) {
 	for target, ct := range map[string]string{
 		"/static/app.css":                   "text/css; charset=utf-8",
 		"/static/js/app.js":                 "text/javascript; charset=utf-8",
-		"/static/vendor/hls.light.min.mjs":  "text/javascript; charset=utf-8",
+		"/static/vendor/hls.min.mjs":        "text/javascript; charset=utf-8",
 		"/static/vendor/hls.js-LICENSE.txt": "text/plain; charset=utf-8",
 		"/static/icon.svg":                  "image/svg+xml",
 	} {
@@ -219,7 +219,7 @@ func TestModuleImportsResolve(t *testing.T) {
 		}
 		return next
 	})
-	for _, want := range []string{"/static/js/pages/watch.js", "/static/js/player.js", "/static/vendor/hls.light.min.mjs"} {
+	for _, want := range []string{"/static/js/pages/watch.js", "/static/js/player.js", "/static/vendor/hls.min.mjs"} {
 		if !seen[want] {
 			t.Errorf("%s is not reached from app.js and the pages (reached %v)", want, seen)
 		}

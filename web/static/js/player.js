@@ -1,7 +1,8 @@
 // The video player of the watch page: HLS through hls.js (loaded only
 // here, on first use) or the browser's own HLS where it has no Media
 // Source Extensions, with controls of our own: play, seek with storyboard
-// thumbnails, volume, speed, quality, fullscreen and keyboard shortcuts.
+// thumbnails, volume, speed, quality, captions, fullscreen and keyboard
+// shortcuts.
 // Each control is a controller of its own, in player/; this module lays
 // them out and hands them what they act on.
 
@@ -12,6 +13,7 @@ import { storyboardPreviews } from "./player/previews.js";
 import { volumeControls } from "./player/volume.js";
 import { speedMenu } from "./player/speed.js";
 import { qualityMenu } from "./player/quality.js";
+import { captionsMenu } from "./player/captions.js";
 import { fullscreenButton } from "./player/fullscreen.js";
 import { keyboardShortcuts } from "./player/shortcuts.js";
 import { stream } from "./player/stream.js";
@@ -33,6 +35,7 @@ export function createPlayer(v, { signal, onFirstPlay, startAt = 0 }) {
   const volume = volumeControls(video);
   const speed = speedMenu(video, signal);
   const quality = qualityMenu(el, signal);
+  const captions = captionsMenu(el, video, signal);
   const fullscreen = fullscreenButton(el, video, signal);
   const wake = fadeWhenIdle(el, signal);
   keyboardShortcuts(video, { togglePlay: play.toggle, toggleFullscreen: fullscreen.toggle, wake }, signal);
@@ -41,8 +44,8 @@ export function createPlayer(v, { signal, onFirstPlay, startAt = 0 }) {
     h("div", { class: "controls-row" },
       play.button, volume.mute, volume.slider, seek.time,
       h("span", { class: "spacer" }),
-      speed.el, quality.el, fullscreen.button)));
-  const { failure } = stream(video, v.hls_url, quality, signal, startAt);
+      captions.el, speed.el, quality.el, fullscreen.button)));
+  const { failure } = stream(video, v.hls_url, quality, captions, signal, startAt);
   return h("div", {}, el, failure);
 }
 

@@ -6,6 +6,7 @@ import { h } from "./dom.js";
 import { field, input, tagList } from "./forms.js";
 import { modal } from "./dialog.js";
 import { privacyChoice } from "./privacy.js";
+import { captionsEditor } from "./captions.js";
 
 // editVideo asks for v's new title, description, tags, privacy and whether
 // it takes comments, and resolves to the changed video, or to null when
@@ -28,6 +29,7 @@ export function editVideo(v, signal) {
       h("div", { class: "field check" }, allowComments,
         h("label", { for: "edit-comments" }, "Allow comments"),
         h("span", { class: "hint" }, "Turned off, the comments already here stay readable and no new ones are taken.")),
+      captionsEditor(v, signal),
     ],
     submit: "Save",
     save: () => api.updateVideo(v.id, {

@@ -4,15 +4,16 @@
 
 import { h } from "../dom.js";
 
-const hlsModule = "/static/vendor/hls.light.min.mjs";
+const hlsModule = "/static/vendor/hls.min.mjs";
 const maxRecoveries = 3;
 
 // stream plays url in video from startAt seconds, with quality (from
-// qualityMenu) following the renditions, until signal ends it. failure is
-// where it says why it cannot play. A video still encoding has growing
-// (EVENT) playlists, which hls.js reloads as it would a live stream's:
-// startPosition keeps it from starting at the live edge.
-export function stream(video, url, quality, signal, startAt = 0) {
+// qualityMenu) following the renditions and captions (from captionsMenu)
+// the subtitle tracks, until signal ends it. failure is where it says why
+// it cannot play. A video still encoding has growing (EVENT) playlists,
+// which hls.js reloads as it would a live stream's: startPosition keeps
+// it from starting at the live edge.
+export function stream(video, url, quality, captions, signal, startAt = 0) {
   const failure = h("div", { class: "notice error", role: "alert", hidden: true });
   const fail = (message) => {
     failure.textContent = message;
@@ -37,6 +38,7 @@ export function stream(video, url, quality, signal, startAt = 0) {
         hls = new Hls({ enableWorker: false, capLevelToPlayerSize: true, startPosition: startAt });
         exposeForInspection(video, hls);
         quality.follow(hls, Hls);
+        captions.follow(hls, Hls);
         let recoveries = 0;
         hls.on(Hls.Events.MANIFEST_PARSED, () => video.play().catch(() => {}));
         hls.on(Hls.Events.ERROR, (_, data) => {
@@ -58,6 +60,7 @@ export function stream(video, url, quality, signal, startAt = 0) {
     }
     if (video.canPlayType("application/vnd.apple.mpegurl")) {
       quality.hide();
+      captions.followNative();
       video.src = url;
       if (startAt > 0) video.addEventListener("loadedmetadata", () => { video.currentTime = startAt; }, { once: true });
       video.play().catch(() => {});
