@@ -128,4 +128,3 @@ func playlistStart(t *testing.T, pl string) (init, first string) {
 	}
 	return init, first
 }
-
