@@ -373,7 +373,8 @@ func TestBrowserUI(t *testing.T) {
 	t.Parallel()
 	exe := chromium(t)
 	testenv.RequireFFmpeg(t)
-	pf := startSplit(t)
+	// The webhooks step's receiver is on loopback.
+	pf := startSplitEnv(t, []string{"CLOUDFLIX_WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8"})
 	shots := artifactsDir(t)
 
 	dir := t.TempDir()
@@ -386,6 +387,7 @@ func TestBrowserUI(t *testing.T) {
 	if !t.Run("sign up", func(t *testing.T) { browserSignUp(t, openTab(t, browser, pf.base, shots)) }) {
 		t.FailNow()
 	}
+	t.Run("webhooks", func(t *testing.T) { browserWebhooks(t, openTab(t, browser, pf.base, shots)) })
 	t.Run("playable", func(t *testing.T) { browserPlayable(t, openTab(t, browser, pf.base, shots), pf) })
 	var id string
 	t.Run("upload", func(t *testing.T) { id = browserUpload(t, openTab(t, browser, pf.base, shots), clip) })
