@@ -373,7 +373,8 @@ func TestBrowserUI(t *testing.T) {
 	t.Parallel()
 	exe := chromium(t)
 	testenv.RequireFFmpeg(t)
-	pf := startSplit(t)
+	// The webhooks step's receiver is on loopback.
+	pf := startSplitEnv(t, []string{"CLOUDFLIX_WEBHOOK_ALLOWED_NETWORKS=127.0.0.0/8"})
 	shots := artifactsDir(t)
 
 	dir := t.TempDir()
@@ -386,6 +387,7 @@ func TestBrowserUI(t *testing.T) {
 	if !t.Run("sign up", func(t *testing.T) { browserSignUp(t, openTab(t, browser, pf.base, shots)) }) {
 		t.FailNow()
 	}
+	t.Run("webhooks", func(t *testing.T) { browserWebhooks(t, openTab(t, browser, pf.base, shots)) })
 	t.Run("playable", func(t *testing.T) { browserPlayable(t, openTab(t, browser, pf.base, shots), pf) })
 	var id string
 	t.Run("upload", func(t *testing.T) { id = browserUpload(t, openTab(t, browser, pf.base, shots), clip) })
@@ -401,6 +403,7 @@ func TestBrowserUI(t *testing.T) {
 	t.Run("captions", func(t *testing.T) { browserCaptions(t, openTab(t, browser, pf.base, shots), id) })
 	t.Run("comments", func(t *testing.T) { browserComments(t, browser, pf, shots, id) })
 	t.Run("home", func(t *testing.T) { browserHome(t, openTab(t, browser, pf.base, shots), id) })
+	t.Run("playlists", func(t *testing.T) { browserPlaylists(t, openTab(t, browser, pf.base, shots), pf, clip, id) })
 	t.Run("account", func(t *testing.T) { browserAccount(t, openTab(t, browser, pf.base, shots), pf) })
 	t.Run("moderation", func(t *testing.T) { browserModeration(t, browser, pf, shots, id) })
 	t.Run("private", func(t *testing.T) { browserPrivate(t, browser, pf, shots, id) })
@@ -529,7 +532,10 @@ func browserUpload(t *testing.T, tb *tab, clip string) string {
 		return !v.paused && v.currentTime > 0.5 && v.videoHeight === window.cloudflixPlayer.hls.levels[%d].height;
 	})()`, target), 20*time.Second)
 
-	// Storyboard thumbnails over the seek bar.
+	// Storyboard thumbnails over the seek bar, brought into view first:
+	// the page below the player is long enough that the keyboard's moves
+	// may have scrolled it away.
+	tb.do("bring the player into view", chromedp.Evaluate[chromedp.Void](`document.querySelector(".player").scrollIntoView({block: "center"})`))
 	rect := evalJS[[]float64](tb, `(() => { const r = document.querySelector(".seek input").getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`)
 	tb.do("hover the seek bar", chromedp.MouseEvent(chromedp.MouseMoved, rect[0]+rect[2]*0.6, rect[1]+rect[3]/2))
 	tb.wait("the seek bar shows a storyboard thumbnail",

@@ -41,6 +41,7 @@ var pages = []page{
 	newPage("/search", "/static/js/pages/search.js"),
 	newPage("/upload", "/static/js/pages/upload.js"),
 	newPage("/watch/{id}", "/static/js/pages/watch.js"),
+	newPage("/playlist/{id}", "/static/js/pages/playlist.js"),
 	newPage("/@{username}", "/static/js/pages/channel.js"),
 	newPage("/signin", "/static/js/pages/signin.js"),
 	newPage("/signup", "/static/js/pages/signup.js"),

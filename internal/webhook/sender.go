@@ -52,9 +52,9 @@ const (
 	parallel = 8
 	// claimBatch is how many deliveries it claims at a time.
 	claimBatch = 32
-	// leaseSlack is how long past the timeout a claim lasts: long enough
-	// for the attempt to be recorded, short enough that a sender that
-	// died is replaced soon.
+	// leaseSlack is how long past its attempts' timeouts a claim lasts:
+	// long enough for the attempts to be recorded, short enough that a
+	// sender that died is replaced soon.
 	leaseSlack = 30 * time.Second
 	// recordTimeout bounds recording an attempt once the sender is told
 	// to stop.
@@ -201,10 +201,18 @@ func (s *Sender) Run(ctx context.Context) error {
 	}
 }
 
+// claimLease is how long a batch's claims last: long enough for the
+// batch's last delivery, which may wait for every earlier round of
+// parallel attempts to time out before it is sent.
+func (s *Sender) claimLease() time.Duration {
+	rounds := (claimBatch + parallel - 1) / parallel
+	return time.Duration(rounds)*s.set.Timeout + leaseSlack
+}
+
 // Flush claims one batch of due deliveries, sends them, and returns how
 // many it claimed.
 func (s *Sender) Flush(ctx context.Context) (int, error) {
-	ds, err := s.store.ClaimWebhookDeliveries(ctx, s.set.Worker, s.set.Timeout+leaseSlack, claimBatch)
+	ds, err := s.store.ClaimWebhookDeliveries(ctx, s.set.Worker, s.claimLease(), claimBatch)
 	if err != nil {
 		return 0, fmt.Errorf("claim webhook deliveries: %w", err)
 	}

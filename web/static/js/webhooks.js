@@ -58,7 +58,7 @@ export function webhooksSection(user, signal) {
 function createForm(user, signal, reveal, reload) {
   const url = input("webhook-url", { type: "url", required: true, maxlength: 2048, autocomplete: "off",
     placeholder: "https://example.org/cloudflix-events" });
-  const boxes = events.map((e) => ({ e, box: h("input", { type: "checkbox", id: `webhook-event-${e.value}`, value: e.value, checked: true }) }));
+  const boxes = events.map((e) => ({ e, box: h("input", { type: "checkbox", id: `webhook-event-${e.value.replace(".", "-")}`, value: e.value, checked: true }) }));
   const all = user.role === "admin"
     ? h("input", { type: "checkbox", id: "webhook-all-videos" })
     : null;

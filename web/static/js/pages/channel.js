@@ -1,10 +1,12 @@
-// A channel: /@username. The user's profile and their videos: the ready
-// public ones, or all of them for the user and moderators.
+// A channel: /@username. The user's profile, their videos (the ready
+// public ones, or all of them for the user and moderators) and their
+// playlists (the public ones, or all of them for the user and moderators).
 
 import { api, ApiError } from "../api.js";
 import { h, date, errorBox, isAbort } from "../dom.js";
 import { videoList } from "../cards.js";
 import { currentUser, moderates } from "../session.js";
+import { channelPlaylists } from "../playlists.js";
 
 const roles = { moderator: "Moderator", admin: "Administrator" };
 
@@ -43,4 +45,5 @@ export default async function channelPage({ main, params, signal, setTitle }) {
       return { items: page.videos, next: page.next_cursor };
     },
   });
+  await channelPlaylists(main, user.username, { own, signal });
 }

@@ -13,14 +13,18 @@ import { currentUser, moderates } from "../session.js";
 import { watchWhileEncoding } from "../playable.js";
 import { hiddenNotice, moderationTools, reportButton } from "../report.js";
 import { commentsSection } from "../comments.js";
+import { saveButton, playBeside } from "../playlists.js";
 
 const pollMs = 1500;
 
-export default async function watchPage({ main, params, signal, setTitle, navigate }) {
+export default async function watchPage({ main, url, params, signal, setTitle, navigate }) {
   const id = params.id;
   setTitle("Watch");
   const slot = h("div", { class: "watch" }, h("p", { class: "loading", role: "status" }, "Loading…"));
   main.append(slot);
+  // ?list= plays a playlist in order, shown beside the player.
+  const list = url.searchParams.get("list");
+  if (list) playBeside({ list, videoId: id, slot, signal, navigate }).catch(() => {});
   const who = currentUser().catch(() => null);
 
   let v;
@@ -161,6 +165,7 @@ function info(v, page) {
     h("div", { class: "video-actions" },
       h("p", { class: "video-stats" }, stats),
       v.state === "ready" ? likeButton(v, page) : null,
+      v.state === "ready" && page.user ? saveButton(v, page.signal) : null,
       v.state === "ready" ? reportButton(v, page) : null,
       moderationTools(v, page, (after) => changed(page, v, after))),
     mine ? ownerTools(v, page) : null,
