@@ -141,13 +141,20 @@ func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung
 	}
 	// With a var_stream_map ffmpeg puts each rung's init segment in its
 	// folder, named for the rung (%v), and points the rung's playlist at it.
+	// It fills in %v only when there are several rungs: a single rung's
+	// name is taken as it stands, so it is written out here, or the
+	// playlist would name a file "init_%v.mp4", which is no URI.
+	initName := o.Tag + "init_%v.mp4"
+	if len(rungs) == 1 {
+		initName = o.Tag + "init_" + rungs[0].Name + ".mp4"
+	}
 	args = append(args,
 		"-f", "hls",
 		"-hls_time", strconv.Itoa(SegmentSeconds),
 		"-hls_playlist_type", "event",
 		"-hls_flags", "independent_segments",
 		"-hls_segment_type", "fmp4",
-		"-hls_fmp4_init_filename", o.Tag+"init_%v.mp4",
+		"-hls_fmp4_init_filename", initName,
 		"-hls_segment_filename", filepath.Join(outDir, "%v", o.Tag+"seg_%05d.m4s"),
 		"-var_stream_map", strings.Join(streamMap, " "),
 		filepath.Join(outDir, "%v", "index.m3u8"))

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +38,8 @@ func TestEncode(t *testing.T) {
 		{"landscape with audio", clip(t, 640, 360, 4, true), []string{"240p", "360p"}, 0},
 		{"portrait without audio", clip(t, 360, 640, 4, false), []string{"240p", "360p"}, 0},
 		{"720p with audio", clip(t, 1280, 720, 3, true), []string{"240p", "360p", "480p", "720p"}, 0},
+		// One rung: ffmpeg names its files without the rung templates.
+		{"one rung", clip(t, 320, 180, 3, true), []string{"180p"}, 0},
 		// 121 frames: the last segment is one frame, a keyframe, whose own
 		// bit rate is several times the rendition's.
 		{"last segment one frame long", clip(t, 640, 360, 4.03, true), []string{"240p", "360p"}, 1},
@@ -108,6 +111,13 @@ func checkRendition(t *testing.T, src Source, outDir string, r ladder.Rung, got 
 	pl, err := readPlaylist(playlist)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The init segment's name is a URI a player can fetch, beside the
+	// playlist.
+	if _, err := url.Parse(pl.init); err != nil || pl.init == "" {
+		t.Errorf("%s: init segment %q is no URI: %v", r.Name, pl.init, err)
+	} else if _, err := os.Stat(filepath.Join(dir, pl.init)); err != nil {
+		t.Errorf("%s: init segment: %v", r.Name, err)
 	}
 	var durations []float64
 	for i, seg := range pl.segments {
