@@ -243,9 +243,9 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	const goodVideo = `{"id":"v1","owner":null,"privacy":"public","title":"t","description":"","tags":[],"state":"uploaded","failure_reason":"",
-		"progress":0,"duration_seconds":0,"width":0,"height":0,"hls_url":null,"thumbnail_url":null,
-		"storyboard_url":null,"renditions":[],"views":0,"likes":0,"size_bytes":1,"content_type":"video/mp4",
-		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z"}`
+		"progress":0,"playable":false,"playable_seconds":0,"duration_seconds":0,"width":0,"height":0,"hls_url":null,"thumbnail_url":null,
+		"storyboard_url":null,"renditions":[],"views":0,"likes":0,"comments":0,"comments_off":false,"size_bytes":1,"content_type":"video/mp4",
+		"created_at":"2025-01-02T03:04:05Z","updated_at":"2025-01-02T03:04:05Z","hidden":false,"hidden_reason":""}`
 	pair := func(method, target string, status int, body string) (*http.Request, *http.Response, []byte) {
 		req := httptest.NewRequest(method, target, nil)
 		resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}}}
