@@ -13,7 +13,8 @@ import (
 // browserPlayable opens the watch page of a long video still encoding: it
 // plays from the beginning while a line says how much can be watched, and
 // when the video is ready the very same player goes on, at its position,
-// with hls.js holding the finished (no longer live) playlists.
+// with hls.js holding the finished (no longer live) playlists, and gains
+// the finished video's poster and storyboard previews.
 func browserPlayable(t *testing.T, tb *tab, pf *platform) {
 	clip := filepath.Join(t.TempDir(), "growing.mp4")
 	testenv.GenerateClip(t, clip, 640, 360, 40, true)
@@ -39,4 +40,10 @@ func browserPlayable(t *testing.T, tb *tab, pf *platform) {
 			document.getElementById("encoding-status") === null && level?.details?.live === false;
 	})()`, 5*time.Minute)
 	tb.screenshot("watch-after-encoding")
+	tb.wait("the player has the finished video's poster", `/thumb\.jpg/.test(document.querySelector("video").getAttribute("poster") ?? "")`, uiWait)
+	tb.do("bring the player into view", chromedp.Evaluate[chromedp.Void](`document.querySelector(".player").scrollIntoView({block: "center"})`))
+	rect := evalJS[[]float64](tb, `(() => { const r = document.querySelector(".seek input").getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()`)
+	tb.do("hover the seek bar", chromedp.MouseEvent(chromedp.MouseMoved, rect[0]+rect[2]*0.4, rect[1]+rect[3]/2))
+	tb.wait("the seek bar shows a storyboard thumbnail",
+		`(() => { const p = document.querySelector(".seek-preview.on"); return p && p.style.backgroundImage.includes("storyboard.jpg"); })()`, uiWait)
 }

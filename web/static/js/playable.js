@@ -3,11 +3,12 @@
 // watched so far, from the video's info polled every few seconds. When the
 // video is ready the same player goes on: the playlists it reloads are the
 // finished ones now, at the same URLs, so nothing is loaded again and the
-// position is kept. Only new media links (the privacy changed meanwhile)
+// position is kept; the poster and storyboard previews come then. Only new media links (the privacy changed meanwhile)
 // start the player again, at the same position.
 
 import { api } from "./api.js";
 import { h, duration, sleep, isAbort, announce } from "./dom.js";
+import { completePlayer } from "./player.js";
 
 const maxMisses = 40;
 
@@ -58,6 +59,7 @@ export async function watchWhileEncoding(page, v, { play, info, pollMs }) {
     v = next;
     if (v.state === "ready") {
       status.remove();
+      completePlayer(page.slot, v);
       const about = info(v, page);
       page.about.replaceWith(about);
       page.about = about;

@@ -28,10 +28,13 @@ export function createPlayer(v, { signal, onFirstPlay, startAt = 0 }) {
     playsinline: true, preload: "metadata", poster: v.thumbnail_url || null,
     "aria-label": v.title,
   });
-  const el = h("div", { class: "player paused", role: "region", "aria-label": "Video player" }, video);
+  const el = h("div", {
+    class: "player paused", role: "region", "aria-label": "Video player",
+    dataset: v.storyboard_url ? { storyboard: v.storyboard_url } : null,
+  }, video);
   const play = playButtons(video, el, onFirstPlay);
   const seek = seekBar(video, v.duration_seconds);
-  storyboardPreviews(seek, v.storyboard_url);
+  storyboardPreviews(seek, () => el.dataset.storyboard);
   const volume = volumeControls(video);
   const speed = speedMenu(video, signal);
   const quality = qualityMenu(el, signal);
@@ -47,6 +50,16 @@ export function createPlayer(v, { signal, onFirstPlay, startAt = 0 }) {
       captions.el, speed.el, quality.el, fullscreen.button)));
   const { failure } = stream(video, v.hls_url, quality, captions, signal, startAt);
   return h("div", {}, el, failure);
+}
+
+// completePlayer gives a player that started while v was encoding what
+// only the finished video has: its poster and its storyboard previews.
+export function completePlayer(root, v) {
+  const el = root.querySelector(".player");
+  if (!el) return;
+  if (v.storyboard_url) el.dataset.storyboard = v.storyboard_url;
+  const video = el.querySelector("video");
+  if (video && v.thumbnail_url && !video.getAttribute("poster")) video.setAttribute("poster", v.thumbnail_url);
 }
 
 // fadeWhenIdle hides the controls while the video plays and the pointer

@@ -7,8 +7,9 @@ import * as storyboard from "../storyboard.js";
 const previewWidth = 176;
 const previewHeight = 99;
 
-// storyboardPreviews shows previews over seek (from seekBar); url is the
-// video's storyboard, if it has one.
+// storyboardPreviews shows previews over seek (from seekBar); url returns
+// the video's storyboard, if it has one yet: a video watched while it
+// encodes gets its storyboard when the encode ends.
 export function storyboardPreviews(seek, url) {
   const time = h("span");
   const preview = h("div", { class: "seek-preview", "aria-hidden": "true" }, time);
@@ -18,10 +19,11 @@ export function storyboardPreviews(seek, url) {
     const frac = Math.min(1, Math.max(0, (e.clientX - rect.left) / rect.width));
     const t = frac * seek.duration();
     time.textContent = fmt(t);
-    if (!url) return;
+    const board = url();
+    if (!board) return;
     let frames;
     try {
-      frames = await storyboard.load(url);
+      frames = await storyboard.load(board);
     } catch {
       return;
     }
