@@ -211,7 +211,14 @@ func parseSRT(lines []string) (Captions, error) {
 			if strings.Contains(l.text, "-->") {
 				return Captions{}, refuse(l.n, "cue text may not hold \"-->\"; is a blank line missing before this cue?")
 			}
-			cue.Text = append(cue.Text, srtText(l.text))
+			text := srtText(l.text)
+			if strings.TrimSpace(text) == "" {
+				// A line of nothing but override codes and font tags
+				// shows nothing, and written blank it would end the cue
+				// in WebVTT.
+				continue
+			}
+			cue.Text = append(cue.Text, text)
 		}
 		if err := c.add(cue, blk[1].n); err != nil {
 			return Captions{}, err
