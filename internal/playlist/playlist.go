@@ -16,9 +16,7 @@ package playlist
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cloudflix/cloudflix/internal/account"
 	"github.com/cloudflix/cloudflix/internal/video"
@@ -96,23 +94,11 @@ type ListPosition struct {
 }
 
 // NormalizeTitle trims a title and checks it.
-func NormalizeTitle(s string) (string, error) {
-	t := strings.TrimSpace(s)
-	switch {
-	case t == "":
-		return "", video.Invalid("title is required")
-	case utf8.RuneCountInString(t) > MaxTitleRunes:
-		return "", video.Invalid("title is longer than %d characters", MaxTitleRunes)
-	}
-	return t, nil
-}
+func NormalizeTitle(s string) (string, error) { return video.TrimTitle(s, MaxTitleRunes) }
 
 // NormalizeDescription trims a description and checks it.
 func NormalizeDescription(s string) (string, error) {
-	if utf8.RuneCountInString(s) > MaxDescriptionRunes {
-		return "", video.Invalid("description is longer than %d characters", MaxDescriptionRunes)
-	}
-	return strings.TrimSpace(s), nil
+	return video.TrimDescription(s, MaxDescriptionRunes)
 }
 
 // Normalize checks a new playlist's text and privacy ("" is public) and

@@ -15,21 +15,31 @@ const (
 )
 
 // NormalizeTitle trims a title and checks it.
-func NormalizeTitle(s string) (string, error) {
+func NormalizeTitle(s string) (string, error) { return TrimTitle(s, MaxTitleRunes) }
+
+// NormalizeDescription trims a description and checks it.
+func NormalizeDescription(s string) (string, error) {
+	return TrimDescription(s, MaxDescriptionRunes)
+}
+
+// TrimTitle trims a title and checks that it has at least one and at most
+// max characters: the rule of every title, a video's or a playlist's.
+func TrimTitle(s string, max int) (string, error) {
 	t := strings.TrimSpace(s)
 	switch {
 	case t == "":
 		return "", Invalid("title is required")
-	case utf8.RuneCountInString(t) > MaxTitleRunes:
-		return "", Invalid("title is longer than %d characters", MaxTitleRunes)
+	case utf8.RuneCountInString(t) > max:
+		return "", Invalid("title is longer than %d characters", max)
 	}
 	return t, nil
 }
 
-// NormalizeDescription trims a description and checks it.
-func NormalizeDescription(s string) (string, error) {
-	if utf8.RuneCountInString(s) > MaxDescriptionRunes {
-		return "", Invalid("description is longer than %d characters", MaxDescriptionRunes)
+// TrimDescription checks that a description has at most max characters
+// and trims it: the rule of every description.
+func TrimDescription(s string, max int) (string, error) {
+	if utf8.RuneCountInString(s) > max {
+		return "", Invalid("description is longer than %d characters", max)
 	}
 	return strings.TrimSpace(s), nil
 }
