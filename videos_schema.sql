@@ -585,6 +585,14 @@ CREATE OR REPLACE TRIGGER moderation_log_no_truncate
 	BEFORE TRUNCATE ON moderation_log
 	FOR EACH STATEMENT EXECUTE FUNCTION cloudflix_moderation_log_append_only();
 
+-- A moderator hides a comment: hidden_at is when (NULL while it shows),
+-- and hidden_reason why, which its author reads. A hidden comment keeps
+-- its place in its thread, and in the video's and the thread's counts:
+-- readers other than its author and moderators are shown a placeholder
+-- (video.CommentAsSeen), so the replies under it still read in order.
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS hidden_at timestamptz;
+ALTER TABLE comments ADD COLUMN IF NOT EXISTS hidden_reason text NOT NULL DEFAULT '';
+
 -- Watching while encoding: how many seconds, from the start, of a video
 -- still processing its growing playlists list (0 until the first segment
 -- of every rendition is stored; reset by each claim of its encode).

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/cloudflix/cloudflix/internal/auth"
@@ -73,9 +71,6 @@ func (m *Moderation) FileReport(ctx context.Context, req *pb.FileReportRequest) 
 		return nil, rpc.Error(ctx, err)
 	}
 	r, err = m.store.Report(ctx, r, m.rate, time.Now())
-	if errors.Is(err, moderation.ErrTooManyReports) {
-		return nil, status.Errorf(codes.ResourceExhausted, "at most %d reports in %v; try again later", m.rate.Reports, m.rate.Per)
-	}
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
 	}

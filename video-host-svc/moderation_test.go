@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -23,6 +24,16 @@ func wantCode(t *testing.T, what string, err error, want codes.Code) {
 	if status.Code(err) != want {
 		t.Fatalf("%s: %v, want %v", what, err, want)
 	}
+}
+
+// retryDelay is the RetryInfo of a status error, 0 without one.
+func retryDelay(err error) time.Duration {
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			return ri.GetRetryDelay().AsDuration()
+		}
+	}
+	return 0
 }
 
 func videoReport(id, reason string) *pb.FileReportRequest {
@@ -72,6 +83,11 @@ func testModeration(t *testing.T, p *platform.Process) {
 	third := storetest.ReadyBy(t, f.store, owner.ID, video.PrivacyPublic, "Third")
 	_, err = m.FileReport(asFan, videoReport(third.ID, "other"))
 	wantCode(t, "a report over the rate", err, codes.ResourceExhausted)
+	// It says when to try again: once the older of the two reports in the
+	// window (the changed one, just now) is an hour old.
+	if wait := retryDelay(err); wait <= 59*time.Minute || wait > time.Hour {
+		t.Fatalf("a report over the rate asks to wait %v, want just under an hour", wait)
+	}
 
 	_, err = m.ListCases(asFan, &pb.ListCasesRequest{})
 	wantCode(t, "a user reading the queue", err, codes.PermissionDenied)

@@ -7,6 +7,7 @@ package moderation
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -84,8 +85,41 @@ type ReportRate struct {
 // DefaultReportRate is 20 reports an hour.
 var DefaultReportRate = ReportRate{Reports: 20, Per: time.Hour}
 
-// ErrTooManyReports: the reporter is over their ReportRate.
+// ErrTooManyReports: the reporter is over their ReportRate. The store
+// refuses with a *RateLimitedError, which is it.
 var ErrTooManyReports = errors.New("too many reports")
+
+// RateLimitedError refuses a report filed faster than the reporter's
+// ReportRate allows; RetryAfter says when one more is: when the oldest of
+// the reports that fill the window leaves it.
+type RateLimitedError struct {
+	Rate       ReportRate
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return fmt.Sprintf("at most %d reports in %v; try again in %v", e.Rate.Reports, e.Rate.Per, e.RetryAfter.Round(time.Second))
+}
+
+// Is makes a *RateLimitedError ErrTooManyReports to errors.Is.
+func (e *RateLimitedError) Is(target error) bool { return target == ErrTooManyReports }
+
+// Refuse is the refusal of a report at at by a reporter whose window is
+// full, where filling is the time of the newest report that, once it
+// leaves the window, lets one more in (the rate.Reports-th newest). The
+// wait is at least a second, the finest a Retry-After says.
+func (rate ReportRate) Refuse(filling, at time.Time) *RateLimitedError {
+	return &RateLimitedError{Rate: rate, RetryAfter: max(filling.Add(rate.Per).Sub(at), time.Second)}
+}
+
+// AsRateLimited returns the *RateLimitedError err is or wraps, or nil.
+func AsRateLimited(err error) *RateLimitedError {
+	var rl *RateLimitedError
+	if errors.As(err, &rl) {
+		return rl
+	}
+	return nil
+}
 
 // Report is one user's report of a piece of content. A user has at most
 // one open report per target: reporting again changes it.
@@ -143,7 +177,7 @@ type Action string
 
 const (
 	// ActionHide takes a target out of sight of everyone but its owner
-	// and moderators, and resolves its open reports.
+	// (a comment's author) and moderators, and resolves its open reports.
 	ActionHide Action = "hide"
 	// ActionRestore shows a hidden target again.
 	ActionRestore Action = "restore"

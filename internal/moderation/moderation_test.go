@@ -1,8 +1,11 @@
 package moderation
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cloudflix/cloudflix/internal/auth"
 	"github.com/cloudflix/cloudflix/internal/video"
@@ -79,5 +82,23 @@ func TestRules(t *testing.T) {
 		if c.got != c.want {
 			t.Errorf("%s: got %v", c.name, c.got)
 		}
+	}
+}
+
+func TestReportRateRefuse(t *testing.T) {
+	rate := ReportRate{Reports: 20, Per: time.Hour}
+	at := time.Date(2026, 1, 2, 15, 0, 0, 0, time.UTC)
+	err := error(rate.Refuse(at.Add(-45*time.Minute), at))
+	if rl := AsRateLimited(fmt.Errorf("report: %w", err)); rl == nil || rl.RetryAfter != 15*time.Minute {
+		t.Fatalf("refused with %v; want a wait of 15m, until the filling report is an hour old", err)
+	}
+	if !errors.Is(err, ErrTooManyReports) {
+		t.Errorf("%v is not ErrTooManyReports", err)
+	}
+	if got := rate.Refuse(at.Add(-time.Hour), at).RetryAfter; got != time.Second {
+		t.Errorf("a window leaving right now waits %v, want a second", got)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "at most 20 reports in 1h0m0s") || !strings.Contains(msg, "15m0s") {
+		t.Errorf("message %q says neither the rate nor the wait", msg)
 	}
 }

@@ -30,6 +30,7 @@ import (
 
 	"github.com/cloudflix/cloudflix/internal/account"
 	"github.com/cloudflix/cloudflix/internal/cache"
+	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -180,6 +181,16 @@ func clientOptions(key Key) []grpc.DialOption {
 	}
 }
 
+// exhausted refuses a caller over a rate, with a RetryInfo saying when to
+// try again, which the edge turns into Retry-After.
+func exhausted(msg string, wait time.Duration) error {
+	st := status.New(codes.ResourceExhausted, msg)
+	if d, err := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(wait)}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
 // Error maps a domain error to a gRPC status error. Errors it does not know
 // are logged once here and answered as Internal without their text.
 func Error(ctx context.Context, err error) error {
@@ -210,11 +221,10 @@ func Error(ctx context.Context, err error) error {
 		return status.Error(codes.FailedPrecondition, video.ErrCommentsOff.Error())
 	case video.AsRateLimited(err) != nil:
 		rl := video.AsRateLimited(err)
-		st := status.New(codes.ResourceExhausted, rl.Error())
-		if d, derr := st.WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(rl.RetryAfter)}); derr == nil {
-			st = d
-		}
-		return st.Err()
+		return exhausted(rl.Error(), rl.RetryAfter)
+	case moderation.AsRateLimited(err) != nil:
+		rl := moderation.AsRateLimited(err)
+		return exhausted(rl.Error(), rl.RetryAfter)
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "request canceled")
 	case errors.Is(err, context.DeadlineExceeded):

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cloudflix/cloudflix/internal/cache"
+	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -61,6 +62,26 @@ func TestErrorCodes(t *testing.T) {
 	}
 	if wait != RetryAfterUnavailable {
 		t.Errorf("unavailable status asks to wait %v, want %v", wait, RetryAfterUnavailable)
+	}
+
+	// Over a rate, comments or reports: the wait travels as a RetryInfo.
+	for _, err := range []error{
+		fmt.Errorf("comment: %w", &video.RateLimitedError{RetryAfter: 12 * time.Second}),
+		fmt.Errorf("report: %w", moderation.ReportRate{Reports: 20, Per: time.Hour}.Refuse(time.Now().Add(-time.Hour+12*time.Second), time.Now())),
+	} {
+		st := status.Convert(Error(ctx, err))
+		if st.Code() != codes.ResourceExhausted {
+			t.Errorf("Error(%v) code = %v, want ResourceExhausted", err, st.Code())
+		}
+		var wait time.Duration
+		for _, d := range st.Details() {
+			if ri, ok := d.(*errdetails.RetryInfo); ok {
+				wait = ri.GetRetryDelay().AsDuration()
+			}
+		}
+		if wait.Round(time.Second) != 12*time.Second {
+			t.Errorf("Error(%v) asks to wait %v, want 12s", err, wait)
+		}
 	}
 }
 

@@ -25,8 +25,10 @@ type Moderation interface {
 	// the reporter's open report of the same target to r's reason and
 	// note: a user has one open report per target. The target's case in
 	// the queue counts it. A reporter who filed or changed rate.Reports
-	// reports within rate.Per before at gets moderation.ErrTooManyReports
-	// and nothing changes; an absent reporter gives ErrNotFound. Whether
+	// reports within rate.Per before at gets a *moderation.RateLimitedError
+	// (moderation.ErrTooManyReports) saying how long until the oldest of
+	// those leaves the window, and nothing changes; an absent reporter
+	// gives ErrNotFound. Whether
 	// the target exists and the reporter may see it is the caller's
 	// business.
 	Report(ctx context.Context, r moderation.Report, rate moderation.ReportRate, at time.Time) (moderation.Report, error)
@@ -45,6 +47,18 @@ type Moderation interface {
 	// log, in one transaction. A video that is not hidden gives
 	// ErrWrongState; an absent or deleted one ErrNotFound.
 	RestoreVideo(ctx context.Context, d moderation.Decision) (video.Video, error)
+	// HideComment hides a comment under a video that is not deleted with
+	// d.Why as the reason, resolves the comment's open reports and appends
+	// d to the audit log, in one transaction, and returns the comment as
+	// it now is. A comment hidden already gives ErrWrongState; an absent
+	// one, or one under a deleted video, ErrNotFound. Its video's and its
+	// thread's counts stay: a hidden comment keeps its place.
+	HideComment(ctx context.Context, d moderation.Decision) (video.Comment, error)
+	// RestoreComment shows a hidden comment again and appends d to the
+	// audit log, in one transaction. A comment that is not hidden gives
+	// ErrWrongState; an absent one, or one under a deleted video,
+	// ErrNotFound.
+	RestoreComment(ctx context.Context, d moderation.Decision) (video.Comment, error)
 	// DismissReports resolves the open reports of d's target and appends
 	// d to the audit log, in one transaction, and returns how many it
 	// resolved. A target with no open report gives ErrNotFound.
@@ -82,11 +96,24 @@ func CheckCasePosition(after moderation.CasePosition) error {
 	return nil
 }
 
-// WhyNotDecided explains hiding or restoring a video that exists but was
-// not changed: it was hidden already, or was not hidden.
-func WhyNotDecided(hidden bool) error {
+// WhyNotDecided explains hiding or restoring content of kind that exists
+// but was not changed: it was hidden already, or was not hidden.
+func WhyNotDecided(kind moderation.Kind, hidden bool) error {
 	if hidden {
-		return fmt.Errorf("video is hidden already: %w", video.ErrWrongState)
+		return fmt.Errorf("%s is hidden already: %w", kind, video.ErrWrongState)
 	}
-	return fmt.Errorf("video is not hidden: %w", video.ErrWrongState)
+	return fmt.Errorf("%s is not hidden: %w", kind, video.ErrWrongState)
+}
+
+// CheckDecision refuses a decision about content that is not of kind
+// (the caller's mistake) or whose id cannot name any (nothing to decide
+// about: ErrNotFound).
+func CheckDecision(d moderation.Decision, kind moderation.Kind) error {
+	if d.Target.Kind != kind {
+		return video.Invalid("%s is not a %s", d.Target.Kind, kind)
+	}
+	if !ValidID(d.Target.ID) {
+		return fmt.Errorf("%s %s %s: %w", d.Action, kind, d.Target.ID, video.ErrNotFound)
+	}
+	return nil
 }

@@ -90,14 +90,42 @@ func CanReadComments(p auth.Principal, v Video) bool { return CanView(p, v) }
 func CanComment(p auth.Principal, v Video) bool { return p.Allows(auth.ScopeUpload) && CanView(p, v) }
 
 // CanEditComment reports whether p may change the text of c: its author
-// alone, since the words are theirs, on a video p may still see.
+// alone, since the words are theirs, on a video p may still see, while c
+// shows: a hidden comment keeps the words a moderator judged until it is
+// restored.
 func CanEditComment(p auth.Principal, v Video, c Comment) bool {
-	return p.Is(c.AuthorID, auth.ScopeUpload) && CanView(p, v)
+	return writes(p, v, c) && !c.Hidden()
 }
 
 // CanRemoveComment reports whether p may remove c from v: its author (on a
-// video they may still see), v's owner, who keeps the page, and
-// moderators and admins.
+// video they may still see, hidden or not), v's owner, who keeps the page,
+// and moderators and admins.
 func CanRemoveComment(p auth.Principal, v Video, c Comment) bool {
-	return CanEditComment(p, v, c) || owns(p, v, auth.ScopeUpload) || p.Moderates()
+	return writes(p, v, c) || owns(p, v, auth.ScopeUpload) || p.Moderates()
+}
+
+// writes reports whether p is c's author, acting with a credential that
+// writes in their name, on a video p may see.
+func writes(p auth.Principal, v Video, c Comment) bool {
+	return p.Is(c.AuthorID, auth.ScopeUpload) && CanView(p, v)
+}
+
+// CanReadHiddenComment reports whether p may read a comment a moderator
+// hid: its author, who is shown why, and moderators and admins, who judge
+// it and may restore it. The video's owner is not among them: hiding is
+// the moderators' word on what the page shows, the owner's included.
+func CanReadHiddenComment(p auth.Principal, c Comment) bool {
+	return p.Is(c.AuthorID, auth.ScopeRead) || p.Is(c.AuthorID, auth.ScopeUpload) || p.Moderates()
+}
+
+// CommentAsSeen is c as p is shown it: whole while it shows or when p may
+// read it hidden (CanReadHiddenComment), else its Placeholder, which keeps
+// the thread around it readable. The why of a hiding is for those who may
+// read the comment. Counts (the video's comments, a thread's replies) keep
+// counting a hidden comment, since its placeholder keeps its place.
+func CommentAsSeen(p auth.Principal, c Comment) Comment {
+	if !c.Hidden() || CanReadHiddenComment(p, c) {
+		return c
+	}
+	return c.Placeholder()
 }

@@ -22,6 +22,7 @@ func TestAccessRules(t *testing.T) {
 	hidden := Video{OwnerID: "o", Privacy: PrivacyPublic, State: StateReady, HiddenAt: time.Unix(1, 0), HiddenReason: "spam"}
 	hiddenUnlisted := Video{OwnerID: "o", Privacy: PrivacyUnlisted, State: StateReady, HiddenAt: time.Unix(1, 0)}
 	byOther := Comment{AuthorID: "x"}
+	hiddenByOther := Comment{AuthorID: "x", HiddenAt: time.Unix(2, 0), HiddenReason: "rude"}
 	cases := []struct {
 		name string
 		got  bool
@@ -79,6 +80,15 @@ func TestAccessRules(t *testing.T) {
 		{"a moderator views a hidden video", CanView(mod, hidden), true},
 		{"an admin views a hidden video", CanView(admin, hidden), true},
 		{"nobody else likes a hidden video", CanLike(other, hidden), false},
+		{"the author of a hidden comment does not edit it", CanEditComment(other, public, hiddenByOther), false},
+		{"the author of a hidden comment removes it", CanRemoveComment(other, public, hiddenByOther), true},
+		{"the video's owner removes a hidden comment", CanRemoveComment(owner, public, hiddenByOther), true},
+		{"the author reads their hidden comment", CanReadHiddenComment(other, hiddenByOther), true},
+		{"with a read token too", CanReadHiddenComment(auth.Principal{UserID: "x", Role: auth.RoleUser, Scopes: []auth.Scope{auth.ScopeRead}}, hiddenByOther), true},
+		{"a moderator reads a hidden comment", CanReadHiddenComment(mod, hiddenByOther), true},
+		{"an admin reads a hidden comment", CanReadHiddenComment(admin, hiddenByOther), true},
+		{"the video's owner does not", CanReadHiddenComment(owner, hiddenByOther), false},
+		{"anonymous does not", CanReadHiddenComment(anon, hiddenByOther), false},
 	}
 	for _, c := range cases {
 		if c.got != c.want {
@@ -93,5 +103,39 @@ func TestAccessRules(t *testing.T) {
 	}
 	if err := Refusal(other, public); !errors.Is(err, ErrForbidden) {
 		t.Errorf("refusing an edit to another user: %v", err)
+	}
+}
+
+func TestCommentAsSeen(t *testing.T) {
+	at := time.Unix(100, 0)
+	c := Comment{
+		ID: "c", VideoID: "v", ParentID: "p", AuthorID: "x", AuthorName: "xena", Body: "rude words",
+		Replies: 3, CreatedAt: at, EditedAt: at.Add(time.Minute), HiddenAt: at.Add(time.Hour), HiddenReason: "abuse",
+	}
+	placeholder := Comment{ID: "c", VideoID: "v", ParentID: "p", Replies: 3, CreatedAt: at, HiddenAt: at.Add(time.Hour)}
+	for _, tc := range []struct {
+		name string
+		p    auth.Principal
+		want Comment
+	}{
+		{"anonymous", auth.Principal{}, placeholder},
+		{"another user", auth.Principal{UserID: "y", Role: auth.RoleUser}, placeholder},
+		{"the video's owner", auth.Principal{UserID: "o", Role: auth.RoleUser}, placeholder},
+		{"a moderator's read token", auth.Principal{UserID: "m", Role: auth.RoleModerator, Scopes: []auth.Scope{auth.ScopeRead}}, placeholder},
+		{"its author", auth.Principal{UserID: "x", Role: auth.RoleUser}, c},
+		{"a moderator", auth.Principal{UserID: "m", Role: auth.RoleModerator}, c},
+		{"an admin", auth.Principal{UserID: "a", Role: auth.RoleAdmin}, c},
+	} {
+		if got := CommentAsSeen(tc.p, c); got != tc.want {
+			t.Errorf("%s is shown %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	shown := c
+	shown.HiddenAt, shown.HiddenReason = time.Time{}, ""
+	if got := CommentAsSeen(auth.Principal{}, shown); got != shown {
+		t.Errorf("a comment that shows is shown %+v, want it whole", got)
+	}
+	if !placeholder.Hidden() || shown.Hidden() {
+		t.Error("Hidden() does not follow HiddenAt")
 	}
 }

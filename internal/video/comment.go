@@ -23,10 +23,29 @@ type Comment struct {
 	Replies    int64 // of a top-level comment, the replies under it
 	CreatedAt  time.Time
 	EditedAt   time.Time // zero when never edited
+	// HiddenAt is when a moderator hid the comment, zero while it shows;
+	// HiddenReason is why, which its author reads.
+	HiddenAt     time.Time
+	HiddenReason string
 }
 
 // TopLevel reports whether c starts a thread rather than replying in one.
 func (c Comment) TopLevel() bool { return c.ParentID == "" }
+
+// Hidden reports whether a moderator took c out of sight.
+func (c Comment) Hidden() bool { return !c.HiddenAt.IsZero() }
+
+// Placeholder is what stands in a thread for a hidden comment: its place
+// (id, video, thread, time, replies) without what was written or who wrote
+// it, so that the replies under it still read as a conversation. It is
+// what readers of a video on YouTube or PeerTube meet where a comment was
+// removed with replies under it: a line saying so, not a gap.
+func (c Comment) Placeholder() Comment {
+	return Comment{
+		ID: c.ID, VideoID: c.VideoID, ParentID: c.ParentID, Replies: c.Replies,
+		CreatedAt: c.CreatedAt, HiddenAt: c.HiddenAt,
+	}
+}
 
 // MaxCommentRunes bounds a comment's body, in characters after trimming:
 // long enough for a paragraph of discussion, short enough that one page of

@@ -16,7 +16,7 @@ import (
 // commentColumns is what scanComment reads, in order, of comments (as c).
 const commentColumns = `c.id::text, c.video_id::text, coalesce(c.parent_id::text, ''), c.author_id::text,
 	coalesce((SELECT u.username FROM users u WHERE u.id = c.author_id), ''),
-	c.body, c.replies, c.created_at, c.edited_at`
+	c.body, c.replies, c.created_at, c.edited_at, c.hidden_at, c.hidden_reason`
 
 // liveVideo holds a page of comments to those of a video that is not
 // deleted, in the page's one statement.
@@ -26,9 +26,10 @@ func scanComment(row pgx.Row) (video.Comment, error) {
 	var (
 		c        video.Comment
 		editedAt *time.Time
+		hiddenAt *time.Time
 	)
 	err := row.Scan(&c.ID, &c.VideoID, &c.ParentID, &c.AuthorID, &c.AuthorName,
-		&c.Body, &c.Replies, &c.CreatedAt, &editedAt)
+		&c.Body, &c.Replies, &c.CreatedAt, &editedAt, &hiddenAt, &c.HiddenReason)
 	if err != nil {
 		return video.Comment{}, err
 	}
@@ -36,6 +37,9 @@ func scanComment(row pgx.Row) (video.Comment, error) {
 	c.CreatedAt = c.CreatedAt.UTC()
 	if editedAt != nil {
 		c.EditedAt = editedAt.UTC()
+	}
+	if hiddenAt != nil {
+		c.HiddenAt = hiddenAt.UTC()
 	}
 	return c, nil
 }

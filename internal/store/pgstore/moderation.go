@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/store"
@@ -46,15 +47,18 @@ func (s *Store) Report(ctx context.Context, r moderation.Report, rate moderation
 		if err != nil {
 			return err
 		}
-		var recent int
+		// The window is full when it holds rate.Reports reports: the
+		// newest of them to leave it last is the rate.Reports-th newest.
+		var filling time.Time
 		err = tx.QueryRow(ctx, `
-			SELECT count(*) FROM (SELECT 1 FROM reports WHERE reporter_id = $1 AND updated_at > $2 LIMIT $3) AS r`,
-			r.ReporterID, at.Add(-rate.Per), rate.Reports).Scan(&recent)
-		if err != nil {
+			SELECT updated_at FROM reports WHERE reporter_id = $1 AND updated_at > $2
+			ORDER BY updated_at DESC LIMIT 1 OFFSET $3`,
+			r.ReporterID, at.Add(-rate.Per), max(rate.Reports-1, 0)).Scan(&filling)
+		switch {
+		case err == nil:
+			return rate.Refuse(filling, at)
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
-		}
-		if recent >= rate.Reports {
-			return moderation.ErrTooManyReports
 		}
 		if err := lockTarget(ctx, tx, t); err != nil {
 			return err
@@ -241,11 +245,8 @@ func (s *Store) RestoreVideo(ctx context.Context, d moderation.Decision) (video.
 // when the video is not as d needs), and logs d, resolving the video's open
 // reports when d hides it.
 func (s *Store) decideVideo(ctx context.Context, d moderation.Decision, change func(tx pgx.Tx) pgx.Row) (video.Video, error) {
-	if d.Target.Kind != moderation.KindVideo {
-		return video.Video{}, video.Invalid("%s is not a video", d.Target.Kind)
-	}
-	if !store.ValidID(d.Target.ID) {
-		return video.Video{}, fmt.Errorf("%s video %s: %w", d.Action, d.Target.ID, video.ErrNotFound)
+	if err := store.CheckDecision(d, moderation.KindVideo); err != nil {
+		return video.Video{}, err
 	}
 	var v video.Video
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -274,20 +275,82 @@ func (s *Store) decideVideo(ctx context.Context, d moderation.Decision, change f
 	return v, nil
 }
 
-// whyNotDecided tells why hiding or restoring a video matched no row.
+// HideComment implements [store.Moderation.HideComment].
+func (s *Store) HideComment(ctx context.Context, d moderation.Decision) (video.Comment, error) {
+	return s.decideComment(ctx, d, func(tx pgx.Tx) (pgconn.CommandTag, error) {
+		return tx.Exec(ctx, `
+			UPDATE comments AS c SET hidden_at = now(), hidden_reason = $2
+			WHERE c.id = $1 AND c.hidden_at IS NULL AND `+liveVideo, d.Target.ID, d.Why)
+	})
+}
+
+// RestoreComment implements [store.Moderation.RestoreComment].
+func (s *Store) RestoreComment(ctx context.Context, d moderation.Decision) (video.Comment, error) {
+	return s.decideComment(ctx, d, func(tx pgx.Tx) (pgconn.CommandTag, error) {
+		return tx.Exec(ctx, `
+			UPDATE comments AS c SET hidden_at = NULL, hidden_reason = ''
+			WHERE c.id = $1 AND c.hidden_at IS NOT NULL AND `+liveVideo, d.Target.ID)
+	})
+}
+
+// decideComment changes a comment with change, an UPDATE of no row when
+// the comment is not as d needs, and logs d, resolving the comment's open
+// reports when d hides it. The target's lock orders it with reports of
+// the comment, as decideVideo does.
+func (s *Store) decideComment(ctx context.Context, d moderation.Decision, change func(tx pgx.Tx) (pgconn.CommandTag, error)) (video.Comment, error) {
+	if err := store.CheckDecision(d, moderation.KindComment); err != nil {
+		return video.Comment{}, err
+	}
+	var c video.Comment
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockTarget(ctx, tx, d.Target); err != nil {
+			return err
+		}
+		tag, err := change(tx)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return whyNotDecided(ctx, tx, d)
+		}
+		c, err = scanComment(tx.QueryRow(ctx, `SELECT `+commentColumns+` FROM comments c WHERE c.id = $1`, d.Target.ID))
+		if err != nil {
+			return err
+		}
+		resolved := 0
+		if d.Action == moderation.ActionHide {
+			if resolved, err = resolveReports(ctx, tx, d); err != nil {
+				return err
+			}
+		}
+		return appendLog(ctx, tx, d, resolved)
+	})
+	if err != nil {
+		return video.Comment{}, fmt.Errorf("%s comment %s: %w", d.Action, d.Target.ID, err)
+	}
+	return c, nil
+}
+
+// whyNotDecided tells why hiding or restoring a video or a comment
+// matched no row: it is absent, or it or its video is deleted, or it is
+// hidden already (or not hidden).
 func whyNotDecided(ctx context.Context, tx pgx.Tx, d moderation.Decision) error {
 	var (
 		state  video.State
 		hidden bool
 	)
-	err := tx.QueryRow(ctx, "SELECT state, hidden_at IS NOT NULL FROM videos WHERE id = $1", d.Target.ID).Scan(&state, &hidden)
+	query := "SELECT state, hidden_at IS NOT NULL FROM videos WHERE id = $1"
+	if d.Target.Kind == moderation.KindComment {
+		query = `SELECT v.state, c.hidden_at IS NOT NULL FROM comments c JOIN videos v ON v.id = c.video_id WHERE c.id = $1`
+	}
+	err := tx.QueryRow(ctx, query, d.Target.ID).Scan(&state, &hidden)
 	if errors.Is(err, pgx.ErrNoRows) || state == video.StateDeleted {
 		return video.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
-	return store.WhyNotDecided(hidden)
+	return store.WhyNotDecided(d.Target.Kind, hidden)
 }
 
 // DismissReports implements [store.Moderation.DismissReports].

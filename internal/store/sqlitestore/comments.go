@@ -15,7 +15,7 @@ import (
 // commentColumns is what scanComment reads, in order, of comments (as c).
 const commentColumns = `c.id, c.video_id, coalesce(c.parent_id, ''), c.author_id,
 	coalesce((SELECT u.username FROM users u WHERE u.id = c.author_id), ''),
-	c.body, c.replies, c.created_at, c.edited_at`
+	c.body, c.replies, c.created_at, c.edited_at, c.hidden_at, c.hidden_reason`
 
 // liveVideo holds a page of comments to those of a video that is not
 // deleted, in the page's one statement.
@@ -26,15 +26,19 @@ func scanComment(row scanner) (video.Comment, error) {
 		c         video.Comment
 		createdAt int64
 		editedAt  sql.NullInt64
+		hiddenAt  sql.NullInt64
 	)
 	err := row.Scan(&c.ID, &c.VideoID, &c.ParentID, &c.AuthorID, &c.AuthorName,
-		&c.Body, &c.Replies, &createdAt, &editedAt)
+		&c.Body, &c.Replies, &createdAt, &editedAt, &hiddenAt, &c.HiddenReason)
 	if err != nil {
 		return video.Comment{}, err
 	}
 	c.CreatedAt = fromUnixMicros(createdAt)
 	if editedAt.Valid {
 		c.EditedAt = fromUnixMicros(editedAt.Int64)
+	}
+	if hiddenAt.Valid {
+		c.HiddenAt = fromUnixMicros(hiddenAt.Int64)
 	}
 	return c, nil
 }

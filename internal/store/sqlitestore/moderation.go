@@ -33,15 +33,18 @@ func (s *Store) Report(ctx context.Context, r moderation.Report, rate moderation
 		if err != nil {
 			return err
 		}
-		var recent int
+		// The window is full when it holds rate.Reports reports: the
+		// newest of them to leave it last is the rate.Reports-th newest.
+		var filling int64
 		err = tx.QueryRowContext(ctx, `
-			SELECT count(*) FROM (SELECT 1 FROM reports WHERE reporter_id = ?1 AND updated_at > ?2 LIMIT ?3)`,
-			r.ReporterID, at.Add(-rate.Per).UnixMicro(), rate.Reports).Scan(&recent)
-		if err != nil {
+			SELECT updated_at FROM reports WHERE reporter_id = ?1 AND updated_at > ?2
+			ORDER BY updated_at DESC LIMIT 1 OFFSET ?3`,
+			r.ReporterID, at.Add(-rate.Per).UnixMicro(), max(rate.Reports-1, 0)).Scan(&filling)
+		switch {
+		case err == nil:
+			return rate.Refuse(fromUnixMicros(filling), at)
+		case !errors.Is(err, sql.ErrNoRows):
 			return err
-		}
-		if recent >= rate.Reports {
-			return moderation.ErrTooManyReports
 		}
 		var (
 			was       moderation.Reason
@@ -250,11 +253,8 @@ func (s *Store) RestoreVideo(ctx context.Context, d moderation.Decision) (video.
 // when the video is not as d needs), and logs d, resolving the video's open
 // reports when d hides it.
 func (s *Store) decideVideo(ctx context.Context, d moderation.Decision, change func(tx *sql.Tx, now int64) *sql.Row) (video.Video, error) {
-	if d.Target.Kind != moderation.KindVideo {
-		return video.Video{}, video.Invalid("%s is not a video", d.Target.Kind)
-	}
-	if !store.ValidID(d.Target.ID) {
-		return video.Video{}, fmt.Errorf("%s video %s: %w", d.Action, d.Target.ID, video.ErrNotFound)
+	if err := store.CheckDecision(d, moderation.KindVideo); err != nil {
+		return video.Video{}, err
 	}
 	var v video.Video
 	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
@@ -280,21 +280,80 @@ func (s *Store) decideVideo(ctx context.Context, d moderation.Decision, change f
 	return v, nil
 }
 
-// whyNotDecided tells why hiding or restoring a video matched no row: it
-// is absent or deleted, or it is hidden already (or not hidden).
+// HideComment implements [store.Moderation.HideComment].
+func (s *Store) HideComment(ctx context.Context, d moderation.Decision) (video.Comment, error) {
+	return s.decideComment(ctx, d, func(tx *sql.Tx, now int64) (sql.Result, error) {
+		return tx.ExecContext(ctx, `
+			UPDATE comments AS c SET hidden_at = ?2, hidden_reason = ?3
+			WHERE c.id = ?1 AND c.hidden_at IS NULL AND `+liveVideo, d.Target.ID, now, d.Why)
+	})
+}
+
+// RestoreComment implements [store.Moderation.RestoreComment].
+func (s *Store) RestoreComment(ctx context.Context, d moderation.Decision) (video.Comment, error) {
+	return s.decideComment(ctx, d, func(tx *sql.Tx, _ int64) (sql.Result, error) {
+		return tx.ExecContext(ctx, `
+			UPDATE comments AS c SET hidden_at = NULL, hidden_reason = ''
+			WHERE c.id = ?1 AND c.hidden_at IS NOT NULL AND `+liveVideo, d.Target.ID)
+	})
+}
+
+// decideComment changes a comment with change, an UPDATE of no row when
+// the comment is not as d needs, and logs d, resolving the comment's open
+// reports when d hides it.
+func (s *Store) decideComment(ctx context.Context, d moderation.Decision, change func(tx *sql.Tx, now int64) (sql.Result, error)) (video.Comment, error) {
+	if err := store.CheckDecision(d, moderation.KindComment); err != nil {
+		return video.Comment{}, err
+	}
+	var c video.Comment
+	err := s.write(ctx, func(tx *sql.Tx, now int64) error {
+		res, err := change(tx, now)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return whyNotDecided(ctx, tx, d)
+		}
+		c, err = scanComment(tx.QueryRowContext(ctx, `SELECT `+commentColumns+` FROM comments c WHERE c.id = ?1`, d.Target.ID))
+		if err != nil {
+			return err
+		}
+		resolved := 0
+		if d.Action == moderation.ActionHide {
+			if resolved, err = resolveReports(ctx, tx, d, now); err != nil {
+				return err
+			}
+		}
+		return appendLog(ctx, tx, d, now, resolved)
+	})
+	if err != nil {
+		return video.Comment{}, fmt.Errorf("%s comment %s: %w", d.Action, d.Target.ID, err)
+	}
+	return c, nil
+}
+
+// whyNotDecided tells why hiding or restoring a video or a comment
+// matched no row: it is absent, or it or its video is deleted, or it is
+// hidden already (or not hidden).
 func whyNotDecided(ctx context.Context, tx *sql.Tx, d moderation.Decision) error {
 	var (
 		state  video.State
 		hidden bool
 	)
-	err := tx.QueryRowContext(ctx, "SELECT state, hidden_at IS NOT NULL FROM videos WHERE id = ?1", d.Target.ID).Scan(&state, &hidden)
+	query := "SELECT state, hidden_at IS NOT NULL FROM videos WHERE id = ?1"
+	if d.Target.Kind == moderation.KindComment {
+		query = `SELECT v.state, c.hidden_at IS NOT NULL FROM comments c JOIN videos v ON v.id = c.video_id WHERE c.id = ?1`
+	}
+	err := tx.QueryRowContext(ctx, query, d.Target.ID).Scan(&state, &hidden)
 	if errors.Is(err, sql.ErrNoRows) || state == video.StateDeleted {
 		return video.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
-	return store.WhyNotDecided(hidden)
+	return store.WhyNotDecided(d.Target.Kind, hidden)
 }
 
 // DismissReports implements [store.Moderation.DismissReports].

@@ -132,21 +132,35 @@ func testReportRules(t *testing.T, s Store) {
 		_, err := s.Report(ctx, moderation.Report{Target: videoTarget(v.ID), ReporterID: ada.ID, Reason: moderation.ReasonSpam}, rate, at)
 		return err
 	}
-	for _, v := range vs[:3] {
-		if err := file(v, now); err != nil {
+	for i, v := range vs[:3] {
+		if err := file(v, now.Add(time.Duration(i)*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantErr(t, "a report over the rate", file(vs[3], now), moderation.ErrTooManyReports)
-	wantErr(t, "changing a report over the rate", file(vs[0], now), moderation.ErrTooManyReports)
+	// The refusal says how long until the oldest report in the window
+	// leaves it: the first, filed at now, an hour after it.
+	late := now.Add(3 * time.Minute)
+	err := file(vs[3], late)
+	wantErr(t, "a report over the rate", err, moderation.ErrTooManyReports)
+	if rl := moderation.AsRateLimited(err); rl == nil || rl.RetryAfter != rate.Per-3*time.Minute {
+		t.Fatalf("a report over the rate: %v; want it to wait %v", err, rate.Per-3*time.Minute)
+	}
+	wantErr(t, "changing a report over the rate", file(vs[0], late), moderation.ErrTooManyReports)
 	if c := queue(t, s); len(c) != 3 {
 		t.Fatalf("queue holds %d cases after a refused report, want 3", len(c))
 	}
+	// Once the first leaves the window one more is let in, and then the
+	// wait is until the second leaves.
 	if err := file(vs[3], now.Add(rate.Per+time.Second)); err != nil {
-		t.Fatalf("a report once the window has passed: %v", err)
+		t.Fatalf("a report once the oldest has left the window: %v", err)
+	}
+	later := now.Add(rate.Per + 2*time.Second)
+	err = file(vs[0], later)
+	if rl := moderation.AsRateLimited(err); rl == nil || rl.RetryAfter != time.Minute-2*time.Second {
+		t.Fatalf("a report over the rate again: %v; want it to wait until the second report leaves the window", err)
 	}
 
-	_, err := s.Report(ctx, moderation.Report{Target: videoTarget(vs[0].ID), ReporterID: uuid.NewString(), Reason: moderation.ReasonSpam}, rate, now)
+	_, err = s.Report(ctx, moderation.Report{Target: videoTarget(vs[0].ID), ReporterID: uuid.NewString(), Reason: moderation.ReasonSpam}, rate, now)
 	wantErr(t, "a report by a user who does not exist", err, video.ErrNotFound)
 	for _, bad := range []string{"", "not-a-uuid"} {
 		_, err = s.Report(ctx, moderation.Report{Target: videoTarget(bad), ReporterID: ada.ID, Reason: moderation.ReasonSpam}, rate, now)
@@ -241,6 +255,130 @@ func testHideAndRestore(t *testing.T, s Store) {
 	}
 	if entries[0].Resolved != 0 || entries[0].Decision.Why != "appeal upheld" {
 		t.Fatalf("the restoring's entry = %+v", entries[0])
+	}
+}
+
+func commentTarget(id string) moderation.Target {
+	return moderation.Target{Kind: moderation.KindComment, ID: id}
+}
+
+func testHideAndRestoreComment(t *testing.T, s Store) {
+	ctx := ctxFor(t)
+	owner := NewUser(t, s, testenv.Name("own"), auth.RoleUser)
+	troll := NewUser(t, s, testenv.Name("troll"), auth.RoleUser)
+	fan := NewUser(t, s, testenv.Name("fan"), auth.RoleUser)
+	mod := NewUser(t, s, testenv.Name("mod"), auth.RoleModerator)
+	v := ReadyBy(t, s, owner.ID, video.PrivacyPublic, "Commented on")
+	base := time.Now().Add(-time.Hour)
+	rude := AddComment(t, s, v.ID, troll.ID, "", "rude words", base)
+	reply := AddComment(t, s, v.ID, fan.ID, rude.ID, "please be kind", base.Add(time.Minute))
+	kept := AddComment(t, s, v.ID, fan.ID, "", "nice video", base.Add(2*time.Minute))
+	report(t, s, commentTarget(rude.ID), fan.ID, moderation.ReasonAbuse, "", time.Now())
+	report(t, s, commentTarget(rude.ID), owner.ID, moderation.ReasonSpam, "", time.Now())
+	report(t, s, commentTarget(kept.ID), troll.ID, moderation.ReasonOther, "", time.Now())
+
+	hidden, err := s.HideComment(ctx, decision(moderation.ActionHide, commentTarget(rude.ID), mod.ID, "insults"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hidden.Hidden() || hidden.HiddenReason != "insults" || hidden.Body != "rude words" ||
+		hidden.AuthorName != troll.Username || hidden.Replies != 1 || time.Since(hidden.HiddenAt) > time.Minute {
+		t.Fatalf("HideComment = %+v; want the comment whole, hidden for its reason", hidden)
+	}
+	got, err := s.Comment(ctx, rude.ID)
+	if err != nil || !got.Hidden() || !got.HiddenAt.Equal(hidden.HiddenAt) || got.HiddenReason != "insults" {
+		t.Fatalf("Comment after hiding = %+v, %v", got, err)
+	}
+	// It keeps its place in the thread and in the counts: which readers
+	// see it whole is the caller's business.
+	page, err := s.VideoComments(ctx, v.ID, 10, video.CommentPosition{})
+	wantBodies(t, "the video's comments", page, err, "nice video", "rude words")
+	if !page[1].Hidden() || page[1].HiddenReason != "insults" || page[0].Hidden() {
+		t.Fatalf("the page shows hidden %v, %v; want the rude comment alone hidden", page[0].Hidden(), page[1].Hidden())
+	}
+	replies, err := s.CommentReplies(ctx, rude.ID, 10, video.CommentPosition{})
+	wantBodies(t, "the hidden comment's replies", replies, err, "please be kind")
+	if got := get(t, s, v.ID); got.Comments != 3 {
+		t.Fatalf("the video counts %d comments after hiding one, want 3", got.Comments)
+	}
+	if cases := queue(t, s); len(cases) != 1 || cases[0].Target != commentTarget(kept.ID) {
+		t.Fatalf("queue after hiding = %+v; want the hidden comment's reports resolved", cases)
+	}
+
+	_, err = s.HideComment(ctx, decision(moderation.ActionHide, commentTarget(rude.ID), mod.ID, "again"))
+	wantErr(t, "hiding a hidden comment", err, video.ErrWrongState)
+	_, err = s.RestoreComment(ctx, decision(moderation.ActionRestore, commentTarget(kept.ID), mod.ID, "fine"))
+	wantErr(t, "restoring a comment that shows", err, video.ErrWrongState)
+
+	// A reply is hidden on its own, its thread untouched.
+	if r, err := s.HideComment(ctx, decision(moderation.ActionHide, commentTarget(reply.ID), mod.ID, "off topic")); err != nil || !r.Hidden() || r.ParentID != rude.ID {
+		t.Fatalf("hiding a reply = %+v, %v", r, err)
+	}
+	restoredReply, err := s.RestoreComment(ctx, decision(moderation.ActionRestore, commentTarget(reply.ID), mod.ID, "on topic after all"))
+	if err != nil || restoredReply.Hidden() {
+		t.Fatalf("restoring the reply = %+v, %v", restoredReply, err)
+	}
+
+	restored, err := s.RestoreComment(ctx, decision(moderation.ActionRestore, commentTarget(rude.ID), mod.ID, "apologized"))
+	if err != nil || restored.Hidden() || restored.HiddenReason != "" || restored.Body != "rude words" {
+		t.Fatalf("RestoreComment = %+v, %v; want it shown", restored, err)
+	}
+	if got, err := s.Comment(ctx, rude.ID); err != nil || got.Hidden() {
+		t.Fatalf("Comment after restoring = %+v, %v", got, err)
+	}
+
+	// A comment that is gone or never was, or is under a deleted video, is
+	// not found; a video's id is not a comment's; a decision by no user
+	// is refused and changes nothing.
+	_, err = s.HideComment(ctx, decision(moderation.ActionHide, commentTarget(uuid.NewString()), mod.ID, "x"))
+	wantErr(t, "hiding a comment that does not exist", err, video.ErrNotFound)
+	_, err = s.HideComment(ctx, decision(moderation.ActionHide, commentTarget("not-a-uuid"), mod.ID, "x"))
+	wantErr(t, "hiding a comment of a malformed id", err, video.ErrNotFound)
+	_, err = s.HideComment(ctx, decision(moderation.ActionHide, videoTarget(rude.ID), mod.ID, "x"))
+	if !video.IsInvalid(err) {
+		t.Fatalf("hiding a comment named as a video: %v, want invalid", err)
+	}
+	_, err = s.HideVideo(ctx, decision(moderation.ActionHide, commentTarget(v.ID), mod.ID, "x"))
+	if !video.IsInvalid(err) {
+		t.Fatalf("hiding a video named as a comment: %v, want invalid", err)
+	}
+	_, err = s.HideComment(ctx, decision(moderation.ActionHide, commentTarget(rude.ID), uuid.NewString(), "x"))
+	wantErr(t, "hiding by a user who does not exist", err, video.ErrNotFound)
+	if got, err := s.Comment(ctx, rude.ID); err != nil || got.Hidden() {
+		t.Fatalf("a refused hiding: %+v, %v; want the comment shown", got, err)
+	}
+	removed := AddComment(t, s, v.ID, troll.ID, "", "soon gone", base.Add(3*time.Minute))
+	if _, err := s.DeleteComment(ctx, removed.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.HideComment(ctx, decision(moderation.ActionHide, commentTarget(removed.ID), mod.ID, "x"))
+	wantErr(t, "hiding a removed comment", err, video.ErrNotFound)
+	if _, err := s.DeleteVideo(ctx, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.HideComment(ctx, decision(moderation.ActionHide, commentTarget(kept.ID), mod.ID, "x"))
+	wantErr(t, "hiding a comment under a deleted video", err, video.ErrNotFound)
+	_, err = s.RestoreComment(ctx, decision(moderation.ActionRestore, commentTarget(kept.ID), mod.ID, "x"))
+	wantErr(t, "restoring a comment under a deleted video", err, video.ErrNotFound)
+
+	entries, err := s.AuditLog(ctx, 10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []moderation.Action{moderation.ActionRestore, moderation.ActionRestore, moderation.ActionHide, moderation.ActionHide}
+	if got := actions(entries); !slices.Equal(got, want) {
+		t.Fatalf("audit log = %v; want %v", got, want)
+	}
+	hide := entries[3]
+	if hide.Actor != mod.Username || hide.Decision.Target != commentTarget(rude.ID) ||
+		hide.Decision.Why != "insults" || hide.Resolved != 2 {
+		t.Fatalf("the hiding's entry = %+v", hide)
+	}
+	if e := entries[0]; e.Decision.Target != commentTarget(rude.ID) || e.Decision.Why != "apologized" || e.Resolved != 0 {
+		t.Fatalf("the restoring's entry = %+v", e)
+	}
+	if e := entries[2]; e.Decision.Target != commentTarget(reply.ID) || e.Resolved != 0 {
+		t.Fatalf("the reply's hiding's entry = %+v", e)
 	}
 }
 

@@ -86,6 +86,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ReportsQueue", testReportsQueue},
 		{"ReportRules", testReportRules},
 		{"HideAndRestore", testHideAndRestore},
+		{"HideAndRestoreComment", testHideAndRestoreComment},
 		{"DismissReports", testDismissReports},
 		{"ConcurrentReports", testConcurrentReports},
 		{"WebhookEndpoints", testWebhookEndpoints},
