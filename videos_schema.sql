@@ -597,3 +597,23 @@ ALTER TABLE comments ADD COLUMN IF NOT EXISTS hidden_reason text NOT NULL DEFAUL
 -- still processing its growing playlists list (0 until the first segment
 -- of every rendition is stored; reset by each claim of its encode).
 ALTER TABLE videos ADD COLUMN IF NOT EXISTS playable_seconds double precision NOT NULL DEFAULT 0;
+
+-- Chunk jobs of videos encoded in chunks: a row is one chunk of the plan
+-- the worker holding a video's encode made, the part of the source from
+-- start_seconds to end_seconds (0: to its end), claimed by worker until
+-- lease_until while encoding, its files under the key prefix output once
+-- done.
+CREATE TABLE IF NOT EXISTS encode_chunks (
+	video_id      uuid NOT NULL REFERENCES videos (id) ON DELETE CASCADE,
+	idx           integer NOT NULL,
+	plan          text NOT NULL,
+	start_seconds double precision NOT NULL,
+	end_seconds   double precision NOT NULL,
+	state         text NOT NULL DEFAULT 'pending' CONSTRAINT encode_chunks_state_check CHECK (state IN ('pending', 'encoding', 'done', 'failed')),
+	worker        text NOT NULL DEFAULT '',
+	lease_until   timestamptz,
+	attempts      integer NOT NULL DEFAULT 0,
+	output        text NOT NULL DEFAULT '',
+	failure       text NOT NULL DEFAULT '',
+	PRIMARY KEY (video_id, idx)
+);

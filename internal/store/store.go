@@ -168,6 +168,7 @@ type Store interface {
 	Captions
 	Comments
 	Playback
+	Chunks
 }
 
 // Janitor is the part of the store that the janitor cleans up with. Ages

@@ -45,6 +45,9 @@ type Options struct {
 	// that died and the next, or a re-encode) must never write files of
 	// the same name: each gives its own tag.
 	Tag string
+	// Threads is how many threads each encoder and filter graph of an
+	// ffmpeg run may use; 0 lets ffmpeg choose (about one per core).
+	Threads int
 }
 
 // tool returns the command that runs ffmpeg or ffprobe (name) with args at
@@ -82,24 +85,9 @@ func (o Options) preset() string {
 // playlist is not used: Encode writes one from measurements.
 func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung) []string {
 	fps := outputRate(src.FrameRate)
-	gop := strconv.Itoa(max(1, int(math.Round(SegmentSeconds*fps))))
 
-	// Decode once, split the picture, scale each copy to its rung. The fps
-	// filter puts the frames on the output's constant rate by their
-	// timestamps, so a variable-rate source keeps its timing and every
-	// rung has the frames the GOP length counts on.
-	var graph strings.Builder
-	fmt.Fprintf(&graph, "[0:v:0]%sfps=%s,split=%d", deinterlace(src), rateString(fps), len(rungs))
-	for i := range rungs {
-		fmt.Fprintf(&graph, "[s%d]", i)
-	}
-	for i, r := range rungs {
-		fmt.Fprintf(&graph, ";[s%d]scale=w=%d:h=%d:flags=lanczos,setsar=1,format=yuv420p[v%d]", i, r.Width, r.Height, i)
-	}
-
-	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-y"}
-	args = append(args, input(srcPath)...)
-	args = append(args, "-filter_complex", graph.String())
+	args := append(o.global(), input(srcPath)...)
+	args = append(args, "-filter_complex", ladderGraph(src, fps, 0, rungs))
 	for i := range rungs {
 		args = append(args, "-map", fmt.Sprintf("[v%d]", i))
 		if src.HasAudio {
@@ -107,33 +95,102 @@ func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung
 		}
 	}
 
-	// Every rung gets a keyframe at each multiple of SegmentSeconds and no
-	// other (no scene-cut keyframes), so segments line up across rungs and a
-	// player can switch at any segment boundary.
-	args = append(args,
-		"-c:v", "libx264", "-preset", o.preset(), "-profile:v", "high", "-flags:v", "+cgop",
-		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
-		"-force_key_frames", fmt.Sprintf("expr:gte(t,n_forced*%d)", SegmentSeconds))
+	args = append(args, o.threads()...)
+	args = append(args, o.x264(fps, 0)...)
 	for i, r := range rungs {
-		v := fmt.Sprintf(":v:%d", i)
-		args = append(args,
-			"-crf"+v, strconv.Itoa(r.CRF),
-			"-maxrate"+v, strconv.Itoa(r.MaxBitrate),
-			"-bufsize"+v, strconv.Itoa(r.BufSize))
-		if level := h264Level(r.Width, r.Height, fps, r.MaxBitrate); level != "" {
-			args = append(args, "-level"+v, level)
-		}
+		args = append(args, rungVideo(fmt.Sprintf(":v:%d", i), r, fps)...)
 	}
 	if src.HasAudio {
-		args = append(args, "-c:a", "aac", "-ac", "2", "-ar", "48000")
+		args = append(args, aac()...)
 		for i, r := range rungs {
 			args = append(args, fmt.Sprintf("-b:a:%d", i), strconv.Itoa(r.AudioBitrate))
 		}
 	}
+	return append(args, o.hls(outDir, rungs, src.HasAudio)...)
+}
 
+// ladderGraph is the filter graph that decodes the source's picture once,
+// splits it and scales each copy to its rung, as [v0], [v1]... The fps
+// filter puts the frames on the output's constant rate by their
+// timestamps, so a variable-rate source keeps its timing and every rung
+// has the frames the GOP length counts on. frames > 0 keeps only the
+// first frames frames (a chunk's).
+func ladderGraph(src Source, fps float64, frames int, rungs []ladder.Rung) string {
+	var graph strings.Builder
+	fmt.Fprintf(&graph, "[0:v:0]%sfps=%s,", deinterlace(src), rateString(fps))
+	if frames > 0 {
+		fmt.Fprintf(&graph, "trim=end_frame=%d,", frames)
+	}
+	fmt.Fprintf(&graph, "split=%d", len(rungs))
+	for i := range rungs {
+		fmt.Fprintf(&graph, "[s%d]", i)
+	}
+	for i, r := range rungs {
+		fmt.Fprintf(&graph, ";[s%d]scale=w=%d:h=%d:flags=lanczos,setsar=1,format=yuv420p[v%d]", i, r.Width, r.Height, i)
+	}
+	return graph.String()
+}
+
+// aac is the audio encoder's settings but the bit rate, the same for
+// every rung.
+func aac() []string { return []string{"-c:a", "aac", "-ac", "2", "-ar", "48000"} }
+
+// x264 is the H.264 settings every rung shares, for a picture at fps.
+// Every rung gets a keyframe at each multiple of SegmentSeconds and no
+// other (no scene-cut keyframes), so segments line up across rungs and a
+// player can switch at any segment boundary. keyOffset is how far the
+// output's timestamps run behind the source's own, in seconds: a chunk
+// that starts at a frame a little after a multiple of SegmentSeconds
+// takes its timestamps from that frame, and still puts its keyframes on
+// the source's grid, where a one-pass encode puts them.
+func (o Options) x264(fps, keyOffset float64) []string {
+	gop := strconv.Itoa(max(1, int(math.Round(SegmentSeconds*fps))))
+	keys := fmt.Sprintf("expr:gte(t,n_forced*%d)", SegmentSeconds)
+	if keyOffset != 0 {
+		keys = fmt.Sprintf("expr:gte(t,n_forced*%d-%s)", SegmentSeconds, strconv.FormatFloat(keyOffset, 'f', 6, 64))
+	}
+	return []string{"-c:v", "libx264", "-preset", o.preset(), "-profile:v", "high", "-flags:v", "+cgop",
+		"-g", gop, "-keyint_min", gop, "-sc_threshold", "0", "-force_key_frames", keys}
+}
+
+// rungVideo is the rate control of rung r's video stream, named by the
+// stream specifier spec (":v:2", or "" for an output's only stream).
+func rungVideo(spec string, r ladder.Rung, fps float64) []string {
+	args := []string{
+		"-crf" + spec, strconv.Itoa(r.CRF),
+		"-maxrate" + spec, strconv.Itoa(r.MaxBitrate),
+		"-bufsize" + spec, strconv.Itoa(r.BufSize)}
+	if level := h264Level(r.Width, r.Height, fps, r.MaxBitrate); level != "" {
+		args = append(args, "-level"+spec, level)
+	}
+	return args
+}
+
+// threads is the output option that holds each encoder of an output to
+// o.Threads threads, or nothing to let ffmpeg choose.
+func (o Options) threads() []string {
+	if o.Threads <= 0 {
+		return nil
+	}
+	return []string{"-threads", strconv.Itoa(o.Threads)}
+}
+
+// filterThreads is the global option that holds the filter graph to
+// o.Threads threads, or nothing.
+func (o Options) filterThreads() []string {
+	if o.Threads <= 0 {
+		return nil
+	}
+	return []string{"-filter_complex_threads", strconv.Itoa(o.Threads)}
+}
+
+// hls is the output of the renditions: one video stream per rung, each
+// with its audio stream when hasAudio, in that order, muxed into fMP4 HLS
+// under outDir/{rung name}/.
+func (o Options) hls(outDir string, rungs []ladder.Rung, hasAudio bool) []string {
 	streamMap := make([]string, len(rungs))
 	for i, r := range rungs {
-		if src.HasAudio {
+		if hasAudio {
 			streamMap[i] = fmt.Sprintf("v:%d,a:%d,name:%s", i, i, r.Name)
 		} else {
 			streamMap[i] = fmt.Sprintf("v:%d,name:%s", i, r.Name)
@@ -148,7 +205,7 @@ func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung
 	if len(rungs) == 1 {
 		initName = o.Tag + "init_" + rungs[0].Name + ".mp4"
 	}
-	args = append(args,
+	return []string{
 		"-f", "hls",
 		"-hls_time", strconv.Itoa(SegmentSeconds),
 		"-hls_playlist_type", "event",
@@ -157,8 +214,14 @@ func (o Options) command(src Source, srcPath, outDir string, rungs []ladder.Rung
 		"-hls_fmp4_init_filename", initName,
 		"-hls_segment_filename", filepath.Join(outDir, "%v", o.Tag+"seg_%05d.m4s"),
 		"-var_stream_map", strings.Join(streamMap, " "),
-		filepath.Join(outDir, "%v", "index.m3u8"))
-	return args
+		filepath.Join(outDir, "%v", "index.m3u8")}
+}
+
+// global is the options every encoding ffmpeg run starts with: quiet but
+// for errors, progress on stdout, output files overwritten.
+func (o Options) global() []string {
+	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-y"}
+	return append(args, o.filterThreads()...)
 }
 
 // outputRate is the frame rate of the renditions of a source at fps: the

@@ -31,34 +31,56 @@ const stderrLines = 40
 // or truncated is an *Unsupported error. outDir may hold partial output after
 // an error; the caller owns and removes it.
 func (o Options) Encode(ctx context.Context, src Source, srcPath, outDir string, rungs []ladder.Rung, progress func(fraction float64)) ([]video.Rendition, error) {
-	if len(rungs) == 0 {
-		return nil, errors.New("encode: no rungs")
+	if err := o.prepare(outDir, rungs); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
 	}
-	if strings.Trim(strings.ToLower(o.Tag), "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
-		return nil, fmt.Errorf("encode: file tag %q has more than letters, digits and -", o.Tag)
-	}
-	if strings.Contains(outDir, "%") {
-		// ffmpeg would read it as part of its %v/%05d name templates.
-		return nil, fmt.Errorf("encode: output folder %q contains %%", outDir)
-	}
-	for _, r := range rungs {
-		if r.Name == "" || strings.ContainsAny(r.Name, "/\\ ,:%") || r.Name == "." || r.Name == ".." {
-			return nil, fmt.Errorf("encode: rung name %q is not a folder name", r.Name)
-		}
-		if err := os.MkdirAll(filepath.Join(outDir, r.Name), 0o755); err != nil {
-			return nil, fmt.Errorf("encode: %w", err)
-		}
-	}
-
 	if err := o.ffmpeg(ctx, o.command(src, srcPath, outDir, rungs), newProgressParser(src.DurationSeconds, progress)); err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 
+	renditions, err := o.measureAll(ctx, src, outDir, rungs)
+	if err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	if progress != nil {
+		progress(1)
+	}
+	return renditions, nil
+}
+
+// prepare checks what the encoder is asked to write, and makes the
+// rungs' folders under outDir.
+func (o Options) prepare(outDir string, rungs []ladder.Rung) error {
+	if len(rungs) == 0 {
+		return errors.New("no rungs")
+	}
+	if strings.Trim(strings.ToLower(o.Tag), "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return fmt.Errorf("file tag %q has more than letters, digits and -", o.Tag)
+	}
+	if strings.Contains(outDir, "%") {
+		// ffmpeg would read it as part of its %v/%05d name templates.
+		return fmt.Errorf("output folder %q contains %%", outDir)
+	}
+	for _, r := range rungs {
+		if r.Name == "" || strings.ContainsAny(r.Name, "/\\ ,:%") || r.Name == "." || r.Name == ".." {
+			return fmt.Errorf("rung name %q is not a folder name", r.Name)
+		}
+		if err := os.MkdirAll(filepath.Join(outDir, r.Name), 0o755); err != nil {
+			return err
+		}
+	}
+
+	return nil
+}
+
+// measureAll measures the renditions written under outDir and writes
+// outDir/master.m3u8 from the measurements.
+func (o Options) measureAll(ctx context.Context, src Source, outDir string, rungs []ladder.Rung) ([]video.Rendition, error) {
 	renditions := make([]video.Rendition, len(rungs))
 	for i, r := range rungs {
 		rend, seconds, err := o.measure(ctx, filepath.Join(outDir, r.Name), r.Name)
 		if err != nil {
-			return nil, fmt.Errorf("encode: measure %s: %w", r.Name, err)
+			return nil, fmt.Errorf("measure %s: %w", r.Name, err)
 		}
 		// ffmpeg ends without an error when a file stops short (a truncated
 		// upload with its index at the front): what it decoded is too short.
@@ -70,17 +92,14 @@ func (o Options) Encode(ctx context.Context, src Source, srcPath, outDir string,
 
 	f, err := os.Create(filepath.Join(outDir, "master.m3u8"))
 	if err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
+		return nil, err
 	}
 	if err := WriteMaster(f, renditions); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("encode: write master playlist: %w", err)
+		return nil, fmt.Errorf("write master playlist: %w", err)
 	}
 	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("encode: write master playlist: %w", err)
-	}
-	if progress != nil {
-		progress(1)
+		return nil, fmt.Errorf("write master playlist: %w", err)
 	}
 	return renditions, nil
 }

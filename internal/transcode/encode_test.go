@@ -274,7 +274,7 @@ func peakSegmentBitRate(t *testing.T, playlist string) int64 {
 }
 
 // checkDecodes checks that the rendition decodes without a single error.
-func checkDecodes(t *testing.T, name, playlist string) {
+func checkDecodes(t testing.TB, name, playlist string) {
 	t.Helper()
 	cmd := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-xerror", "-i", playlist, "-f", "null", "-")
 	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {

@@ -89,7 +89,7 @@ func writeFile(t *testing.T, name string, b []byte) string {
 }
 
 // ffprobeCSV runs ffprobe with args and returns its non-empty output lines.
-func ffprobeCSV(t *testing.T, args ...string) []string {
+func ffprobeCSV(t testing.TB, args ...string) []string {
 	t.Helper()
 	out, err := exec.Command("ffprobe", append([]string{"-v", "error", "-of", "csv=p=0"}, args...)...).Output()
 	if err != nil {

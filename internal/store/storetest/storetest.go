@@ -79,6 +79,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ImportVideos", testImportVideos},
 		{"Likes", testLikes},
 		{"Playable", testPlayable},
+		{"Chunks", testChunks},
+		{"ConcurrentClaimChunk", testConcurrentClaimChunk},
 		{"LikesOfWhatIsGone", testLikesOfWhatIsGone},
 		{"ConcurrentLikes", testConcurrentLikes},
 		{"Trending", testTrending},
