@@ -1,4 +1,4 @@
--- Version 11: moderators hide comments.
+-- Version 12: moderators hide comments.
 --
 -- Migrate runs a version once, in the transaction that records it, so
 -- nothing here needs to be idempotent.
