@@ -22,7 +22,7 @@ import (
 // Run consumes encode jobs, relays the outbox, reconciles stuck videos and
 // serves the encode control API until ctx ends.
 func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
-	opts := transcode.Options{Preset: cfg.Preset, Nice: cfg.Nice}
+	opts := transcode.Options{Preset: cfg.Preset, Nice: cfg.Nice, Threads: cfg.Threads}
 	if err := opts.CheckTools(); err != nil {
 		return err
 	}
@@ -58,6 +58,7 @@ func Run(ctx context.Context, cfg config.Encode, p *platform.Process) error {
 		MaxAttempts: cfg.MaxAttempts,
 		Limits:      limits(cfg),
 		Options:     opts,
+		Chunks:      ChunkSettings{From: cfg.ChunkFrom.Seconds(), Seconds: int(cfg.ChunkLength.Seconds()), Jobs: q},
 	}, reg)
 	reg.MustRegister(NewPipelineCollector(q, db))
 	srv := rpc.NewServer(p.RPC, p.Key)

@@ -40,6 +40,7 @@ type Store interface {
 	MarkFailed(ctx context.Context, id, worker, reason string) (video.Video, error)
 	ReleaseEncode(ctx context.Context, id, worker string, retryAfter time.Duration) error
 	captions.Store
+	ChunkStore
 }
 
 // Objects is the object storage the worker reads sources from and writes
@@ -66,6 +67,7 @@ type Settings struct {
 	MaxAttempts int
 	Limits      transcode.Limits
 	Options     transcode.Options
+	Chunks      ChunkSettings
 }
 
 // Worker encodes videos.
@@ -90,7 +92,7 @@ func NewWorker(store Store, objects Objects, cache Cache, set Settings, reg prom
 	m := workerMetrics{
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cloudflix_encode_jobs_total",
-			Help: "Encode jobs by outcome: ready, failed, retried, skipped (nothing to claim), lease_lost.",
+			Help: "Encode jobs by outcome: ready, failed, retried, skipped (nothing to claim), lease_lost; and chunks of encodes: chunk_done, chunk_failed (given back), chunk_lost (taken over).",
 		}, []string{"outcome"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cloudflix_encode_failures_total",
@@ -124,6 +126,9 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 	job, err := outbox.ParseJob(d.Body)
 	if err != nil {
 		return queue.Permanent(err)
+	}
+	if job.Chunk != nil {
+		return w.handleChunk(ctx, job)
 	}
 	id := job.VideoID
 	asked := time.Now()
@@ -168,6 +173,11 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 		}
 		w.cache.Forget(ctx, id)
 		w.republishCaptions(ctx, id)
+		// What earlier attempts' chunk plans left behind: this encode
+		// removed its own already.
+		if err := w.removeObjects(ctx, video.ChunksPrefix(id)); err != nil {
+			log.WarnContext(ctx, "old chunk files not removed", "err", err)
+		}
 		took := time.Since(start)
 		w.m.jobs.WithLabelValues("ready").Inc()
 		w.m.duration.Observe(took.Seconds())
@@ -272,7 +282,13 @@ func (w *Worker) encode(ctx context.Context, claim video.Claim, held *tenure) (v
 	}
 	rungs := ladder.For(src.Width, src.Height)
 	pub := w.newPublication(v.ID, src, rungs, filepath.Join(dir, "hls"), held)
-	out, err := w.render(ctx, v.ID, fileTag(claim.Attempt), src, srcPath, dir, rungs, pub)
+	tag := fileTag(claim.Attempt)
+	var out rendered
+	if w.set.Chunks.chunked(src) {
+		out, err = w.renderChunked(ctx, v.ID, tag, src, srcPath, dir, rungs)
+	} else {
+		out, err = w.render(ctx, v.ID, tag, src, srcPath, dir, rungs, pub)
+	}
 	if err != nil {
 		return video.Encoded{}, err
 	}
@@ -307,7 +323,7 @@ func (w *Worker) render(ctx context.Context, id, tag string, src transcode.Sourc
 	defer cancel()
 	opts := w.set.Options
 	opts.Tag = tag
-	out := rendered{hlsDir: filepath.Join(dir, "hls"), thumb: filepath.Join(dir, "thumb.jpg")}
+	out := rendered{hlsDir: filepath.Join(dir, "hls")}
 	progress := func(f float64) {
 		// Encoding is most of the job; the upload takes the last 5%.
 		if err := w.store.SetProgress(ctx, id, w.set.WorkerID, 0.95*f); err == nil {
@@ -321,9 +337,17 @@ func (w *Worker) render(ctx context.Context, id, tag string, src transcode.Sourc
 	if err != nil {
 		return rendered{}, err
 	}
+	return pictures(ctx, opts, src, srcPath, dir, out)
+}
+
+// pictures makes the thumbnail and the storyboard of the source into dir,
+// and adds them to out.
+func pictures(ctx context.Context, opts transcode.Options, src transcode.Source, srcPath, dir string, out rendered) (rendered, error) {
+	out.thumb = filepath.Join(dir, "thumb.jpg")
 	if err := opts.Thumbnail(ctx, src, srcPath, out.thumb); err != nil {
 		return rendered{}, err
 	}
+	var err error
 	if out.sprite, out.vtt, err = opts.Storyboard(ctx, src, srcPath, dir); err != nil {
 		return rendered{}, err
 	}

@@ -308,8 +308,15 @@ type Encode struct {
 	TimeBase   time.Duration `env:"CLOUDFLIX_ENCODE_TIME_BASE" default:"10m" help:"time every encode may take on top of CLOUDFLIX_ENCODE_TIME_FACTOR x the video's duration"`
 	// 10, nice(1)'s default, gives the services the CPU first while
 	// ffmpeg still gets what they leave.
-	Nice       int           `env:"CLOUDFLIX_ENCODE_NICE" default:"10" help:"how much nicer than the services ffmpeg and ffprobe run, 0 (the same) to 19 (yield the most)"`
-	StuckAfter time.Duration `env:"CLOUDFLIX_ENCODE_STUCK_AFTER" default:"2m" help:"an uploaded video not picked up after this is enqueued again"`
+	Nice int `env:"CLOUDFLIX_ENCODE_NICE" default:"10" help:"how much nicer than the services ffmpeg and ffprobe run, 0 (the same) to 19 (yield the most)"`
+	// 0 lets ffmpeg start about a thread per core for each encoder; 1
+	// gives each encode one core, for a machine that runs an encode per
+	// core (CLOUDFLIX_ENCODE_WORKERS).
+	Threads int `env:"CLOUDFLIX_ENCODE_THREADS" default:"0" help:"threads each ffmpeg encoder and filter graph may use; 0: ffmpeg chooses, about one per core"`
+	// See the README's "Long videos: chunks shared by every worker".
+	ChunkFrom   time.Duration `env:"CLOUDFLIX_ENCODE_CHUNK_FROM" default:"5m" help:"videos at least this long are encoded in chunks every free encode worker shares; 0: every video in one pass"`
+	ChunkLength time.Duration `env:"CLOUDFLIX_ENCODE_CHUNK_LENGTH" default:"30s" help:"length of a chunk, rounded down to whole 2 s segments"`
+	StuckAfter  time.Duration `env:"CLOUDFLIX_ENCODE_STUCK_AFTER" default:"2m" help:"an uploaded video not picked up after this is enqueued again"`
 }
 
 // Load fills cfg (a pointer to one of the structs above) from the

@@ -40,9 +40,21 @@ type Publisher interface {
 	Publish(ctx context.Context, m queue.Message) error
 }
 
-// Job is the body of an encode job message.
+// Job is the body of an encode job message: a video's encode, or one
+// chunk of it (Plan and Chunk set; see video.Chunk).
 type Job struct {
 	VideoID string `json:"video_id"`
+	Plan    string `json:"plan,omitempty"`
+	Chunk   *int   `json:"chunk,omitempty"`
+}
+
+// ChunkMessage is the queue message of chunk index of a video's plan. It
+// is put on the queue by the worker holding the encode, not through the
+// outbox: the chunk rows are the truth, and that worker takes any chunk
+// whose message was lost itself.
+func ChunkMessage(id, plan string, index int) queue.Message {
+	body, _ := json.Marshal(Job{VideoID: id, Plan: plan, Chunk: &index})
+	return queue.Message{ID: "chunk-" + id + "-" + plan + "-" + strconv.Itoa(index), Body: body}
 }
 
 // Message turns an outbox entry into its queue message.
@@ -59,6 +71,9 @@ func ParseJob(body []byte) (Job, error) {
 	}
 	if j.VideoID == "" {
 		return Job{}, fmt.Errorf("encode job: no video_id")
+	}
+	if (j.Plan == "") != (j.Chunk == nil) || (j.Chunk != nil && *j.Chunk < 0) {
+		return Job{}, fmt.Errorf("encode job: a chunk job needs a plan and a chunk index not below 0")
 	}
 	return j, nil
 }

@@ -45,4 +45,8 @@ func (c Chunk) Last() bool { return c.End == 0 }
 // ChunkPrefix is the object key prefix of the chunk files of a video's
 // encode plan: they are the encode's scratch work, under the video's
 // folder so that deleting the video deletes them.
-func ChunkPrefix(id, plan string) string { return VideoPrefix(id) + "chunks/" + plan + "/" }
+func ChunkPrefix(id, plan string) string { return ChunksPrefix(id) + plan + "/" }
+
+// ChunksPrefix is the object key prefix of the chunk files of every plan
+// of a video's encodes.
+func ChunksPrefix(id string) string { return VideoPrefix(id) + "chunks/" }
