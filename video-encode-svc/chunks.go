@@ -68,9 +68,11 @@ func (c ChunkSettings) chunked(src transcode.Source) bool {
 const chunkWait = time.Second
 
 // renderChunked is render for a source encoded in chunks: the renditions
-// (their files named with tag, which also names the plan), the thumbnail
-// and the storyboard, into dir.
-func (w *Worker) renderChunked(ctx context.Context, id, tag string, src transcode.Source, srcPath, dir string, rungs []ladder.Rung) (rendered, error) {
+// (their files named with tag, which also names the plan), published by
+// pub as they grow, the thumbnail and the storyboard, into dir. The
+// chunks are joined as they are done, in order, so the video becomes
+// playable once its first chunk is.
+func (w *Worker) renderChunked(ctx context.Context, id, tag string, src transcode.Source, srcPath, dir string, rungs []ladder.Rung, pub *publication) (rendered, error) {
 	ctx, cancel := w.set.Limits.EncodeDeadline(ctx, src)
 	defer cancel()
 	opts := w.set.Options
@@ -83,23 +85,39 @@ func (w *Worker) renderChunked(ctx context.Context, id, tag string, src transcod
 	defer w.dropChunks(ctx, id, plan)
 	w.offerChunks(ctx, id, plan, len(chunks))
 
-	audioDir := filepath.Join(dir, "audio")
-	audioCtx, stopAudio := context.WithCancel(ctx)
-	defer stopAudio()
-	audio := make(chan error, 1)
-	go func() { audio <- opts.EncodeAudio(audioCtx, src, srcPath, audioDir, rungs) }()
-	dirs, err := w.takeChunks(ctx, id, plan, src, srcPath, dir, rungs)
-	if err != nil {
-		stopAudio()
-		<-audio
-		return rendered{}, err
-	}
-	if err := <-audio; err != nil {
-		return rendered{}, err
-	}
-
 	out := rendered{hlsDir: filepath.Join(dir, "hls")}
-	if out.renditions, err = opts.Join(ctx, src, chunks, dirs, audioDir, out.hlsDir, rungs); err != nil {
+	audioDir := filepath.Join(dir, "audio")
+	join, err := opts.NewJoin(src, chunks, audioDir, out.hlsDir, rungs)
+	if err != nil {
+		return rendered{}, err
+	}
+	defer join.Close()
+
+	// The audio is encoded, then the join runs, while chunks are taken:
+	// a failure of either ends the other.
+	jctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	joined := make(chan error, 1)
+	go func() {
+		err := opts.EncodeAudio(jctx, src, srcPath, audioDir, rungs)
+		if err == nil {
+			out.renditions, err = join.Run(jctx)
+		}
+		if err != nil {
+			stop(err)
+		}
+		joined <- err
+	}()
+	stopFollowing := pub.follow(jctx)
+	err = w.takeChunks(jctx, id, plan, src, srcPath, dir, rungs, join)
+	if err != nil {
+		stop(err)
+	}
+	if jerr := <-joined; err == nil {
+		err = jerr
+	}
+	stopFollowing()
+	if err != nil {
 		return rendered{}, err
 	}
 	return pictures(ctx, opts, src, srcPath, dir, out)
@@ -121,17 +139,17 @@ func (w *Worker) offerChunks(ctx context.Context, id, plan string, n int) {
 }
 
 // takeChunks encodes chunks of the plan until every one is done, by this
-// worker or another, and returns the folders holding each chunk's files,
-// fetching those other workers stored.
-func (w *Worker) takeChunks(ctx context.Context, id, plan string, src transcode.Source, srcPath, dir string, rungs []ladder.Rung) ([]string, error) {
-	own := map[int]string{}
+// worker or another, and hands each to the join as soon as it is, those
+// other workers stored once fetched.
+func (w *Worker) takeChunks(ctx context.Context, id, plan string, src transcode.Source, srcPath, dir string, rungs []ladder.Rung, join *transcode.Joiner) error {
+	joined := map[int]bool{}
 	reported := -1
 	for {
 		c, err := w.store.ClaimChunk(ctx, id, plan, -1, w.set.WorkerID, w.set.Lease)
 		switch {
 		case err == nil:
 			if c.Attempts > w.set.MaxAttempts {
-				return nil, fmt.Errorf("chunk %d failed %d times, the last: %s", c.Index, c.Attempts-1, c.Failure)
+				return fmt.Errorf("chunk %d failed %d times, the last: %s", c.Index, c.Attempts-1, c.Failure)
 			}
 			chunkDir := filepath.Join(dir, "chunk-"+strconv.Itoa(c.Index))
 			err := w.runChunk(ctx, id, plan, c, src, srcPath, chunkDir, rungs)
@@ -139,30 +157,43 @@ func (w *Worker) takeChunks(ctx context.Context, id, plan string, src transcode.
 				continue // it ran out while this worker was slow: another redoes it
 			}
 			if err != nil {
-				return nil, err
+				return err
 			}
-			own[c.Index] = chunkDir
+			if err := join.Add(c.Index, chunkDir); err != nil {
+				return err
+			}
+			joined[c.Index] = true
 			continue
 		case errors.Is(err, video.ErrNotFound):
-			return nil, fmt.Errorf("the chunk plan was replaced: %w", video.ErrLeaseLost)
+			return fmt.Errorf("the chunk plan was replaced: %w", video.ErrLeaseLost)
 		case !errors.Is(err, video.ErrWrongState):
-			return nil, err
+			return err
 		}
 
 		chunks, err := w.store.ChunkPlan(ctx, id, plan)
 		if errors.Is(err, video.ErrNotFound) {
-			return nil, fmt.Errorf("the chunk plan was replaced: %w", video.ErrLeaseLost)
+			return fmt.Errorf("the chunk plan was replaced: %w", video.ErrLeaseLost)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		done := 0
 		for _, c := range chunks {
 			switch c.State {
 			case video.ChunkFailed:
-				return nil, &transcode.Unsupported{Reason: c.Failure}
+				return &transcode.Unsupported{Reason: c.Failure}
 			case video.ChunkDone:
 				done++
+				if !joined[c.Index] {
+					fetched := filepath.Join(dir, "fetched-"+strconv.Itoa(c.Index))
+					if err := w.fetchChunk(ctx, c, fetched, rungs); err != nil {
+						return err
+					}
+					if err := join.Add(c.Index, fetched); err != nil {
+						return err
+					}
+					joined[c.Index] = true
+				}
 			}
 		}
 		if done != reported {
@@ -172,39 +203,31 @@ func (w *Worker) takeChunks(ctx context.Context, id, plan string, src transcode.
 			}
 		}
 		if done == len(chunks) {
-			return w.fetchChunks(ctx, chunks, own, dir, rungs)
+			return nil
 		}
 		t := time.NewTimer(chunkWait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, context.Cause(ctx)
+			return context.Cause(ctx)
 		case <-t.C:
 		}
 	}
 }
 
-// fetchChunks returns the folder of each done chunk: this worker's own,
-// or one it downloads the chunk's stored files into.
-func (w *Worker) fetchChunks(ctx context.Context, chunks []video.Chunk, own map[int]string, dir string, rungs []ladder.Rung) ([]string, error) {
-	dirs := make([]string, len(chunks))
-	for i, c := range chunks {
-		if d, ok := own[c.Index]; ok {
-			dirs[i] = d
-			continue
-		}
-		dirs[i] = filepath.Join(dir, "fetched-"+strconv.Itoa(c.Index))
-		if err := os.MkdirAll(dirs[i], 0o755); err != nil {
-			return nil, fmt.Errorf("fetch chunk %d: %w", c.Index, err)
-		}
-		for _, r := range rungs {
-			name := transcode.ChunkFile(r.Name)
-			if err := w.objects.Download(ctx, c.Output+name, filepath.Join(dirs[i], name)); err != nil {
-				return nil, fmt.Errorf("fetch chunk %d: %w", c.Index, err)
-			}
+// fetchChunk downloads the files another worker stored of chunk c into
+// dir.
+func (w *Worker) fetchChunk(ctx context.Context, c video.Chunk, dir string, rungs []ladder.Rung) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("fetch chunk %d: %w", c.Index, err)
+	}
+	for _, r := range rungs {
+		name := transcode.ChunkFile(r.Name)
+		if err := w.objects.Download(ctx, c.Output+name, filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("fetch chunk %d: %w", c.Index, err)
 		}
 	}
-	return dirs, nil
+	return nil
 }
 
 // runChunk encodes chunk c, which this worker has claimed, into dir,

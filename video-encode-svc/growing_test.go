@@ -243,10 +243,30 @@ func catFiles(t *testing.T, to string, from ...string) {
 // A first attempt is broken off once it has published (the worker's
 // context ends, as on shutdown); the next attempt publishes files of its
 // own, never lists the first one's, and leaves none of them behind.
+//
+// It runs for an encode in one pass and for one in chunks, whose chunks
+// are joined as they are done.
 func TestWatchWhileEncoding(t *testing.T) {
 	t.Parallel()
+	for _, chunked := range []bool{false, true} {
+		name := "one pass"
+		if chunked {
+			name = "in chunks"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			testWatchWhileEncoding(t, chunked)
+		})
+	}
+}
+
+func testWatchWhileEncoding(t *testing.T, chunked bool) {
 	p := platformtest.Process(t, platformtest.Production)
 	r := newRig(t, p, 3)
+	if chunked {
+		// 20 s in 4 s chunks, all encoded by this worker.
+		r.worker.set.Chunks = ChunkSettings{From: 1, Seconds: 4}
+	}
 	clip := filepath.Join(t.TempDir(), "clip.mp4")
 	// Ten 2 s segments: ffmpeg completes them over many of the worker's
 	// rounds, one every pollEvery, so the playlists grow in several steps.

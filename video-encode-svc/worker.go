@@ -285,7 +285,7 @@ func (w *Worker) encode(ctx context.Context, claim video.Claim, held *tenure) (v
 	tag := fileTag(claim.Attempt)
 	var out rendered
 	if w.set.Chunks.chunked(src) {
-		out, err = w.renderChunked(ctx, v.ID, tag, src, srcPath, dir, rungs)
+		out, err = w.renderChunked(ctx, v.ID, tag, src, srcPath, dir, rungs, pub)
 	} else {
 		out, err = w.render(ctx, v.ID, tag, src, srcPath, dir, rungs, pub)
 	}

@@ -2,6 +2,7 @@ package transcode
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -10,6 +11,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/cloudflix/cloudflix/internal/ladder"
 	"github.com/cloudflix/cloudflix/internal/video"
@@ -28,21 +32,35 @@ import (
 // joined renditions have the one-pass encode's frames, timestamps and
 // segments. The audio is never cut, so the joins cannot click or drift.
 
-// ChunkPlan cuts a source lasting duration seconds into chunks of
-// chunkSeconds (rounded down to whole segments, at least one), the last
-// running to the source's end. A last piece shorter than half a chunk
-// joins the chunk before it rather than being a job of its own.
+// FirstChunkSeconds is the length of a plan's first chunk: two segments,
+// so that the video can be played as soon as they are encoded, joined and
+// stored, however long the other chunks are.
+const FirstChunkSeconds = 2 * SegmentSeconds
+
+// ChunkPlan cuts a source lasting duration seconds into a short first
+// chunk (FirstChunkSeconds) and chunks of chunkSeconds (rounded down to
+// whole segments, at least one), the last running to the source's end. A
+// last piece shorter than half a chunk joins the chunk before it rather
+// than being a job of its own.
 func ChunkPlan(duration float64, chunkSeconds int) []video.Chunk {
 	size := max(SegmentSeconds, chunkSeconds/SegmentSeconds*SegmentSeconds)
-	n := int(duration / float64(size))
-	if rest := duration - float64(n*size); n == 0 || rest >= float64(size)/2 {
-		n++
+	starts := []int{0}
+	next := min(FirstChunkSeconds, size)
+	for {
+		rest := duration - float64(next)
+		if rest <= 0 || rest < float64(size)/2 {
+			break
+		}
+		starts = append(starts, next)
+		next += size
 	}
-	chunks := make([]video.Chunk, n)
-	for i := range chunks {
-		chunks[i] = video.Chunk{Index: i, Start: float64(i * size), End: float64((i + 1) * size), State: video.ChunkPending}
+	chunks := make([]video.Chunk, len(starts))
+	for i, start := range starts {
+		chunks[i] = video.Chunk{Index: i, Start: float64(start), State: video.ChunkPending}
+		if i+1 < len(starts) {
+			chunks[i].End = float64(starts[i+1])
+		}
 	}
-	chunks[n-1].End = 0
 	return chunks
 }
 
@@ -123,7 +141,8 @@ func (o Options) chunkCommand(src Source, srcPath string, c video.Chunk, outDir 
 		args = append(args, o.threads()...)
 		args = append(args, o.x264(fps, offset)...)
 		args = append(args, rungVideo("", r, fps)...)
-		args = append(args, "-f", "mp4", filepath.Join(outDir, ChunkFile(r.Name)))
+		// The index first, so that the join can read the file from a pipe.
+		args = append(args, "-movflags", "+faststart", "-f", "mp4", filepath.Join(outDir, ChunkFile(r.Name)))
 	}
 	return args
 }
@@ -172,47 +191,185 @@ func (o Options) EncodeAudio(ctx context.Context, src Source, srcPath, outDir st
 // Encode would have written, and measures them as Encode does.
 // chunkDirs[i] is the folder of chunks[i]'s files (EncodeChunk).
 func (o Options) Join(ctx context.Context, src Source, chunks []video.Chunk, chunkDirs []string, audioDir, outDir string, rungs []ladder.Rung) ([]video.Rendition, error) {
+	if len(chunks) != len(chunkDirs) {
+		return nil, fmt.Errorf("join: %d chunks in %d folders", len(chunks), len(chunkDirs))
+	}
+	j, err := o.NewJoin(src, chunks, audioDir, outDir, rungs)
+	if err != nil {
+		return nil, err
+	}
+	defer j.Close()
+	for i, dir := range chunkDirs {
+		if err := j.Add(i, dir); err != nil {
+			return nil, err
+		}
+	}
+	return j.Run(ctx)
+}
+
+// A Joiner joins chunks into renditions as they come: its ffmpeg reads
+// each rung's chunks, in order, from named pipes, and writes each segment
+// as soon as it is complete, as Encode does, so the renditions can be
+// published while they grow (WrittenSoFar) however the chunks are
+// shared out. A chunk given to Add waits until ffmpeg reaches it.
+type Joiner struct {
+	o        Options
+	src      Source
+	chunks   []video.Chunk
+	audioDir string
+	outDir   string
+	pipes    string // the named pipes' folder
+	rungs    []ladder.Rung
+
+	done    chan struct{} // closed when Run or Close ends the join
+	once    sync.Once
+	mu      sync.Mutex
+	added   []bool
+	writers sync.WaitGroup
+	failed  error // the first pipe write that failed
+}
+
+// NewJoin prepares the join of chunks into outDir: the rungs' folders,
+// a named pipe per chunk and rung (beside outDir), and the concat lists
+// that name them. Nothing runs until Run.
+func (o Options) NewJoin(src Source, chunks []video.Chunk, audioDir, outDir string, rungs []ladder.Rung) (*Joiner, error) {
 	if err := o.prepare(outDir, rungs); err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}
-	if len(chunks) == 0 || len(chunks) != len(chunkDirs) {
-		return nil, fmt.Errorf("join: %d chunks in %d folders", len(chunks), len(chunkDirs))
+	if len(chunks) == 0 {
+		return nil, errors.New("join: no chunks")
 	}
 	for i, c := range chunks {
 		if c.Index != i || c.Last() != (i == len(chunks)-1) {
 			return nil, fmt.Errorf("join: chunk %d of %d is out of place (index %d, last %v)", i, len(chunks), c.Index, c.Last())
 		}
 	}
-	args := o.global()
-	for _, r := range rungs {
-		list := filepath.Join(outDir, "chunks-"+r.Name+".txt")
-		if err := os.WriteFile(list, concatList(src, chunks, chunkDirs, r.Name), 0o644); err != nil {
+	j := &Joiner{o: o, src: src, chunks: chunks, audioDir: audioDir, outDir: outDir, pipes: outDir + ".pipes",
+		rungs: rungs, done: make(chan struct{}), added: make([]bool, len(chunks))}
+	if err := os.MkdirAll(j.pipes, 0o755); err != nil {
+		return nil, fmt.Errorf("join: %w", err)
+	}
+	for i := range chunks {
+		for _, r := range rungs {
+			if err := syscall.Mkfifo(j.pipe(i, r.Name), 0o600); err != nil {
+				return nil, fmt.Errorf("join: %w", err)
+			}
+		}
+	}
+	return j, nil
+}
+
+func (j *Joiner) pipe(index int, rung string) string {
+	return filepath.Join(j.pipes, strconv.Itoa(index)+"-"+ChunkFile(rung))
+}
+
+// pipePoll is how often a chunk waiting for ffmpeg to open its pipe
+// looks again.
+const pipePoll = 50 * time.Millisecond
+
+// Add hands ffmpeg chunk index's files in dir (EncodeChunk), in the
+// background: each is written into its pipe once ffmpeg opens it. A
+// chunk is added once; chunks may come in any order.
+func (j *Joiner) Add(index int, dir string) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if index < 0 || index >= len(j.chunks) || j.added[index] {
+		return fmt.Errorf("join: chunk %d added twice or not in the plan", index)
+	}
+	j.added[index] = true
+	for _, r := range j.rungs {
+		from, to := filepath.Join(dir, ChunkFile(r.Name)), j.pipe(index, r.Name)
+		j.writers.Go(func() {
+			if err := j.write(from, to); err != nil {
+				j.mu.Lock()
+				if j.failed == nil {
+					j.failed = fmt.Errorf("join: chunk %d: %w", index, err)
+				}
+				j.mu.Unlock()
+			}
+		})
+	}
+	return nil
+}
+
+// write copies the file from into the pipe to once ffmpeg has opened it
+// for reading, or gives up when the join ends.
+func (j *Joiner) write(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	t := time.NewTicker(pipePoll)
+	defer t.Stop()
+	for {
+		// Opening a pipe without blocking fails (ENXIO) while no one
+		// reads it.
+		p, err := os.OpenFile(to, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+		if err == nil {
+			_, err = io.Copy(p, src)
+			return errors.Join(err, p.Close())
+		}
+		if !errors.Is(err, syscall.ENXIO) {
+			return err
+		}
+		select {
+		case <-j.done:
+			return errors.New("the join ended before it read the chunk")
+		case <-t.C:
+		}
+	}
+}
+
+// Run runs the join to its end, once every chunk has been added, and
+// measures the renditions as Encode does. It needs the audio tracks in
+// audioDir.
+func (j *Joiner) Run(ctx context.Context) ([]video.Rendition, error) {
+	defer j.Close()
+	args := j.o.global()
+	for _, r := range j.rungs {
+		list := filepath.Join(j.pipes, "chunks-"+r.Name+".txt")
+		if err := os.WriteFile(list, j.concatList(r.Name), 0o644); err != nil {
 			return nil, fmt.Errorf("join: %w", err)
 		}
 		args = append(args, "-f", "concat", "-safe", "0", "-protocol_whitelist", "file", "-i", "file:"+list)
 	}
-	rates := audioBitrates(rungs)
-	if src.HasAudio {
+	rates := audioBitrates(j.rungs)
+	if j.src.HasAudio {
 		for _, rate := range rates {
-			args = append(args, "-protocol_whitelist", "file", "-i", "file:"+filepath.Join(audioDir, AudioFile(rate)))
+			args = append(args, "-protocol_whitelist", "file", "-i", "file:"+filepath.Join(j.audioDir, AudioFile(rate)))
 		}
 	}
-	for i, r := range rungs {
+	for i, r := range j.rungs {
 		args = append(args, "-map", fmt.Sprintf("%d:v:0", i))
-		if src.HasAudio {
-			args = append(args, "-map", fmt.Sprintf("%d:a:0", len(rungs)+slices.Index(rates, r.AudioBitrate)))
+		if j.src.HasAudio {
+			args = append(args, "-map", fmt.Sprintf("%d:a:0", len(j.rungs)+slices.Index(rates, r.AudioBitrate)))
 		}
 	}
 	args = append(args, "-c", "copy")
-	args = append(args, o.hls(outDir, rungs, src.HasAudio)...)
-	if err := o.ffmpeg(ctx, args, io.Discard); err != nil {
-		return nil, fmt.Errorf("join: %w", err)
+	args = append(args, j.o.hls(j.outDir, j.rungs, j.src.HasAudio)...)
+	err := j.o.ffmpeg(ctx, args, io.Discard)
+	j.Close()
+	j.mu.Lock()
+	failed := j.failed
+	j.mu.Unlock()
+	if err != nil || failed != nil {
+		return nil, fmt.Errorf("join: %w", errors.Join(err, failed))
 	}
-	renditions, err := o.measureAll(ctx, src, outDir, rungs)
+	renditions, err := j.o.measureAll(ctx, j.src, j.outDir, j.rungs)
 	if err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}
 	return renditions, nil
+}
+
+// Close ends a join that will not run, or stops waiting for one that
+// ran: chunks still waiting for their pipes give up, and the pipes are
+// removed. It is safe to call more than once.
+func (j *Joiner) Close() {
+	j.once.Do(func() { close(j.done) })
+	j.writers.Wait()
+	os.RemoveAll(j.pipes)
 }
 
 // concatList is the concat demuxer's list of rung's chunk files. Each
@@ -220,13 +377,14 @@ func (o Options) Join(ctx context.Context, src Source, chunks []video.Chunk, chu
 // the difference of whole microseconds from the source's start, so that
 // the offsets the demuxer adds up land on the frames' own timestamps
 // however many chunks there are.
-func concatList(src Source, chunks []video.Chunk, dirs []string, rung string) []byte {
+func (j *Joiner) concatList(rung string) []byte {
+	src, chunks := j.src, j.chunks
 	fps := outputRate(src.FrameRate)
 	micros := func(frame int64) int64 { return int64(math.Round(float64(frame) / fps * 1e6)) }
 	var b strings.Builder
 	b.WriteString("ffconcat version 1.0\n")
 	for i, c := range chunks {
-		fmt.Fprintf(&b, "file %s\n", concatQuote(filepath.Join(dirs[i], ChunkFile(rung))))
+		fmt.Fprintf(&b, "file %s\n", concatQuote(j.pipe(i, rung)))
 		if first, frames := chunkFrames(src, c); frames > 0 {
 			d := micros(first+frames) - micros(first)
 			fmt.Fprintf(&b, "duration %d.%06d\n", d/1e6, d%1e6)

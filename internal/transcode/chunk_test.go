@@ -26,10 +26,12 @@ func TestChunkPlan(t *testing.T) {
 		want     []span
 	}{
 		{1, 30, []span{{0, 0}}},
-		{30, 30, []span{{0, 0}}},
-		{44, 30, []span{{0, 0}}},           // 14 s left: joins the first chunk
-		{45, 30, []span{{0, 30}, {30, 0}}}, // 15 s left: a chunk of its own
-		{180, 30, []span{{0, 30}, {30, 60}, {60, 90}, {90, 120}, {120, 150}, {150, 0}}},
+		{5, 30, []span{{0, 0}}},                    // 1 s after the first chunk: it joins it
+		{20, 30, []span{{0, 4}, {4, 0}}},           // 16 s left: a chunk of its own
+		{18, 30, []span{{0, 0}}},                   // 14 s left: joins the first chunk
+		{48, 30, []span{{0, 4}, {4, 0}}},           // 30 + 14 s: the 14 s join the chunk before
+		{49, 30, []span{{0, 4}, {4, 34}, {34, 0}}}, // 30 + 15 s: a chunk of its own
+		{180, 30, []span{{0, 4}, {4, 34}, {34, 64}, {64, 94}, {94, 124}, {124, 154}, {154, 0}}},
 		{13, 5, []span{{0, 4}, {4, 8}, {8, 0}}}, // 5 s is rounded down to 4
 		{3, 1, []span{{0, 2}, {2, 0}}},          // at least one segment
 	}
