@@ -9,28 +9,34 @@ import (
 // commentJSON is the API's view of a comment. Its body is plain text: a
 // page shows it as text, never as markup.
 type commentJSON struct {
-	ID        string    `json:"id"`
-	VideoID   string    `json:"video_id"`
-	ParentID  *string   `json:"parent_id"` // null for a top-level comment
-	Author    ownerJSON `json:"author"`
-	Body      string    `json:"body"`
-	Replies   int64     `json:"replies"`
-	CreatedAt string    `json:"created_at"`
-	EditedAt  *string   `json:"edited_at"` // null when never edited
-	CanEdit   bool      `json:"can_edit"`
-	CanDelete bool      `json:"can_delete"`
+	ID           string     `json:"id"`
+	VideoID      string     `json:"video_id"`
+	ParentID     *string    `json:"parent_id"` // null for a top-level comment
+	Author       *ownerJSON `json:"author"`    // null in a hidden comment's placeholder
+	Body         string     `json:"body"`
+	Replies      int64      `json:"replies"`
+	CreatedAt    string     `json:"created_at"`
+	EditedAt     *string    `json:"edited_at"` // null when never edited
+	CanEdit      bool       `json:"can_edit"`
+	CanDelete    bool       `json:"can_delete"`
+	Hidden       bool       `json:"hidden"`
+	HiddenReason string     `json:"hidden_reason"`
 }
 
 func commentToJSON(c *pb.Comment) commentJSON {
 	out := commentJSON{
-		ID:        c.GetId(),
-		VideoID:   c.GetVideoId(),
-		Author:    ownerJSON{ID: c.GetAuthorId(), Username: c.GetAuthorUsername()},
-		Body:      c.GetBody(),
-		Replies:   c.GetReplies(),
-		CreatedAt: formatTime(c.GetCreatedAt()),
-		CanEdit:   c.GetCanEdit(),
-		CanDelete: c.GetCanDelete(),
+		ID:           c.GetId(),
+		VideoID:      c.GetVideoId(),
+		Body:         c.GetBody(),
+		Replies:      c.GetReplies(),
+		CreatedAt:    formatTime(c.GetCreatedAt()),
+		CanEdit:      c.GetCanEdit(),
+		CanDelete:    c.GetCanDelete(),
+		Hidden:       c.GetHidden(),
+		HiddenReason: c.GetHiddenReason(),
+	}
+	if c.GetAuthorId() != "" {
+		out.Author = &ownerJSON{ID: c.GetAuthorId(), Username: c.GetAuthorUsername()}
 	}
 	if p := c.GetParentId(); p != "" {
 		out.ParentID = &p

@@ -212,6 +212,8 @@ var matrix = map[string]row{
 	"POST /api/v1/moderation/videos/{id}/restore":   {"/api/v1/moderation/videos/{video}/restore", `{"reason":"matrix"}`, moderators(409)}, // it is not hidden
 	"POST /api/v1/moderation/videos/{id}/dismiss":   {"/api/v1/moderation/videos/{video}/dismiss", `{"reason":""}`, moderators(404)},       // it has no report
 	"POST /api/v1/moderation/comments/{id}/dismiss": {"/api/v1/moderation/comments/{video}/dismiss", `{"reason":""}`, moderators(404)},     // no such comment
+	"POST /api/v1/moderation/comments/{id}/hide":    {"/api/v1/moderation/comments/{comment}/hide", `{"reason":"matrix"}`, moderators(200)},
+	"POST /api/v1/moderation/comments/{id}/restore": {"/api/v1/moderation/comments/{comment}/restore", `{"reason":"matrix"}`, moderators(409)}, // it is not hidden
 	"GET /api/v1/admin/audit":                       {"/api/v1/admin/audit", "", adminOnly(200)},
 
 	// The cell's playlist is the owner's, of the privacy of the row, and

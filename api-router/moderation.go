@@ -36,6 +36,7 @@ type commentRefJSON struct {
 	VideoID        string `json:"video_id"`
 	AuthorUsername string `json:"author_username"`
 	Body           string `json:"body"`
+	Hidden         bool   `json:"hidden"`
 }
 
 type caseJSON struct {
@@ -129,7 +130,7 @@ func (a *api) listCases(w http.ResponseWriter, r *http.Request) error {
 			cj.Video = &v
 		}
 		if cm := c.GetComment(); cm != nil {
-			cj.Comment = &commentRefJSON{ID: cm.GetId(), VideoID: cm.GetVideoId(), AuthorUsername: cm.GetAuthorUsername(), Body: cm.GetBody()}
+			cj.Comment = &commentRefJSON{ID: cm.GetId(), VideoID: cm.GetVideoId(), AuthorUsername: cm.GetAuthorUsername(), Body: cm.GetBody(), Hidden: cm.GetHidden()}
 		}
 		out.Cases = append(out.Cases, cj)
 	}
@@ -160,6 +161,32 @@ func (a *api) restoreVideo(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, a.videoToJSON(v))
+	return nil
+}
+
+func (a *api) hideComment(w http.ResponseWriter, r *http.Request) error {
+	var req decisionJSON
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	c, err := a.clients.Moderation.HideComment(r.Context(), &pb.HideCommentRequest{Id: r.PathValue("id"), Reason: req.Reason})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, commentToJSON(c))
+	return nil
+}
+
+func (a *api) restoreComment(w http.ResponseWriter, r *http.Request) error {
+	var req decisionJSON
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	c, err := a.clients.Moderation.RestoreComment(r.Context(), &pb.RestoreCommentRequest{Id: r.PathValue("id"), Reason: req.Reason})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, commentToJSON(c))
 	return nil
 }
 

@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cloudflix/cloudflix/internal/moderation"
 	"github.com/cloudflix/cloudflix/internal/platform"
 	"github.com/cloudflix/cloudflix/internal/platform/platformtest"
+	"github.com/cloudflix/cloudflix/internal/store/storetest"
 	"github.com/cloudflix/cloudflix/internal/video"
 )
 
@@ -143,5 +146,91 @@ func testHiddenVideo(t *testing.T, p *platform.Process) {
 	if len(log.Entries) != 3 || log.Entries[0].Action != "restore" || log.Entries[2].Action != "hide" || log.Entries[2].Target.ID != id ||
 		log.Entries[2].Actor.Username != w.users[moderator].Username || log.Entries[2].Resolved != 1 {
 		t.Fatalf("audit log = %+v", log.Entries)
+	}
+}
+
+func TestHiddenComment(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, testHiddenComment)
+}
+
+// A comment a moderator hid reads as a placeholder (no author, no body)
+// to everyone but its author, moderators and admins, who read it with
+// why; the counts stay, and restoring shows it again. A reporter over
+// the rate is told when to try again.
+func testHiddenComment(t *testing.T, p *platform.Process) {
+	w := newWorld(t, p)
+	c := w.cell(t, otherUser, video.PrivacyPublic, false) // the comment is the other user's
+	if rec := w.do(t, owner, http.MethodPost, "/api/v1/reports", `{"kind":"comment","id":"`+c.comment+`","reason":"abuse"}`); rec.Code != http.StatusCreated {
+		t.Fatalf("report: %d %s", rec.Code, rec.Body)
+	}
+	var queue struct {
+		Cases []caseJSON `json:"cases"`
+	}
+	rec := w.do(t, moderator, http.MethodGet, "/api/v1/moderation/reports", "")
+	if err := json.Unmarshal(rec.Body.Bytes(), &queue); err != nil || len(queue.Cases) != 1 || queue.Cases[0].Comment == nil ||
+		queue.Cases[0].Comment.Hidden {
+		t.Fatalf("queue: %d %s; want the comment's case, not hidden", rec.Code, rec.Body)
+	}
+	if rec := w.do(t, owner, http.MethodPost, "/api/v1/moderation/comments/"+c.comment+"/hide", `{"reason":"insults"}`); rec.Code != http.StatusForbidden {
+		t.Fatalf("the video's owner hiding the comment: %d, want 403", rec.Code)
+	}
+	rec = w.do(t, moderator, http.MethodPost, "/api/v1/moderation/comments/"+c.comment+"/hide", `{"reason":"insults"}`)
+	var hidden commentJSON
+	if err := json.Unmarshal(rec.Body.Bytes(), &hidden); err != nil || rec.Code != http.StatusOK ||
+		!hidden.Hidden || hidden.HiddenReason != "insults" || hidden.Author == nil || hidden.Body != "Another user's comment" {
+		t.Fatalf("hide: %d %s", rec.Code, rec.Body)
+	}
+	if rec := w.do(t, admin, http.MethodPost, "/api/v1/moderation/comments/"+c.comment+"/hide", `{"reason":"again"}`); rec.Code != http.StatusConflict {
+		t.Fatalf("hiding a hidden comment: %d, want 409", rec.Code)
+	}
+
+	read := func(a actor) commentJSON {
+		t.Helper()
+		var page commentPageJSON
+		rec := w.do(t, a, http.MethodGet, "/api/v1/videos/"+c.video+"/comments", "")
+		if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || len(page.Comments) != 1 || page.Total != 1 {
+			t.Fatalf("%s reading the comments: %d %s; want the one comment, counted", a, rec.Code, rec.Body)
+		}
+		return page.Comments[0]
+	}
+	for _, a := range []actor{anonymous, owner} {
+		got := read(a)
+		if !got.Hidden || got.Author != nil || got.Body != "" || got.HiddenReason != "" || got.ID != c.comment {
+			t.Errorf("%s reads the hidden comment as %+v; want its placeholder", a, got)
+		}
+	}
+	for _, a := range []actor{otherUser, moderator, admin} {
+		got := read(a)
+		if !got.Hidden || got.Author == nil || got.Body != "Another user's comment" || got.HiddenReason != "insults" {
+			t.Errorf("%s reads the hidden comment as %+v; want it whole, with why", a, got)
+		}
+	}
+	if got := read(otherUser); got.CanEdit || !got.CanDelete {
+		t.Errorf("its author may edit %v, delete %v the hidden comment; want delete only", got.CanEdit, got.CanDelete)
+	}
+	if rec := w.do(t, otherUser, http.MethodPatch, "/api/v1/comments/"+c.comment, `{"body":"nicer"}`); rec.Code != http.StatusConflict {
+		t.Errorf("its author editing the hidden comment: %d, want 409", rec.Code)
+	}
+
+	if rec := w.do(t, moderator, http.MethodPost, "/api/v1/moderation/comments/"+c.comment+"/restore", `{"reason":"apologized"}`); rec.Code != http.StatusOK {
+		t.Fatalf("restore: %d %s", rec.Code, rec.Body)
+	}
+	if got := read(anonymous); got.Hidden || got.Author == nil || got.Body != "Another user's comment" {
+		t.Errorf("a visitor reads the restored comment as %+v", got)
+	}
+
+	// Reports count against the reporter's rate, the resolved one too;
+	// over it the answer says when the oldest leaves the hour.
+	for i := range moderation.DefaultReportRate.Reports - 1 {
+		v := storetest.ReadyBy(t, w.db, w.users[otherUser].ID, video.PrivacyPublic, "Reported")
+		if rec := w.do(t, owner, http.MethodPost, "/api/v1/reports", `{"kind":"video","id":"`+v.ID+`","reason":"spam"}`); rec.Code != http.StatusCreated {
+			t.Fatalf("report %d: %d %s", i+2, rec.Code, rec.Body)
+		}
+	}
+	rec = w.do(t, owner, http.MethodPost, "/api/v1/reports", `{"kind":"video","id":"`+c.video+`","reason":"spam"}`)
+	wait, err := strconv.Atoi(rec.Header().Get("Retry-After"))
+	if rec.Code != http.StatusTooManyRequests || err != nil || wait < 3500 || wait > 3600 {
+		t.Fatalf("a report over the rate: %d, Retry-After %q; want 429 and about an hour", rec.Code, rec.Header().Get("Retry-After"))
 	}
 }

@@ -183,6 +183,8 @@ var routes = []route{
 	{http.MethodPost, "/api/v1/moderation/videos/{id}/hide", (*api).hideVideo},
 	{http.MethodPost, "/api/v1/moderation/videos/{id}/restore", (*api).restoreVideo},
 	{http.MethodPost, "/api/v1/moderation/videos/{id}/dismiss", (*api).dismissVideoReports},
+	{http.MethodPost, "/api/v1/moderation/comments/{id}/hide", (*api).hideComment},
+	{http.MethodPost, "/api/v1/moderation/comments/{id}/restore", (*api).restoreComment},
 	{http.MethodPost, "/api/v1/moderation/comments/{id}/dismiss", (*api).dismissCommentReports},
 	{http.MethodGet, "/api/v1/admin/audit", (*api).auditLog},
 	{http.MethodGet, "/api/openapi.json", (*api).openAPI},

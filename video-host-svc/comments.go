@@ -156,7 +156,11 @@ func (s *Comments) EditComment(ctx context.Context, req *pb.EditCommentRequest) 
 	}
 	p := auth.FromContext(ctx)
 	if !video.CanEditComment(p, v, c) {
-		return nil, rpc.Error(ctx, fmt.Errorf("edit comment %s: %w", c.ID, commentRefusal(p)))
+		err := commentRefusal(p)
+		if c.Hidden() && p.Is(c.AuthorID, auth.ScopeUpload) {
+			err = fmt.Errorf("a moderator hid it; it can be edited once restored: %w", video.ErrWrongState)
+		}
+		return nil, rpc.Error(ctx, fmt.Errorf("edit comment %s: %w", c.ID, err))
 	}
 	edited, err := s.store.EditComment(ctx, c.ID, body, time.Now())
 	if err != nil {
@@ -234,8 +238,11 @@ func (s *Comments) forget(ctx context.Context, videoID string) {
 	}
 }
 
-// commentProto is c's wire form, with what p may do with it on v.
+// commentProto is c's wire form as p is shown it (a hidden comment's
+// placeholder, unless p may read it), with what p may do with it on v.
 func commentProto(p auth.Principal, v video.Video, c video.Comment) *pb.Comment {
+	canEdit, canDelete := video.CanEditComment(p, v, c), video.CanRemoveComment(p, v, c)
+	c = video.CommentAsSeen(p, c)
 	out := &pb.Comment{
 		Id:             c.ID,
 		VideoId:        c.VideoID,
@@ -245,8 +252,10 @@ func commentProto(p auth.Principal, v video.Video, c video.Comment) *pb.Comment 
 		Body:           c.Body,
 		Replies:        c.Replies,
 		CreatedAt:      timestamppb.New(c.CreatedAt),
-		CanEdit:        video.CanEditComment(p, v, c),
-		CanDelete:      video.CanRemoveComment(p, v, c),
+		CanEdit:        canEdit,
+		CanDelete:      canDelete,
+		Hidden:         c.Hidden(),
+		HiddenReason:   c.HiddenReason,
 	}
 	if !c.EditedAt.IsZero() {
 		out.EditedAt = timestamppb.New(c.EditedAt)

@@ -29,6 +29,8 @@ type ModerationStore interface {
 	Cases(ctx context.Context, limit int, after moderation.CasePosition) ([]moderation.Case, error)
 	HideVideo(ctx context.Context, d moderation.Decision) (video.Video, error)
 	RestoreVideo(ctx context.Context, d moderation.Decision) (video.Video, error)
+	HideComment(ctx context.Context, d moderation.Decision) (video.Comment, error)
+	RestoreComment(ctx context.Context, d moderation.Decision) (video.Comment, error)
 	DismissReports(ctx context.Context, d moderation.Decision) (int, error)
 	AuditLog(ctx context.Context, limit int, before int64) ([]moderation.Entry, error)
 }
@@ -203,7 +205,7 @@ func (m *Moderation) caseToProto(ctx context.Context, c moderation.Case) (*pb.Ca
 		cm, err := m.store.Comment(ctx, c.Target.ID)
 		switch {
 		case err == nil:
-			out.Comment = &pb.ReportedComment{Id: cm.ID, VideoId: cm.VideoID, AuthorUsername: cm.AuthorName, Body: cm.Body}
+			out.Comment = &pb.ReportedComment{Id: cm.ID, VideoId: cm.VideoID, AuthorUsername: cm.AuthorName, Body: cm.Body, Hidden: cm.Hidden()}
 		case !errors.Is(err, video.ErrNotFound):
 			return nil, fmt.Errorf("comment %s: %w", c.Target.ID, err)
 		}
@@ -242,6 +244,42 @@ func (m *Moderation) decideVideo(ctx context.Context, a moderation.Action, id, w
 		videocache.Warn(ctx, "cache invalidation failed", err)
 	}
 	return videopb.ToProto(v), nil
+}
+
+// HideComment hides a comment and resolves its reports: from then on its
+// readers other than its author and moderators get its placeholder
+// (video.CommentAsSeen). Comments are read from the store, not the cache,
+// and the counts stay, so there is nothing cached to drop.
+func (m *Moderation) HideComment(ctx context.Context, req *pb.HideCommentRequest) (*pb.Comment, error) {
+	return m.decideComment(ctx, moderation.ActionHide, req.GetId(), req.GetReason(), m.store.HideComment)
+}
+
+// RestoreComment shows a hidden comment again.
+func (m *Moderation) RestoreComment(ctx context.Context, req *pb.RestoreCommentRequest) (*pb.Comment, error) {
+	return m.decideComment(ctx, moderation.ActionRestore, req.GetId(), req.GetReason(), m.store.RestoreComment)
+}
+
+func (m *Moderation) decideComment(ctx context.Context, a moderation.Action, id, why string, decide func(context.Context, moderation.Decision) (video.Comment, error)) (*pb.Comment, error) {
+	p := auth.FromContext(ctx)
+	if err := moderator(p); err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("%s comment %s: %w", a, id, err))
+	}
+	if id == "" {
+		return nil, rpc.Error(ctx, video.Invalid("id is required"))
+	}
+	d, err := moderation.NewDecision(a, moderation.Target{Kind: moderation.KindComment, ID: id}, p.UserID, why)
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	c, err := decide(ctx, d)
+	if err != nil {
+		return nil, rpc.Error(ctx, err)
+	}
+	v, err := m.cache.Video(ctx, c.VideoID, m.store.Video)
+	if err != nil {
+		return nil, rpc.Error(ctx, fmt.Errorf("video %s of comment %s: %w", c.VideoID, c.ID, err))
+	}
+	return commentProto(p, v, c), nil
 }
 
 // DismissReports resolves a target's open reports without acting on it.

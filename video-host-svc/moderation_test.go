@@ -214,3 +214,108 @@ func testCommentReports(t *testing.T, p *platform.Process) {
 		t.Fatalf("DismissReports resolved %d, want 1", resp.GetResolved())
 	}
 }
+
+func TestHideComments(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, testHideComments)
+}
+
+// A moderator hides a reported comment: its author and moderators still
+// read it, with why; everyone else, the video's owner too, reads a
+// placeholder in its place, and the thread under it and the counts stay.
+// Restoring shows it again.
+func testHideComments(t *testing.T, p *platform.Process) {
+	f := newFixture(t, p)
+	m := NewModeration(f.store, f.cache, moderation.DefaultReportRate)
+	comments := NewComments(f.svc, f.store, video.DefaultCommentRate)
+	ctx := t.Context()
+	owner := storetest.NewUser(t, f.store, testenv.Name("own"), auth.RoleUser)
+	troll := storetest.NewUser(t, f.store, testenv.Name("troll"), auth.RoleUser)
+	fan := storetest.NewUser(t, f.store, testenv.Name("fan"), auth.RoleUser)
+	mod := storetest.NewUser(t, f.store, testenv.Name("mod"), auth.RoleModerator)
+	admin := storetest.NewUser(t, f.store, testenv.Name("adm"), auth.RoleAdmin)
+	asOwner, asTroll, asFan := storetest.SignedIn(ctx, owner), storetest.SignedIn(ctx, troll), storetest.SignedIn(ctx, fan)
+	asMod, asAdmin := storetest.SignedIn(ctx, mod), storetest.SignedIn(ctx, admin)
+	v := storetest.ReadyBy(t, f.store, owner.ID, video.PrivacyPublic, "Commented")
+	rude := storetest.AddComment(t, f.store, v.ID, troll.ID, "", "rude words", time.Now().Add(-time.Minute))
+	storetest.AddComment(t, f.store, v.ID, fan.ID, rude.ID, "please be kind", time.Now())
+	_, err := m.FileReport(asFan, &pb.FileReportRequest{Target: &pb.ReportTarget{Kind: "comment", Id: rude.ID}, Reason: "abuse"})
+	must(t, err)
+
+	_, err = m.HideComment(ctx, &pb.HideCommentRequest{Id: rude.ID, Reason: "insults"})
+	wantCode(t, "anonymous hiding a comment", err, codes.Unauthenticated)
+	for name, who := range map[string]context.Context{"its author": asTroll, "the video's owner": asOwner, "another user": asFan} {
+		_, err = m.HideComment(who, &pb.HideCommentRequest{Id: rude.ID, Reason: "insults"})
+		wantCode(t, name+" hiding a comment", err, codes.PermissionDenied)
+	}
+	_, err = m.HideComment(asMod, &pb.HideCommentRequest{Id: rude.ID})
+	wantCode(t, "hiding without a reason", err, codes.InvalidArgument)
+	_, err = m.HideComment(asMod, &pb.HideCommentRequest{Reason: "x"})
+	wantCode(t, "hiding no comment", err, codes.InvalidArgument)
+	_, err = m.HideComment(asMod, &pb.HideCommentRequest{Id: "0190a1b2-0000-7000-8000-00000000dead", Reason: "x"})
+	wantCode(t, "hiding a comment that does not exist", err, codes.NotFound)
+	hidden, err := m.HideComment(asMod, &pb.HideCommentRequest{Id: rude.ID, Reason: "insults"})
+	must(t, err)
+	if !hidden.GetHidden() || hidden.GetHiddenReason() != "insults" || hidden.GetBody() != "rude words" || !hidden.GetCanDelete() {
+		t.Fatalf("HideComment = %v; want it whole, hidden for its reason, to the moderator", hidden)
+	}
+	_, err = m.HideComment(asAdmin, &pb.HideCommentRequest{Id: rude.ID, Reason: "again"})
+	wantCode(t, "hiding a hidden comment", err, codes.FailedPrecondition)
+	cases, err := m.ListCases(asMod, &pb.ListCasesRequest{})
+	must(t, err)
+	if len(cases.GetCases()) != 0 {
+		t.Fatalf("queue after hiding = %v; want the comment's reports resolved", cases)
+	}
+
+	read := func(who context.Context) *pb.ListCommentsResponse {
+		t.Helper()
+		page, err := comments.ListComments(who, &pb.ListCommentsRequest{VideoId: v.ID})
+		must(t, err)
+		if len(page.GetComments()) != 1 || page.GetTotal() != 2 {
+			t.Fatalf("ListComments = %v; want the one thread, counted with its reply", page)
+		}
+		return page
+	}
+	for name, who := range map[string]context.Context{"anonymous": ctx, "another user": asFan, "the video's owner": asOwner} {
+		c := read(who).GetComments()[0]
+		if !c.GetHidden() || c.GetBody() != "" || c.GetAuthorUsername() != "" || c.GetAuthorId() != "" ||
+			c.GetHiddenReason() != "" || c.GetReplies() != 1 || c.GetId() != rude.ID || c.GetCanEdit() {
+			t.Fatalf("%s reads the hidden comment as %v; want its placeholder", name, c)
+		}
+	}
+	if c := read(asOwner).GetComments()[0]; !c.GetCanDelete() {
+		t.Fatalf("the video's owner may not remove the hidden comment: %v", c)
+	}
+	for name, who := range map[string]context.Context{"its author": asTroll, "a moderator": asMod, "an admin": asAdmin} {
+		c := read(who).GetComments()[0]
+		if !c.GetHidden() || c.GetBody() != "rude words" || c.GetAuthorUsername() != troll.Username || c.GetHiddenReason() != "insults" {
+			t.Fatalf("%s reads the hidden comment as %v; want it whole, with why", name, c)
+		}
+	}
+	replies, err := comments.ListReplies(ctx, &pb.ListRepliesRequest{CommentId: rude.ID})
+	must(t, err)
+	if len(replies.GetComments()) != 1 || replies.GetComments()[0].GetBody() != "please be kind" {
+		t.Fatalf("the replies under the hidden comment = %v; want them readable", replies)
+	}
+	_, err = comments.EditComment(asTroll, &pb.EditCommentRequest{Id: rude.ID, Body: "nice words"})
+	wantCode(t, "its author editing the hidden comment", err, codes.FailedPrecondition)
+
+	_, err = m.RestoreComment(asFan, &pb.RestoreCommentRequest{Id: rude.ID, Reason: "x"})
+	wantCode(t, "a user restoring a comment", err, codes.PermissionDenied)
+	restored, err := m.RestoreComment(asMod, &pb.RestoreCommentRequest{Id: rude.ID, Reason: "apologized"})
+	must(t, err)
+	if restored.GetHidden() || restored.GetHiddenReason() != "" {
+		t.Fatalf("RestoreComment = %v", restored)
+	}
+	_, err = m.RestoreComment(asMod, &pb.RestoreCommentRequest{Id: rude.ID, Reason: "again"})
+	wantCode(t, "restoring a comment that shows", err, codes.FailedPrecondition)
+	if c := read(ctx).GetComments()[0]; c.GetHidden() || c.GetBody() != "rude words" {
+		t.Fatalf("a visitor reads the restored comment as %v", c)
+	}
+	log, err := m.ListAuditLog(asAdmin, &pb.ListAuditLogRequest{})
+	must(t, err)
+	if e := log.GetEntries(); len(e) != 2 || e[0].GetAction() != "restore" || e[1].GetAction() != "hide" ||
+		e[1].GetTarget().GetKind() != "comment" || e[1].GetTarget().GetId() != rude.ID || e[1].GetResolved() != 1 {
+		t.Fatalf("audit log = %v", log)
+	}
+}

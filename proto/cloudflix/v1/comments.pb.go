@@ -39,8 +39,16 @@ type Comment struct {
 	EditedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=edited_at,json=editedAt,proto3" json:"edited_at,omitempty"`
 	// Whether the caller may edit it (its author) and remove it (its
 	// author, the video's owner, moderators and admins).
-	CanEdit       bool `protobuf:"varint,10,opt,name=can_edit,json=canEdit,proto3" json:"can_edit,omitempty"`
-	CanDelete     bool `protobuf:"varint,11,opt,name=can_delete,json=canDelete,proto3" json:"can_delete,omitempty"`
+	CanEdit   bool `protobuf:"varint,10,opt,name=can_edit,json=canEdit,proto3" json:"can_edit,omitempty"`
+	CanDelete bool `protobuf:"varint,11,opt,name=can_delete,json=canDelete,proto3" json:"can_delete,omitempty"`
+	// Whether a moderator hid it. Its author, moderators and admins read it
+	// whole, with hidden_reason; everyone else gets a placeholder that keeps
+	// its place in the thread: id, parent, times and replies, with no
+	// author and an empty body. A hidden comment still counts in the
+	// video's and its thread's totals.
+	Hidden bool `protobuf:"varint,12,opt,name=hidden,proto3" json:"hidden,omitempty"`
+	// Why a moderator hid it; set for those who may read it whole.
+	HiddenReason  string `protobuf:"bytes,13,opt,name=hidden_reason,json=hiddenReason,proto3" json:"hidden_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -150,6 +158,20 @@ func (x *Comment) GetCanDelete() bool {
 		return x.CanDelete
 	}
 	return false
+}
+
+func (x *Comment) GetHidden() bool {
+	if x != nil {
+		return x.Hidden
+	}
+	return false
+}
+
+func (x *Comment) GetHiddenReason() string {
+	if x != nil {
+		return x.HiddenReason
+	}
+	return ""
 }
 
 type ListCommentsRequest struct {
@@ -555,7 +577,7 @@ var File_cloudflix_v1_comments_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_comments_proto_rawDesc = "" +
 	"\n" +
-	"\x1bcloudflix/v1/comments.proto\x12\fcloudflix.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf3\x02\n" +
+	"\x1bcloudflix/v1/comments.proto\x12\fcloudflix.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x03\n" +
 	"\aComment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bvideo_id\x18\x02 \x01(\tR\avideoId\x12\x1b\n" +
@@ -570,7 +592,9 @@ const file_cloudflix_v1_comments_proto_rawDesc = "" +
 	"\bcan_edit\x18\n" +
 	" \x01(\bR\acanEdit\x12\x1d\n" +
 	"\n" +
-	"can_delete\x18\v \x01(\bR\tcanDelete\"x\n" +
+	"can_delete\x18\v \x01(\bR\tcanDelete\x12\x16\n" +
+	"\x06hidden\x18\f \x01(\bR\x06hidden\x12#\n" +
+	"\rhidden_reason\x18\r \x01(\tR\fhiddenReason\"x\n" +
 	"\x13ListCommentsRequest\x12\x19\n" +
 	"\bvideo_id\x18\x01 \x01(\tR\avideoId\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05H\x00R\bpageSize\x88\x01\x01\x12\x16\n" +

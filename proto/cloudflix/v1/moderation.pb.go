@@ -388,8 +388,10 @@ type ReportedComment struct {
 	VideoId        string                 `protobuf:"bytes,2,opt,name=video_id,json=videoId,proto3" json:"video_id,omitempty"`
 	AuthorUsername string                 `protobuf:"bytes,3,opt,name=author_username,json=authorUsername,proto3" json:"author_username,omitempty"`
 	Body           string                 `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Whether a moderator hid it already (reported again since).
+	Hidden        bool `protobuf:"varint,5,opt,name=hidden,proto3" json:"hidden,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReportedComment) Reset() {
@@ -448,6 +450,13 @@ func (x *ReportedComment) GetBody() string {
 		return x.Body
 	}
 	return ""
+}
+
+func (x *ReportedComment) GetHidden() bool {
+	if x != nil {
+		return x.Hidden
+	}
+	return false
 }
 
 type ListCasesResponse struct {
@@ -608,6 +617,113 @@ func (x *RestoreVideoRequest) GetReason() string {
 	return ""
 }
 
+type HideCommentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why: shown to the comment's author, and kept in the audit log.
+	// Required.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HideCommentRequest) Reset() {
+	*x = HideCommentRequest{}
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HideCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HideCommentRequest) ProtoMessage() {}
+
+func (x *HideCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HideCommentRequest.ProtoReflect.Descriptor instead.
+func (*HideCommentRequest) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *HideCommentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *HideCommentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type RestoreCommentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why, kept in the audit log. Required.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestoreCommentRequest) Reset() {
+	*x = RestoreCommentRequest{}
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestoreCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestoreCommentRequest) ProtoMessage() {}
+
+func (x *RestoreCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestoreCommentRequest.ProtoReflect.Descriptor instead.
+func (*RestoreCommentRequest) Descriptor() ([]byte, []int) {
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RestoreCommentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RestoreCommentRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type DismissReportsRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Target *ReportTarget          `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
@@ -619,7 +735,7 @@ type DismissReportsRequest struct {
 
 func (x *DismissReportsRequest) Reset() {
 	*x = DismissReportsRequest{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[9]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -631,7 +747,7 @@ func (x *DismissReportsRequest) String() string {
 func (*DismissReportsRequest) ProtoMessage() {}
 
 func (x *DismissReportsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[9]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -644,7 +760,7 @@ func (x *DismissReportsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissReportsRequest.ProtoReflect.Descriptor instead.
 func (*DismissReportsRequest) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{9}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *DismissReportsRequest) GetTarget() *ReportTarget {
@@ -671,7 +787,7 @@ type DismissReportsResponse struct {
 
 func (x *DismissReportsResponse) Reset() {
 	*x = DismissReportsResponse{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[10]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +799,7 @@ func (x *DismissReportsResponse) String() string {
 func (*DismissReportsResponse) ProtoMessage() {}
 
 func (x *DismissReportsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[10]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +812,7 @@ func (x *DismissReportsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DismissReportsResponse.ProtoReflect.Descriptor instead.
 func (*DismissReportsResponse) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{10}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *DismissReportsResponse) GetResolved() int32 {
@@ -716,7 +832,7 @@ type ListAuditLogRequest struct {
 
 func (x *ListAuditLogRequest) Reset() {
 	*x = ListAuditLogRequest{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[11]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -728,7 +844,7 @@ func (x *ListAuditLogRequest) String() string {
 func (*ListAuditLogRequest) ProtoMessage() {}
 
 func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[11]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -741,7 +857,7 @@ func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{11}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAuditLogRequest) GetPageSize() int32 {
@@ -778,7 +894,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[12]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -790,7 +906,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[12]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -803,7 +919,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{12}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AuditEntry) GetId() int64 {
@@ -872,7 +988,7 @@ type ListAuditLogResponse struct {
 
 func (x *ListAuditLogResponse) Reset() {
 	*x = ListAuditLogResponse{}
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[13]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -884,7 +1000,7 @@ func (x *ListAuditLogResponse) String() string {
 func (*ListAuditLogResponse) ProtoMessage() {}
 
 func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudflix_v1_moderation_proto_msgTypes[13]
+	mi := &file_cloudflix_v1_moderation_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -897,7 +1013,7 @@ func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{13}
+	return file_cloudflix_v1_moderation_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListAuditLogResponse) GetEntries() []*AuditEntry {
@@ -918,7 +1034,7 @@ var File_cloudflix_v1_moderation_proto protoreflect.FileDescriptor
 
 const file_cloudflix_v1_moderation_proto_rawDesc = "" +
 	"\n" +
-	"\x1dcloudflix/v1/moderation.proto\x12\fcloudflix.v1\x1a\x18cloudflix/v1/video.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"2\n" +
+	"\x1dcloudflix/v1/moderation.proto\x12\fcloudflix.v1\x1a\x1bcloudflix/v1/comments.proto\x1a\x18cloudflix/v1/video.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"2\n" +
 	"\fReportTarget\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\"s\n" +
@@ -952,12 +1068,13 @@ const file_cloudflix_v1_moderation_proto_rawDesc = "" +
 	"\acomment\x18\a \x01(\v2\x1d.cloudflix.v1.ReportedCommentR\acomment\x1a:\n" +
 	"\fReasonsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"y\n" +
+	"\x05value\x18\x02 \x01(\x05R\x05value:\x028\x01\"\x91\x01\n" +
 	"\x0fReportedComment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x19\n" +
 	"\bvideo_id\x18\x02 \x01(\tR\avideoId\x12'\n" +
 	"\x0fauthor_username\x18\x03 \x01(\tR\x0eauthorUsername\x12\x12\n" +
-	"\x04body\x18\x04 \x01(\tR\x04body\"^\n" +
+	"\x04body\x18\x04 \x01(\tR\x04body\x12\x16\n" +
+	"\x06hidden\x18\x05 \x01(\bR\x06hidden\"^\n" +
 	"\x11ListCasesResponse\x12(\n" +
 	"\x05cases\x18\x01 \x03(\v2\x12.cloudflix.v1.CaseR\x05cases\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
@@ -966,6 +1083,12 @@ const file_cloudflix_v1_moderation_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"=\n" +
 	"\x13RestoreVideoRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"<\n" +
+	"\x12HideCommentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"?\n" +
+	"\x15RestoreCommentRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"c\n" +
 	"\x15DismissReportsRequest\x122\n" +
@@ -991,13 +1114,15 @@ const file_cloudflix_v1_moderation_proto_rawDesc = "" +
 	"\x14ListAuditLogResponse\x122\n" +
 	"\aentries\x18\x01 \x03(\v2\x18.cloudflix.v1.AuditEntryR\aentries\x12\x1f\n" +
 	"\vnext_cursor\x18\x02 \x01(\tR\n" +
-	"nextCursor2\xe4\x03\n" +
+	"nextCursor2\xfa\x04\n" +
 	"\x11ModerationService\x12C\n" +
 	"\n" +
 	"FileReport\x12\x1f.cloudflix.v1.FileReportRequest\x1a\x14.cloudflix.v1.Report\x12L\n" +
 	"\tListCases\x12\x1e.cloudflix.v1.ListCasesRequest\x1a\x1f.cloudflix.v1.ListCasesResponse\x12@\n" +
 	"\tHideVideo\x12\x1e.cloudflix.v1.HideVideoRequest\x1a\x13.cloudflix.v1.Video\x12F\n" +
-	"\fRestoreVideo\x12!.cloudflix.v1.RestoreVideoRequest\x1a\x13.cloudflix.v1.Video\x12[\n" +
+	"\fRestoreVideo\x12!.cloudflix.v1.RestoreVideoRequest\x1a\x13.cloudflix.v1.Video\x12F\n" +
+	"\vHideComment\x12 .cloudflix.v1.HideCommentRequest\x1a\x15.cloudflix.v1.Comment\x12L\n" +
+	"\x0eRestoreComment\x12#.cloudflix.v1.RestoreCommentRequest\x1a\x15.cloudflix.v1.Comment\x12[\n" +
 	"\x0eDismissReports\x12#.cloudflix.v1.DismissReportsRequest\x1a$.cloudflix.v1.DismissReportsResponse\x12U\n" +
 	"\fListAuditLog\x12!.cloudflix.v1.ListAuditLogRequest\x1a\".cloudflix.v1.ListAuditLogResponseB?Z=github.com/cloudflix/cloudflix/proto/cloudflix/v1;cloudflixv1b\x06proto3"
 
@@ -1013,7 +1138,7 @@ func file_cloudflix_v1_moderation_proto_rawDescGZIP() []byte {
 	return file_cloudflix_v1_moderation_proto_rawDescData
 }
 
-var file_cloudflix_v1_moderation_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_cloudflix_v1_moderation_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_cloudflix_v1_moderation_proto_goTypes = []any{
 	(*ReportTarget)(nil),           // 0: cloudflix.v1.ReportTarget
 	(*FileReportRequest)(nil),      // 1: cloudflix.v1.FileReportRequest
@@ -1024,45 +1149,52 @@ var file_cloudflix_v1_moderation_proto_goTypes = []any{
 	(*ListCasesResponse)(nil),      // 6: cloudflix.v1.ListCasesResponse
 	(*HideVideoRequest)(nil),       // 7: cloudflix.v1.HideVideoRequest
 	(*RestoreVideoRequest)(nil),    // 8: cloudflix.v1.RestoreVideoRequest
-	(*DismissReportsRequest)(nil),  // 9: cloudflix.v1.DismissReportsRequest
-	(*DismissReportsResponse)(nil), // 10: cloudflix.v1.DismissReportsResponse
-	(*ListAuditLogRequest)(nil),    // 11: cloudflix.v1.ListAuditLogRequest
-	(*AuditEntry)(nil),             // 12: cloudflix.v1.AuditEntry
-	(*ListAuditLogResponse)(nil),   // 13: cloudflix.v1.ListAuditLogResponse
-	nil,                            // 14: cloudflix.v1.Case.ReasonsEntry
-	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
-	(*Video)(nil),                  // 16: cloudflix.v1.Video
+	(*HideCommentRequest)(nil),     // 9: cloudflix.v1.HideCommentRequest
+	(*RestoreCommentRequest)(nil),  // 10: cloudflix.v1.RestoreCommentRequest
+	(*DismissReportsRequest)(nil),  // 11: cloudflix.v1.DismissReportsRequest
+	(*DismissReportsResponse)(nil), // 12: cloudflix.v1.DismissReportsResponse
+	(*ListAuditLogRequest)(nil),    // 13: cloudflix.v1.ListAuditLogRequest
+	(*AuditEntry)(nil),             // 14: cloudflix.v1.AuditEntry
+	(*ListAuditLogResponse)(nil),   // 15: cloudflix.v1.ListAuditLogResponse
+	nil,                            // 16: cloudflix.v1.Case.ReasonsEntry
+	(*timestamppb.Timestamp)(nil),  // 17: google.protobuf.Timestamp
+	(*Video)(nil),                  // 18: cloudflix.v1.Video
+	(*Comment)(nil),                // 19: cloudflix.v1.Comment
 }
 var file_cloudflix_v1_moderation_proto_depIdxs = []int32{
 	0,  // 0: cloudflix.v1.FileReportRequest.target:type_name -> cloudflix.v1.ReportTarget
 	0,  // 1: cloudflix.v1.Report.target:type_name -> cloudflix.v1.ReportTarget
-	15, // 2: cloudflix.v1.Report.created_at:type_name -> google.protobuf.Timestamp
-	15, // 3: cloudflix.v1.Report.updated_at:type_name -> google.protobuf.Timestamp
+	17, // 2: cloudflix.v1.Report.created_at:type_name -> google.protobuf.Timestamp
+	17, // 3: cloudflix.v1.Report.updated_at:type_name -> google.protobuf.Timestamp
 	0,  // 4: cloudflix.v1.Case.target:type_name -> cloudflix.v1.ReportTarget
-	14, // 5: cloudflix.v1.Case.reasons:type_name -> cloudflix.v1.Case.ReasonsEntry
-	15, // 6: cloudflix.v1.Case.latest_at:type_name -> google.protobuf.Timestamp
+	16, // 5: cloudflix.v1.Case.reasons:type_name -> cloudflix.v1.Case.ReasonsEntry
+	17, // 6: cloudflix.v1.Case.latest_at:type_name -> google.protobuf.Timestamp
 	2,  // 7: cloudflix.v1.Case.recent:type_name -> cloudflix.v1.Report
-	16, // 8: cloudflix.v1.Case.video:type_name -> cloudflix.v1.Video
+	18, // 8: cloudflix.v1.Case.video:type_name -> cloudflix.v1.Video
 	5,  // 9: cloudflix.v1.Case.comment:type_name -> cloudflix.v1.ReportedComment
 	4,  // 10: cloudflix.v1.ListCasesResponse.cases:type_name -> cloudflix.v1.Case
 	0,  // 11: cloudflix.v1.DismissReportsRequest.target:type_name -> cloudflix.v1.ReportTarget
 	0,  // 12: cloudflix.v1.AuditEntry.target:type_name -> cloudflix.v1.ReportTarget
-	15, // 13: cloudflix.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	12, // 14: cloudflix.v1.ListAuditLogResponse.entries:type_name -> cloudflix.v1.AuditEntry
+	17, // 13: cloudflix.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	14, // 14: cloudflix.v1.ListAuditLogResponse.entries:type_name -> cloudflix.v1.AuditEntry
 	1,  // 15: cloudflix.v1.ModerationService.FileReport:input_type -> cloudflix.v1.FileReportRequest
 	3,  // 16: cloudflix.v1.ModerationService.ListCases:input_type -> cloudflix.v1.ListCasesRequest
 	7,  // 17: cloudflix.v1.ModerationService.HideVideo:input_type -> cloudflix.v1.HideVideoRequest
 	8,  // 18: cloudflix.v1.ModerationService.RestoreVideo:input_type -> cloudflix.v1.RestoreVideoRequest
-	9,  // 19: cloudflix.v1.ModerationService.DismissReports:input_type -> cloudflix.v1.DismissReportsRequest
-	11, // 20: cloudflix.v1.ModerationService.ListAuditLog:input_type -> cloudflix.v1.ListAuditLogRequest
-	2,  // 21: cloudflix.v1.ModerationService.FileReport:output_type -> cloudflix.v1.Report
-	6,  // 22: cloudflix.v1.ModerationService.ListCases:output_type -> cloudflix.v1.ListCasesResponse
-	16, // 23: cloudflix.v1.ModerationService.HideVideo:output_type -> cloudflix.v1.Video
-	16, // 24: cloudflix.v1.ModerationService.RestoreVideo:output_type -> cloudflix.v1.Video
-	10, // 25: cloudflix.v1.ModerationService.DismissReports:output_type -> cloudflix.v1.DismissReportsResponse
-	13, // 26: cloudflix.v1.ModerationService.ListAuditLog:output_type -> cloudflix.v1.ListAuditLogResponse
-	21, // [21:27] is the sub-list for method output_type
-	15, // [15:21] is the sub-list for method input_type
+	9,  // 19: cloudflix.v1.ModerationService.HideComment:input_type -> cloudflix.v1.HideCommentRequest
+	10, // 20: cloudflix.v1.ModerationService.RestoreComment:input_type -> cloudflix.v1.RestoreCommentRequest
+	11, // 21: cloudflix.v1.ModerationService.DismissReports:input_type -> cloudflix.v1.DismissReportsRequest
+	13, // 22: cloudflix.v1.ModerationService.ListAuditLog:input_type -> cloudflix.v1.ListAuditLogRequest
+	2,  // 23: cloudflix.v1.ModerationService.FileReport:output_type -> cloudflix.v1.Report
+	6,  // 24: cloudflix.v1.ModerationService.ListCases:output_type -> cloudflix.v1.ListCasesResponse
+	18, // 25: cloudflix.v1.ModerationService.HideVideo:output_type -> cloudflix.v1.Video
+	18, // 26: cloudflix.v1.ModerationService.RestoreVideo:output_type -> cloudflix.v1.Video
+	19, // 27: cloudflix.v1.ModerationService.HideComment:output_type -> cloudflix.v1.Comment
+	19, // 28: cloudflix.v1.ModerationService.RestoreComment:output_type -> cloudflix.v1.Comment
+	12, // 29: cloudflix.v1.ModerationService.DismissReports:output_type -> cloudflix.v1.DismissReportsResponse
+	15, // 30: cloudflix.v1.ModerationService.ListAuditLog:output_type -> cloudflix.v1.ListAuditLogResponse
+	23, // [23:31] is the sub-list for method output_type
+	15, // [15:23] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
 	15, // [15:15] is the sub-list for extension extendee
 	0,  // [0:15] is the sub-list for field type_name
@@ -1073,16 +1205,17 @@ func file_cloudflix_v1_moderation_proto_init() {
 	if File_cloudflix_v1_moderation_proto != nil {
 		return
 	}
+	file_cloudflix_v1_comments_proto_init()
 	file_cloudflix_v1_video_proto_init()
 	file_cloudflix_v1_moderation_proto_msgTypes[3].OneofWrappers = []any{}
-	file_cloudflix_v1_moderation_proto_msgTypes[11].OneofWrappers = []any{}
+	file_cloudflix_v1_moderation_proto_msgTypes[13].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cloudflix_v1_moderation_proto_rawDesc), len(file_cloudflix_v1_moderation_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,8 @@ const (
 	ModerationService_ListCases_FullMethodName      = "/cloudflix.v1.ModerationService/ListCases"
 	ModerationService_HideVideo_FullMethodName      = "/cloudflix.v1.ModerationService/HideVideo"
 	ModerationService_RestoreVideo_FullMethodName   = "/cloudflix.v1.ModerationService/RestoreVideo"
+	ModerationService_HideComment_FullMethodName    = "/cloudflix.v1.ModerationService/HideComment"
+	ModerationService_RestoreComment_FullMethodName = "/cloudflix.v1.ModerationService/RestoreComment"
 	ModerationService_DismissReports_FullMethodName = "/cloudflix.v1.ModerationService/DismissReports"
 	ModerationService_ListAuditLog_FullMethodName   = "/cloudflix.v1.ModerationService/ListAuditLog"
 )
@@ -48,6 +50,13 @@ type ModerationServiceClient interface {
 	// RestoreVideo shows a hidden video again. FAILED_PRECONDITION when it
 	// is not hidden.
 	RestoreVideo(ctx context.Context, in *RestoreVideoRequest, opts ...grpc.CallOption) (*Video, error)
+	// HideComment hides a comment with a reason and resolves its open
+	// reports: others than its author and moderators read a placeholder in
+	// its place. FAILED_PRECONDITION when it is hidden already.
+	HideComment(ctx context.Context, in *HideCommentRequest, opts ...grpc.CallOption) (*Comment, error)
+	// RestoreComment shows a hidden comment again. FAILED_PRECONDITION when
+	// it is not hidden.
+	RestoreComment(ctx context.Context, in *RestoreCommentRequest, opts ...grpc.CallOption) (*Comment, error)
 	// DismissReports resolves a target's open reports without acting on
 	// it. NOT_FOUND when it has none.
 	DismissReports(ctx context.Context, in *DismissReportsRequest, opts ...grpc.CallOption) (*DismissReportsResponse, error)
@@ -103,6 +112,26 @@ func (c *moderationServiceClient) RestoreVideo(ctx context.Context, in *RestoreV
 	return out, nil
 }
 
+func (c *moderationServiceClient) HideComment(ctx context.Context, in *HideCommentRequest, opts ...grpc.CallOption) (*Comment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Comment)
+	err := c.cc.Invoke(ctx, ModerationService_HideComment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *moderationServiceClient) RestoreComment(ctx context.Context, in *RestoreCommentRequest, opts ...grpc.CallOption) (*Comment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Comment)
+	err := c.cc.Invoke(ctx, ModerationService_RestoreComment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *moderationServiceClient) DismissReports(ctx context.Context, in *DismissReportsRequest, opts ...grpc.CallOption) (*DismissReportsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DismissReportsResponse)
@@ -144,6 +173,13 @@ type ModerationServiceServer interface {
 	// RestoreVideo shows a hidden video again. FAILED_PRECONDITION when it
 	// is not hidden.
 	RestoreVideo(context.Context, *RestoreVideoRequest) (*Video, error)
+	// HideComment hides a comment with a reason and resolves its open
+	// reports: others than its author and moderators read a placeholder in
+	// its place. FAILED_PRECONDITION when it is hidden already.
+	HideComment(context.Context, *HideCommentRequest) (*Comment, error)
+	// RestoreComment shows a hidden comment again. FAILED_PRECONDITION when
+	// it is not hidden.
+	RestoreComment(context.Context, *RestoreCommentRequest) (*Comment, error)
 	// DismissReports resolves a target's open reports without acting on
 	// it. NOT_FOUND when it has none.
 	DismissReports(context.Context, *DismissReportsRequest) (*DismissReportsResponse, error)
@@ -170,6 +206,12 @@ func (UnimplementedModerationServiceServer) HideVideo(context.Context, *HideVide
 }
 func (UnimplementedModerationServiceServer) RestoreVideo(context.Context, *RestoreVideoRequest) (*Video, error) {
 	return nil, status.Error(codes.Unimplemented, "method RestoreVideo not implemented")
+}
+func (UnimplementedModerationServiceServer) HideComment(context.Context, *HideCommentRequest) (*Comment, error) {
+	return nil, status.Error(codes.Unimplemented, "method HideComment not implemented")
+}
+func (UnimplementedModerationServiceServer) RestoreComment(context.Context, *RestoreCommentRequest) (*Comment, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestoreComment not implemented")
 }
 func (UnimplementedModerationServiceServer) DismissReports(context.Context, *DismissReportsRequest) (*DismissReportsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DismissReports not implemented")
@@ -270,6 +312,42 @@ func _ModerationService_RestoreVideo_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ModerationService_HideComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(HideCommentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModerationServiceServer).HideComment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModerationService_HideComment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModerationServiceServer).HideComment(ctx, req.(*HideCommentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ModerationService_RestoreComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestoreCommentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModerationServiceServer).RestoreComment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModerationService_RestoreComment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModerationServiceServer).RestoreComment(ctx, req.(*RestoreCommentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ModerationService_DismissReports_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DismissReportsRequest)
 	if err := dec(in); err != nil {
@@ -328,6 +406,14 @@ var ModerationService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RestoreVideo",
 			Handler:    _ModerationService_RestoreVideo_Handler,
+		},
+		{
+			MethodName: "HideComment",
+			Handler:    _ModerationService_HideComment_Handler,
+		},
+		{
+			MethodName: "RestoreComment",
+			Handler:    _ModerationService_RestoreComment_Handler,
 		},
 		{
 			MethodName: "DismissReports",
