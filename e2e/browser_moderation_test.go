@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,7 +15,11 @@ import (
 // The browser test's step about reports and moderation: a user reports
 // the video, a moderator hides it from the queue, a visitor no longer
 // finds it on the home page or in search, its owner reads why, an admin
-// reads the audit log, and the moderator restores it.
+// reads the audit log, and the moderator restores it. Then the same for a
+// comment: a user reports it, a moderator hides it from the queue, a
+// visitor reads a placeholder in its place with the reply under it still
+// there, its author reads why, and the moderator restores it from the
+// watch page.
 
 // staffPassword is the password of the moderator and the admin the step
 // makes with the command line.
@@ -134,4 +139,91 @@ func browserModeration(t *testing.T, browser context.Context, pf *platform, shot
 	moderator.wait("the video shows again", `document.getElementById("hidden-notice") === null && document.getElementById("video-hide") !== null`, uiWait)
 	visitor.do("the visitor opens the home page again", chromedp.Navigate(pf.base+"/"))
 	visitor.wait("the home page lists the video again", `document.querySelector(`+jsString(link)+`) !== null`, uiWait)
+
+	browserModerateComment(t, reporter, moderator, visitor, owner, watch, id)
+}
+
+// browserModerateComment: the owner's comment is reported by the reporter
+// and hidden by the moderator from the queue; the visitor reads a
+// placeholder, with the reporter's reply under it; the owner, its author,
+// reads why; the moderator restores it from the watch page.
+func browserModerateComment(t *testing.T, reporter, moderator, visitor, owner *tab, watch, id string) {
+	t.Helper()
+	code, body := owner.postJSON("/api/v1/videos/"+id+"/comments", `{"body":"Cheap pills at example.com"}`)
+	var posted struct {
+		ID string `json:"id"`
+	}
+	if code != http.StatusCreated || json.Unmarshal(body, &posted) != nil {
+		t.Fatalf("the owner's comment = %d %s", code, body)
+	}
+	cid := posted.ID
+	if code, body := reporter.postJSON("/api/v1/comments/"+cid+"/replies", `{"body":"Please don't"}`); code != http.StatusCreated {
+		t.Fatalf("the reporter's reply = %d %s", code, body)
+	}
+	comment := `document.getElementById("comment-` + cid + `")`
+
+	reporter.do("open the watch page", chromedp.Navigate(watch))
+	reporter.wait("the comment's Report button", comment+`?.querySelector(":scope > .comment-actions .comment-report") != null`, uiWait)
+	reporter.do("report the comment", chromedp.Click(chromedp.CSS(`#comment-`+cid+` > .comment-actions .comment-report`)))
+	reporter.wait("the report dialog", `document.getElementById("report-dialog")?.open === true`, uiWait)
+	reporter.do("choose a reason and send it",
+		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("report-reason"); s.value = "spam"; s.dispatchEvent(new Event("change", {bubbles: true})); })()`),
+		chromedp.SendKeys(chromedp.ID("report-note"), "selling pills"),
+		chromedp.Click(chromedp.ID("report-dialog-submit")))
+	reporter.wait("the comment's button says it is reported",
+		`document.getElementById("report-dialog") === null && `+comment+`.querySelector(":scope > .comment-actions .comment-report").textContent === "Reported"`, uiWait)
+
+	moderator.do("open the moderation queue", chromedp.Navigate(moderator.base+"/moderation"))
+	caseRow := `#report-cases li.case[data-kind="comment"][data-id="` + cid + `"]`
+	moderator.wait("the queue shows the comment's report", `(() => {
+		const c = document.querySelector(`+jsString(caseRow)+`);
+		return c !== null && c.innerText.includes("Cheap pills at example.com") && c.innerText.includes("selling pills") && c.innerText.includes("@rita");
+	})()`, uiWait)
+	moderator.screenshot("moderation-queue-comment")
+	moderator.do("hide the comment", chromedp.Click(chromedp.CSS(caseRow+` button[data-action="hide"]`)))
+	moderator.wait("the dialog asks why", `document.getElementById("decision-dialog")?.open === true`, uiWait)
+	moderator.do("say why and hide it",
+		chromedp.SendKeys(chromedp.ID("decision-reason"), "advertising"),
+		chromedp.Click(chromedp.ID("decision-dialog-submit")))
+	moderator.wait("the case leaves the queue", `document.querySelector(`+jsString(caseRow)+`)?.innerText.includes("is hidden")`, uiWait)
+
+	// The visitor reads a placeholder in its place, counted, and the
+	// reply under it.
+	visitor.do("the visitor opens the watch page", chromedp.Navigate(watch))
+	visitor.wait("the visitor reads the placeholder", `(() => {
+		const c = `+comment+`;
+		return c !== null && c.classList.contains("comment-hidden") &&
+			c.querySelector(":scope > .comment-body").textContent === "This comment was hidden by a moderator." &&
+			c.querySelector(":scope > .comment-meta a.comment-author") === null &&
+			!document.getElementById("comments").innerText.includes("Cheap pills");
+	})() && `+commentCount("2 comments"), uiWait)
+	visitor.do("show the replies", chromedp.Click(chromedp.CSS(`#comment-`+cid+` .comment-show-replies`)))
+	visitor.wait("the reply under it still reads", comment+`.querySelector(".comment-replies .comment-body")?.textContent === "Please don't"`, uiWait)
+	visitor.screenshot("watch-comment-hidden")
+
+	// Its author reads it, and why, and may no longer edit it.
+	owner.do("the owner opens the watch page", chromedp.Navigate(watch))
+	owner.wait("the author reads the hidden comment and why", `(() => {
+		const c = `+comment+`;
+		return c !== null && c.querySelector(":scope > .comment-body").textContent === "Cheap pills at example.com" &&
+			c.querySelector(":scope > .comment-hidden-notice .comment-hidden-reason")?.textContent === "advertising" &&
+			c.querySelector(":scope > .comment-actions .comment-edit") === null &&
+			c.querySelector(":scope > .comment-actions .comment-delete") !== null;
+	})()`, uiWait)
+	owner.screenshot("watch-comment-hidden-author")
+
+	// The moderator restores it from the watch page; the visitor reads it.
+	moderator.do("open the watch page", chromedp.Navigate(watch))
+	moderator.wait("the comment's Restore button", comment+`?.querySelector(":scope > .comment-actions .comment-restore") != null`, uiWait)
+	moderator.do("restore the comment", chromedp.Click(chromedp.CSS(`#comment-`+cid+` > .comment-actions .comment-restore`)))
+	moderator.wait("the dialog asks why", `document.getElementById("decision-dialog")?.open === true`, uiWait)
+	moderator.do("say why and restore it",
+		chromedp.SendKeys(chromedp.ID("decision-reason"), "the link is gone"),
+		chromedp.Click(chromedp.ID("decision-dialog-submit")))
+	moderator.wait("the comment shows again, with a Hide button", `(() => {
+		const c = `+comment+`;
+		return !c.classList.contains("comment-hidden") && c.querySelector(":scope > .comment-actions .comment-hide") !== null;
+	})()`, uiWait)
+	visitor.do("the visitor reloads", chromedp.Reload())
+	visitor.wait("the visitor reads the comment again", comment+`?.querySelector(":scope > .comment-body")?.textContent === "Cheap pills at example.com"`, uiWait)
 }

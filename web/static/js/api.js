@@ -153,6 +153,8 @@ export const api = {
   reportCases: (cursor, signal, limit = 20) => request("GET", paged("/moderation/reports", cursor, limit), { signal }),
   hideVideo: (id, reason, signal) => request("POST", `/moderation/videos/${enc(id)}/hide`, { body: { reason }, signal }),
   restoreVideo: (id, reason, signal) => request("POST", `/moderation/videos/${enc(id)}/restore`, { body: { reason }, signal }),
+  hideComment: (id, reason, signal) => request("POST", `/moderation/comments/${enc(id)}/hide`, { body: { reason }, signal }),
+  restoreComment: (id, reason, signal) => request("POST", `/moderation/comments/${enc(id)}/restore`, { body: { reason }, signal }),
   dismissReports: (kind, id, reason, signal) =>
     request("POST", `/moderation/${kind === "comment" ? "comments" : "videos"}/${enc(id)}/dismiss`, { body: { reason }, signal }),
   auditLog: (cursor, signal, limit = 50) => request("GET", paged("/admin/audit", cursor, limit), { signal }),

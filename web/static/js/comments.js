@@ -2,13 +2,14 @@
 // each with its replies (oldest first) on demand, a box to comment for a
 // signed-in viewer, a sign-in link for a visitor, and a notice when the
 // owner turned comments off. What a viewer may do with each comment
-// (reply, edit, delete) comes from the API with it. Every piece of a
-// comment a person wrote goes into the page as text, never as HTML.
+// (reply, edit, delete) comes from the API with it; moderators hide and
+// restore comments here too. Every piece of a comment a person wrote goes
+// into the page as text, never as HTML.
 
 import { request } from "./api.js";
 import { h, date, isAbort, announce, showMore } from "./dom.js";
 import { modal } from "./dialog.js";
-import { reportCommentButton } from "./report.js";
+import { reportCommentButton, commentModerationButton } from "./report.js";
 
 const enc = encodeURIComponent;
 const maxChars = 5000;
@@ -135,17 +136,20 @@ function commentForm({ id, label, submit, signal, send, done, value = "", cancel
   return form;
 }
 
-// item is one comment, with its replies when it starts a thread.
+// item is one comment, with its replies when it starts a thread. A
+// comment a moderator hid reads as a placeholder to most (the API sends
+// it without author or body) and in the thread's place, so its replies
+// still follow; its author and moderators read it whole, marked hidden
+// with the moderator's reason.
 function item(c, state, thread = null) {
   const { signal } = state.page;
-  const body = h("p", { class: "comment-body", text: c.body });
-  const edited = h("span", { class: "comment-edited" }, c.edited_at ? " · edited" : "");
-  const meta = h("p", { class: "comment-meta" },
-    h("a", { href: "/@" + enc(c.author.username), class: "comment-author" }, "@" + c.author.username),
-    " · ", h("time", { datetime: c.created_at }, date(c.created_at)), edited);
+  const body = h("p", { class: "comment-body" });
+  const edited = h("span", { class: "comment-edited" });
+  const meta = h("p", { class: "comment-meta" });
+  const notice = h("p", { class: "comment-hidden-notice", role: "note" });
   const actions = h("div", { class: "comment-actions" });
   const slot = h("div", { class: "comment-slot" });
-  const li = h("li", { class: "comment", id: "comment-" + c.id, dataset: { id: c.id } }, meta, body, actions, slot);
+  const li = h("li", { class: "comment", id: "comment-" + c.id, dataset: { id: c.id } }, meta, notice, body, actions, slot);
   const top = !c.parent_id;
   // A reply to a reply joins its thread: it is posted to the thread's
   // top-level comment and shown at the end of its replies.
@@ -157,75 +161,107 @@ function item(c, state, thread = null) {
     li.append(replies.el);
   }
 
-  if (state.canPost) {
-    const reply = h("button", { type: "button", class: "button small comment-reply" }, "Reply");
-    reply.addEventListener("click", () => {
-      if (slot.firstChild) return;
-      const form = commentForm({
-        id: "reply-" + c.id, label: "Reply to @" + c.author.username, submit: "Reply", signal,
-        send: (text) => comments.reply(c.id, text, signal),
-        cancel: () => slot.replaceChildren(),
-        done: (r) => {
-          slot.replaceChildren();
-          (top ? replies : threadOf).add(r);
-          count(state, +1);
-          announce("Reply posted.");
-        },
+  // show puts c in the page as it now is, with what the viewer may do.
+  const show = () => {
+    const placeholder = c.hidden && !c.author;
+    edited.textContent = c.edited_at && !placeholder ? " · edited" : "";
+    meta.replaceChildren(
+      placeholder
+        ? h("span", { class: "comment-author muted" }, "Hidden comment")
+        : h("a", { href: "/@" + enc(c.author.username), class: "comment-author" }, "@" + c.author.username),
+      " · ", h("time", { datetime: c.created_at }, date(c.created_at)), edited);
+    body.textContent = placeholder ? "This comment was hidden by a moderator." : c.body;
+    body.classList.toggle("comment-placeholder", placeholder);
+    li.classList.toggle("comment-hidden", !!c.hidden);
+    li.dataset.hidden = c.hidden ? "true" : "false";
+    notice.hidden = !(c.hidden && c.author);
+    notice.replaceChildren();
+    if (c.hidden && c.author) {
+      notice.append("Hidden by a moderator: only its author and moderators see it. The reason given: ",
+        h("strong", { class: "comment-hidden-reason", text: c.hidden_reason }));
+    }
+    actions.replaceChildren(...buttons());
+  };
+
+  const buttons = () => {
+    const out = [];
+    if (state.canPost && !c.hidden) {
+      const reply = h("button", { type: "button", class: "button small comment-reply" }, "Reply");
+      reply.addEventListener("click", () => {
+        if (slot.firstChild) return;
+        const form = commentForm({
+          id: "reply-" + c.id, label: "Reply to @" + c.author.username, submit: "Reply", signal,
+          send: (text) => comments.reply(c.id, text, signal),
+          cancel: () => slot.replaceChildren(),
+          done: (r) => {
+            slot.replaceChildren();
+            (top ? replies : threadOf).add(r);
+            count(state, +1);
+            announce("Reply posted.");
+          },
+        });
+        slot.replaceChildren(form);
+        form.querySelector("textarea").focus();
       });
-      slot.replaceChildren(form);
-      form.querySelector("textarea").focus();
-    });
-    actions.append(reply);
-  }
-  if (c.can_edit) {
-    const edit = h("button", { type: "button", class: "button small comment-edit" }, "Edit");
-    edit.addEventListener("click", () => {
-      if (slot.firstChild) return;
-      body.hidden = true;
-      const form = commentForm({
-        id: "edit-" + c.id, label: "Edit your comment", submit: "Save", signal, value: c.body,
-        send: (text) => comments.edit(c.id, text, signal),
-        cancel: () => {
-          slot.replaceChildren();
-          body.hidden = false;
-        },
-        done: (after) => {
-          c.body = after.body;
-          body.textContent = after.body;
-          edited.textContent = " · edited";
-          body.hidden = false;
-          slot.replaceChildren();
-          announce("Comment saved.");
-        },
+      out.push(reply);
+    }
+    if (c.can_edit) {
+      const edit = h("button", { type: "button", class: "button small comment-edit" }, "Edit");
+      edit.addEventListener("click", () => {
+        if (slot.firstChild) return;
+        body.hidden = true;
+        const form = commentForm({
+          id: "edit-" + c.id, label: "Edit your comment", submit: "Save", signal, value: c.body,
+          send: (text) => comments.edit(c.id, text, signal),
+          cancel: () => {
+            slot.replaceChildren();
+            body.hidden = false;
+          },
+          done: (after) => {
+            c = after;
+            body.hidden = false;
+            slot.replaceChildren();
+            show();
+            announce("Comment saved.");
+          },
+        });
+        slot.replaceChildren(form);
+        form.querySelector("textarea").focus();
       });
-      slot.replaceChildren(form);
-      form.querySelector("textarea").focus();
-    });
-    actions.append(edit);
-  }
-  if (c.can_delete) {
-    const remove = h("button", { type: "button", class: "button small danger-quiet comment-delete" }, "Delete");
-    remove.addEventListener("click", async () => {
-      const gone = await modal({
-        id: "delete-comment",
-        title: "Delete this comment?",
-        body: [h("p", {}, top && c.replies
-          ? "The comment and its replies are removed for good."
-          : "The comment is removed for good.")],
-        submit: "Delete",
-        danger: true,
-        save: () => comments.remove(c.id, signal),
+      out.push(edit);
+    }
+    if (c.can_delete) {
+      const remove = h("button", { type: "button", class: "button small danger-quiet comment-delete" }, "Delete");
+      remove.addEventListener("click", async () => {
+        const gone = await modal({
+          id: "delete-comment",
+          title: "Delete this comment?",
+          body: [h("p", {}, top && c.replies
+            ? "The comment and its replies are removed for good."
+            : "The comment is removed for good.")],
+          submit: "Delete",
+          danger: true,
+          save: () => comments.remove(c.id, signal),
+        });
+        if (gone !== true) return;
+        li.remove();
+        count(state, -(1 + (top ? replies.count() : 0)));
+        if (!top) threadOf?.removed();
+        announce("Comment deleted.");
       });
-      if (gone !== true) return;
-      li.remove();
-      count(state, -(1 + (top ? replies.count() : 0)));
-      if (!top) threadOf?.removed();
-      announce("Comment deleted.");
+      out.push(remove);
+    }
+    const report = reportCommentButton(c, state.page);
+    if (report) out.push(report);
+    const moderate = commentModerationButton(c, state.page, (after) => {
+      c = after;
+      show();
     });
-    actions.append(remove);
-  }
-  const report = reportCommentButton(c, state.page);
-  if (report) actions.append(report);
+    if (moderate) out.push(moderate);
+    return out;
+  };
+
+  show();
   return li;
 }
 

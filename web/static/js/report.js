@@ -1,7 +1,8 @@
 // Reports and moderation on the watch page: the Report buttons (of the
-// video and of each comment) and their dialog for signed-in viewers, the notice that a video is hidden (for its
-// owner and moderators, the only ones shown a hidden video), and the
-// Hide and Restore buttons of moderators.
+// video and of each comment) and their dialog for signed-in viewers, the
+// notice that a video is hidden (for its owner and moderators, the only
+// ones shown a hidden video), and the Hide and Restore buttons of
+// moderators, for the video and for each comment.
 
 import { api } from "./api.js";
 import { h, announce } from "./dom.js";
@@ -43,7 +44,8 @@ export function reportButton(v, page) {
 // reportCommentButton offers a signed-in user to report comment c, which
 // is not theirs.
 export function reportCommentButton(c, page) {
-  if (!page.user || page.user.id === c.author?.id) return null;
+  // A hidden comment is out of the reader's sight already.
+  if (!page.user || c.hidden || page.user.id === c.author?.id) return null;
   const button = h("button", { type: "button", class: "button small comment-report" }, "Report");
   reportOnClick(button, { kind: "comment", id: c.id }, "this comment", page.signal);
   return button;
@@ -115,5 +117,41 @@ export function decide(v, hide, signal) {
     submit: hide ? "Hide" : "Restore",
     danger: hide,
     save: () => (hide ? api.hideVideo : api.restoreVideo)(v.id, why.value.trim(), signal),
+  });
+}
+
+// commentModerationButton is a moderator's Hide or Restore button for
+// comment c; done(after) shows the comment as it is once changed.
+export function commentModerationButton(c, page, done) {
+  if (!moderates(page.user)) return null;
+  const hide = !c.hidden;
+  const button = h("button", {
+    type: "button", class: hide ? "button small danger-quiet comment-hide" : "button small comment-restore",
+  }, hide ? "Hide" : "Restore");
+  button.addEventListener("click", async () => {
+    const after = await decideComment(c, hide, page.signal);
+    if (!after) return;
+    done(after);
+    announce(hide ? "The comment is hidden." : "The comment is shown again.");
+  });
+  return button;
+}
+
+// decideComment asks a moderator why, then hides or restores comment c
+// (as the queue or a comment list has it); it resolves to the comment as
+// it now is, or null when nothing was done.
+export function decideComment(c, hide, signal) {
+  const why = h("textarea", { id: "decision-reason", required: true, maxlength: maxWhy, rows: 3 });
+  const by = c.author?.username || c.author_username;
+  return modal({
+    id: "decision-dialog",
+    title: hide ? `Hide the comment by @${by}` : `Restore the comment by @${by}`,
+    body: [
+      hide ? h("p", { class: "muted" }, "Others see that a comment was hidden here; its replies stay.") : null,
+      field(why, hide ? "Reason, shown to the comment's author" : "Reason, kept in the audit log"),
+    ],
+    submit: hide ? "Hide" : "Restore",
+    danger: hide,
+    save: () => (hide ? api.hideComment : api.restoreComment)(c.id, why.value.trim(), signal),
   });
 }

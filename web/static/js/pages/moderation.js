@@ -1,15 +1,16 @@
 // Moderation: /moderation, for moderators and admins. The queue of
 // reported content, the one reported last first: each with how many
 // reports it has and for what, its newest reports, and the buttons to
-// hide the video or dismiss the reports. Either takes the case off the
-// queue.
+// hide the video or the comment (or restore a comment hidden before and
+// reported again) or dismiss the reports. Any of them takes the case off
+// the queue.
 
 import { api } from "../api.js";
 import { h, date, errorBox, isAbort, announce, showMore } from "../dom.js";
 import { requireUser } from "../forms.js";
 import { modal } from "../dialog.js";
 import { moderates } from "../session.js";
-import { decide, reasonLabel } from "../report.js";
+import { decide, decideComment, reasonLabel } from "../report.js";
 
 export default async function moderationPage({ main, signal, setTitle }) {
   setTitle("Moderation");
@@ -52,7 +53,9 @@ function caseRow(c, signal) {
   const what = c.video
     ? h("a", { href: "/watch/" + encodeURIComponent(c.video.id), class: "case-title" }, c.video.title)
     : c.comment
-      ? h("span", { class: "case-title" }, `Comment by @${c.comment.author_username}: `, h("q", { text: c.comment.body }))
+      ? h("span", { class: "case-title" }, `Comment by @${c.comment.author_username}`,
+        c.comment.hidden ? " (hidden)" : "", ": ", h("q", { text: c.comment.body }), " ",
+        h("a", { href: `/watch/${encodeURIComponent(c.comment.video_id)}#comment-${encodeURIComponent(c.comment.id)}`, class: "case-link" }, "on its video"))
       : h("span", { class: "case-title muted" }, `A ${c.target.kind} that is gone`);
   const reasons = Object.entries(c.reasons).sort((a, b) => b[1] - a[1])
     .map(([r, n]) => `${reasonLabel(r)} (${n})`).join(", ");
@@ -67,6 +70,15 @@ function caseRow(c, signal) {
       if (await decide(c.video, true, signal)) done(`“${c.video.title}” is hidden.`);
     });
     buttons.push(hide);
+  }
+  if (c.comment) {
+    const hide = !c.comment.hidden;
+    const button = h("button", { type: "button", class: hide ? "button danger" : "button", dataset: { action: hide ? "hide" : "restore" } },
+      hide ? "Hide" : "Restore");
+    button.addEventListener("click", async () => {
+      if (await decideComment(c.comment, hide, signal)) done(hide ? "The comment is hidden." : "The comment is shown again.");
+    });
+    buttons.push(button);
   }
   const dismiss = h("button", { type: "button", class: "button", dataset: { action: "dismiss" } }, "Dismiss reports");
   dismiss.addEventListener("click", async () => {
