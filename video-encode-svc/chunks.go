@@ -153,11 +153,16 @@ func (w *Worker) takeChunks(ctx context.Context, id, plan string, src transcode.
 			}
 			chunkDir := filepath.Join(dir, "chunk-"+strconv.Itoa(c.Index))
 			err := w.runChunk(ctx, id, plan, c, src, srcPath, chunkDir, rungs)
-			if errors.Is(err, video.ErrLeaseLost) {
+			var unsupported *transcode.Unsupported
+			switch {
+			case errors.Is(err, video.ErrLeaseLost):
 				continue // it ran out while this worker was slow: another redoes it
-			}
-			if err != nil {
+			case err != nil && (errors.As(err, &unsupported) || ctx.Err() != nil):
 				return err
+			case err != nil:
+				// Given back to the plan, with its attempts counted.
+				slog.WarnContext(ctx, "chunk encode failed, will retry", "video_id", id, "chunk", c.Index, "err", err)
+				continue
 			}
 			if err := join.Add(c.Index, chunkDir); err != nil {
 				return err

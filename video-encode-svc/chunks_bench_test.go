@@ -187,7 +187,7 @@ func compareJoined(b *testing.B, source, onePass, dir string) float64 {
 		b.Fatal(err)
 	}
 	sourceFrames := frameCount(b, source)
-	sourceDrift := audioAfterVideo(b, source)
+	sourceDrift := testenv.AudioAfterVideo(b, source)
 	var bytes, onePassBytes int64
 	for _, e := range rungs {
 		if !e.IsDir() {
@@ -207,8 +207,8 @@ func compareJoined(b *testing.B, source, onePass, dir string) float64 {
 				onGrid = false
 			}
 		}
-		drift := audioAfterVideo(b, playlist) - sourceDrift
-		n, m := folderSize(b, filepath.Join(dir, name)), folderSize(b, filepath.Join(onePass, name))
+		drift := testenv.AudioAfterVideo(b, playlist) - sourceDrift
+		n, m := testenv.SegmentBytes(b, filepath.Join(dir, name)), testenv.SegmentBytes(b, filepath.Join(onePass, name))
 		bytes, onePassBytes = bytes+n, onePassBytes+m
 		b.Logf("%s: %d frames (source %d), packets as one pass: %t, %d segments on the 2 s grid: %t, audio drift %+.4f s, %d bytes (one pass %d, %+.2f%%)",
 			name, frames, sourceFrames, same, len(segs), onGrid, drift, n, m, 100*(float64(n)/float64(m)-1))
@@ -242,28 +242,6 @@ func frameCount(b *testing.B, path string) int {
 	return n
 }
 
-// audioAfterVideo is how long after its video a file's audio ends.
-func audioAfterVideo(b *testing.B, path string) float64 {
-	b.Helper()
-	end := func(stream string) float64 {
-		out, err := exec.Command("ffprobe", "-v", "error", "-select_streams", stream, "-show_entries", "packet=pts_time,duration_time", "-of", "csv=p=0", path).Output()
-		if err != nil {
-			b.Fatalf("ffprobe %s: %v", path, err)
-		}
-		var last float64
-		for _, l := range strings.Fields(string(out)) {
-			p, d, _ := strings.Cut(l, ",")
-			pts, err1 := strconv.ParseFloat(p, 64)
-			dur, err2 := strconv.ParseFloat(strings.TrimSuffix(d, ","), 64)
-			if err1 == nil && err2 == nil {
-				last = max(last, pts+dur)
-			}
-		}
-		return last
-	}
-	return end("a:0") - end("v:0")
-}
-
 func segmentLengths(b *testing.B, playlist string) []float64 {
 	b.Helper()
 	text, err := os.ReadFile(playlist)
@@ -281,23 +259,4 @@ func segmentLengths(b *testing.B, playlist string) []float64 {
 		}
 	}
 	return ds
-}
-
-func folderSize(b *testing.B, dir string) int64 {
-	b.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var n int64
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".m4s") || strings.HasSuffix(e.Name(), ".mp4") {
-			fi, err := e.Info()
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += fi.Size()
-		}
-	}
-	return n
 }

@@ -144,8 +144,8 @@ func testChunkedEncodeAcrossWorkers(t *testing.T, p *platform.Process) {
 	watch.mu.Lock()
 	finished, plan := maps(watch.finished), watch.plan
 	watch.mu.Unlock()
-	if len(finished) != 3 {
-		t.Fatalf("chunks finished: %v, want 3 (13 s in 4 s chunks, the last 5 s)", finished)
+	if len(finished) != 4 {
+		t.Fatalf("chunks finished: %v, want 4 (13 s: 4 and 2 s, then 4 s chunks, the last 3 s)", finished)
 	}
 	var workers []string
 	for _, w := range finished {

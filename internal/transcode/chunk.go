@@ -32,27 +32,36 @@ import (
 // joined renditions have the one-pass encode's frames, timestamps and
 // segments. The audio is never cut, so the joins cannot click or drift.
 
-// FirstChunkSeconds is the length of a plan's first chunk: two segments,
-// so that the video can be played as soon as they are encoded, joined and
-// stored, however long the other chunks are.
-const FirstChunkSeconds = 2 * SegmentSeconds
+// leadIn is the lengths, in segments, of a plan's first chunks, shorter
+// than the rest so that the video plays as soon as they are done. A
+// growing playlist lists a segment once the segment after it is complete
+// (the last is held back), and a segment is complete at the keyframe that
+// starts the next: the first segment is listed once ffmpeg has read the
+// start of the third, so once the chunks up to the one holding it are
+// done. Two segments, then one, make that 6 s of video.
+var leadIn = []int{2, 1}
 
-// ChunkPlan cuts a source lasting duration seconds into a short first
-// chunk (FirstChunkSeconds) and chunks of chunkSeconds (rounded down to
-// whole segments, at least one), the last running to the source's end. A
-// last piece shorter than half a chunk joins the chunk before it rather
-// than being a job of its own.
+// ChunkPlan cuts a source lasting duration seconds into chunks: the short
+// lead-in chunks, then chunks of chunkSeconds (rounded down to whole
+// segments, at least one), the last running to the source's end. A last
+// piece shorter than half the chunk it would be joins the chunk before it
+// rather than being a job of its own.
 func ChunkPlan(duration float64, chunkSeconds int) []video.Chunk {
 	size := max(SegmentSeconds, chunkSeconds/SegmentSeconds*SegmentSeconds)
+	length := func(k int) int {
+		if k < len(leadIn) {
+			return min(leadIn[k]*SegmentSeconds, size)
+		}
+		return size
+	}
 	starts := []int{0}
-	next := min(FirstChunkSeconds, size)
-	for {
-		rest := duration - float64(next)
-		if rest <= 0 || rest < float64(size)/2 {
+	next := 0
+	for k := 0; ; k++ {
+		next += length(k)
+		if rest := duration - float64(next); rest <= 0 || rest < float64(length(k+1))/2 {
 			break
 		}
 		starts = append(starts, next)
-		next += size
 	}
 	chunks := make([]video.Chunk, len(starts))
 	for i, start := range starts {
@@ -225,6 +234,7 @@ type Joiner struct {
 	once    sync.Once
 	mu      sync.Mutex
 	added   []bool
+	closed  bool // no chunk is added any more
 	writers sync.WaitGroup
 	failed  error // the first pipe write that failed
 }
@@ -273,6 +283,9 @@ const pipePoll = 50 * time.Millisecond
 func (j *Joiner) Add(index int, dir string) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.closed {
+		return fmt.Errorf("join: chunk %d added after the join ended", index)
+	}
 	if index < 0 || index >= len(j.chunks) || j.added[index] {
 		return fmt.Errorf("join: chunk %d added twice or not in the plan", index)
 	}
@@ -367,6 +380,9 @@ func (j *Joiner) Run(ctx context.Context) ([]video.Rendition, error) {
 // ran: chunks still waiting for their pipes give up, and the pipes are
 // removed. It is safe to call more than once.
 func (j *Joiner) Close() {
+	j.mu.Lock()
+	j.closed = true
+	j.mu.Unlock()
 	j.once.Do(func() { close(j.done) })
 	j.writers.Wait()
 	os.RemoveAll(j.pipes)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -26,14 +24,14 @@ func TestChunkPlan(t *testing.T) {
 		want     []span
 	}{
 		{1, 30, []span{{0, 0}}},
-		{5, 30, []span{{0, 0}}},                    // 1 s after the first chunk: it joins it
-		{20, 30, []span{{0, 4}, {4, 0}}},           // 16 s left: a chunk of its own
-		{18, 30, []span{{0, 0}}},                   // 14 s left: joins the first chunk
-		{48, 30, []span{{0, 4}, {4, 0}}},           // 30 + 14 s: the 14 s join the chunk before
-		{49, 30, []span{{0, 4}, {4, 34}, {34, 0}}}, // 30 + 15 s: a chunk of its own
-		{180, 30, []span{{0, 4}, {4, 34}, {34, 64}, {64, 94}, {94, 124}, {124, 154}, {154, 0}}},
-		{13, 5, []span{{0, 4}, {4, 8}, {8, 0}}}, // 5 s is rounded down to 4
-		{3, 1, []span{{0, 2}, {2, 0}}},          // at least one segment
+		{5, 30, []span{{0, 4}, {4, 0}}},                    // the second lead-in chunk has 1 s: at least half of its 2
+		{20, 30, []span{{0, 4}, {4, 0}}},                   // 14 s after the lead-in: they join its last chunk
+		{21, 30, []span{{0, 4}, {4, 6}, {6, 0}}},           // 15 s after the lead-in: a chunk of their own
+		{50, 30, []span{{0, 4}, {4, 6}, {6, 0}}},           // 30 + 14 s
+		{51, 30, []span{{0, 4}, {4, 6}, {6, 36}, {36, 0}}}, // 30 + 15 s
+		{180, 30, []span{{0, 4}, {4, 6}, {6, 36}, {36, 66}, {66, 96}, {96, 126}, {126, 156}, {156, 0}}},
+		{13, 5, []span{{0, 4}, {4, 6}, {6, 10}, {10, 0}}}, // 5 s is rounded down to 4
+		{3, 1, []span{{0, 2}, {2, 0}}},                    // at least one segment, the lead-in too
 	}
 	for _, c := range cases {
 		var got []span
@@ -64,7 +62,7 @@ func TestChunkedEncodeMatchesOnePass(t *testing.T) {
 		path  string
 		chunk int
 	}{
-		{"30 fps with audio, 3 chunks", clip(t, 640, 360, 13, true), 4},
+		{"30 fps with audio, 4 chunks", clip(t, 640, 360, 13, true), 4},
 		{"29.97 fps with audio, 6 chunks", ntsc, 2},
 		{"without audio, 2 chunks", clip(t, 360, 640, 7, false), 4},
 	}
@@ -175,12 +173,12 @@ func checkJoin(t testing.TB, srcPath, onePassDir, dir string, audio bool) joinRe
 		t.Errorf("%s: segments %v, one pass %v", dir, gotSegs, wantSegs)
 	}
 	if audio {
-		rep.drift = streamsEnd(t, playlist) - streamsEnd(t, srcPath)
+		rep.drift = testenv.AudioAfterVideo(t, playlist) - testenv.AudioAfterVideo(t, srcPath)
 		if math.Abs(rep.drift) > 0.025 {
-			t.Errorf("%s: audio ends %.3f s after the video, %.3f s more than in the source", dir, streamsEnd(t, playlist), rep.drift)
+			t.Errorf("%s: audio ends %.3f s after the video, %.3f s more than in the source", dir, testenv.AudioAfterVideo(t, playlist), rep.drift)
 		}
 	}
-	rep.bytes, rep.onePassBytes = folderBytes(t, dir), folderBytes(t, onePassDir)
+	rep.bytes, rep.onePassBytes = testenv.SegmentBytes(t, dir), testenv.SegmentBytes(t, onePassDir)
 	if ratio := float64(rep.bytes) / float64(rep.onePassBytes); ratio < 0.95 || ratio > 1.05 {
 		t.Errorf("%s: %d bytes, %.3f times the one-pass encode's %d", dir, rep.bytes, ratio, rep.onePassBytes)
 	}
@@ -206,43 +204,4 @@ func playlistSegments(t testing.TB, playlist string) []float64 {
 		ds = append(ds, s.seconds)
 	}
 	return ds
-}
-
-// streamsEnd is where a file's audio ends after its video ends, in
-// seconds (each stream's last packet's pts plus its duration).
-func streamsEnd(t testing.TB, path string) float64 {
-	t.Helper()
-	end := func(stream string) float64 {
-		lines := ffprobeCSV(t, "-select_streams", stream, "-show_entries", "packet=pts_time,duration_time", path)
-		var last float64
-		for _, l := range lines {
-			p, d, _ := strings.Cut(l, ",")
-			pts, err1 := strconv.ParseFloat(p, 64)
-			dur, err2 := strconv.ParseFloat(strings.TrimSuffix(d, ","), 64)
-			if err1 == nil && err2 == nil {
-				last = max(last, pts+dur)
-			}
-		}
-		return last
-	}
-	return end("a:0") - end("v:0")
-}
-
-func folderBytes(t testing.TB, dir string) int64 {
-	t.Helper()
-	var n int64
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".m4s") || strings.HasSuffix(e.Name(), ".mp4") {
-			fi, err := e.Info()
-			if err != nil {
-				t.Fatal(err)
-			}
-			n += fi.Size()
-		}
-	}
-	return n
 }

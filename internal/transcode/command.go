@@ -166,8 +166,9 @@ func rungVideo(spec string, r ladder.Rung, fps float64) []string {
 	return args
 }
 
-// threads is the output option that holds each encoder of an output to
-// o.Threads threads, or nothing to let ffmpeg choose.
+// threads is the option that holds each encoder of an output, or the
+// decoder of an input, to o.Threads threads, or nothing to let ffmpeg
+// choose.
 func (o Options) threads() []string {
 	if o.Threads <= 0 {
 		return nil
@@ -218,10 +219,13 @@ func (o Options) hls(outDir string, rungs []ladder.Rung, hasAudio bool) []string
 }
 
 // global is the options every encoding ffmpeg run starts with: quiet but
-// for errors, progress on stdout, output files overwritten.
+// for errors, progress on stdout, output files overwritten; with
+// o.Threads, the filter graph and the first input's decoder held to that
+// many threads.
 func (o Options) global() []string {
 	args := []string{"-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-progress", "pipe:1", "-y"}
-	return append(args, o.filterThreads()...)
+	args = append(args, o.filterThreads()...)
+	return append(args, o.threads()...)
 }
 
 // outputRate is the frame rate of the renditions of a source at fps: the
