@@ -132,7 +132,12 @@ function row(w, signal, reveal) {
       h("div", { class: "muted" }, `added ${date(w.created_at)}`),
       status, log),
     h("div", { class: "actions" }, toggle, test, rotate, remove));
+  // While a delivery is pending, the open log looks again soon after its
+  // next attempt is due (every 2 s at most, every minute at least).
+  let again = 0;
   const showLog = async () => {
+    clearTimeout(again);
+    if (signal?.aborted || log.hidden) return;
     let resp;
     try {
       resp = await hooks.deliveries(w.id, signal);
@@ -142,6 +147,8 @@ function row(w, signal, reveal) {
       return;
     }
     log.replaceChildren(resp.deliveries.length ? deliveryTable(resp.deliveries) : h("p", { class: "muted" }, "No deliveries yet."));
+    const due = resp.deliveries.filter((d) => d.state === "pending").map((d) => Date.parse(d.next_attempt_at || "") || Date.now());
+    if (due.length) again = setTimeout(showLog, Math.min(Math.max(Math.min(...due) - Date.now() + 500, 2000), 60000));
   };
   toggle.addEventListener("click", () => {
     const open = log.hidden;
