@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cloudflix/cloudflix/internal/blob"
@@ -138,12 +139,57 @@ func (w *Worker) offerChunks(ctx context.Context, id, plan string, n int) {
 	}
 }
 
-// takeChunks encodes chunks of the plan until every one is done, by this
-// worker or another, and hands each to the join as soon as it is, those
-// other workers stored once fetched.
+// errJoined ends the taking of chunks once every chunk is joined.
+var errJoined = errors.New("every chunk is handed to the join")
+
+// takeChunks encodes chunks of the plan while any is left to take, and
+// meanwhile hands each chunk to the join as soon as it is done: those of
+// this worker at once, those other workers stored once fetched. It
+// returns once every chunk is joined.
 func (w *Worker) takeChunks(ctx context.Context, id, plan string, src transcode.Source, srcPath, dir string, rungs []ladder.Rung, join *transcode.Joiner) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var mu sync.Mutex
 	joined := map[int]bool{}
-	reported := -1
+	isJoined := func(index int) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return joined[index]
+	}
+	add := func(index int, chunkDir string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if joined[index] {
+			return nil
+		}
+		joined[index] = true
+		return join.Add(index, chunkDir)
+	}
+	collected := make(chan error, 1)
+	go func() {
+		err := w.collectChunks(ctx, id, plan, dir, rungs, isJoined, add)
+		if err == nil {
+			cancel(errJoined)
+		} else {
+			cancel(err)
+		}
+		collected <- err
+	}()
+	err := w.encodeChunks(ctx, id, plan, src, srcPath, dir, rungs, add)
+	if err != nil && !errors.Is(err, errJoined) {
+		cancel(err)
+	}
+	cerr := <-collected
+	if err != nil && !errors.Is(err, errJoined) {
+		return err
+	}
+	return cerr
+}
+
+// encodeChunks claims and encodes the plan's free chunks, and chunks whose
+// lease ran out, until ctx ends (with errJoined once every chunk is
+// joined), handing each it encodes to add.
+func (w *Worker) encodeChunks(ctx context.Context, id, plan string, src transcode.Source, srcPath, dir string, rungs []ladder.Rung, add func(int, string) error) error {
 	for {
 		c, err := w.store.ClaimChunk(ctx, id, plan, -1, w.set.WorkerID, w.set.Lease)
 		switch {
@@ -164,17 +210,29 @@ func (w *Worker) takeChunks(ctx context.Context, id, plan string, src transcode.
 				slog.WarnContext(ctx, "chunk encode failed, will retry", "video_id", id, "chunk", c.Index, "err", err)
 				continue
 			}
-			if err := join.Add(c.Index, chunkDir); err != nil {
+			if err := add(c.Index, chunkDir); err != nil {
 				return err
 			}
-			joined[c.Index] = true
 			continue
 		case errors.Is(err, video.ErrNotFound):
 			return fmt.Errorf("the chunk plan was replaced: %w", video.ErrLeaseLost)
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
 		case !errors.Is(err, video.ErrWrongState):
 			return err
 		}
+		if err := sleep(ctx, chunkWait); err != nil {
+			return err
+		}
+	}
+}
 
+// collectChunks follows the plan until every chunk is done and joined:
+// it fetches each chunk another worker made and hands it to add, and
+// reports the progress. A chunk that failed for good fails the encode.
+func (w *Worker) collectChunks(ctx context.Context, id, plan, dir string, rungs []ladder.Rung, isJoined func(int) bool, add func(int, string) error) error {
+	reported := -1
+	for {
 		chunks, err := w.store.ChunkPlan(ctx, id, plan)
 		if errors.Is(err, video.ErrNotFound) {
 			return fmt.Errorf("the chunk plan was replaced: %w", video.ErrLeaseLost)
@@ -182,23 +240,25 @@ func (w *Worker) takeChunks(ctx context.Context, id, plan string, src transcode.
 		if err != nil {
 			return err
 		}
-		done := 0
+		done, all := 0, true
 		for _, c := range chunks {
 			switch c.State {
 			case video.ChunkFailed:
 				return &transcode.Unsupported{Reason: c.Failure}
 			case video.ChunkDone:
 				done++
-				if !joined[c.Index] {
-					fetched := filepath.Join(dir, "fetched-"+strconv.Itoa(c.Index))
-					if err := w.fetchChunk(ctx, c, fetched, rungs); err != nil {
-						return err
-					}
-					if err := join.Add(c.Index, fetched); err != nil {
-						return err
-					}
-					joined[c.Index] = true
+				if isJoined(c.Index) {
+					continue
 				}
+				fetched := filepath.Join(dir, "fetched-"+strconv.Itoa(c.Index))
+				if err := w.fetchChunk(ctx, c, fetched, rungs); err != nil {
+					return err
+				}
+				if err := add(c.Index, fetched); err != nil {
+					return err
+				}
+			default:
+				all = false
 			}
 		}
 		if done != reported {
@@ -207,16 +267,24 @@ func (w *Worker) takeChunks(ctx context.Context, id, plan string, src transcode.
 				w.cache.Forget(ctx, id)
 			}
 		}
-		if done == len(chunks) {
+		if all {
 			return nil
 		}
-		t := time.NewTimer(chunkWait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return context.Cause(ctx)
-		case <-t.C:
+		if err := sleep(ctx, chunkWait); err != nil {
+			return err
 		}
+	}
+}
+
+// sleep waits for d, or returns the cause of ctx's end.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
 	}
 }
 
