@@ -24,7 +24,7 @@ import (
 
 // A long source is encoded by every free worker at once (video.Chunk):
 // the worker that claims the video plans its chunks, puts a job for each
-// on the queue, encodes the audio, and takes chunks itself until none is
+// on the queue, starts the join (which encodes the audio), and takes chunks itself until none is
 // left to take; then it waits for the chunks other workers hold (taking
 // over any whose lease runs out), joins them with the audio and publishes
 // the renditions as a one-pass encode would. A worker given a chunk job
@@ -87,24 +87,20 @@ func (w *Worker) renderChunked(ctx context.Context, id, tag string, src transcod
 	w.offerChunks(ctx, id, plan, len(chunks))
 
 	out := rendered{hlsDir: filepath.Join(dir, "hls")}
-	audioDir := filepath.Join(dir, "audio")
-	join, err := opts.NewJoin(src, chunks, audioDir, out.hlsDir, rungs)
+	join, err := opts.NewJoin(src, srcPath, chunks, out.hlsDir, rungs)
 	if err != nil {
 		return rendered{}, err
 	}
 	defer join.Close()
 
-	// The audio is encoded, then the join runs, while chunks are taken:
-	// a failure of either ends the other.
+	// The join (with the audio) runs while chunks are taken: a failure of
+	// either ends the other.
 	jctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 	joined := make(chan error, 1)
 	go func() {
-		err := opts.EncodeAudio(jctx, src, srcPath, audioDir, rungs)
-		if err == nil {
-			out.renditions, err = join.Run(jctx)
-		}
-		if err != nil {
+		var err error
+		if out.renditions, err = join.Run(jctx); err != nil {
 			stop(err)
 		}
 		joined <- err

@@ -21,9 +21,9 @@ import (
 
 // Chunked encoding: a long source is cut into chunks at times on the
 // segment grid (ChunkPlan), each chunk's picture is encoded for every rung
-// on its own (EncodeChunk), the audio once for the whole source
-// (EncodeAudio), and Join puts each rung's chunks end to end with the
-// audio and muxes them into the same HLS renditions Encode writes.
+// on its own (EncodeChunk), and a Joiner puts each rung's chunks end to
+// end with the audio, encoded once for the whole source while it joins,
+// and muxes them into the same HLS renditions Encode writes.
 //
 // A chunk starts at the first frame at or after its start time, the frame
 // a one-pass encode makes a keyframe, and has exactly the frames a
@@ -168,42 +168,44 @@ func audioBitrates(rungs []ladder.Rung) []int {
 	return rates
 }
 
-// AudioFile is the name of the audio track at bitrate in an audio folder.
-func AudioFile(bitrate int) string { return "audio-" + strconv.Itoa(bitrate) + ".m4a" }
+// audioFile is the name of the audio track at bitrate in the join's
+// pipes folder.
+func audioFile(bitrate int) string { return "audio-" + strconv.Itoa(bitrate) + ".m4a" }
 
-// EncodeAudio encodes the source's whole audio once for each audio bit
-// rate of rungs into outDir (AudioFile), as Encode encodes it. A source
-// without audio has nothing to encode.
-func (o Options) EncodeAudio(ctx context.Context, src Source, srcPath, outDir string, rungs []ladder.Rung) error {
-	if !src.HasAudio {
-		return nil
-	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return fmt.Errorf("encode audio: %w", err)
-	}
+// aacPriming is the delay, in seconds, ffmpeg's AAC encoder puts before
+// the first sample (1024 samples at 48 kHz). A fragmented MP4 has no edit
+// list to say so, so the join shifts the audio it reads from one back by
+// as much: the audio then has the timestamps it has in a one-pass
+// encode, packet for packet.
+const aacPriming = "-0.021333333"
+
+// audioCommand is the ffmpeg arguments that encode the source's whole
+// audio once for each of rates, as Encode encodes it, into fragmented
+// MP4s in dir (audioFile) that can be written into pipes: a fragment a
+// second.
+func (o Options) audioCommand(srcPath, dir string, rates []int) []string {
 	args := append(o.global(), input(srcPath)...)
-	for _, rate := range audioBitrates(rungs) {
+	for _, rate := range rates {
 		args = append(args, "-map", "0:a:0", "-vn")
 		args = append(args, o.threads()...)
 		args = append(args, aac()...)
-		args = append(args, "-b:a", strconv.Itoa(rate), "-f", "mp4", filepath.Join(outDir, AudioFile(rate)))
+		args = append(args, "-b:a", strconv.Itoa(rate),
+			"-movflags", "empty_moov+default_base_moof", "-frag_duration", "1000000",
+			"-f", "mp4", filepath.Join(dir, audioFile(rate)))
 	}
-	if err := o.ffmpeg(ctx, args, io.Discard); err != nil {
-		return fmt.Errorf("encode audio: %w", err)
-	}
-	return nil
+	return args
 }
 
-// Join puts the chunks of a source end to end for every rung, muxes each
-// rung's video with its audio track from audioDir (EncodeAudio), without
-// encoding anything again, into the HLS renditions under outDir that
-// Encode would have written, and measures them as Encode does.
-// chunkDirs[i] is the folder of chunks[i]'s files (EncodeChunk).
-func (o Options) Join(ctx context.Context, src Source, chunks []video.Chunk, chunkDirs []string, audioDir, outDir string, rungs []ladder.Rung) ([]video.Rendition, error) {
+// Join puts the chunks of the source at srcPath end to end for every
+// rung, muxes each rung's video, without encoding it again, with its
+// audio, encoded once for the whole source, into the HLS renditions under
+// outDir that Encode would have written, and measures them as Encode
+// does. chunkDirs[i] is the folder of chunks[i]'s files (EncodeChunk).
+func (o Options) Join(ctx context.Context, src Source, srcPath string, chunks []video.Chunk, chunkDirs []string, outDir string, rungs []ladder.Rung) ([]video.Rendition, error) {
 	if len(chunks) != len(chunkDirs) {
 		return nil, fmt.Errorf("join: %d chunks in %d folders", len(chunks), len(chunkDirs))
 	}
-	j, err := o.NewJoin(src, chunks, audioDir, outDir, rungs)
+	j, err := o.NewJoin(src, srcPath, chunks, outDir, rungs)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +227,7 @@ type Joiner struct {
 	o        Options
 	src      Source
 	chunks   []video.Chunk
-	audioDir string
+	srcPath  string
 	outDir   string
 	pipes    string // the named pipes' folder
 	rungs    []ladder.Rung
@@ -239,10 +241,10 @@ type Joiner struct {
 	failed  error // the first pipe write that failed
 }
 
-// NewJoin prepares the join of chunks into outDir: the rungs' folders,
-// a named pipe per chunk and rung (beside outDir), and the concat lists
-// that name them. Nothing runs until Run.
-func (o Options) NewJoin(src Source, chunks []video.Chunk, audioDir, outDir string, rungs []ladder.Rung) (*Joiner, error) {
+// NewJoin prepares the join of chunks of the source at srcPath into
+// outDir: the rungs' folders, and a named pipe per chunk and rung and per
+// audio bit rate (beside outDir). Nothing runs until Run.
+func (o Options) NewJoin(src Source, srcPath string, chunks []video.Chunk, outDir string, rungs []ladder.Rung) (*Joiner, error) {
 	if err := o.prepare(outDir, rungs); err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}
@@ -254,19 +256,35 @@ func (o Options) NewJoin(src Source, chunks []video.Chunk, audioDir, outDir stri
 			return nil, fmt.Errorf("join: chunk %d of %d is out of place (index %d, last %v)", i, len(chunks), c.Index, c.Last())
 		}
 	}
-	j := &Joiner{o: o, src: src, chunks: chunks, audioDir: audioDir, outDir: outDir, pipes: outDir + ".pipes",
+	j := &Joiner{o: o, src: src, srcPath: srcPath, chunks: chunks, outDir: outDir, pipes: outDir + ".pipes",
 		rungs: rungs, done: make(chan struct{}), added: make([]bool, len(chunks))}
 	if err := os.MkdirAll(j.pipes, 0o755); err != nil {
 		return nil, fmt.Errorf("join: %w", err)
 	}
+	pipes := j.audioPipes()
 	for i := range chunks {
 		for _, r := range rungs {
-			if err := syscall.Mkfifo(j.pipe(i, r.Name), 0o600); err != nil {
-				return nil, fmt.Errorf("join: %w", err)
-			}
+			pipes = append(pipes, j.pipe(i, r.Name))
+		}
+	}
+	for _, p := range pipes {
+		if err := syscall.Mkfifo(p, 0o600); err != nil {
+			return nil, fmt.Errorf("join: %w", err)
 		}
 	}
 	return j, nil
+}
+
+// audioPipes are the pipes of the audio tracks, one per audio bit rate
+// (none for a source without audio).
+func (j *Joiner) audioPipes() []string {
+	var pipes []string
+	if j.src.HasAudio {
+		for _, rate := range audioBitrates(j.rungs) {
+			pipes = append(pipes, filepath.Join(j.pipes, audioFile(rate)))
+		}
+	}
+	return pipes
 }
 
 func (j *Joiner) pipe(index int, rung string) string {
@@ -335,8 +353,10 @@ func (j *Joiner) write(from, to string) error {
 }
 
 // Run runs the join to its end, once every chunk has been added, and
-// measures the renditions as Encode does. It needs the audio tracks in
-// audioDir.
+// measures the renditions as Encode does. The audio is encoded meanwhile,
+// by a second ffmpeg writing into the join's pipes, so the join muxes the
+// first chunks as soon as they are added; a failure of either ffmpeg ends
+// the other.
 func (j *Joiner) Run(ctx context.Context) ([]video.Rendition, error) {
 	defer j.Close()
 	args := j.o.global()
@@ -348,10 +368,8 @@ func (j *Joiner) Run(ctx context.Context) ([]video.Rendition, error) {
 		args = append(args, "-f", "concat", "-safe", "0", "-protocol_whitelist", "file", "-i", "file:"+list)
 	}
 	rates := audioBitrates(j.rungs)
-	if j.src.HasAudio {
-		for _, rate := range rates {
-			args = append(args, "-protocol_whitelist", "file", "-i", "file:"+filepath.Join(j.audioDir, AudioFile(rate)))
-		}
+	for _, p := range j.audioPipes() {
+		args = append(args, "-itsoffset", aacPriming, "-f", "mp4", "-protocol_whitelist", "file", "-i", "file:"+p)
 	}
 	for i, r := range j.rungs {
 		args = append(args, "-map", fmt.Sprintf("%d:v:0", i))
@@ -361,7 +379,31 @@ func (j *Joiner) Run(ctx context.Context) ([]video.Rendition, error) {
 	}
 	args = append(args, "-c", "copy")
 	args = append(args, j.o.hls(j.outDir, j.rungs, j.src.HasAudio)...)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	audio := make(chan error, 1)
+	if j.src.HasAudio {
+		go func() {
+			err := j.o.ffmpeg(ctx, j.o.audioCommand(j.srcPath, j.pipes, rates), io.Discard)
+			if err != nil {
+				err = fmt.Errorf("encode audio: %w", err)
+				cancel(err)
+			}
+			audio <- err
+		}()
+	} else {
+		audio <- nil
+	}
 	err := j.o.ffmpeg(ctx, args, io.Discard)
+	if err != nil {
+		cancel(err)
+	}
+	<-audio
+	// The first to fail stopped the other: its error is the cause.
+	if cause := context.Cause(ctx); cause != nil {
+		err = cause
+	}
 	j.Close()
 	j.mu.Lock()
 	failed := j.failed

@@ -96,9 +96,8 @@ func TestChunkedEncodeMatchesOnePass(t *testing.T) {
 	}
 }
 
-// encodeChunked encodes src's chunks with workers goroutines, its audio
-// beside them, and joins them into a folder it returns with the
-// renditions.
+// encodeChunked encodes src's chunks with workers goroutines and joins
+// them into a folder it returns with the renditions.
 func encodeChunked(t testing.TB, ctx context.Context, opts Options, src Source, srcPath string, chunks []video.Chunk, rungs []ladder.Rung, workers int) (string, []video.Rendition) {
 	t.Helper()
 	work := t.TempDir()
@@ -106,15 +105,13 @@ func encodeChunked(t testing.TB, ctx context.Context, opts Options, src Source, 
 	for i := range chunks {
 		dirs[i] = filepath.Join(work, "chunk-"+strconv.Itoa(i))
 	}
-	audio := filepath.Join(work, "audio")
-	errs := make(chan error, len(chunks)+1)
+	errs := make(chan error, len(chunks))
 	next := make(chan int, len(chunks))
 	for i := range chunks {
 		next <- i
 	}
 	close(next)
 	var wg sync.WaitGroup
-	wg.Go(func() { errs <- opts.EncodeAudio(ctx, src, srcPath, audio, rungs) })
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
@@ -130,7 +127,7 @@ func encodeChunked(t testing.TB, ctx context.Context, opts Options, src Source, 
 		}
 	}
 	out := filepath.Join(work, "hls")
-	rs, err := opts.Join(ctx, src, chunks, dirs, audio, out, rungs)
+	rs, err := opts.Join(ctx, src, srcPath, chunks, dirs, out, rungs)
 	if err != nil {
 		t.Fatalf("Join: %v", err)
 	}
@@ -161,6 +158,13 @@ func checkJoin(t testing.TB, srcPath, onePassDir, dir string, audio bool) joinRe
 		}
 		if len(got) != len(want) {
 			t.Errorf("%s: %d video packets, one pass %d", dir, len(got), len(want))
+		}
+	}
+	if audio {
+		gotAudio := ffprobeCSV(t, "-select_streams", "a:0", "-show_entries", "packet=pts_time,size", playlist)
+		wantAudio := ffprobeCSV(t, "-select_streams", "a:0", "-show_entries", "packet=pts_time,size", filepath.Join(onePassDir, "index.m3u8"))
+		if !slices.Equal(gotAudio, wantAudio) {
+			t.Errorf("%s: %d audio packets differ from the one-pass encode's %d", dir, len(gotAudio), len(wantAudio))
 		}
 	}
 	rep.frames = len(got)
