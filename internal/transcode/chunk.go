@@ -180,20 +180,19 @@ func audioFile(bitrate int) string { return "audio-" + strconv.Itoa(bitrate) + "
 const aacPriming = "-0.021333333"
 
 // audioCommand is the ffmpeg arguments that encode the source's whole
-// audio once for each of rates, as Encode encodes it, into fragmented
-// MP4s in dir (audioFile) that can be written into pipes: a fragment a
-// second.
-func (o Options) audioCommand(srcPath, dir string, rates []int) []string {
+// audio at rate, as Encode encodes it, into a fragmented MP4 in dir
+// (audioFile) that can be written into a pipe: a fragment a second. Each
+// rate has an ffmpeg of its own: one writing several pipes would wait to
+// open the second before writing the first, which the join reads before
+// it opens the second.
+func (o Options) audioCommand(srcPath, dir string, rate int) []string {
 	args := append(o.global(), input(srcPath)...)
-	for _, rate := range rates {
-		args = append(args, "-map", "0:a:0", "-vn")
-		args = append(args, o.threads()...)
-		args = append(args, aac()...)
-		args = append(args, "-b:a", strconv.Itoa(rate),
-			"-movflags", "empty_moov+default_base_moof", "-frag_duration", "1000000",
-			"-f", "mp4", filepath.Join(dir, audioFile(rate)))
-	}
-	return args
+	args = append(args, "-map", "0:a:0", "-vn")
+	args = append(args, o.threads()...)
+	args = append(args, aac()...)
+	return append(args, "-b:a", strconv.Itoa(rate),
+		"-movflags", "empty_moov+default_base_moof", "-frag_duration", "1000000",
+		"-f", "mp4", filepath.Join(dir, audioFile(rate)))
 }
 
 // Join puts the chunks of the source at srcPath end to end for every
@@ -224,13 +223,13 @@ func (o Options) Join(ctx context.Context, src Source, srcPath string, chunks []
 // published while they grow (WrittenSoFar) however the chunks are
 // shared out. A chunk given to Add waits until ffmpeg reaches it.
 type Joiner struct {
-	o        Options
-	src      Source
-	chunks   []video.Chunk
-	srcPath  string
-	outDir   string
-	pipes    string // the named pipes' folder
-	rungs    []ladder.Rung
+	o       Options
+	src     Source
+	chunks  []video.Chunk
+	srcPath string
+	outDir  string
+	pipes   string // the named pipes' folder
+	rungs   []ladder.Rung
 
 	done    chan struct{} // closed when Run or Close ends the join
 	once    sync.Once
@@ -354,9 +353,9 @@ func (j *Joiner) write(from, to string) error {
 
 // Run runs the join to its end, once every chunk has been added, and
 // measures the renditions as Encode does. The audio is encoded meanwhile,
-// by a second ffmpeg writing into the join's pipes, so the join muxes the
-// first chunks as soon as they are added; a failure of either ffmpeg ends
-// the other.
+// by an ffmpeg per audio bit rate writing into the join's pipes, so the
+// join muxes the first chunks as soon as they are added; a failure of any
+// ffmpeg ends the others.
 func (j *Joiner) Run(ctx context.Context) ([]video.Rendition, error) {
 	defer j.Close()
 	args := j.o.global()
@@ -382,25 +381,22 @@ func (j *Joiner) Run(ctx context.Context) ([]video.Rendition, error) {
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	audio := make(chan error, 1)
+	var audio sync.WaitGroup
 	if j.src.HasAudio {
-		go func() {
-			err := j.o.ffmpeg(ctx, j.o.audioCommand(j.srcPath, j.pipes, rates), io.Discard)
-			if err != nil {
-				err = fmt.Errorf("encode audio: %w", err)
-				cancel(err)
-			}
-			audio <- err
-		}()
-	} else {
-		audio <- nil
+		for _, rate := range rates {
+			audio.Go(func() {
+				if err := j.o.ffmpeg(ctx, j.o.audioCommand(j.srcPath, j.pipes, rate), io.Discard); err != nil {
+					cancel(fmt.Errorf("encode audio: %w", err))
+				}
+			})
+		}
 	}
 	err := j.o.ffmpeg(ctx, args, io.Discard)
 	if err != nil {
 		cancel(err)
 	}
-	<-audio
-	// The first to fail stopped the other: its error is the cause.
+	audio.Wait()
+	// The first to fail stopped the others: its error is the cause.
 	if cause := context.Cause(ctx); cause != nil {
 		err = cause
 	}

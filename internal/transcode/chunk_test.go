@@ -65,6 +65,7 @@ func TestChunkedEncodeMatchesOnePass(t *testing.T) {
 		{"30 fps with audio, 4 chunks", clip(t, 640, 360, 13, true), 4},
 		{"29.97 fps with audio, 6 chunks", ntsc, 2},
 		{"without audio, 2 chunks", clip(t, 360, 640, 7, false), 4},
+		{"two audio bit rates, 2 chunks", clip(t, 854, 480, 7, true), 4},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
