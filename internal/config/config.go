@@ -314,7 +314,7 @@ type Encode struct {
 	// core (CLOUDFLIX_ENCODE_WORKERS).
 	Threads int `env:"CLOUDFLIX_ENCODE_THREADS" default:"0" help:"threads each ffmpeg encoder and filter graph may use; 0: ffmpeg chooses, about one per core"`
 	// See the README's "Long videos: chunks shared by every worker".
-	ChunkFrom   time.Duration `env:"CLOUDFLIX_ENCODE_CHUNK_FROM" default:"5m" help:"videos at least this long are encoded in chunks every free encode worker shares; 0: every video in one pass"`
+	ChunkFrom   time.Duration `env:"CLOUDFLIX_ENCODE_CHUNK_FROM" default:"1m" help:"videos at least this long are encoded in chunks every free encode worker shares; 0: every video in one pass"`
 	ChunkLength time.Duration `env:"CLOUDFLIX_ENCODE_CHUNK_LENGTH" default:"30s" help:"length of a chunk, rounded down to whole 2 s segments"`
 	StuckAfter  time.Duration `env:"CLOUDFLIX_ENCODE_STUCK_AFTER" default:"2m" help:"an uploaded video not picked up after this is enqueued again"`
 }
