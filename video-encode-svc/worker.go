@@ -171,18 +171,18 @@ func (w *Worker) Handle(ctx context.Context, d queue.Delivery) error {
 			}
 			return w.retry(ctx, id, claim.Attempt, fmt.Errorf("mark ready: %w", err))
 		}
+		took := time.Since(start)
+		w.m.jobs.WithLabelValues("ready").Inc()
+		w.m.duration.Observe(took.Seconds())
+		if took > 0 {
+			w.m.speed.Observe(enc.DurationSeconds / took.Seconds())
+		}
 		w.cache.Forget(ctx, id)
 		w.republishCaptions(ctx, id)
 		// What earlier attempts' chunk plans left behind: this encode
 		// removed its own already.
 		if err := w.removeObjects(ctx, video.ChunksPrefix(id)); err != nil {
 			log.WarnContext(ctx, "old chunk files not removed", "err", err)
-		}
-		took := time.Since(start)
-		w.m.jobs.WithLabelValues("ready").Inc()
-		w.m.duration.Observe(took.Seconds())
-		if took > 0 {
-			w.m.speed.Observe(enc.DurationSeconds / took.Seconds())
 		}
 		log.InfoContext(ctx, "video ready", "renditions", len(enc.Renditions), "seconds", took.Seconds())
 		return nil
