@@ -3,6 +3,7 @@ package encodesvc
 import (
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -142,7 +143,7 @@ func testChunkedEncodeAcrossWorkers(t *testing.T, p *platform.Process) {
 		t.Fatalf("after the chunked encode: %+v, %v", v, err)
 	}
 	watch.mu.Lock()
-	finished, plan := maps(watch.finished), watch.plan
+	finished, plan := maps.Clone(watch.finished), watch.plan
 	watch.mu.Unlock()
 	if len(finished) != 4 {
 		t.Fatalf("chunks finished: %v, want 4 (13 s: 4 and 2 s, then 4 s chunks, the last 3 s)", finished)
@@ -182,12 +183,4 @@ func testChunkedEncodeAcrossWorkers(t *testing.T, p *platform.Process) {
 	if !strings.HasPrefix(plan, "a1-") {
 		t.Errorf("plan %q is not named after the claim's file tag", plan)
 	}
-}
-
-func maps(m map[int]string) map[int]string {
-	out := make(map[int]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
