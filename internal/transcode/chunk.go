@@ -195,28 +195,6 @@ func (o Options) audioCommand(srcPath, dir string, rate int) []string {
 		"-f", "mp4", filepath.Join(dir, audioFile(rate)))
 }
 
-// Join puts the chunks of the source at srcPath end to end for every
-// rung, muxes each rung's video, without encoding it again, with its
-// audio, encoded once for the whole source, into the HLS renditions under
-// outDir that Encode would have written, and measures them as Encode
-// does. chunkDirs[i] is the folder of chunks[i]'s files (EncodeChunk).
-func (o Options) Join(ctx context.Context, src Source, srcPath string, chunks []video.Chunk, chunkDirs []string, outDir string, rungs []ladder.Rung) ([]video.Rendition, error) {
-	if len(chunks) != len(chunkDirs) {
-		return nil, fmt.Errorf("join: %d chunks in %d folders", len(chunks), len(chunkDirs))
-	}
-	j, err := o.NewJoin(src, srcPath, chunks, outDir, rungs)
-	if err != nil {
-		return nil, err
-	}
-	defer j.Close()
-	for i, dir := range chunkDirs {
-		if err := j.Add(i, dir); err != nil {
-			return nil, err
-		}
-	}
-	return j.Run(ctx)
-}
-
 // A Joiner joins chunks into renditions as they come: its ffmpeg reads
 // each rung's chunks, in order, from named pipes, and writes each segment
 // as soon as it is complete, as Encode does, so the renditions can be

@@ -128,11 +128,33 @@ func encodeChunked(t testing.TB, ctx context.Context, opts Options, src Source, 
 		}
 	}
 	out := filepath.Join(work, "hls")
-	rs, err := opts.Join(ctx, src, srcPath, chunks, dirs, out, rungs)
+	rs, err := join(ctx, opts, src, srcPath, chunks, dirs, out, rungs)
 	if err != nil {
 		t.Fatalf("Join: %v", err)
 	}
 	return out, rs
+}
+
+// join puts the chunks of the source at srcPath end to end for every
+// rung, muxes each rung's video, without encoding it again, with its
+// audio, encoded once for the whole source, into the HLS renditions under
+// outDir that Encode would have written, and measures them as Encode
+// does. chunkDirs[i] is the folder of chunks[i]'s files (EncodeChunk).
+func join(ctx context.Context, o Options, src Source, srcPath string, chunks []video.Chunk, chunkDirs []string, outDir string, rungs []ladder.Rung) ([]video.Rendition, error) {
+	if len(chunks) != len(chunkDirs) {
+		return nil, fmt.Errorf("join: %d chunks in %d folders", len(chunks), len(chunkDirs))
+	}
+	j, err := o.NewJoin(src, srcPath, chunks, outDir, rungs)
+	if err != nil {
+		return nil, err
+	}
+	defer j.Close()
+	for i, dir := range chunkDirs {
+		if err := j.Add(i, dir); err != nil {
+			return nil, err
+		}
+	}
+	return j.Run(ctx)
 }
 
 // joinReport is what checkJoin measured of a joined rendition.
