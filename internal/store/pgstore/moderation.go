@@ -261,13 +261,7 @@ func (s *Store) decideVideo(ctx context.Context, d moderation.Decision, change f
 		if err != nil {
 			return err
 		}
-		resolved := 0
-		if d.Action == moderation.ActionHide {
-			if resolved, err = resolveReports(ctx, tx, d); err != nil {
-				return err
-			}
-		}
-		return appendLog(ctx, tx, d, resolved)
+		return record(ctx, tx, d)
 	})
 	if err != nil {
 		return video.Video{}, fmt.Errorf("%s video %s: %w", d.Action, d.Target.ID, err)
@@ -317,13 +311,7 @@ func (s *Store) decideComment(ctx context.Context, d moderation.Decision, change
 		if err != nil {
 			return err
 		}
-		resolved := 0
-		if d.Action == moderation.ActionHide {
-			if resolved, err = resolveReports(ctx, tx, d); err != nil {
-				return err
-			}
-		}
-		return appendLog(ctx, tx, d, resolved)
+		return record(ctx, tx, d)
 	})
 	if err != nil {
 		return video.Comment{}, fmt.Errorf("%s comment %s: %w", d.Action, d.Target.ID, err)
@@ -376,6 +364,20 @@ func (s *Store) DismissReports(ctx context.Context, d moderation.Decision) (int,
 		return 0, fmt.Errorf("dismiss reports of %s %s: %w", d.Target.Kind, d.Target.ID, err)
 	}
 	return resolved, nil
+}
+
+// record writes a hide or restore decision: a hide resolves the
+// target's open reports, and either goes in the audit log with how many
+// it resolved.
+func record(ctx context.Context, tx pgx.Tx, d moderation.Decision) error {
+	resolved := 0
+	if d.Action == moderation.ActionHide {
+		var err error
+		if resolved, err = resolveReports(ctx, tx, d); err != nil {
+			return err
+		}
+	}
+	return appendLog(ctx, tx, d, resolved)
 }
 
 // resolveReports closes the open reports of d's target with d's action,
