@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"math"
 	"path"
+	"sync"
 
 	"github.com/cloudflix/cloudflix/internal/transcode"
 	"github.com/cloudflix/cloudflix/internal/video"
@@ -90,19 +92,42 @@ type Store interface {
 }
 
 // publishRounds bounds how many times Publish writes the playlists while
-// the captions keep changing under it.
-const publishRounds = 5
+// the captions keep changing under it. Writers in one process take turns
+// (see publishing), so the rounds are spent only on changes made by other
+// processes between a write and the read after it; each such round means
+// another change was committed, and whoever made it publishes too.
+const publishRounds = 32
+
+// publishing makes the writers of one video in this process take turns,
+// so concurrent caption changes (eight languages uploaded at once) do not
+// each rewrite the playlists once per change of the others. Videos share
+// a lock only when their identifiers hash alike, which costs a wait and
+// nothing else.
+var publishing struct {
+	seed  maphash.Seed
+	locks [64]sync.Mutex
+}
+
+func init() { publishing.seed = maphash.MakeSeed() }
+
+func publishLock(id string) *sync.Mutex {
+	return &publishing.locks[maphash.String(publishing.seed, id)%uint64(len(publishing.locks))]
+}
 
 // Publish writes the stored playlists of a ready video from the metadata
 // store's current state: its renditions and its captions. Two writers can
 // race (a caption changed while an encode publishes, or two captions
-// changed at once), and the last to write could write what it read before
-// the other's change. So each writer, after writing, reads the state again
-// and writes once more if it has changed: whichever write lands last, its
-// writer then sees the newest state, and the stored playlists end as that
-// state says. A video that is not ready has nothing published; its encode
-// publishes the captions when it ends.
+// changed at once, in this process or in another), and the last to write
+// could write what it read before the other's change. So each writer,
+// after writing, reads the state again and writes once more if it has
+// changed: whichever write lands last, its writer then sees the newest
+// state, and the stored playlists end as that state says. A video that is
+// not ready has nothing published; its encode publishes the captions when
+// it ends.
 func Publish(ctx context.Context, st Store, objects Objects, id string) error {
+	mu := publishLock(id)
+	mu.Lock()
+	defer mu.Unlock()
 	var written Playlists
 	for range publishRounds {
 		v, err := st.Video(ctx, id)
