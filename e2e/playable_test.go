@@ -25,14 +25,35 @@ type playableVideo struct {
 // processing says it is playable and how far; its master playlist and
 // growing media playlists are served, revalidated on every request, and
 // its first segment plays. Once it is ready the same URLs serve the
-// on-demand playlists, naming the same segments.
+// on-demand playlists, naming the same segments. It holds for a video
+// encoded in one pass and for one encoded in chunks by two workers.
 func TestPlayableWhileEncoding(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
 	t.Parallel()
 	testenv.RequireFFmpeg(t)
-	pf, _ := startEmbedded(t, t.TempDir())
+	for _, tc := range []struct {
+		name   string
+		env    []string
+		chunks int
+	}{
+		{"in one pass", nil, 0},
+		// Five chunks (4 s, 2 s, 10 s, 10 s and the last 14 s) shared by
+		// two workers.
+		{"in chunks", []string{"CLOUDFLIX_ENCODE_CHUNK_FROM=20s", "CLOUDFLIX_ENCODE_CHUNK_LENGTH=10s", "CLOUDFLIX_ENCODE_WORKERS=2", "CLOUDFLIX_ENCODE_THREADS=1"}, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			testPlayableWhileEncoding(t, tc.env, tc.chunks)
+		})
+	}
+}
+
+// testPlayableWhileEncoding runs the test on a platform started with env,
+// whose encode workers should encode chunks chunks of the video.
+func testPlayableWhileEncoding(t *testing.T, env []string, chunks int) {
+	pf, _ := startEmbedded(t, t.TempDir(), env...)
 	clip := filepath.Join(t.TempDir(), "long.mp4")
 	// Twenty 2 s segments: the video is playable for most of its encode.
 	testenv.GenerateClip(t, clip, 640, 360, 40, true)
@@ -109,6 +130,12 @@ func TestPlayableWhileEncoding(t *testing.T) {
 		t.Errorf("the playlist that grew from %s, %s is now:\n%s", init, first, final)
 	}
 	checkPlayable(t, pf, ready, 360)
+	// A chunk may be encoded twice (a lease running out under load), never
+	// fewer times than the plan has chunks.
+	got := metricSum(t, pf.admins["encode"], "cloudflix_encode_jobs_total", `outcome="chunk_done"`)
+	if got < float64(chunks) || chunks == 0 && got != 0 {
+		t.Errorf("the encode workers encoded %v chunks, want %d", got, chunks)
+	}
 }
 
 // playlistStart is the init segment and first media segment a media
