@@ -24,12 +24,13 @@ import (
 
 // A long source is encoded by every free worker at once (video.Chunk):
 // the worker that claims the video plans its chunks, puts a job for each
-// on the queue, starts the join (which encodes the audio), and takes chunks itself until none is
-// left to take; then it waits for the chunks other workers hold (taking
-// over any whose lease runs out), joins them with the audio and publishes
-// the renditions as a one-pass encode would. A worker given a chunk job
-// claims that chunk, encodes it from its own copy of the source, stores
-// the chunk's files and records it done.
+// on the queue, starts the join (which encodes the audio), and takes
+// chunks itself until none is left to take; then it waits for the chunks
+// other workers hold (taking over any whose lease runs out), joins them
+// with the audio and publishes the renditions as a one-pass encode would.
+// A worker given a chunk job claims that chunk, encodes it from its
+// process's copy of the source (see shelf), stores the chunk's files and
+// records it done.
 
 // ChunkStore is the chunk side of the metadata store (store.Chunks).
 type ChunkStore interface {
@@ -84,6 +85,7 @@ func (w *Worker) renderChunked(ctx context.Context, id, tag string, src transcod
 		return rendered{}, fmt.Errorf("plan chunks: %w", err)
 	}
 	defer w.dropChunks(ctx, id, plan)
+	defer w.shelf.lend(id, plan, srcPath, src)()
 	w.offerChunks(ctx, id, plan, len(chunks))
 
 	out := rendered{hlsDir: filepath.Join(dir, "hls")}
@@ -451,8 +453,8 @@ func (w *Worker) handleChunk(ctx context.Context, job outbox.Job) error {
 	return nil
 }
 
-// encodeChunkJob fetches and probes the source, encodes chunk c and
-// stores it.
+// encodeChunkJob encodes chunk c from the source on this process's shelf,
+// fetched and probed by the plan's first job here, and stores it.
 func (w *Worker) encodeChunkJob(ctx context.Context, id, plan string, c video.Chunk) error {
 	if err := os.MkdirAll(w.set.WorkDir, 0o755); err != nil {
 		return fmt.Errorf("work dir: %w", err)
@@ -463,10 +465,12 @@ func (w *Worker) encodeChunkJob(ctx context.Context, id, plan string, c video.Ch
 	}
 	defer os.RemoveAll(dir)
 	srcPath := filepath.Join(dir, "source")
-	if err := w.objects.Download(ctx, video.SourceKey(id), srcPath); err != nil {
-		return fmt.Errorf("download source: %w", err)
-	}
-	src, err := w.set.Options.Probe(ctx, srcPath, w.set.Limits)
+	src, err := w.shelf.take(ctx, id, plan, srcPath, func(ctx context.Context, path string) (transcode.Source, error) {
+		if err := w.objects.Download(ctx, video.SourceKey(id), path); err != nil {
+			return transcode.Source{}, fmt.Errorf("download source: %w", err)
+		}
+		return w.set.Options.Probe(ctx, path, w.set.Limits)
+	})
 	if err != nil {
 		return err
 	}

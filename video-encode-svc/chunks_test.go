@@ -89,12 +89,33 @@ func (s *chunkWatch) FinishChunk(ctx context.Context, id, plan string, index int
 	return err
 }
 
+// downloads counts the downloads of each object.
+type downloads struct {
+	blob.Store
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (d *downloads) Download(ctx context.Context, key, path string) error {
+	d.mu.Lock()
+	d.n[key]++
+	d.mu.Unlock()
+	return d.Store.Download(ctx, key, path)
+}
+
+func (d *downloads) of(key string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.n[key]
+}
+
 // TestChunkedEncodeAcrossWorkers encodes a video in chunks shared by two
 // workers through the queue, one chunk claimed by a worker that dies
 // before finishing it, and checks that the video is ready with
 // renditions as a one-pass encode makes them (decoding with -xerror,
 // with the source's frames), that both workers encoded chunks, that the
-// dead worker's chunk was redone and its late finish refused, and that no
+// dead worker's chunk was redone and its late finish refused, that the
+// other worker fetched the source once for all its chunks, and that no
 // chunk files are left.
 func TestChunkedEncodeAcrossWorkers(t *testing.T) {
 	t.Parallel()
@@ -125,7 +146,8 @@ func testChunkedEncodeAcrossWorkers(t *testing.T, p *platform.Process) {
 	coordinator := NewWorker(watch, r.objects, r.worker.cache, set, nil)
 	other := testSettings(t, "other-", time.Minute, 3)
 	other.Chunks = set.Chunks
-	second := NewWorker(watch, r.objects, r.worker.cache, other, nil)
+	fetched := &downloads{Store: r.objects, n: map[string]int{}}
+	second := NewWorker(watch, fetched, r.worker.cache, other, nil)
 
 	consumeCtx, stop := context.WithCancel(ctx)
 	consumed := make(chan error, 1)
@@ -156,6 +178,9 @@ func testChunkedEncodeAcrossWorkers(t *testing.T, p *platform.Process) {
 	}
 	if len(workers) != 2 || finished[1] == "dead-worker" {
 		t.Errorf("chunks finished by %v: want both live workers, and chunk 1 redone", finished)
+	}
+	if n, claims := fetched.of(video.SourceKey(id)), watch.claimsBy(func(w string) bool { return w == other.WorkerID }); n != 1 {
+		t.Errorf("the other worker fetched the source %d times for its %d chunks", n, claims)
 	}
 	// The dead worker comes back late: its chunk is no longer its own.
 	if err := r.store.FinishChunk(ctx, id, plan, 1, "dead-worker", "late/"); !errors.Is(err, video.ErrLeaseLost) {

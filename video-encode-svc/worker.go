@@ -77,6 +77,7 @@ type Worker struct {
 	cache   Cache
 	set     Settings
 	m       workerMetrics
+	shelf   *shelf
 }
 
 type workerMetrics struct {
@@ -116,7 +117,11 @@ func NewWorker(store Store, objects Objects, cache Cache, set Settings, reg prom
 	if reg != nil {
 		reg.MustRegister(m.jobs, m.failures, m.duration, m.speed, m.running)
 	}
-	return &Worker{store: store, objects: objects, cache: cache, set: set, m: m}
+	// A chunk job's source is kept for as long as a lease lasts after the
+	// plan's last job here used it: the jobs of one plan are queued at
+	// once, so a worker that takes several takes them within that.
+	sources := newShelf(filepath.Join(set.WorkDir, "shelf"), set.Lease)
+	return &Worker{store: store, objects: objects, cache: cache, set: set, m: m, shelf: sources}
 }
 
 // Handle is the queue handler for one encode job. It returns nil once the
