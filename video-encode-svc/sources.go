@@ -2,7 +2,9 @@ package encodesvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -99,6 +101,13 @@ func (s *shelf) take(ctx context.Context, id, plan, path string, fetch func(ctx 
 				}
 				s.mu.Unlock()
 				return e.src, nil
+			}
+			if _, serr := os.Stat(e.path); errors.Is(serr, fs.ErrNotExist) {
+				// The copy was removed under the shelf (a work folder
+				// cleaned): it is fetched anew.
+				delete(s.plans, plan)
+				s.mu.Unlock()
+				continue
 			}
 			// A copy that cannot be linked (a work folder on another
 			// file system) is fetched again, for this job alone.

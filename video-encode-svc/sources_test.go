@@ -198,3 +198,26 @@ func TestShelfFetchFailure(t *testing.T) {
 		t.Errorf("the job that waited: %v after %d fetches of its own", err, g.calls.Load())
 	}
 }
+
+// A copy removed under the shelf is fetched anew.
+func TestShelfCopyRemoved(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "shelf")
+	s := newShelf(dir, time.Minute)
+	var f fetcher
+	if _, err := s.take(t.Context(), "v1", "a1-000000", filepath.Join(t.TempDir(), "source"), f.fetch("v1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "source")
+	if _, err := s.take(t.Context(), "v1", "a1-000000", path, f.fetch("v1")); err != nil || f.calls.Load() != 2 || readSource(t, path) != "source of v1" {
+		t.Errorf("after the copy was removed: %v, %d fetches", err, f.calls.Load())
+	}
+	// A job whose own folder is missing gets the error, and the shelf
+	// keeps its copy.
+	if _, err := s.take(t.Context(), "v1", "a1-000000", filepath.Join(t.TempDir(), "gone", "source"), f.fetch("v1")); err == nil {
+		t.Error("a source was put in a folder that does not exist")
+	}
+}
