@@ -199,16 +199,16 @@ func (s *Service) list(ctx context.Context, channel string, limit int, after vid
 	return vs, nil
 }
 
-// RecordView counts one view of a ready video, unless the same viewer was
-// counted for it within the window: a reload, or a player looping, is one
-// view.
+// RecordView counts one view of a video that can be watched (ready, or
+// playable while it encodes), unless the same viewer was counted for it
+// within the window: a reload, or a player looping, is one view.
 func (s *Service) RecordView(ctx context.Context, req *pb.RecordViewRequest) (*pb.RecordViewResponse, error) {
 	v, err := s.video(ctx, req.GetId())
 	if err != nil {
 		return nil, rpc.Error(ctx, err)
 	}
-	if v.State != video.StateReady {
-		return nil, rpc.Error(ctx, fmt.Errorf("video %s is %s, not ready to watch: %w", v.ID, v.State, video.ErrWrongState))
+	if !v.Playable() {
+		return nil, rpc.Error(ctx, fmt.Errorf("video %s is %s, not playable yet: %w", v.ID, v.State, video.ErrWrongState))
 	}
 	viewer := s.viewRule.viewer(auth.FromContext(ctx), req.GetClientAddress(), req.GetUserAgent())
 	first, err := s.engagement.Mark(ctx, "seen:"+v.ID+":"+viewer, s.viewRule.Window)

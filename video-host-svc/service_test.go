@@ -143,6 +143,40 @@ func testViewsAreCountedAndFlushed(t *testing.T, p *platform.Process) {
 	}
 }
 
+// A video is watched, and its views counted, as soon as it is playable,
+// while it encodes; one not playable yet counts none.
+func TestViewsWhileEncoding(t *testing.T) {
+	t.Parallel()
+	platformtest.Each(t, func(t *testing.T, p *platform.Process) {
+		f := newFixture(t, p)
+		ctx := t.Context()
+		id := storetest.Uploaded(t, f.store, "Encoding").ID
+		view := func() (*pb.RecordViewResponse, error) {
+			return f.svc.RecordView(ctx, &pb.RecordViewRequest{Id: id, ClientAddress: "192.0.2.1", UserAgent: "Firefox"})
+		}
+		if _, err := view(); status.Code(err) != codes.FailedPrecondition {
+			t.Fatalf("a view of an uploaded video: %v, want FailedPrecondition", err)
+		}
+		if _, err := f.store.ClaimEncode(ctx, id, "w1", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := view(); status.Code(err) != codes.FailedPrecondition {
+			t.Fatalf("a view of a video encoding, not playable yet: %v, want FailedPrecondition", err)
+		}
+		must(t, f.store.SetPlayable(ctx, id, "w1", 4, 30))
+		f.cache.Forget(ctx, id)
+		resp, err := view()
+		must(t, err)
+		if !resp.GetCounted() {
+			t.Fatal("the first view of a video playable while encoding was not counted")
+		}
+		must(t, f.svc.FlushViews(ctx))
+		if v, err := f.store.Video(ctx, id); err != nil || v.Views != 1 {
+			t.Errorf("after a view while encoding: %+v, %v", v, err)
+		}
+	})
+}
+
 // A viewer is counted once per video within the window: reloads and loops
 // from one address and browser, or from one user wherever they are, add
 // nothing; another browser at the same address, another video, or the
