@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -55,8 +56,9 @@ func (s *statements) take() []string {
 // TestWatchPageQueries counts the SQL statements that the API requests of
 // a watch-page load send to PostgreSQL (behind Redis), through the real
 // edge and services: the signed-in user (GET /api/v1/me), the video, the
-// viewer's like (signed in only), the first page of comments and the view
-// once playback starts. A
+// viewer's like (signed in only), the first page of comments, the view
+// once playback starts, and, opened from a playlist, the playlist and its
+// items. A
 // viewer's first load fills the caches; their reload is the cached load
 // whose figures the README gives. Once cached, a load costs no query for
 // the video, its counts of likes and comments, the viewer's like or the
@@ -85,15 +87,23 @@ func TestWatchPageQueries(t *testing.T) {
 		pb.RegisterHostServiceServer(s, host)
 		pb.RegisterCommentServiceServer(s, hostsvc.NewComments(host, db, video.DefaultCommentRate))
 		pb.RegisterAccountServiceServer(s, accounts)
+		pb.RegisterPlaylistServiceServer(s, hostsvc.NewPlaylists(db, videocache.New(rc, time.Minute, nil)))
 	})
 	h := edge(t, Options{Logger: discardLogger(), Clients: Clients{
 		Host: pb.NewHostServiceClient(conn), Account: pb.NewAccountServiceClient(conn),
-		Comments: pb.NewCommentServiceClient(conn),
+		Comments: pb.NewCommentServiceClient(conn), Playlist: pb.NewPlaylistServiceClient(conn),
 	}})
 
 	owner := storetest.NewUser(t, db, testenv.Name("own"), auth.RoleUser)
 	v := storetest.ReadyBy(t, db, owner.ID, video.PrivacyPublic, "Watched")
 	storetest.AddComment(t, db, v.ID, owner.ID, "", "First", time.Now())
+	// The page opened from a playlist (?list=) reads the playlist and its
+	// items too: 40 videos, one page.
+	list := storetest.NewPlaylist(t, db, owner.ID, video.PrivacyPublic, "Watched in order")
+	storetest.AddToPlaylist(t, db, list.ID, v.ID)
+	for i := range 39 {
+		storetest.AddToPlaylist(t, db, list.ID, storetest.ReadyBy(t, db, owner.ID, video.PrivacyPublic, fmt.Sprintf("Next %d", i)).ID)
+	}
 	w := &world{db: db}
 	cookieOf := func(name string) *http.Cookie {
 		_, secret := w.newSession(t, storetest.NewUser(t, db, testenv.Name(name), auth.RoleUser))
@@ -119,6 +129,8 @@ func TestWatchPageQueries(t *testing.T) {
 			{http.MethodGet, "/api/v1/videos/" + v.ID + "/like"},
 			{http.MethodGet, "/api/v1/videos/" + v.ID + "/comments"},
 			{http.MethodPost, "/api/v1/videos/" + v.ID + "/views"},
+			{http.MethodGet, "/api/v1/playlists/" + list.ID},
+			{http.MethodGet, "/api/v1/playlists/" + list.ID + "/items?limit=200"},
 		}
 		var byRequest []string
 		total := 0
@@ -136,19 +148,34 @@ func TestWatchPageQueries(t *testing.T) {
 			}
 			sent := counted.take()
 			total += len(sent)
-			byRequest = append(byRequest, fmt.Sprintf("%s %s: %d → %d statements", r.method, strings.Replace(r.path, v.ID, "{id}", 1), rec.Code, len(sent)))
-			comments := strings.HasSuffix(r.path, "/comments")
-			pages := 0
+			path := strings.Replace(strings.Replace(r.path, v.ID, "{id}", 1), list.ID, "{list}", 1)
+			byRequest = append(byRequest, fmt.Sprintf("%s %s: %d → %d statements", r.method, path, rec.Code, len(sent)))
+			// The page of comments, the playlist and the page of its items
+			// (after the playlist, whose privacy decides who sees them) are
+			// read each time, each in one statement however long.
+			var reads []string
+			switch {
+			case strings.HasSuffix(r.path, "/comments"):
+				reads = []string{"FROM comments c"}
+			case strings.HasSuffix(path, "/items?limit=200"):
+				reads = []string{"FROM playlists ", "FROM playlist_items"}
+			case strings.HasSuffix(path, "{list}"):
+				reads = []string{"FROM playlists "}
+			}
+			n := map[string]int{}
 			for _, q := range sent {
+				i := slices.IndexFunc(reads, func(read string) bool { return strings.Contains(q, read) })
 				switch {
-				case comments && strings.Contains(q, "FROM comments c"):
-					pages++
+				case i >= 0:
+					n[reads[i]]++
 				case l.cached && r.path != "/api/v1/me" && !strings.Contains(q, "FROM sessions"):
 					t.Errorf("%s: %s %s sent %q", l.name, r.method, r.path, q)
 				}
 			}
-			if comments && pages != 1 {
-				t.Errorf("%s: the page of comments took %d statements of comments, want 1", l.name, pages)
+			for _, read := range reads {
+				if n[read] != 1 {
+					t.Errorf("%s: %s %s sent %d statements %s, want 1", l.name, r.method, path, n[read], read)
+				}
 			}
 		}
 		t.Logf("%s: %d statements\n\t%s", l.name, total, strings.Join(byRequest, "\n\t"))
