@@ -34,8 +34,8 @@ func Run(ctx context.Context, cfg config.Host, p *platform.Process) error {
 	svc := New(db, videos, rc, views, reg)
 	srv := rpc.NewServer(p.RPC, p.Key)
 	pb.RegisterHostServiceServer(srv, svc)
-	pb.RegisterCommentServiceServer(srv, NewComments(svc, db, video.DefaultCommentRate))
-	pb.RegisterModerationServiceServer(srv, NewModeration(db, videos, moderation.DefaultReportRate))
+	pb.RegisterCommentServiceServer(srv, NewComments(svc, db, video.CommentRate{Burst: cfg.CommentBurst, Refill: cfg.CommentRefill}))
+	pb.RegisterModerationServiceServer(srv, NewModeration(db, videos, moderation.ReportRate{Reports: cfg.ReportLimit, Per: cfg.ReportWindow}))
 	pb.RegisterPlaylistServiceServer(srv, NewPlaylists(db, videos))
 
 	g, gctx := errgroup.WithContext(ctx)

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -120,5 +121,43 @@ func TestLoadTestRefusesARemoteServer(t *testing.T) {
 	_, _, err := run(t, nil, "loadtest", "--server", "http://192.0.2.10:8080", "--duration", "1s")
 	if err == nil || !strings.Contains(err.Error(), "--allow-remote") {
 		t.Fatalf("loadtest on a remote server: %v", err)
+	}
+}
+
+// The README's table of variables has a row for every variable env lists,
+// with its default and its description, and no row for one it does not.
+func TestReadmeListsEveryVariable(t *testing.T) {
+	out, _, err := run(t, nil, "env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for i := 0; i+1 < len(lines); i += 2 {
+		name, def, ok := strings.Cut(lines[i], "=")
+		help := strings.TrimPrefix(lines[i+1], "\t")
+		if !ok || !strings.HasPrefix(name, "CLOUDFLIX_") || help == lines[i+1] {
+			t.Fatalf("env printed %q, %q: want NAME=default, then a tab and its description", lines[i], lines[i+1])
+		}
+		listed[name] = true
+		cell := ""
+		if def != "" {
+			cell = "`" + def + "`"
+		}
+		if row := "| `" + name + "` | " + cell + " | " + help + " |"; !strings.Contains(string(readme), row+"\n") {
+			t.Errorf("the README has no row\n%s", row)
+		}
+	}
+	for _, line := range strings.Split(string(readme), "\n") {
+		if name, ok := strings.CutPrefix(line, "| `CLOUDFLIX_"); ok {
+			name = "CLOUDFLIX_" + name[:strings.Index(name, "`")]
+			if !listed[name] {
+				t.Errorf("the README lists %s, which env does not", name)
+			}
+		}
 	}
 }

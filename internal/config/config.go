@@ -260,12 +260,25 @@ type Host struct {
 	CacheTTL      time.Duration `env:"CLOUDFLIX_CACHE_TTL" default:"5m" help:"cache lifetime of a ready or failed video's info"`
 	ViewFlushEach time.Duration `env:"CLOUDFLIX_VIEW_FLUSH_INTERVAL" default:"5s" help:"how often counted views are written to the metadata store"`
 	ViewWindow    time.Duration `env:"CLOUDFLIX_VIEW_WINDOW" default:"1h" help:"a viewer's views of one video count once within this window (a signed-in user by their id, others by a keyed hash of address and User-Agent)"`
+	// The defaults are video.DefaultCommentRate and
+	// moderation.DefaultReportRate.
+	CommentBurst  int           `env:"CLOUDFLIX_COMMENT_BURST" default:"10" help:"comments a user may post at once"`
+	CommentRefill time.Duration `env:"CLOUDFLIX_COMMENT_REFILL" default:"20s" help:"after the burst, a user may post one more comment each this long; 0: no limit"`
+	ReportLimit   int           `env:"CLOUDFLIX_REPORT_LIMIT" default:"20" help:"reports a user may file or change within CLOUDFLIX_REPORT_WINDOW"`
+	ReportWindow  time.Duration `env:"CLOUDFLIX_REPORT_WINDOW" default:"1h" help:"the window CLOUDFLIX_REPORT_LIMIT counts reports in"`
 }
 
-// Check rejects a view window that could not hold a mark.
+// Check rejects a view window that could not hold a mark, and limits on
+// comments and reports that would let nobody post or report.
 func (h Host) Check() error {
 	if h.ViewWindow <= 0 {
 		return fmt.Errorf("config: CLOUDFLIX_VIEW_WINDOW=%v: a window must be longer than nothing", h.ViewWindow)
+	}
+	if h.CommentBurst < 1 || h.CommentRefill < 0 {
+		return fmt.Errorf("config: CLOUDFLIX_COMMENT_BURST=%d, CLOUDFLIX_COMMENT_REFILL=%v: a burst of at least one comment and a refill of no less than nothing", h.CommentBurst, h.CommentRefill)
+	}
+	if h.ReportLimit < 1 || h.ReportWindow <= 0 {
+		return fmt.Errorf("config: CLOUDFLIX_REPORT_LIMIT=%d, CLOUDFLIX_REPORT_WINDOW=%v: at least one report within a window longer than nothing", h.ReportLimit, h.ReportWindow)
 	}
 	return nil
 }

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cloudflix/cloudflix/internal/moderation"
+	"github.com/cloudflix/cloudflix/internal/video"
 )
 
 func TestLoadDefaultsAndOverrides(t *testing.T) {
@@ -133,5 +136,40 @@ func TestJanitorDefaultsAndModes(t *testing.T) {
 	j.OrphanMode = "yes"
 	if err := j.Check(); err == nil || !strings.Contains(err.Error(), "CLOUDFLIX_JANITOR_ORPHAN_MODE") {
 		t.Fatalf("orphan mode yes: %v, want an error naming the variable", err)
+	}
+}
+
+// The host's limits on comments and reports default to the domain's
+// rates, and a limit that would let nobody post or report is refused.
+func TestHostLimits(t *testing.T) {
+	var h Host
+	if err := Defaults(&h); err != nil {
+		t.Fatal(err)
+	}
+	if got := (video.CommentRate{Burst: h.CommentBurst, Refill: h.CommentRefill}); got != video.DefaultCommentRate {
+		t.Errorf("comment rate defaults to %+v, want %+v", got, video.DefaultCommentRate)
+	}
+	if got := (moderation.ReportRate{Reports: h.ReportLimit, Per: h.ReportWindow}); got != moderation.DefaultReportRate {
+		t.Errorf("report rate defaults to %+v, want %+v", got, moderation.DefaultReportRate)
+	}
+	if err := h.Check(); err != nil {
+		t.Fatalf("the defaults refused: %v", err)
+	}
+	unlimited := h
+	unlimited.CommentRefill = 0
+	if err := unlimited.Check(); err != nil {
+		t.Errorf("no refill limit refused: %v", err)
+	}
+	for name, change := range map[string]func(*Host){
+		"CLOUDFLIX_COMMENT_BURST":  func(h *Host) { h.CommentBurst = 0 },
+		"CLOUDFLIX_COMMENT_REFILL": func(h *Host) { h.CommentRefill = -time.Second },
+		"CLOUDFLIX_REPORT_LIMIT":   func(h *Host) { h.ReportLimit = 0 },
+		"CLOUDFLIX_REPORT_WINDOW":  func(h *Host) { h.ReportWindow = 0 },
+	} {
+		bad := h
+		change(&bad)
+		if err := bad.Check(); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s out of bounds: %v, want an error naming it", name, err)
+		}
 	}
 }
