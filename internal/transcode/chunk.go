@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -94,12 +95,31 @@ func chunkFrames(src Source, c video.Chunk) (first, frames int64) {
 // ChunkFile is the name of rung's file in a chunk's folder.
 func ChunkFile(rung string) string { return rung + ".mp4" }
 
+// afterLeadIn is how much nicer than o.Nice the chunks after the lead-in
+// are encoded: where workers share a machine, a chunk taken after the
+// lead-in (the second worker's next one, 30 s long) yields the CPU to the
+// lead-in chunks, the audio and the join, whose progress is what makes
+// the video playable, and takes the rest. Nice 5 weighs about a third of
+// nice 0 in Linux's scheduler. Without nice(1) on the machine (which
+// CheckTools asks for only when Options.Nice is set) every chunk runs at
+// Options.Nice.
+const afterLeadIn = 5
+
+var haveNice = sync.OnceValue(func() bool {
+	_, err := exec.LookPath("nice")
+	return err == nil
+})
+
 // EncodeChunk encodes chunk c of the source at srcPath for every rung,
 // video only, into outDir/{rung}.mp4 (ChunkFile). progress is as
-// Encode's, for the chunk.
+// Encode's, for the chunk. A chunk after the lead-in runs afterLeadIn
+// nicer than o says.
 func (o Options) EncodeChunk(ctx context.Context, src Source, srcPath string, c video.Chunk, outDir string, rungs []ladder.Rung, progress func(float64)) error {
 	if err := checkChunk(src, c); err != nil {
 		return fmt.Errorf("encode chunk %d: %w", c.Index, err)
+	}
+	if c.Index >= len(leadIn) && haveNice() {
+		o.Nice = min(o.Nice+afterLeadIn, 19)
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return fmt.Errorf("encode chunk %d: %w", c.Index, err)
