@@ -61,10 +61,10 @@ func (s *shelf) lend(id, plan, path string, src transcode.Source) (takeBack func
 	}
 }
 
-// take puts the source of video id's plan at path and returns its probe. fetch
-// downloads the source to the path it is given and probes it; it runs at
-// most once at a time per plan, and again only once a copy has gone
-// unused for the shelf's keep time (or could not be linked).
+// take puts the source of video id's plan at path and returns its
+// probe. fetch downloads the source to the path it is given and probes
+// it; it runs at most once at a time per plan, and again only once a copy
+// has gone unused for the shelf's keep time (or could not be linked).
 func (s *shelf) take(ctx context.Context, id, plan, path string, fetch func(ctx context.Context, path string) (transcode.Source, error)) (transcode.Source, error) {
 	plan = id + "-" + plan
 	for {
