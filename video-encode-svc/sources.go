@@ -34,9 +34,12 @@ type shelved struct {
 	path  string
 	src   transcode.Source
 	err   error
-	owned bool        // the shelf's own copy, removed when unused
-	timer *time.Timer // removes an owned copy once it goes unused
+	timer *time.Timer // removes a copy of the shelf's own once it goes unused; nil for a lent one
 }
+
+// shelfKey names a plan on the shelf: plan names are unique within one
+// video only.
+func shelfKey(id, plan string) string { return id + "-" + plan }
 
 func newShelf(dir string, keep time.Duration) *shelf {
 	return &shelf{dir: dir, keep: keep, plans: map[string]*shelved{}}
@@ -46,7 +49,7 @@ func newShelf(dir string, keep time.Duration) *shelf {
 // video id's plan until the returned function is called; the file stays
 // the lender's.
 func (s *shelf) lend(id, plan, path string, src transcode.Source) (takeBack func()) {
-	plan = id + "-" + plan
+	plan = shelfKey(id, plan)
 	e := &shelved{ready: make(chan struct{}), path: path, src: src}
 	close(e.ready)
 	s.mu.Lock()
@@ -66,12 +69,12 @@ func (s *shelf) lend(id, plan, path string, src transcode.Source) (takeBack func
 // it; it runs at most once at a time per plan, and again only once a copy
 // has gone unused for the shelf's keep time (or could not be linked).
 func (s *shelf) take(ctx context.Context, id, plan, path string, fetch func(ctx context.Context, path string) (transcode.Source, error)) (transcode.Source, error) {
-	plan = id + "-" + plan
+	plan = shelfKey(id, plan)
 	for {
 		s.mu.Lock()
 		e, ok := s.plans[plan]
 		if !ok {
-			e = &shelved{ready: make(chan struct{}), owned: true}
+			e = &shelved{ready: make(chan struct{})}
 			s.plans[plan] = e
 		}
 		s.mu.Unlock()
